@@ -1,0 +1,102 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One package: shared libraries under Shared/, each service as a library plus a thin executable
+// under Services/, tests under Tests/. Every target names its path.
+
+let serviceDeps: [Target.Dependency] = ["Runtime", "Kafka", "Postgres", "Events", "Messaging", "Tenancy"]
+
+func service(_ name: String, executable: String) -> [Target] {
+    [
+        .target(name: name, dependencies: serviceDeps, path: "Services/\(name)/Library"),
+        .executableTarget(name: executable, dependencies: [.target(name: name), "Runtime"],
+                          path: "Services/\(name)/Main"),
+    ]
+}
+
+let package = Package(
+    name: "switchboard",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sip-edge", targets: ["sip-edge"]),
+        .executable(name: "routing", targets: ["routing"]),
+        .executable(name: "ivr", targets: ["ivr"]),
+        .executable(name: "recording", targets: ["recording"]),
+        .executable(name: "billing", targets: ["billing"]),
+        .executable(name: "api", targets: ["api"]),
+        .executable(name: "switchboard", targets: ["switchboard"]),
+        .executable(name: "kafka-bench", targets: ["kafka-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config.
+        .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka",
+                       providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+
+        .target(name: "Kafka", dependencies: [
+            "CRdKafka",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "Shared/Kafka"),
+        .target(name: "Postgres", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], path: "Shared/Postgres"),
+        .target(name: "Events", dependencies: [], path: "Shared/Events"),
+        .target(name: "Messaging", dependencies: [
+            "Kafka", "Events",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], path: "Shared/Messaging"),
+        .target(name: "Tenancy", dependencies: [
+            "Postgres", "Messaging", "Events",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Shared/Tenancy"),
+        .target(name: "Runtime", dependencies: [
+            "Kafka", "Postgres", "Events", "Messaging",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], path: "Shared/Runtime"),
+
+        .executableTarget(name: "switchboard", dependencies: [
+            "Runtime", "Kafka", "Postgres", "Events", "Messaging", "Tenancy",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Tools/switchboard"),
+        .executableTarget(name: "kafka-bench", dependencies: ["Kafka", "Runtime"], path: "Tools/kafka-bench"),
+
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], path: "Tests/KafkaTests"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
+        .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
+        .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "Tenancy", "TestSupport"],
+                    path: "Tests/IntegrationTests"),
+        .target(name: "TestSupport", dependencies: ["Kafka", "Postgres"], path: "Tests/TestSupport"),
+    ]
+        + service("SipEdge", executable: "sip-edge")
+        + service("Routing", executable: "routing")
+        + service("IVR", executable: "ivr")
+        + service("Recording", executable: "recording")
+        + service("Billing", executable: "billing")
+        + service("API", executable: "api"),
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+import API
+import Runtime
+
+await ServiceMain.run(APIService.definition)

@@ -1,0 +1,4 @@
+import Billing
+import Runtime
+
+await ServiceMain.run(BillingService.definition)

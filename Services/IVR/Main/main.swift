@@ -1,0 +1,4 @@
+import IVR
+import Runtime
+
+await ServiceMain.run(IVRService.definition)

@@ -1,0 +1,4 @@
+import Recording
+import Runtime
+
+await ServiceMain.run(RecordingService.definition)

@@ -1,0 +1,4 @@
+import Routing
+import Runtime
+
+await ServiceMain.run(RoutingService.definition)

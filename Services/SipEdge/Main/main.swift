@@ -1,0 +1,4 @@
+import SipEdge
+import Runtime
+
+await ServiceMain.run(SipEdgeService.definition)

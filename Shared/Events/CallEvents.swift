@@ -1,0 +1,177 @@
+import Foundation
+
+/// A device's registration binding was added, refreshed or removed.
+package struct RegistrationChanged: EventPayload, Equatable {
+    package static let type = "sip.registration-changed"
+    package static let topic = Topic.sipRegistrations
+    package static let summary = "A device registered, refreshed its binding, or unregistered (expires 0)."
+    package static let example = RegistrationChanged(
+        aor: "sip:1001@demo.localhost", contact: "sip:1001@127.0.0.1:5070;transport=udp", expires: 3600,
+        userAgent: "baresip", source: "127.0.0.1:5070", edge: 0)
+    package var aor: String
+    package var contact: String
+    /// Seconds; 0 when the binding was removed.
+    package var expires: Int
+    package var userAgent: String?
+    /// Where the REGISTER came from (after rport/received).
+    package var source: String
+    package var edge: Int
+
+    package init(aor: String, contact: String, expires: Int, userAgent: String?, source: String, edge: Int) {
+        self.aor = aor
+        self.contact = contact
+        self.expires = expires
+        self.userAgent = userAgent
+        self.source = source
+        self.edge = edge
+    }
+}
+
+/// A new call reached the edge and waits for a routing decision.
+package struct CallOffered: EventPayload, Equatable {
+    package static let type = "call.offered"
+    package static let topic = Topic.callOffers
+    package static let summary = "A new call reached an edge and waits for a routing decision."
+    package static let example = CallOffered(
+        edge: 0, from: "sip:1001@demo.localhost", to: "sip:1002@demo.localhost", origin: "device",
+        callerExtension: "1001", dialled: "1002")
+    /// Ordinal of the edge that owns the call; commands go to this partition of call.commands.
+    package var edge: Int
+    package var from: String
+    package var to: String
+    /// "device" (an authenticated user's phone) or "trunk" (the operator's network).
+    package var origin: String
+    package var callerExtension: String?
+    /// What was dialled: an extension, a DID or an external number.
+    package var dialled: String
+
+    package init(edge: Int, from: String, to: String, origin: String, callerExtension: String?, dialled: String) {
+        self.edge = edge
+        self.from = from
+        self.to = to
+        self.origin = origin
+        self.callerExtension = callerExtension
+        self.dialled = dialled
+    }
+}
+
+/// A command for a live call, produced to the owning edge's partition of call.commands.
+package struct CallRoute: EventPayload, Equatable {
+    package static let type = "call.route"
+    package static let topic = Topic.callCommands
+    package static let summary = "Routing's decision for an offered call: whom to ring, how, and as whom; or a rejection."
+    package static let example = CallRoute(
+        targets: [RouteTarget(uri: "sip:1002@127.0.0.1:5072", ringSeconds: 30)], strategy: "parallel",
+        presentedNumber: "+3726001001", classification: "business", reject: nil)
+
+    package var targets: [RouteTarget]
+    /// "parallel" (all at once) or "sequential" (one after another).
+    package var strategy: String
+    package var presentedNumber: String?
+    /// "business" or "private".
+    package var classification: String
+    /// When set, the call is refused with this SIP status and reason.
+    package var reject: RouteRejection?
+
+    package init(targets: [RouteTarget], strategy: String, presentedNumber: String?, classification: String,
+                 reject: RouteRejection?) {
+        self.targets = targets
+        self.strategy = strategy
+        self.presentedNumber = presentedNumber
+        self.classification = classification
+        self.reject = reject
+    }
+}
+
+package struct RouteTarget: Codable, Sendable, Equatable {
+    package var uri: String
+    package var ringSeconds: Int
+    package init(uri: String, ringSeconds: Int) {
+        self.uri = uri
+        self.ringSeconds = ringSeconds
+    }
+}
+
+package struct RouteRejection: Codable, Sendable, Equatable {
+    package var status: Int
+    package var reason: String
+    package init(status: Int, reason: String) {
+        self.status = status
+        self.reason = reason
+    }
+}
+
+/// A call changed state.
+package struct CallStateChanged: EventPayload, Equatable {
+    package static let type = "call.state-changed"
+    package static let topic = Topic.callEvents
+    package static let summary = "A call changed state: offered, ringing, answered, held, resumed or ended (with a cause)."
+    package static let example = CallStateChanged(state: "answered", cause: nil, party: "sip:1002@demo.localhost")
+    package var state: String
+    /// Why it ended (SIP status and reason, or "normal"); only for "ended".
+    package var cause: String?
+    package var party: String?
+
+    package init(state: String, cause: String?, party: String?) {
+        self.state = state
+        self.cause = cause
+        self.party = party
+    }
+}
+
+/// The record of one finished call; exactly one per call.
+package struct CallRecord: EventPayload, Equatable {
+    package static let type = "call.cdr"
+    package static let topic = Topic.callCDRs
+    package static let summary = "The record of one finished call (exactly one per call), rated by billing."
+    package static let example = CallRecord(
+        from: "+3726001001", to: "+3725550123", direction: "outbound", classification: "business",
+        start: Date(timeIntervalSince1970: 1_795_000_000), answer: Date(timeIntervalSince1970: 1_795_000_004),
+        end: Date(timeIntervalSince1970: 1_795_000_064), billableSeconds: 60, cause: "normal")
+    package var from: String
+    package var to: String
+    /// inbound, outbound or internal.
+    package var direction: String
+    package var classification: String
+    package var start: Date
+    package var answer: Date?
+    package var end: Date
+    package var billableSeconds: Int
+    package var cause: String
+
+    package init(from: String, to: String, direction: String, classification: String, start: Date, answer: Date?,
+                 end: Date, billableSeconds: Int, cause: String) {
+        self.from = from
+        self.to = to
+        self.direction = direction
+        self.classification = classification
+        self.start = start
+        self.answer = answer
+        self.end = end
+        self.billableSeconds = billableSeconds
+        self.cause = cause
+    }
+}
+
+/// About one second of recorded audio of one call, both directions.
+package struct AudioChunk: EventPayload, Equatable {
+    package static let type = "media.audio-chunk"
+    package static let topic = Topic.mediaAudio
+    package static let summary = "About one second of a recording (stereo: caller left, callee right), in order; the last has final = true."
+    package static let example = AudioChunk(recordingId: "rec-0-42", sequence: 0, codec: "pcmu-stereo",
+                                            audio: "//9/fw==", final: false)
+    package var recordingId: String
+    package var sequence: Int
+    package var codec: String
+    /// Base64 of the frames.
+    package var audio: String
+    package var final: Bool
+
+    package init(recordingId: String, sequence: Int, codec: String, audio: String, final: Bool) {
+        self.recordingId = recordingId
+        self.sequence = sequence
+        self.codec = codec
+        self.audio = audio
+        self.final = final
+    }
+}

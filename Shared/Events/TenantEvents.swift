@@ -1,0 +1,73 @@
+import Foundation
+
+/// A tenant was provisioned: its schema exists and is migrated.
+package struct TenantCreated: EventPayload, Equatable {
+    package static let type = "tenant.created"
+    package static let topic = Topic.tenantLifecycle
+    package static let summary = "A tenant was provisioned; its schema exists and is migrated."
+    package static let example = TenantCreated(slug: "demo", name: "Demo OÜ", sipDomain: "demo.localhost",
+                                               timeZone: "Europe/Tallinn")
+    package var slug: String
+    package var name: String
+    package var sipDomain: String
+    package var timeZone: String
+
+    package init(slug: String, name: String, sipDomain: String, timeZone: String) {
+        self.slug = slug
+        self.name = name
+        self.sipDomain = sipDomain
+        self.timeZone = timeZone
+    }
+}
+
+/// A tenant changed status (suspended, reactivated, terminating, terminated).
+package struct TenantStatusChanged: EventPayload, Equatable {
+    package static let type = "tenant.status-changed"
+    package static let topic = Topic.tenantLifecycle
+    package static let summary = "A tenant's status changed: active, suspended, terminating or terminated."
+    package static let example = TenantStatusChanged(slug: "demo", status: "suspended", previousStatus: "active")
+    package var slug: String
+    package var status: String
+    package var previousStatus: String
+
+    package init(slug: String, status: String, previousStatus: String) {
+        self.slug = slug
+        self.status = status
+        self.previousStatus = previousStatus
+    }
+}
+
+/// Configuration of a tenant changed; services drop what they cached of it.
+package struct ConfigChanged: EventPayload, Equatable {
+    package static let type = "config.changed"
+    package static let topic = Topic.configChanges
+    package static let summary = "Configuration of a tenant changed; services drop what they cached of that entity."
+    package static let example = ConfigChanged(entity: "user", key: "1001", action: "created")
+    /// tenant, user, device, number, group, schedule, ...
+    package var entity: String
+    /// The entity's natural key within the tenant (extension, E.164 number, group name, ...).
+    package var key: String
+    /// created, updated or deleted.
+    package var action: String
+
+    package init(entity: String, key: String, action: String) {
+        self.entity = entity
+        self.key = key
+        self.action = action
+    }
+}
+
+/// The features and limits a tenant may use, derived from its subscriptions.
+package struct EntitlementsChanged: EventPayload, Equatable {
+    package static let type = "billing.entitlements-changed"
+    package static let topic = Topic.billingEntitlements
+    package static let summary = "The features and limits a tenant may use, derived from its subscriptions."
+    package static let example = EntitlementsChanged(features: ["ivr", "recording"], maxConcurrentCalls: 10)
+    package var features: [String]
+    package var maxConcurrentCalls: Int?
+
+    package init(features: [String], maxConcurrentCalls: Int?) {
+        self.features = features
+        self.maxConcurrentCalls = maxConcurrentCalls
+    }
+}

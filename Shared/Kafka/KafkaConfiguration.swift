@@ -1,0 +1,69 @@
+/// Settings shared by producers, consumers and admin clients. Defaults fit the local development
+/// broker; `extra` passes any other librdkafka property through unchanged.
+package struct KafkaConfiguration: Sendable {
+    /// `host:port[,host:port...]`.
+    package var bootstrapServers: String
+    package var clientID: String
+    /// How long a produced message may wait for the broker's acknowledgement before `send` throws.
+    package var deliveryTimeoutMilliseconds: Int = 10_000
+    /// Producer batching delay. Routing decisions need 0–1 ms (DESIGN §3).
+    package var lingerMilliseconds: Int = 1
+    /// How long the broker may hold a fetch. Small values keep the round trip short.
+    package var fetchWaitMaxMilliseconds: Int = 5
+    /// Consumer-group session timeout; small in development because the local broker waits for it.
+    package var sessionTimeoutMilliseconds: Int = 6_000
+    package var maxPollIntervalMilliseconds: Int = 10_000
+    /// Upper bound of messages buffered inside the producer (bounded memory): beyond it `send`
+    /// throws instead of queueing.
+    package var maxBufferedMessages: Int = 100_000
+    /// Upper bound of prefetched messages per partition inside the consumer.
+    package var maxPrefetchMessages: Int = 1_000
+    /// Any other librdkafka property; wins over the typed fields.
+    package var extra: [String: String] = [:]
+
+    package init(bootstrapServers: String, clientID: String = "switchboard") {
+        self.bootstrapServers = bootstrapServers
+        self.clientID = clientID
+    }
+
+    var common: [String: String] {
+        [
+            "bootstrap.servers": bootstrapServers,
+            "client.id": clientID,
+            "reconnect.backoff.ms": "50",
+            "reconnect.backoff.max.ms": "1000",
+            "topic.metadata.refresh.interval.ms": "10000",
+            "allow.auto.create.topics": "false",
+        ]
+    }
+
+    var producerProperties: [String: String] {
+        common.merging([
+            "acks": "all",
+            "enable.idempotence": "true",
+            "linger.ms": String(lingerMilliseconds),
+            "message.timeout.ms": String(deliveryTimeoutMilliseconds),
+            "queue.buffering.max.messages": String(maxBufferedMessages),
+            "queue.buffering.max.kbytes": "65536",
+        ]) { $1 }.merging(extra) { $1 }
+    }
+
+    func consumerProperties(groupID: String) -> [String: String] {
+        common.merging([
+            "group.id": groupID,
+            "enable.auto.commit": "true",
+            // Offsets are stored only once a message has been processed (commit after processing).
+            "enable.auto.offset.store": "false",
+            "auto.commit.interval.ms": "500",
+            "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": String(fetchWaitMaxMilliseconds),
+            "fetch.error.backoff.ms": "50",
+            "session.timeout.ms": String(sessionTimeoutMilliseconds),
+            "heartbeat.interval.ms": String(max(100, sessionTimeoutMilliseconds / 6)),
+            "max.poll.interval.ms": String(maxPollIntervalMilliseconds),
+            "queued.max.messages.kbytes": "16384",
+            "queued.min.messages": String(maxPrefetchMessages),
+            "partition.assignment.strategy": "range,roundrobin",
+        ]) { $1 }.merging(extra) { $1 }
+    }
+}

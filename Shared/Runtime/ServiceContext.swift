@@ -1,0 +1,37 @@
+import Events
+import Kafka
+import Logging
+import Messaging
+import Postgres
+
+/// What every service gets from the runtime: its configuration, logger, database pool, producer,
+/// event publisher and tenant cache.
+package struct ServiceContext: Sendable {
+    package let name: String
+    package let configuration: RuntimeConfiguration
+    package let logger: Logger
+    package let db: PostgresClient
+    package let publisher: EventPublisher
+    package let tenantCache: TenantCache
+
+    package var producer: KafkaProducer { publisher.producer }
+
+    /// The full name of a topic under this deployment's prefix.
+    package func topic(_ topic: Topic) -> String { topic.name(prefix: configuration.topicPrefix) }
+
+    /// Kafka settings for a client of this service.
+    package func kafka(client: String? = nil) -> KafkaConfiguration {
+        KafkaConfiguration(runtime: configuration, clientID: client ?? "\(name)-\(configuration.instanceID)")
+    }
+}
+
+extension KafkaConfiguration {
+    /// Kafka settings from the process configuration.
+    package init(runtime: RuntimeConfiguration, clientID: String) {
+        self.init(bootstrapServers: runtime.kafkaBrokers, clientID: clientID)
+        fetchWaitMaxMilliseconds = runtime.kafkaFetchWaitMs
+        sessionTimeoutMilliseconds = runtime.kafkaSessionTimeoutMs
+        maxPollIntervalMilliseconds = max(runtime.kafkaSessionTimeoutMs, 10_000)
+        deliveryTimeoutMilliseconds = runtime.kafkaDeliveryTimeoutMs
+    }
+}

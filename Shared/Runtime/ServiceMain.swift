@@ -1,0 +1,104 @@
+import Events
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Messaging
+import Metrics
+import Postgres
+import Prometheus
+import ServiceLifecycle
+
+/// How a service describes itself to the runtime.
+package struct ServiceDefinition: Sendable {
+    package var name: String
+    package var defaultHTTPPort: Int
+    /// Extra HTTP routes (the API and console for `api`).
+    package var routes: @Sendable (Router<BasicRequestContext>, ServiceContext) -> Void = { _, _ in }
+    /// The long-running parts of the service (consumers, listeners), started after the runtime's own.
+    package var services: @Sendable (ServiceContext) async throws -> [any Service] = { _ in [] }
+    /// Reaction to config.changes / tenant.lifecycle / billing.entitlements, after the cache was dropped.
+    package var onControlEvent: @Sendable (ServiceContext, EnvelopeHeader, KafkaMessage) async -> Void = { _, _, _ in }
+
+    package init(name: String, defaultHTTPPort: Int) {
+        self.name = name
+        self.defaultHTTPPort = defaultHTTPPort
+    }
+}
+
+/// The one way a service process starts: configuration from the environment, JSON logs,
+/// Prometheus metrics, the librdkafka version check, PostgreSQL pool and Kafka producer, the HTTP
+/// listener with health and metrics, the control-plane listener, then the service's own parts, all
+/// in a ServiceGroup that shuts down in reverse order on SIGTERM or SIGINT.
+package enum ServiceMain {
+    package static func run(_ definition: ServiceDefinition) async -> Never {
+        let configuration: RuntimeConfiguration
+        do {
+            configuration = try RuntimeConfiguration.fromEnvironment(defaultHTTPPort: definition.defaultHTTPPort)
+        } catch {
+            fail(definition.name, "configuration: \(error)")
+        }
+        LoggingSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var logger = Logger(label: definition.name)
+        logger[metadataKey: "instance"] = "\(configuration.instanceID)"
+        do {
+            try KafkaLibrary.requireSupportedVersion()
+        } catch {
+            fail(definition.name, "\(error)")
+        }
+
+        let db = PostgresClient(configuration: PostgresConfiguration(conninfo: configuration.databaseURL,
+                                                                     maxConnections: configuration.databasePoolSize),
+                                logger: logger)
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(configuration: KafkaConfiguration(runtime: configuration, clientID: "\(definition.name)-\(configuration.instanceID)"),
+                                         logger: logger)
+        } catch {
+            fail(definition.name, "kafka producer: \(error)")
+        }
+        let context = ServiceContext(name: definition.name, configuration: configuration, logger: logger, db: db,
+                                     publisher: EventPublisher(producer: producer, topicPrefix: configuration.topicPrefix),
+                                     tenantCache: TenantCache())
+        let readiness = Readiness()
+        let router = Router()
+        HealthRoutes.add(to: router, readiness: readiness, registry: registry)
+        definition.routes(router, context)
+        let http = Application(router: router,
+                               configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                                                    serverName: definition.name),
+                               logger: logger)
+        do {
+            let own = try await definition.services(context)
+            let group = ServiceGroup(configuration: .init(
+                services: [
+                    .init(service: ReadinessProbe(context: context, readiness: readiness)),
+                    .init(service: ControlPlaneListener(context: context) { header, message in
+                        await definition.onControlEvent(context, header, message)
+                    }),
+                ] + own.map { .init(service: $0) } + [.init(service: http)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+            logger.info("starting", metadata: ["http": "\(configuration.httpHost):\(configuration.httpPort)",
+                                               "librdkafka": "\(KafkaLibrary.version)"])
+            try await group.run()
+            logger.info("stopped")
+        } catch {
+            logger.error("stopped with an error", metadata: ["error": "\(error)"])
+            await producer.shutdown()
+            await db.shutdown()
+            exit(1)
+        }
+        await producer.shutdown()
+        await db.shutdown()
+        exit(0)
+    }
+
+    /// One clear line and a non-zero exit.
+    package static func fail(_ name: String, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("\(name): \(message)\n".utf8))
+        exit(1)
+    }
+}

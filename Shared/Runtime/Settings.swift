@@ -1,0 +1,155 @@
+import Foundation
+
+/// One environment variable the services and the CLI read. `Settings.all` is the single list;
+/// `docs/configuration.md` is generated from it (`switchboard config docs`) and a test keeps them equal.
+package struct Setting: Sendable {
+    package let name: String
+    package let defaultValue: String
+    package let summary: String
+}
+
+package enum Settings {
+    package static let databaseURL = Setting(
+        name: "SWITCHBOARD_DATABASE_URL",
+        defaultValue: "postgresql://switchboard:switchboard@127.0.0.1:55432/switchboard?connect_timeout=5",
+        summary: "libpq connection string or URI. Several hosts with `target_session_attrs=read-write` give failover on HA clusters.")
+    package static let databasePoolSize = Setting(
+        name: "SWITCHBOARD_DATABASE_POOL_SIZE", defaultValue: "8",
+        summary: "Connections per process; each runs its blocking libpq calls on a thread of its own.")
+    package static let kafkaBrokers = Setting(
+        name: "SWITCHBOARD_KAFKA_BROKERS", defaultValue: "127.0.0.1:19092",
+        summary: "Kafka bootstrap servers, `host:port[,host:port]`.")
+    package static let topicPrefix = Setting(
+        name: "SWITCHBOARD_TOPIC_PREFIX", defaultValue: "",
+        summary: "Prefix for every topic name, so several deployments can share a cluster (e.g. `prod.`).")
+    package static let kafkaFetchWaitMs = Setting(
+        name: "SWITCHBOARD_KAFKA_FETCH_WAIT_MS", defaultValue: "5",
+        summary: "`fetch.wait.max.ms` of consumers. Keep 1–5 on the local broker (it holds every fetch this long); real Kafka answers at once.")
+    package static let kafkaSessionTimeoutMs = Setting(
+        name: "SWITCHBOARD_KAFKA_SESSION_TIMEOUT_MS", defaultValue: "6000",
+        summary: "Consumer-group session timeout; a group join on the local broker waits about this long.")
+    package static let kafkaDeliveryTimeoutMs = Setting(
+        name: "SWITCHBOARD_KAFKA_DELIVERY_TIMEOUT_MS", defaultValue: "10000",
+        summary: "How long a produce may wait for the broker's acknowledgement before it fails.")
+    package static let httpHost = Setting(
+        name: "SWITCHBOARD_HTTP_HOST", defaultValue: "127.0.0.1",
+        summary: "Address of each service's HTTP listener (health, metrics; the API and console for `api`). Use 0.0.0.0 in containers.")
+    package static let httpPort = Setting(
+        name: "SWITCHBOARD_HTTP_PORT", defaultValue: "per service",
+        summary: "HTTP port. Defaults: api 8080, sip-edge 8081, routing 8082, ivr 8083, recording 8084, billing 8085.")
+    package static let logLevel = Setting(
+        name: "SWITCHBOARD_LOG_LEVEL", defaultValue: "info",
+        summary: "trace, debug, info, notice, warning, error or critical.")
+    package static let logFormat = Setting(
+        name: "SWITCHBOARD_LOG_FORMAT", defaultValue: "json",
+        summary: "`json` (one object per line, with tenant and call ids as fields) or `text` (for a terminal).")
+    package static let edgeOrdinal = Setting(
+        name: "SWITCHBOARD_EDGE_ORDINAL", defaultValue: "0",
+        summary: "This sip-edge instance's stable ordinal (StatefulSet ordinal); it owns partition N of `call.commands`.")
+    package static let instanceID = Setting(
+        name: "SWITCHBOARD_INSTANCE_ID", defaultValue: "hostname",
+        summary: "Names this process in consumer groups and logs; defaults to the host name.")
+
+    package static let all: [Setting] = [
+        databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
+        kafkaDeliveryTimeoutMs, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, instanceID,
+    ]
+
+    /// The Markdown of `docs/configuration.md`.
+    package static func markdown() -> String {
+        var out = """
+            # Configuration
+
+            Every service and the `switchboard` CLI read these environment variables (generated from
+            `Shared/Runtime/Settings.swift` by `switchboard config docs`). The defaults fit the local setup of
+            `make run`.
+
+            | Variable | Default | Meaning |
+            |---|---|---|
+
+            """
+        for setting in all {
+            let shown = setting.defaultValue.isEmpty ? "(empty)" : "`\(setting.defaultValue)`"
+            out += "| `\(setting.name)` | \(shown) | \(setting.summary) |\n"
+        }
+        return out
+    }
+}
+
+/// The configuration of one process, read from the environment in one place.
+package struct RuntimeConfiguration: Sendable {
+    package var databaseURL: String
+    package var databasePoolSize: Int
+    package var kafkaBrokers: String
+    package var topicPrefix: String
+    package var kafkaFetchWaitMs: Int
+    package var kafkaSessionTimeoutMs: Int
+    package var kafkaDeliveryTimeoutMs: Int
+    package var httpHost: String
+    package var httpPort: Int
+    package var logLevel: String
+    package var logFormat: String
+    package var edgeOrdinal: Int
+    package var instanceID: String
+
+    /// Reads every setting. - Throws: `ConfigurationError` naming the variable that is wrong.
+    package static func fromEnvironment(defaultHTTPPort: Int = 8080,
+                                        environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> RuntimeConfiguration
+    {
+        func text(_ setting: Setting) -> String {
+            environment[setting.name].flatMap { $0.isEmpty ? nil : $0 } ?? setting.defaultValue
+        }
+        func int(_ setting: Setting, default fallback: Int? = nil, range: ClosedRange<Int>) throws -> Int {
+            let raw = environment[setting.name].flatMap { $0.isEmpty ? nil : $0 }
+            guard let raw else { return fallback ?? Int(setting.defaultValue) ?? range.lowerBound }
+            guard let value = Int(raw), range.contains(value) else {
+                throw ConfigurationError(message: "\(setting.name)=\(raw) must be a whole number in \(range)")
+            }
+            return value
+        }
+        let level = text(Settings.logLevel)
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw ConfigurationError(message: "\(Settings.logLevel.name)=\(level) is not a log level")
+        }
+        let format = text(Settings.logFormat)
+        guard ["json", "text"].contains(format) else {
+            throw ConfigurationError(message: "\(Settings.logFormat.name)=\(format) must be json or text")
+        }
+        return RuntimeConfiguration(
+            databaseURL: text(Settings.databaseURL),
+            databasePoolSize: try int(Settings.databasePoolSize, range: 1...200),
+            kafkaBrokers: text(Settings.kafkaBrokers),
+            topicPrefix: environment[Settings.topicPrefix.name] ?? "",
+            kafkaFetchWaitMs: try int(Settings.kafkaFetchWaitMs, range: 0...10_000),
+            kafkaSessionTimeoutMs: try int(Settings.kafkaSessionTimeoutMs, range: 1_000...300_000),
+            kafkaDeliveryTimeoutMs: try int(Settings.kafkaDeliveryTimeoutMs, range: 100...600_000),
+            httpHost: text(Settings.httpHost),
+            httpPort: try int(Settings.httpPort, default: defaultHTTPPort, range: 1...65_535),
+            logLevel: level,
+            logFormat: format,
+            edgeOrdinal: try int(Settings.edgeOrdinal, range: 0...1_023),
+            instanceID: environment[Settings.instanceID.name].flatMap { $0.isEmpty ? nil : $0 }
+                ?? ProcessInfo.processInfo.hostName)
+    }
+
+    /// Kafka settings for a client named `clientID`.
+    package func kafka(clientID: String) -> KafkaConfigurationValues {
+        KafkaConfigurationValues(brokers: kafkaBrokers, clientID: clientID, fetchWaitMs: kafkaFetchWaitMs,
+                                 sessionTimeoutMs: kafkaSessionTimeoutMs, deliveryTimeoutMs: kafkaDeliveryTimeoutMs)
+    }
+}
+
+/// The plain values needed to build a `KafkaConfiguration` (kept apart so Settings needs no Kafka import).
+package struct KafkaConfigurationValues: Sendable {
+    package var brokers: String
+    package var clientID: String
+    package var fetchWaitMs: Int
+    package var sessionTimeoutMs: Int
+    package var deliveryTimeoutMs: Int
+}
+
+package struct ConfigurationError: Error, CustomStringConvertible {
+    package let message: String
+    package var description: String { message }
+}

@@ -1,0 +1,64 @@
+/// The `platform` schema: what spans tenants (DESIGN §5).
+package enum PlatformSchema {
+    package static let migrations: [Migration] = [
+        Migration(version: 1, name: "tenants, numbers, operators, credentials, catalogue", sql: """
+            CREATE TABLE {schema}.tenants (
+                slug text PRIMARY KEY CHECK (slug ~ '^[a-z][a-z0-9_]{1,39}$'),
+                name text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+                status text NOT NULL DEFAULT 'active'
+                    CHECK (status IN ('active', 'suspended', 'terminating', 'terminated', 'deleted')),
+                sip_domain text NOT NULL UNIQUE,
+                time_zone text NOT NULL DEFAULT 'Europe/Tallinn',
+                contract_start date NOT NULL DEFAULT current_date,
+                contract_end date,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now());
+
+            -- Every DID belongs to exactly one tenant; the tenant schema says where its calls go.
+            CREATE TABLE {schema}.numbers (
+                e164 text PRIMARY KEY CHECK (e164 ~ '^\\+[1-9][0-9]{5,14}$'),
+                tenant text NOT NULL REFERENCES {schema}.tenants (slug),
+                is_main boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL DEFAULT now());
+            CREATE UNIQUE INDEX numbers_one_main_per_tenant ON {schema}.numbers (tenant) WHERE is_main;
+
+            CREATE TABLE {schema}.operators (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                email text NOT NULL UNIQUE,
+                password_hash text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now());
+
+            -- Bearer tokens (hashed), scoped to a tenant unless issued to an operator.
+            CREATE TABLE {schema}.api_tokens (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                token_hash text NOT NULL UNIQUE,
+                role text NOT NULL CHECK (role IN ('operator', 'admin', 'user')),
+                tenant text REFERENCES {schema}.tenants (slug),
+                subject text NOT NULL,
+                expires_at timestamptz NOT NULL,
+                revoked_at timestamptz,
+                created_at timestamptz NOT NULL DEFAULT now());
+
+            -- Plans and add-ons as data; prices are monthly, VAT excluded.
+            CREATE TABLE {schema}.catalogue (
+                code text PRIMARY KEY,
+                kind text NOT NULL CHECK (kind IN ('plan', 'addon')),
+                name text NOT NULL,
+                unit text NOT NULL CHECK (unit IN ('user', 'tenant', 'number', 'bundle')),
+                monthly_price numeric(12, 2) NOT NULL CHECK (monthly_price >= 0),
+                included_minutes integer,
+                features text[] NOT NULL DEFAULT '{}');
+            INSERT INTO {schema}.catalogue (code, kind, name, unit, monthly_price, included_minutes, features) VALUES
+                ('call-sharing', 'plan', 'Business call sharing', 'user', 2.00, NULL, '{calls}'),
+                ('mobile-unlimited', 'plan', 'Unlimited business mobile', 'user', 7.00, NULL, '{calls}'),
+                ('mobile-unlimited-plus', 'plan', 'Unlimited business mobile +', 'user', 12.00, NULL, '{calls}'),
+                ('ivr', 'addon', 'IVR', 'tenant', 12.00, NULL, '{ivr}'),
+                ('recording-10d', 'addon', 'Call recording, 10-day retention', 'number', 6.39, NULL, '{recording}'),
+                ('recording-60d', 'addon', 'Call recording, 60-day retention', 'number', 12.78, NULL, '{recording}'),
+                ('intl-50', 'addon', 'International minutes 50', 'bundle', 0, 50, '{international}'),
+                ('intl-200', 'addon', 'International minutes 200', 'bundle', 0, 200, '{international}'),
+                ('intl-300', 'addon', 'International minutes 300', 'bundle', 0, 300, '{international}'),
+                ('intl-400', 'addon', 'International minutes 400', 'bundle', 0, 400, '{international}');
+            """),
+    ]
+}

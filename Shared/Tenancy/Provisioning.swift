@@ -1,0 +1,193 @@
+import Crypto
+import Events
+import Foundation
+import Logging
+import Messaging
+import Postgres
+
+/// A tenant as the platform knows it.
+package struct Tenant: Sendable, Codable, Equatable {
+    package var slug: String
+    package var name: String
+    package var status: String
+    package var sipDomain: String
+    package var timeZone: String
+    package var mainNumber: String?
+}
+
+/// A user of a tenant.
+package struct User: Sendable, Codable, Equatable {
+    package var id: UUID
+    package var extension_: String
+    package var name: String
+    package var mobile: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, extension_ = "extension", name, mobile
+    }
+}
+
+/// The provisioning operations shared by the CLI and the API: every write validates its input,
+/// runs in one transaction, and publishes its event once committed.
+package struct Provisioning: Sendable {
+    let db: PostgresClient
+    let publisher: EventPublisher
+    let logger: Logger
+
+    package init(db: PostgresClient, publisher: EventPublisher, logger: Logger) {
+        self.db = db
+        self.publisher = publisher
+        self.logger = logger
+    }
+
+    /// Creates a tenant, its schema (migrated) and publishes `tenant.created`.
+    /// - Throws: `TenancyError.invalid` for bad input, `.conflict` when the slug or domain is taken.
+    @discardableResult
+    package func createTenant(slug rawSlug: String, name: String, sipDomain: String,
+                              timeZone: String = "Europe/Tallinn", actor: String = "cli") async throws -> Tenant {
+        let slug = try TenantSlug(rawSlug)
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.count) else { throw TenancyError.invalid("name must be 1–200 characters") }
+        let domain = sipDomain.lowercased()
+        guard Validation.isDomain(domain) else { throw TenancyError.invalid("\(String(reflecting: sipDomain)) is not a valid SIP domain") }
+        guard TimeZone(identifier: timeZone) != nil else { throw TenancyError.invalid("unknown time zone \(String(reflecting: timeZone))") }
+        let migrator = Migrator(db: db, logger: logger)
+        do {
+            try await db.withTransaction { connection in
+                try await connection.query("""
+                    INSERT INTO platform.tenants (slug, name, sip_domain, time_zone) VALUES (\(slug.value), \(name), \(domain), \(timeZone))
+                    """)
+                _ = try await migrator.apply(TenantSchema.migrations, schema: slug.schema, on: connection, inTransaction: true)
+                try await audit(connection, slug, actor: actor, action: "tenant.create", subject: slug.value)
+            }
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw TenancyError.conflict("a tenant with slug \(slug) or SIP domain \(domain) already exists")
+        }
+        let tenant = Tenant(slug: slug.value, name: name, status: "active", sipDomain: domain, timeZone: timeZone, mainNumber: nil)
+        try await publisher.publish(Envelope(tenant: slug.value, data: TenantCreated(
+            slug: slug.value, name: name, sipDomain: domain, timeZone: timeZone)))
+        return tenant
+    }
+
+    /// Every tenant, by slug.
+    package func listTenants() async throws -> [Tenant] {
+        try await db.query("""
+            SELECT t.slug, t.name, t.status, t.sip_domain, t.time_zone, n.e164 AS main_number
+            FROM platform.tenants t LEFT JOIN platform.numbers n ON n.tenant = t.slug AND n.is_main
+            ORDER BY t.slug
+            """).map { row in
+            Tenant(slug: try row.decode("slug"), name: try row.decode("name"), status: try row.decode("status"),
+                   sipDomain: try row.decode("sip_domain"), timeZone: try row.decode("time_zone"),
+                   mainNumber: try row.decode("main_number"))
+        }
+    }
+
+    /// The tenant with this slug. - Throws: `.notFound`.
+    package func tenant(_ rawSlug: String) async throws -> Tenant {
+        let slug = try TenantSlug(rawSlug)
+        guard let tenant = try await listTenants().first(where: { $0.slug == slug.value }) else {
+            throw TenancyError.notFound("no tenant \(slug)")
+        }
+        return tenant
+    }
+
+    /// Creates a user and the SIP credentials of their device: username = extension, realm = the
+    /// tenant's SIP domain, password kept only as HA1 hashes. Publishes `config.changed`.
+    @discardableResult
+    package func createUser(tenant rawSlug: String, extension ext: String, name: String, password: String,
+                            mobile: String? = nil, actor: String = "cli") async throws -> User {
+        let tenant = try await tenant(rawSlug)
+        let slug = try TenantSlug(tenant.slug)
+        guard Validation.isExtension(ext) else { throw TenancyError.invalid("extension must be 2–6 digits") }
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.count) else { throw TenancyError.invalid("name must be 1–200 characters") }
+        guard password.count >= 8 else { throw TenancyError.invalid("the SIP password must have at least 8 characters") }
+        if let mobile, !Validation.isE164(mobile) { throw TenancyError.invalid("mobile must be an E.164 number like +37255512345") }
+        let ha1 = DigestCredentials.ha1(username: ext, realm: tenant.sipDomain, password: password)
+        let user: User
+        do {
+            user = try await db.withTransaction { connection in
+                let rows = try await connection.query("""
+                    INSERT INTO \(identifier: slug.schema).users (extension, name, mobile) VALUES (\(ext), \(name), \(mobile))
+                    RETURNING id
+                    """)
+                let id: UUID = try rows[0].decode("id")
+                try await connection.query("""
+                    INSERT INTO \(identifier: slug.schema).devices (user_id, username, realm, ha1_md5, ha1_sha256)
+                    VALUES (\(id), \(ext), \(tenant.sipDomain), \(ha1.md5), \(ha1.sha256))
+                    """)
+                try await audit(connection, slug, actor: actor, action: "user.create", subject: ext)
+                return User(id: id, extension_: ext, name: name, mobile: mobile)
+            }
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw TenancyError.conflict("tenant \(slug) already has extension \(ext)")
+        }
+        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "user", key: ext, action: "created")))
+        return user
+    }
+
+    /// Assigns a DID to the tenant. The first number of a tenant becomes its main number; with
+    /// `userExtension` calls to it go to that user. Publishes `config.changed`.
+    package func assignNumber(tenant rawSlug: String, number: String, userExtension: String? = nil,
+                              actor: String = "cli") async throws {
+        let tenant = try await tenant(rawSlug)
+        let slug = try TenantSlug(tenant.slug)
+        guard Validation.isE164(number) else { throw TenancyError.invalid("\(String(reflecting: number)) is not an E.164 number like +3726001000") }
+        do {
+            try await db.withTransaction { connection in
+                var userID: UUID?
+                if let userExtension {
+                    let rows = try await connection.query("SELECT id FROM \(identifier: slug.schema).users WHERE extension = \(userExtension)")
+                    guard let row = rows.first else { throw TenancyError.notFound("tenant \(slug) has no user \(userExtension)") }
+                    userID = try row.decode("id")
+                }
+                try await connection.query("""
+                    INSERT INTO platform.numbers (e164, tenant, is_main)
+                    VALUES (\(number), \(slug.value), NOT EXISTS (SELECT 1 FROM platform.numbers WHERE tenant = \(slug.value) AND is_main))
+                    """)
+                try await connection.query("""
+                    INSERT INTO \(identifier: slug.schema).numbers (e164, user_id, destination_kind, destination_ref)
+                    VALUES (\(number), \(userID), \(userID == nil ? "none" : "user"), \(userExtension))
+                    """)
+                try await audit(connection, slug, actor: actor, action: "number.assign", subject: number)
+            }
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw TenancyError.conflict("\(number) is already assigned")
+        }
+        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "number", key: number, action: "created")))
+    }
+
+    private func audit(_ connection: PostgresConnection, _ slug: TenantSlug, actor: String, action: String,
+                       subject: String) async throws {
+        try await connection.query("""
+            INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES (\(actor), \(action), \(subject))
+            """)
+    }
+}
+
+/// Digest HA1 values: H(username:realm:password) with MD5 (RFC 2617) and SHA-256 (RFC 8760).
+package enum DigestCredentials {
+    package static func ha1(username: String, realm: String, password: String) -> (md5: String, sha256: String) {
+        let input = Data("\(username):\(realm):\(password)".utf8)
+        return (hex(Insecure.MD5.hash(data: input)), hex(SHA256.hash(data: input)))
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Input checks shared by the CLI and the API.
+package enum Validation {
+    package static func isE164(_ text: String) -> Bool {
+        text.wholeMatch(of: /\+[1-9][0-9]{5,14}/) != nil
+    }
+
+    package static func isExtension(_ text: String) -> Bool {
+        text.wholeMatch(of: /[0-9]{2,6}/) != nil
+    }
+
+    package static func isDomain(_ text: String) -> Bool {
+        text.count <= 253 && text.wholeMatch(of: /([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/) != nil
+    }
+}

@@ -1,0 +1,200 @@
+import ArgumentParser
+import Events
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Postgres
+import Runtime
+import Tenancy
+
+/// The operator CLI. Connection settings come from the same environment variables as the services
+/// (docs/configuration.md). Errors are one line on stderr and exit status 1.
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "Operate a Switchboard deployment: migrations, tenants, users, numbers, topics.",
+        subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Topics.self, Lag.self, Docs.self])
+}
+
+/// Clients for one CLI invocation, made on first use and closed at the end.
+final class CLIContext: @unchecked Sendable {
+    let configuration: RuntimeConfiguration
+    let logger: Logger
+    private var _db: PostgresClient?
+    private var _publisher: EventPublisher?
+
+    init() throws {
+        configuration = try RuntimeConfiguration.fromEnvironment()
+        LoggingSetup.bootstrap(level: ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_LEVEL"] ?? "error", format: "text")
+        logger = Logger(label: "switchboard")
+        try KafkaLibrary.requireSupportedVersion()
+    }
+
+    var db: PostgresClient {
+        if let _db { return _db }
+        let db = PostgresClient(configuration: PostgresConfiguration(conninfo: configuration.databaseURL, maxConnections: 2),
+                                logger: logger)
+        _db = db
+        return db
+    }
+
+    var kafka: KafkaConfiguration {
+        var config = KafkaConfiguration(runtime: configuration, clientID: "switchboard-cli")
+        // The CLI should give up quickly when the broker is away.
+        config.deliveryTimeoutMilliseconds = min(config.deliveryTimeoutMilliseconds, 5_000)
+        return config
+    }
+
+    func publisher() throws -> EventPublisher {
+        if let _publisher { return _publisher }
+        let publisher = EventPublisher(producer: try KafkaProducer(configuration: kafka, logger: logger),
+                                       topicPrefix: configuration.topicPrefix)
+        _publisher = publisher
+        return publisher
+    }
+
+    func provisioning() throws -> Provisioning {
+        Provisioning(db: db, publisher: try publisher(), logger: logger)
+    }
+
+    func close() async {
+        if let _publisher { await _publisher.producer.shutdown() }
+        if let _db { await _db.shutdown() }
+    }
+}
+
+/// Runs `body` with a context; any error becomes one line and exit status 1.
+func withCLI(_ body: (CLIContext) async throws -> Void) async throws {
+    let context: CLIContext
+    do {
+        context = try CLIContext()
+    } catch {
+        FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+    do {
+        try await body(context)
+        await context.close()
+    } catch let exit as ExitCode {
+        await context.close()
+        throw exit
+    } catch {
+        await context.close()
+        FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the platform and every tenant's pending migrations.")
+
+    func run() async throws {
+        try await withCLI { cli in
+            let report = try await Migrator(db: cli.db, logger: cli.logger).migrateAll()
+            if report.appliedCount == 0 {
+                print("migrations: everything is up to date")
+            } else {
+                if !report.platformApplied.isEmpty { print("platform: applied \(report.platformApplied)") }
+                for (tenant, versions) in report.tenantsApplied.sorted(by: { $0.key < $1.key }) {
+                    print("tenant_\(tenant): applied \(versions)")
+                }
+            }
+        }
+    }
+}
+
+struct Tenants: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create and list tenants.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant with its schema; publishes tenant.created.")
+        @Option(help: "Short name: a–z, 0–9 and _, starting with a letter; the schema is tenant_<slug>.") var slug: String
+        @Option(help: "The company's name.") var name: String
+        @Option(help: "The tenant's SIP domain, e.g. acme.example.com.") var domain: String
+        @Option(help: "IANA time zone of working hours.") var timezone: String = "Europe/Tallinn"
+
+        func run() async throws {
+            try await withCLI { cli in
+                let tenant = try await cli.provisioning().createTenant(slug: slug, name: name, sipDomain: domain, timeZone: timezone)
+                print("created tenant \(tenant.slug) (\(tenant.name)), SIP domain \(tenant.sipDomain), schema tenant_\(tenant.slug)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        func run() async throws {
+            try await withCLI { cli in
+                let tenants = try await Provisioning(db: cli.db, publisher: try cli.publisher(), logger: cli.logger).listTenants()
+                printTable(["SLUG", "NAME", "STATUS", "SIP DOMAIN", "TIME ZONE", "MAIN NUMBER"],
+                           tenants.map { [$0.slug, $0.name, $0.status, $0.sipDomain, $0.timeZone, $0.mainNumber ?? "-"] })
+            }
+        }
+    }
+}
+
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create users.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user and their SIP credentials (username = extension, in the tenant's SIP domain).")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(name: .customLong("extension"), help: "2–6 digits.") var ext: String
+        @Option(help: "The user's name.") var name: String
+        @Option(help: "SIP password (at least 8 characters); only its digest hashes are stored.") var password: String
+        @Option(help: "The user's mobile number in E.164, e.g. +37255512345.") var mobile: String?
+
+        func run() async throws {
+            try await withCLI { cli in
+                let user = try await cli.provisioning().createUser(tenant: tenant, extension: ext, name: name,
+                                                                   password: password, mobile: mobile)
+                print("created user \(user.extension_) (\(user.name)) in tenant \(tenant)")
+            }
+        }
+    }
+}
+
+struct Numbers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Assign numbers (DIDs).", subcommands: [Assign.self])
+
+    struct Assign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Assign a DID to a tenant; the tenant's first number is its main number.")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "E.164 number, e.g. +3726001000.") var number: String
+        @Option(help: "Extension of the user whose calls it carries.") var user: String?
+
+        func run() async throws {
+            try await withCLI { cli in
+                try await cli.provisioning().assignNumber(tenant: tenant, number: number, userExtension: user)
+                print("assigned \(number) to tenant \(tenant)" + (user.map { " (user \($0))" } ?? ""))
+            }
+        }
+    }
+}
+
+struct Docs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the generated documents: docs/events.md and docs/configuration.md.")
+    @Option(help: "The docs folder.") var output: String = "docs"
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try EventCatalogue.markdown().write(toFile: "\(output)/events.md", atomically: true, encoding: .utf8)
+        try Settings.markdown().write(toFile: "\(output)/configuration.md", atomically: true, encoding: .utf8)
+        print("wrote \(output)/events.md and \(output)/configuration.md")
+    }
+}
+
+/// Prints rows as aligned columns.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let all = [header] + rows
+    let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+    for row in all {
+        print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+    }
+}
