@@ -87,10 +87,12 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
         .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"], path: "Tests/RuntimeTests"),
         .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "Tenancy", "TestSupport"],
                     path: "Tests/IntegrationTests"),
-        .target(name: "TestSupport", dependencies: ["Kafka", "Postgres"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [
+            "Kafka", "Postgres", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport"),
     ]
         + service("SipEdge", executable: "sip-edge")
         + service("Routing", executable: "routing")

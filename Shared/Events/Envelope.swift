@@ -34,7 +34,7 @@ package struct Envelope<Payload: EventPayload>: Codable, Sendable {
         self.id = id
         self.type = Payload.type
         self.version = Payload.version
-        self.time = time
+        self.time = Date(timeIntervalSince1970: (time.timeIntervalSince1970 * 1000).rounded() / 1000)
         self.tenant = tenant
         self.callId = callId
         self.data = data
@@ -108,12 +108,24 @@ package enum EventCoding {
         return decoder
     }
 
+    /// "2026-11-21T23:56:03.123Z": whole milliseconds, so a time survives any number of round trips.
     package static func formatTime(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = Int64((Double(milliseconds) / 1000).rounded(.down))
+        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(Date.ISO8601FormatStyle())
+        let fraction = String(milliseconds - seconds * 1000)
+        return whole.dropLast() + "." + String(repeating: "0", count: 3 - fraction.count) + fraction + "Z"
     }
 
     package static func parseTime(_ text: String) -> Date? {
-        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
-            ?? (try? Date.ISO8601FormatStyle().parse(text))
+        guard let dot = text.firstIndex(of: "."), text.hasSuffix("Z") else {
+            return try? Date.ISO8601FormatStyle().parse(text)
+        }
+        let digits = text[text.index(after: dot)..<text.index(before: text.endIndex)]
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), let fraction = Int(digits),
+              let whole = try? Date.ISO8601FormatStyle().parse(text[..<dot] + "Z")
+        else { return nil }
+        let milliseconds = (Double(fraction) / pow(10, Double(digits.count)) * 1000).rounded()
+        return Date(timeIntervalSince1970: whole.timeIntervalSince1970 + milliseconds / 1000)
     }
 }

@@ -6,6 +6,9 @@ package struct KafkaConfiguration: Sendable {
     package var clientID: String
     /// How long a produced message may wait for the broker's acknowledgement before `send` throws.
     package var deliveryTimeoutMilliseconds: Int = 10_000
+    /// Idempotent produce (exactly-once per partition across retries). Needs a broker that supports
+    /// KIP-360 epoch bumps, as Apache Kafka does; the local development broker does not.
+    package var idempotence = true
     /// Producer batching delay. Routing decisions need 0–1 ms (DESIGN §3).
     package var lingerMilliseconds: Int = 1
     /// How long the broker may hold a fetch. Small values keep the round trip short.
@@ -40,7 +43,7 @@ package struct KafkaConfiguration: Sendable {
     var producerProperties: [String: String] {
         common.merging([
             "acks": "all",
-            "enable.idempotence": "true",
+            "enable.idempotence": idempotence ? "true" : "false",
             "linger.ms": String(lingerMilliseconds),
             "message.timeout.ms": String(deliveryTimeoutMilliseconds),
             "queue.buffering.max.messages": String(maxBufferedMessages),

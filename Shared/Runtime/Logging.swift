@@ -41,7 +41,8 @@ package struct SwitchboardLogHandler: LogHandler {
             }
         }
         line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        // A closed stderr (the log reader went away) must not take the service down.
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 }
 

@@ -33,5 +33,6 @@ extension KafkaConfiguration {
         sessionTimeoutMilliseconds = runtime.kafkaSessionTimeoutMs
         maxPollIntervalMilliseconds = max(runtime.kafkaSessionTimeoutMs, 10_000)
         deliveryTimeoutMilliseconds = runtime.kafkaDeliveryTimeoutMs
+        idempotence = runtime.kafkaIdempotence
     }
 }

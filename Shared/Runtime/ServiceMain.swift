@@ -38,6 +38,8 @@ package enum ServiceMain {
         } catch {
             fail(definition.name, "configuration: \(error)")
         }
+        // Writes to a closed pipe or socket must fail with EPIPE, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         LoggingSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -98,7 +100,7 @@ package enum ServiceMain {
 
     /// One clear line and a non-zero exit.
     package static func fail(_ name: String, _ message: String) -> Never {
-        FileHandle.standardError.write(Data("\(name): \(message)\n".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("\(name): \(message)\n".utf8))
         exit(1)
     }
 }

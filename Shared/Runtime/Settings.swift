@@ -31,6 +31,9 @@ package enum Settings {
     package static let kafkaDeliveryTimeoutMs = Setting(
         name: "SWITCHBOARD_KAFKA_DELIVERY_TIMEOUT_MS", defaultValue: "10000",
         summary: "How long a produce may wait for the broker's acknowledgement before it fails.")
+    package static let kafkaIdempotence = Setting(
+        name: "SWITCHBOARD_KAFKA_IDEMPOTENCE", defaultValue: "true",
+        summary: "Idempotent producers (`enable.idempotence`). The local broker cannot recover an idempotent producer after a timed-out request (no KIP-360 epoch bumps), so `scripts/infra env` sets `false`; consumers deduplicate by envelope id either way.")
     package static let httpHost = Setting(
         name: "SWITCHBOARD_HTTP_HOST", defaultValue: "127.0.0.1",
         summary: "Address of each service's HTTP listener (health, metrics; the API and console for `api`). Use 0.0.0.0 in containers.")
@@ -52,7 +55,7 @@ package enum Settings {
 
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
-        kafkaDeliveryTimeoutMs, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, instanceID,
+        kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -85,6 +88,7 @@ package struct RuntimeConfiguration: Sendable {
     package var kafkaFetchWaitMs: Int
     package var kafkaSessionTimeoutMs: Int
     package var kafkaDeliveryTimeoutMs: Int
+    package var kafkaIdempotence: Bool
     package var httpHost: String
     package var httpPort: Int
     package var logLevel: String
@@ -112,6 +116,10 @@ package struct RuntimeConfiguration: Sendable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw ConfigurationError(message: "\(Settings.logLevel.name)=\(level) is not a log level")
         }
+        let idempotence = text(Settings.kafkaIdempotence)
+        guard ["true", "false"].contains(idempotence) else {
+            throw ConfigurationError(message: "\(Settings.kafkaIdempotence.name)=\(idempotence) must be true or false")
+        }
         let format = text(Settings.logFormat)
         guard ["json", "text"].contains(format) else {
             throw ConfigurationError(message: "\(Settings.logFormat.name)=\(format) must be json or text")
@@ -124,6 +132,7 @@ package struct RuntimeConfiguration: Sendable {
             kafkaFetchWaitMs: try int(Settings.kafkaFetchWaitMs, range: 0...10_000),
             kafkaSessionTimeoutMs: try int(Settings.kafkaSessionTimeoutMs, range: 1_000...300_000),
             kafkaDeliveryTimeoutMs: try int(Settings.kafkaDeliveryTimeoutMs, range: 100...600_000),
+            kafkaIdempotence: idempotence == "true",
             httpHost: text(Settings.httpHost),
             httpPort: try int(Settings.httpPort, default: defaultHTTPPort, range: 1...65_535),
             logLevel: level,
@@ -133,20 +142,6 @@ package struct RuntimeConfiguration: Sendable {
                 ?? ProcessInfo.processInfo.hostName)
     }
 
-    /// Kafka settings for a client named `clientID`.
-    package func kafka(clientID: String) -> KafkaConfigurationValues {
-        KafkaConfigurationValues(brokers: kafkaBrokers, clientID: clientID, fetchWaitMs: kafkaFetchWaitMs,
-                                 sessionTimeoutMs: kafkaSessionTimeoutMs, deliveryTimeoutMs: kafkaDeliveryTimeoutMs)
-    }
-}
-
-/// The plain values needed to build a `KafkaConfiguration` (kept apart so Settings needs no Kafka import).
-package struct KafkaConfigurationValues: Sendable {
-    package var brokers: String
-    package var clientID: String
-    package var fetchWaitMs: Int
-    package var sessionTimeoutMs: Int
-    package var deliveryTimeoutMs: Int
 }
 
 package struct ConfigurationError: Error, CustomStringConvertible {

@@ -15,7 +15,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Operate a Switchboard deployment: migrations, tenants, users, numbers, topics.",
-        subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Topics.self, Lag.self, Docs.self])
+        subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Topics.self, Lag.self, Demo.self, Docs.self])
 }
 
 /// Clients for one CLI invocation, made on first use and closed at the end.

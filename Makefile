@@ -1,0 +1,20 @@
+# The README's commands. Each installs what is missing first (scripts/bootstrap).
+.PHONY: run test bench build docs clean
+
+run:
+	@scripts/run
+
+test:
+	@scripts/test
+
+bench:
+	@scripts/bench
+
+build:
+	@scripts/bootstrap && swift build
+
+docs: build
+	@$$(swift build --show-bin-path)/switchboard docs
+
+clean:
+	rm -rf .build
