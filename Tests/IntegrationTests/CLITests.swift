@@ -1,0 +1,117 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// The `switchboard` CLI as an operator runs it.
+@Suite("switchboard CLI", .timeLimit(.minutes(2)))
+struct CLITests {
+    let prefix = TestEnvironment.unique("cli") + "."
+
+    var environment: [String: String] {
+        [
+            "SWITCHBOARD_DATABASE_URL": TestEnvironment.databaseURL,
+            "SWITCHBOARD_KAFKA_BROKERS": TestEnvironment.kafkaBrokers,
+            "SWITCHBOARD_TOPIC_PREFIX": prefix,
+            "SWITCHBOARD_KAFKA_IDEMPOTENCE": "false",
+        ]
+    }
+
+    func cli(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runProgram("\(TestEnvironment.binPath)/switchboard", arguments, environment: environment)
+    }
+
+    @Test("topics ensure, migrate, tenants create, users create, numbers assign, tenants list, topics tail")
+    func provisioningFlow() async throws {
+        #expect(try cli("topics", "ensure").status == 0)
+        #expect(try cli("topics", "ensure").stdout.contains("all exist"))
+        #expect(try cli("migrate").status == 0)
+        #expect(try cli("migrate").stdout.contains("up to date"))
+
+        let slug = TestEnvironment.unique("cli")
+        let domain = slug.replacingOccurrences(of: "_", with: "-") + ".example.com"
+        let created = try cli("tenants", "create", "--slug", slug, "--name", "CLI Test OÜ", "--domain", domain, "--timezone", "Europe/Riga")
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("schema tenant_\(slug)"))
+
+        let user = try cli("users", "create", "--tenant", slug, "--extension", "1001", "--name", "Mari", "--password", "mari-secret-1", "--mobile", "+37255500001")
+        #expect(user.status == 0, "\(user.stderr)")
+        let number = "+37260\(Int.random(in: 10_000...99_999))"
+        #expect(try cli("numbers", "assign", "--tenant", slug, "--number", number, "--user", "1001").status == 0)
+
+        let list = try cli("tenants", "list")
+        let line = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix(slug + " ") })
+        #expect(line.contains(domain) && line.contains("Europe/Riga") && line.contains(number))
+
+        let tail = try cli("topics", "tail", "tenant.lifecycle", "--from-beginning", "--tenant", slug, "--count", "1", "--timeout", "10")
+        #expect(tail.status == 0)
+        #expect(tail.stdout.contains("tenant.created") && tail.stdout.contains("tenant=\(slug)") && tail.stdout.contains("\"sipDomain\" : \"\(domain)\""))
+        let changes = try cli("topics", "tail", "config.changes", "--from-beginning", "--tenant", slug, "--type", "config.changed", "--count", "2", "--timeout", "10")
+        #expect(changes.stdout.components(separatedBy: "  config.changed  tenant=\\(slug)").count - 1 == 2, "\\(changes.stdout)")
+
+        let schema = try await TestEnvironment.postgres(maxConnections: 1).query(
+            "SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = \("tenant_" + slug)")
+        #expect(try schema[0].decode("n", as: Int.self) == 1)
+    }
+
+    @Test("errors are one clear line and a non-zero exit", arguments: [
+        ["tenants", "create", "--slug", "Bad Slug", "--name", "X", "--domain", "x.example.com"],
+        ["users", "create", "--tenant", "no_such_tenant", "--extension", "1001", "--name", "X", "--password", "long-enough"],
+        ["numbers", "assign", "--tenant", "no_such_tenant", "--number", "12345"],
+        ["topics", "tail", "no.such.topic", "--timeout", "1"],
+    ])
+    func errors(arguments: [String]) throws {
+        let result = try runProgram("\(TestEnvironment.binPath)/switchboard", arguments, environment: environment)
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.stderr)")
+        #expect(lines.first?.hasPrefix("switchboard: ") == true)
+    }
+
+    @Test("unreachable PostgreSQL is reported in one line, not a hang")
+    func databaseDown() throws {
+        var environment = self.environment
+        environment["SWITCHBOARD_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:\(try freePort())/none?connect_timeout=2"
+        let result = try runProgram("\(TestEnvironment.binPath)/switchboard", ["tenants", "list"], environment: environment)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("switchboard: postgres connection error"))
+    }
+
+    @Test("lag lists a group's committed offsets and what it has left to read")
+    func lag() async throws {
+        #expect(try cli("topics", "ensure").status == 0)
+        let slug = TestEnvironment.unique("lag")
+        _ = try cli("migrate")
+        _ = try cli("tenants", "create", "--slug", slug, "--name", "Lag", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com")
+        // A group that read nothing yet commits offset 0 on tenant.lifecycle, so its lag is everything.
+        let group = TestEnvironment.unique("laggroup")
+        try await commitStart(group: group, topic: prefix + "tenant.lifecycle")
+        let result = try cli("lag", "--group", group)
+        #expect(result.status == 0, "\(result.stderr)")
+        let row = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix(group) })
+        let columns = row.split(separator: " ", omittingEmptySubsequences: true)
+        #expect(columns[1] == prefix + "tenant.lifecycle")
+        #expect(columns[3] == "0")
+        #expect(Int(columns[5]) ?? 0 >= 1)
+    }
+}
+
+import Kafka
+
+/// Commits offset 0 of partition 0 for `group`, as a consumer that has not read anything would.
+func commitStart(group: String, topic: String) async throws {
+    let consumer = try KafkaConsumer(
+        configuration: TestEnvironment.kafka(),
+        subscription: .assigned(groupID: group, partitions: [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.beginning)]),
+        logger: TestEnvironment.logger)
+    var first: KafkaMessage?
+    _ = try await eventually(timeout: .seconds(10)) { first = try await consumer.poll(); return first != nil }
+    // Mark the message before the first as processed: the committed offset is the first message's.
+    if let first {
+        var before = first
+        before.offset = first.offset - 1
+        consumer.markProcessed(before)
+    }
+    try await consumer.commit()
+    await consumer.close()
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// One of the project's executables running as its own process, as in production: started with
+/// environment overrides, output to a log file, stopped with a signal.
+package final class ServiceProcess: @unchecked Sendable {
+    package let name: String
+    package let logPath: String
+    private var pid: pid_t?
+
+    /// Starts `executable` from the build folder.
+    package init(_ executable: String, arguments: [String] = [], environment: [String: String]) throws {
+        name = executable
+        logPath = NSTemporaryDirectory() + "\(executable)-\(UUID().uuidString.prefix(8)).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        pid = try spawnWithEnvironment("\(TestEnvironment.binPath)/\(executable)", arguments, merged, output: logPath)
+    }
+
+    /// Sends `signal` and waits up to `timeout` for the exit; returns the exit status, or nil if it
+    /// had to be killed.
+    @discardableResult
+    package func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(10)) -> Int32? {
+        guard let pid else { return nil }
+        kill(pid, signal)
+        let deadline = ContinuousClock.now + timeout
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid {
+                self.pid = nil
+                // WIFEXITED / WEXITSTATUS by hand (macros do not import).
+                return status & 0x7f == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
+            }
+            usleep(20_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+        self.pid = nil
+        return nil
+    }
+
+    package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    deinit { stop(signal: SIGKILL, timeout: .seconds(2)) }
+}
+
+/// HTTP GET through curl: status code and body.
+package func httpGet(_ url: String) throws -> (status: Int, body: String) {
+    let result = try runProgram("/usr/bin/curl", ["-s", "-m", "2", "-w", "\n%{http_code}", url])
+    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    let status = Int(lines.last ?? "") ?? 0
+    return (status, lines.dropLast().joined(separator: "\n"))
+}
+
+func spawnWithEnvironment(_ path: String, _ arguments: [String], _ environment: [String: String], output: String) throws -> pid_t {
+    var pid: pid_t = 0
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_APPEND, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, output, O_WRONLY | O_APPEND, 0)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+    }
+    let result = posix_spawn(&pid, path, &actions, nil, argv, envp)
+    guard result == 0 else { throw TestFailure("cannot start \(path): error \(result)") }
+    return pid
+}
