@@ -47,7 +47,7 @@ struct CLITests {
         #expect(tail.status == 0)
         #expect(tail.stdout.contains("tenant.created") && tail.stdout.contains("tenant=\(slug)") && tail.stdout.contains("\"sipDomain\" : \"\(domain)\""))
         let changes = try cli("topics", "tail", "config.changes", "--from-beginning", "--tenant", slug, "--type", "config.changed", "--count", "2", "--timeout", "10")
-        #expect(changes.stdout.components(separatedBy: "  config.changed  tenant=\\(slug)").count - 1 == 2, "\\(changes.stdout)")
+        #expect(changes.stdout.components(separatedBy: "  config.changed  tenant=\(slug)").count - 1 == 2, "\(changes.stdout)")
 
         let schema = try await TestEnvironment.postgres(maxConnections: 1).query(
             "SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = \("tenant_" + slug)")
