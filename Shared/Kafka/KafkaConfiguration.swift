@@ -12,7 +12,7 @@ package struct KafkaConfiguration: Sendable {
     /// Producer batching delay. Routing decisions need 0–1 ms (DESIGN §3).
     package var lingerMilliseconds: Int = 1
     /// How long the broker may hold a fetch. Small values keep the round trip short.
-    package var fetchWaitMaxMilliseconds: Int = 5
+    package var fetchWaitMaxMilliseconds: Int = 2
     /// Consumer-group session timeout; small in development because the local broker waits for it.
     package var sessionTimeoutMilliseconds: Int = 6_000
     package var maxPollIntervalMilliseconds: Int = 10_000
@@ -33,6 +33,8 @@ package struct KafkaConfiguration: Sendable {
         [
             "bootstrap.servers": bootstrapServers,
             "client.id": clientID,
+            // Small request/reply messages must not wait for Nagle and delayed ACKs (40 ms stalls).
+            "socket.nagle.disable": "true",
             "reconnect.backoff.ms": "50",
             "reconnect.backoff.max.ms": "1000",
             "topic.metadata.refresh.interval.ms": "10000",

@@ -23,8 +23,8 @@ package enum Settings {
         name: "SWITCHBOARD_TOPIC_PREFIX", defaultValue: "",
         summary: "Prefix for every topic name, so several deployments can share a cluster (e.g. `prod.`).")
     package static let kafkaFetchWaitMs = Setting(
-        name: "SWITCHBOARD_KAFKA_FETCH_WAIT_MS", defaultValue: "5",
-        summary: "`fetch.wait.max.ms` of consumers. Keep 1–5 on the local broker (it holds every fetch this long); real Kafka answers at once.")
+        name: "SWITCHBOARD_KAFKA_FETCH_WAIT_MS", defaultValue: "2",
+        summary: "`fetch.wait.max.ms` of consumers. 1–5 on the local broker, which holds every fetch this long (2 measured best for round trips); on real Kafka, which answers as soon as data arrives, 100 spares the brokers idle fetches.")
     package static let kafkaSessionTimeoutMs = Setting(
         name: "SWITCHBOARD_KAFKA_SESSION_TIMEOUT_MS", defaultValue: "6000",
         summary: "Consumer-group session timeout; a group join on the local broker waits about this long.")
@@ -33,7 +33,7 @@ package enum Settings {
         summary: "How long a produce may wait for the broker's acknowledgement before it fails.")
     package static let kafkaIdempotence = Setting(
         name: "SWITCHBOARD_KAFKA_IDEMPOTENCE", defaultValue: "true",
-        summary: "Idempotent producers (`enable.idempotence`). The local broker cannot recover an idempotent producer after a timed-out request (no KIP-360 epoch bumps), so `scripts/infra env` sets `false`; consumers deduplicate by envelope id either way.")
+        summary: "Idempotent producers (`enable.idempotence`). The local broker cannot recover an idempotent producer after a timed-out request (no KIP-360 epoch bumps), so `scripts/infra env` sets `false` there; consumers deduplicate by envelope id (DESIGN §4).")
     package static let httpHost = Setting(
         name: "SWITCHBOARD_HTTP_HOST", defaultValue: "127.0.0.1",
         summary: "Address of each service's HTTP listener (health, metrics; the API and console for `api`). Use 0.0.0.0 in containers.")
@@ -64,7 +64,7 @@ package enum Settings {
             # Configuration
 
             Every service and the `switchboard` CLI read these environment variables (generated from
-            `Shared/Runtime/Settings.swift` by `switchboard config docs`). The defaults fit the local setup of
+            `Shared/Runtime/Settings.swift` by `switchboard docs`). The defaults fit the local setup of
             `make run`.
 
             | Variable | Default | Meaning |
