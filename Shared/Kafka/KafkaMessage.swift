@@ -62,6 +62,9 @@ package struct TopicPartitionOffset: Sendable, Hashable {
     package static let end: Int64 = -1  // RD_KAFKA_OFFSET_END
     package static let stored: Int64 = -1000  // RD_KAFKA_OFFSET_STORED: the group's committed offset
 
+    /// The last `count` messages of the partition (RD_KAFKA_OFFSET_TAIL).
+    package static func tail(_ count: Int) -> Int64 { -2000 - Int64(count) }
+
     package init(topic: String, partition: Int32, offset: Int64) {
         self.topic = topic
         self.partition = partition

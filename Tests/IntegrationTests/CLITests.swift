@@ -43,7 +43,8 @@ struct CLITests {
         let line = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix(slug + " ") })
         #expect(line.contains(domain) && line.contains("Europe/Riga") && line.contains(number))
 
-        let tail = try cli("topics", "tail", "tenant.lifecycle", "--from-beginning", "--tenant", slug, "--count", "1", "--timeout", "10")
+        // As an operator checks it: create, then tail (which shows the latest messages first).
+        let tail = try cli("topics", "tail", "tenant.lifecycle", "--tenant", slug, "--count", "1", "--timeout", "10")
         #expect(tail.status == 0)
         #expect(tail.stdout.contains("tenant.created") && tail.stdout.contains("tenant=\(slug)") && tail.stdout.contains("\"sipDomain\" : \"\(domain)\""))
         let changes = try cli("topics", "tail", "config.changes", "--from-beginning", "--tenant", slug, "--type", "config.changed", "--count", "2", "--timeout", "10")

@@ -42,7 +42,8 @@ struct Topics: AsyncParsableCommand {
         @Argument(help: "Topic, e.g. tenant.lifecycle (the deployment prefix is added).") var topic: String
         @Option(help: "Only this tenant's messages.") var tenant: String?
         @Option(help: "Only messages of this event type.") var type: String?
-        @Flag(help: "Start at the oldest message instead of the newest.") var fromBeginning = false
+        @Flag(help: "Start at the oldest message.") var fromBeginning = false
+        @Option(help: "Show up to this many of the latest messages of each partition first, like tail(1).") var last: Int = 10
         @Option(help: "Stop after this many messages.") var count: Int?
         @Option(help: "Stop after this many seconds.") var timeout: Double?
 
@@ -53,7 +54,7 @@ struct Topics: AsyncParsableCommand {
                 guard let partitions = try await admin.topics()[name] else {
                     throw ValidationError("no topic \(name); run `switchboard topics ensure`")
                 }
-                let start = fromBeginning ? TopicPartitionOffset.beginning : TopicPartitionOffset.end
+                let start = fromBeginning ? TopicPartitionOffset.beginning : TopicPartitionOffset.tail(max(0, last))
                 let consumer = try KafkaConsumer(
                     configuration: cli.kafka,
                     subscription: .assigned(groupID: "switchboard-tail-\(ProcessInfo.processInfo.processIdentifier)",
