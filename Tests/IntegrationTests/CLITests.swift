@@ -62,11 +62,25 @@ struct CLITests {
         ["topics", "tail", "no.such.topic", "--timeout", "1"],
     ])
     func errors(arguments: [String]) throws {
+        _ = try cli("migrate")
         let result = try runProgram("\(TestEnvironment.binPath)/switchboard", arguments, environment: environment)
         #expect(result.status != 0)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "stderr: \(result.stderr)")
         #expect(lines.first?.hasPrefix("switchboard: ") == true)
+    }
+
+    @Test("a database that was never migrated is reported with what to do")
+    func notMigrated() async throws {
+        let cluster = try TestPostgresCluster()
+        defer { cluster.destroy() }
+        try cluster.start()
+        var environment = self.environment
+        environment["SWITCHBOARD_DATABASE_URL"] = cluster.url
+        let result = try runProgram("\(TestEnvironment.binPath)/switchboard", ["tenants", "list"], environment: environment)
+        #expect(result.status == 1)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("run `switchboard migrate`"))
     }
 
     @Test("unreachable PostgreSQL is reported in one line, not a hang")

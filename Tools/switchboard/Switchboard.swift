@@ -80,6 +80,10 @@ func withCLI(_ body: (CLIContext) async throws -> Void) async throws {
     } catch let exit as ExitCode {
         await context.close()
         throw exit
+    } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "3F000" {
+        await context.close()
+        FileHandle.standardError.write(Data("switchboard: \(error) (is the database migrated? run `switchboard migrate`)\n".utf8))
+        throw ExitCode(1)
     } catch {
         await context.close()
         FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))

@@ -87,8 +87,12 @@ package final class PostgresConnection: @unchecked Sendable {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
             return []
         case PGRES_BAD_RESPONSE, PGRES_NONFATAL_ERROR, PGRES_FATAL_ERROR, PGRES_PIPELINE_SYNC, PGRES_PIPELINE_ABORTED:
-            let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let message = trimmed(PQresultErrorMessage(result))
+            func field(_ code: Character) -> String? {
+                PQresultErrorField(result, Int32(code.asciiValue ?? 0)).map { String(cString: $0) }
+            }
+            let sqlState = field("C")
+            // One line: the primary message, then detail and hint when the server gave them.
+            let message = [field("M"), field("D"), field("H")].compactMap { $0 }.joined(separator: "; ")
             if PQstatus(conn) != CONNECTION_OK || sqlState == nil || sqlState?.hasPrefix("08") == true
                 || sqlState == "57P01"
             {
