@@ -64,7 +64,8 @@ struct KafkaClientTests {
         var message: KafkaMessage?
         _ = try await eventually { message = try await consumer.poll(); return message != nil }
         #expect(message?.key == nil)
-        #expect((message?.value ?? []).isEmpty)
+        let value = message?.value ?? []
+        #expect(value.isEmpty)
         await consumer.close()
         await producer.shutdown()
     }

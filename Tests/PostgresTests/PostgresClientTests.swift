@@ -74,7 +74,7 @@ struct PostgresClientTests {
                 throw Abort()
             }
         }
-        try await db.withTransaction { try await $0.query("INSERT INTO \(identifier: table) VALUES (3)") }
+        try await db.withTransaction { _ = try await $0.query("INSERT INTO \(identifier: table) VALUES (3)") }
         let ids = try await db.query("SELECT id FROM \(identifier: table) ORDER BY id").map { try $0.decode("id", as: Int.self) }
         #expect(ids == [3])
         try await db.query("DROP TABLE \(identifier: table)")

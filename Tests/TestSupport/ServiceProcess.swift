@@ -11,7 +11,7 @@ package final class ServiceProcess: @unchecked Sendable {
     package init(_ executable: String, arguments: [String] = [], environment: [String: String]) throws {
         name = executable
         logPath = NSTemporaryDirectory() + "\(executable)-\(UUID().uuidString.prefix(8)).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         pid = try spawnWithEnvironment("\(TestEnvironment.binPath)/\(executable)", arguments, merged, output: logPath)
     }
