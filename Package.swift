@@ -6,9 +6,9 @@ import PackageDescription
 
 let serviceDeps: [Target.Dependency] = ["Runtime", "Kafka", "Postgres", "Events", "Messaging", "Tenancy"]
 
-func service(_ name: String, executable: String) -> [Target] {
+func service(_ name: String, executable: String, extra: [Target.Dependency] = []) -> [Target] {
     [
-        .target(name: name, dependencies: serviceDeps, path: "Services/\(name)/Library"),
+        .target(name: name, dependencies: serviceDeps + extra, path: "Services/\(name)/Library"),
         .executableTarget(name: executable, dependencies: [.target(name: name), "Runtime"],
                           path: "Services/\(name)/Main"),
     ]
@@ -58,6 +58,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], path: "Shared/Postgres"),
         .target(name: "Events", dependencies: [], path: "Shared/Events"),
+        .target(name: "SIP", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/SIP"),
         .target(name: "Messaging", dependencies: [
             "Kafka", "Events",
             .product(name: "Logging", package: "swift-log"),
@@ -85,6 +86,7 @@ let package = Package(
 
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")], path: "Tests/KafkaTests"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
+        .testTarget(name: "SIPTests", dependencies: ["SIP"], path: "Tests/SIPTests", exclude: ["Fixtures"]),
         .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"], path: "Tests/RuntimeTests"),
@@ -94,7 +96,15 @@ let package = Package(
             "Kafka", "Postgres", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
     ]
-        + service("SipEdge", executable: "sip-edge")
+        + service("SipEdge", executable: "sip-edge", extra: [
+            "SIP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ])
         + service("Routing", executable: "routing")
         + service("IVR", executable: "ivr")
         + service("Recording", executable: "recording")

@@ -49,13 +49,26 @@ package enum Settings {
     package static let edgeOrdinal = Setting(
         name: "SWITCHBOARD_EDGE_ORDINAL", defaultValue: "0",
         summary: "This sip-edge instance's stable ordinal (StatefulSet ordinal); it owns partition N of `call.commands`.")
+    package static let sipHost = Setting(
+        name: "SWITCHBOARD_SIP_HOST", defaultValue: "127.0.0.1",
+        summary: "sip-edge: address the SIP listeners bind to (and put in Via and Contact).")
+    package static let sipPort = Setting(
+        name: "SWITCHBOARD_SIP_PORT", defaultValue: "5060",
+        summary: "sip-edge: SIP port for UDP (and TCP; TLS takes the next port).")
+    package static let sipSecret = Setting(
+        name: "SWITCHBOARD_SIP_SECRET", defaultValue: "development-only-secret",
+        summary: "sip-edge: key that signs digest nonces; the same on every edge instance, secret in production.")
+    package static let sipDigestAlgorithms = Setting(
+        name: "SWITCHBOARD_SIP_DIGEST_ALGORITHMS", defaultValue: "MD5,SHA-256",
+        summary: "sip-edge: digest challenges in order of preference. Clients answer the first they support; MD5 comes first by default because many phones and SIPp 3.6 know nothing else and take the first challenge.")
     package static let instanceID = Setting(
         name: "SWITCHBOARD_INSTANCE_ID", defaultValue: "hostname",
         summary: "Names this process in consumer groups and logs; defaults to the host name.")
 
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
-        kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, instanceID,
+        kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
+        sipSecret, sipDigestAlgorithms, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -94,6 +107,10 @@ package struct RuntimeConfiguration: Sendable {
     package var logLevel: String
     package var logFormat: String
     package var edgeOrdinal: Int
+    package var sipHost: String
+    package var sipPort: Int
+    package var sipSecret: String
+    package var sipDigestAlgorithms: [String]
     package var instanceID: String
 
     /// Reads every setting. - Throws: `ConfigurationError` naming the variable that is wrong.
@@ -138,10 +155,22 @@ package struct RuntimeConfiguration: Sendable {
             logLevel: level,
             logFormat: format,
             edgeOrdinal: try int(Settings.edgeOrdinal, range: 0...1_023),
+            sipHost: text(Settings.sipHost),
+            sipPort: try int(Settings.sipPort, range: 1...65_534),
+            sipSecret: text(Settings.sipSecret),
+            sipDigestAlgorithms: try algorithms(text(Settings.sipDigestAlgorithms)),
             instanceID: environment[Settings.instanceID.name].flatMap { $0.isEmpty ? nil : $0 }
                 ?? ProcessInfo.processInfo.hostName)
     }
 
+}
+
+private func algorithms(_ text: String) throws -> [String] {
+    let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+    guard !names.isEmpty, names.allSatisfy({ $0 == "MD5" || $0 == "SHA-256" }) else {
+        throw ConfigurationError(message: "\(Settings.sipDigestAlgorithms.name)=\(text) must list MD5 and/or SHA-256")
+    }
+    return names
 }
 
 package struct ConfigurationError: Error, CustomStringConvertible {

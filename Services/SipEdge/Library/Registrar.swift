@@ -1,0 +1,176 @@
+import Events
+import Foundation
+import Logging
+import Messaging
+import Metrics
+import Postgres
+import SIP
+import Tenancy
+
+/// REGISTER (RFC 3261 §10): the tenant is the AOR's domain, the device authenticates with digest
+/// (MD5 or SHA-256) as the AOR's user, bindings live in the tenant's `registrations` table so an
+/// edge restart keeps them, and every change is published on `sip.registrations`.
+struct Registrar: Sendable {
+    let db: PostgresClient
+    let publisher: EventPublisher
+    let directory: TenantDirectory
+    let digest: DigestAuthenticator
+    let failures: AuthFailureGuard
+    let edge: Int
+    let logger: Logger
+
+    static let defaultExpires = 3600
+    static let minimumExpires = 60
+    static let maximumExpires = 7200
+
+    func handle(_ request: SIPMessage, source: SIPSource) async -> SIPMessage {
+        let toTag = String(UUID().uuidString.prefix(8)).lowercased()
+        guard let to = request["To"].flatMap(NameAddress.init), let aor = SIPURI(to.uri), let user = aor.user, !user.isEmpty else {
+            return request.response(400, "Malformed To", toTag: toTag)
+        }
+        if failures.isBlocked(source.host) {
+            Counter(label: "switchboard_sip_auth_blocked_total").increment()
+            return request.response(403, "Too many failed attempts", toTag: toTag)
+        }
+        let tenant: EdgeTenant?
+        do {
+            tenant = try await directory.tenant(domain: aor.host)
+        } catch {
+            logger.error("tenant lookup failed", metadata: ["error": "\(error)"])
+            return request.response(503, "Directory unavailable", toTag: toTag)
+        }
+        guard let tenant else { return request.response(404, "Unknown domain", toTag: toTag) }
+        guard tenant.status == "active" else { return request.response(403, "Tenant suspended", toTag: toTag) }
+
+        guard let credentials = request["Authorization"].flatMap(DigestCredentials.init) else {
+            return challenge(request, realm: tenant.sipDomain, stale: false, toTag: toTag)
+        }
+        let ha1: String?
+        do {
+            ha1 = try await storedHA1(tenant: tenant, username: credentials.username, algorithm: credentials.algorithm)
+        } catch {
+            logger.error("credential lookup failed", metadata: ["tenant": "\(tenant.slug)", "error": "\(error)"])
+            return request.response(503, "Directory unavailable", toTag: toTag)
+        }
+        switch digest.check(authorization: credentials, method: "REGISTER", realm: tenant.sipDomain, ha1: ha1) {
+        case .stale:
+            return challenge(request, realm: tenant.sipDomain, stale: true, toTag: toTag)
+        case .invalid(let reason):
+            Counter(label: "switchboard_sip_auth_failures_total").increment()
+            failures.recordFailure(source.host)
+            logger.notice("registration refused", metadata: ["tenant": "\(tenant.slug)", "user": "\(credentials.username)",
+                                                            "source": "\(source)", "reason": "\(reason)"])
+            return request.response(403, "Forbidden", toTag: toTag)
+        case .valid(let username):
+            guard username == user else { return request.response(403, "Username does not match the AOR", toTag: toTag) }
+            failures.recordSuccess(source.host)
+        }
+
+        let aorText = "sip:\(user)@\(tenant.sipDomain)"
+        do {
+            return try await updateBindings(request, tenant: tenant, aor: aorText, username: user, source: source, toTag: toTag)
+        } catch let error as RegistrarRefusal {
+            var response = request.response(error.status, error.reason, toTag: toTag)
+            if error.status == 423 { response.add("Min-Expires", String(Self.minimumExpires)) }
+            return response
+        } catch {
+            logger.error("binding update failed", metadata: ["tenant": "\(tenant.slug)", "error": "\(error)"])
+            return request.response(500, "Binding update failed", toTag: toTag)
+        }
+    }
+
+    private func challenge(_ request: SIPMessage, realm: String, stale: Bool, toTag: String) -> SIPMessage {
+        var response = request.response(401, toTag: toTag)
+        for value in digest.challenges(realm: realm, stale: stale) { response.add("WWW-Authenticate", value) }
+        return response
+    }
+
+    private func storedHA1(tenant: EdgeTenant, username: String, algorithm: String) async throws -> String? {
+        let column = algorithm.uppercased() == "SHA-256" ? "ha1_sha256" : "ha1_md5"
+        let rows = try await db.query("""
+            SELECT \(unsafeSQL: column) AS ha1 FROM \(identifier: tenant.slug.schema).devices WHERE username = \(username)
+            """)
+        return try rows.first?.decode("ha1", as: String.self)
+    }
+
+    struct RegistrarRefusal: Error {
+        let status: Int
+        let reason: String
+    }
+
+    private func updateBindings(_ request: SIPMessage, tenant: EdgeTenant, aor: String, username: String,
+                                source: SIPSource, toTag: String) async throws -> SIPMessage {
+        let schema = tenant.slug.schema
+        let contacts = request.values("Contact")
+        let headerExpires = request["Expires"].flatMap(Int.init)
+        let callID = request["Call-ID"] ?? ""
+        let cseq = request["CSeq"].flatMap(CSeq.init)?.number ?? 0
+        var changes: [RegistrationChanged] = []
+        if contacts == ["*"] {
+            guard headerExpires == 0, contacts.count == 1 else { throw RegistrarRefusal(status: 400, reason: "* needs Expires: 0") }
+            let removed = try await db.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) RETURNING contact")
+            for row in removed {
+                changes.append(RegistrationChanged(aor: aor, contact: try row.decode("contact"), expires: 0,
+                                                   userAgent: request["User-Agent"], source: source.description, edge: edge))
+            }
+        } else if !contacts.isEmpty {
+            try await db.withTransaction { connection in
+                let device = try await connection.query("SELECT id FROM \(identifier: schema).devices WHERE username = \(username)")
+                let deviceID: UUID? = try device.first?.decode("id")
+                for contact in contacts {
+                    guard let address = NameAddress(contact), SIPURI(address.uri) != nil else {
+                        throw RegistrarRefusal(status: 400, reason: "Malformed Contact")
+                    }
+                    let requested = NameAddress.parameter("expires", in: contact).flatMap(Int.init) ?? headerExpires ?? Self.defaultExpires
+                    if requested == 0 {
+                        try await connection.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) AND contact = \(address.uri)")
+                        changes.append(RegistrationChanged(aor: aor, contact: address.uri, expires: 0, userAgent: request["User-Agent"],
+                                                           source: source.description, edge: edge))
+                        continue
+                    }
+                    guard requested >= Self.minimumExpires else { throw RegistrarRefusal(status: 423, reason: "Interval Too Brief") }
+                    let expires = min(requested, Self.maximumExpires)
+                    // A repeated or older CSeq for the same Call-ID is out of order (RFC 3261 §10.3 step 7).
+                    let existing = try await connection.query("""
+                        SELECT call_id, cseq FROM \(identifier: schema).registrations WHERE aor = \(aor) AND contact = \(address.uri)
+                        """)
+                    if let row = existing.first, try row.decode("call_id", as: String?.self) == callID,
+                       let previous = try row.decode("cseq", as: Int?.self), previous >= Int(cseq) {
+                        throw RegistrarRefusal(status: 500, reason: "Out of order CSeq")
+                    }
+                    try await connection.query("""
+                        INSERT INTO \(identifier: schema).registrations (aor, contact, device_id, expires_at, user_agent, source, edge, call_id, cseq, updated_at)
+                        VALUES (\(aor), \(address.uri), \(deviceID), now() + make_interval(secs => \(expires)), \(request["User-Agent"]),
+                                \(source.description), \(edge), \(callID), \(Int(cseq)), now())
+                        ON CONFLICT (aor, contact) DO UPDATE SET device_id = EXCLUDED.device_id, expires_at = EXCLUDED.expires_at,
+                            user_agent = EXCLUDED.user_agent, source = EXCLUDED.source, edge = EXCLUDED.edge,
+                            call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, updated_at = now()
+                        """)
+                    changes.append(RegistrationChanged(aor: aor, contact: address.uri, expires: expires, userAgent: request["User-Agent"],
+                                                       source: source.description, edge: edge))
+                }
+            }
+        }
+        // Expired bindings of this AOR go now; the rest of the table is swept by the edge.
+        try await db.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) AND expires_at <= now()")
+        let current = try await db.query("""
+            SELECT contact, GREATEST(1, EXTRACT(EPOCH FROM expires_at - now())::int) AS remaining
+            FROM \(identifier: schema).registrations WHERE aor = \(aor) ORDER BY contact
+            """)
+        var response = request.response(200, toTag: toTag)
+        for row in current {
+            response.add("Contact", "<\(try row.decode("contact", as: String.self))>;expires=\(try row.decode("remaining", as: Int.self))")
+        }
+        response.add("Date", Date().formatted(.dateTime.weekday(.abbreviated).day().month(.abbreviated).year().hour().minute().second()))
+        for change in changes {
+            do {
+                try await publisher.publish(Envelope(tenant: tenant.slug.value, data: change), key: "\(tenant.slug.value)/\(aor)")
+            } catch {
+                // The binding is stored; a lost event only delays listeners until the next refresh.
+                logger.warning("registration event not published", metadata: ["tenant": "\(tenant.slug)", "error": "\(error)"])
+            }
+        }
+        Counter(label: "switchboard_sip_registrations_total", dimensions: [("result", "ok")]).increment()
+        return response
+    }
+}

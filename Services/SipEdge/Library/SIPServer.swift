@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import SIP
+import ServiceLifecycle
+
+/// Where a message came from, after NAT: the address the packet really had (RFC 3581).
+struct SIPSource: Sendable, CustomStringConvertible {
+    let host: String
+    let port: Int
+    let transport: String
+    var description: String { "\(host):\(port)" }
+}
+
+/// The UDP listener: parses each datagram, answers malformed requests with the status RFC 3261
+/// prescribes (or drops and counts what cannot be answered), absorbs retransmissions, and hands
+/// requests to the edge's request router. A bad packet never ends the service.
+struct SIPUDPServer: Service {
+    let host: String
+    let port: Int
+    let router: SIPRequestRouter
+    let logger: Logger
+    /// Requests processed at once; beyond it new requests get 503 (overload protection).
+    let maxInFlight = 2_000
+
+    func run() async throws {
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
+                }
+            }
+        logger.info("SIP listening", metadata: ["udp": "\(host):\(port)"])
+        let inFlight = ManagedAtomicCounter()
+        try await cancelWhenGracefulShutdown {
+            try await channel.executeThenClose { inbound, outbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await envelope in inbound {
+                        let remote = envelope.remoteAddress
+                        let source = SIPSource(host: remote.ipAddress ?? "?", port: remote.port ?? 0, transport: "UDP")
+                        let bytes = Array(envelope.data.readableBytesView)
+                        Counter(label: "switchboard_sip_messages_received_total", dimensions: [("transport", "udp")]).increment()
+                        if inFlight.value >= maxInFlight {
+                            if let reply = router.overloaded(bytes) {
+                                try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
+                            }
+                            continue
+                        }
+                        inFlight.add(1)
+                        group.addTask {
+                            defer { inFlight.add(-1) }
+                            if let reply = await router.handle(bytes, source: source) {
+                                try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A counter shared by concurrent tasks.
+final class ManagedAtomicCounter: Sendable {
+    private let box = NIOLockedValueBox(0)
+    var value: Int { box.withLockedValue { $0 } }
+    func add(_ delta: Int) { box.withLockedValue { $0 += delta } }
+}
+
+import NIOConcurrencyHelpers

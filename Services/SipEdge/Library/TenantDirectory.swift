@@ -1,0 +1,41 @@
+import Foundation
+import Postgres
+import Runtime
+import Tenancy
+
+/// A tenant as the edge needs it: found by SIP domain.
+struct EdgeTenant: Sendable {
+    let slug: TenantSlug
+    let sipDomain: String
+    let status: String
+}
+
+/// SIP domain → tenant, cached per domain; `config.changes`/`tenant.lifecycle` drop the cache
+/// through the runtime's TenantCache (keyed by slug, so the domain map is reloaded as a whole).
+actor TenantDirectory {
+    private let db: PostgresClient
+    private var byDomain: [String: EdgeTenant] = [:]
+    private var loadedAt: ContinuousClock.Instant?
+
+    init(db: PostgresClient) { self.db = db }
+
+    func tenant(domain: String) async throws -> EdgeTenant? {
+        if loadedAt == nil || ContinuousClock.now - (loadedAt ?? .now) > .seconds(30) { try await reload() }
+        if let tenant = byDomain[domain.lowercased()] { return tenant }
+        return nil
+    }
+
+    func invalidate() { loadedAt = nil }
+
+    private func reload() async throws {
+        let rows = try await db.query("SELECT slug, sip_domain, status FROM platform.tenants WHERE status IN ('active', 'suspended')")
+        var map: [String: EdgeTenant] = [:]
+        for row in rows {
+            let slug = try TenantSlug(try row.decode("slug", as: String.self))
+            let domain: String = try row.decode("sip_domain")
+            map[domain] = EdgeTenant(slug: slug, sipDomain: domain, status: try row.decode("status"))
+        }
+        byDomain = map
+        loadedAt = .now
+    }
+}

@@ -1,0 +1,170 @@
+/// A sip: or sips: URI (RFC 3261 §19.1): user, host, port and parameters.
+package struct SIPURI: Sendable, Equatable, CustomStringConvertible {
+    package var scheme: String
+    package var user: String?
+    package var host: String
+    package var port: Int?
+    package var parameters: [(String, String?)]
+
+    package init?(_ text: String) {
+        let text = text.trimmingSIPWhitespace()
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let scheme = text[..<colon].lowercased()
+        guard scheme == "sip" || scheme == "sips" else { return nil }
+        self.scheme = scheme
+        var rest = Substring(text[text.index(after: colon)...])
+        guard !rest.contains(where: { $0 == " " || $0 == "\t" || $0 == "<" || $0 == ">" }) else { return nil }
+        // The user part may hold ';', '?' and ',' (RFC 4475 intmeth, semiuri): split it off at the last '@' first.
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            user = String(userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            rest = rest[rest.index(after: at)...]
+        } else {
+            user = nil
+        }
+        if let question = rest.firstIndex(of: "?") { rest = rest[..<question] }  // URI headers are ignored
+        var params = rest.split(separator: ";", omittingEmptySubsequences: false)
+        guard !params.isEmpty else { return nil }
+        var hostPart = params.removeFirst()
+        if hostPart.hasPrefix("[") {
+            guard let close = hostPart.firstIndex(of: "]") else { return nil }
+            host = String(hostPart[...close])
+            let after = hostPart[hostPart.index(after: close)...]
+            if after.hasPrefix(":") {
+                guard let value = Int(after.dropFirst()), (1...65_535).contains(value) else { return nil }
+                port = value
+            } else if !after.isEmpty {
+                return nil
+            }
+        } else {
+            let pieces = hostPart.split(separator: ":", omittingEmptySubsequences: false)
+            guard pieces.count <= 2 else { return nil }
+            host = String(pieces[0])
+            if pieces.count == 2 {
+                guard let value = Int(pieces[1]), (1...65_535).contains(value) else { return nil }
+                port = value
+            }
+        }
+        guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || "-._[]:".contains($0) }) else { return nil }
+        parameters = params.map { param in
+            let pair = param.split(separator: "=", maxSplits: 1)
+            return (String(pair.first ?? "").lowercased(), pair.count > 1 ? String(pair[1]) : nil)
+        }
+    }
+
+    package func parameter(_ name: String) -> String?? {
+        parameters.first { $0.0 == name }.map { $0.1 }
+    }
+
+    package var description: String {
+        var text = "\(scheme):"
+        if let user { text += "\(user)@" }
+        text += host
+        if let port { text += ":\(port)" }
+        for (name, value) in parameters { text += value.map { ";\(name)=\($0)" } ?? ";\(name)" }
+        return text
+    }
+
+    package static func == (lhs: SIPURI, rhs: SIPURI) -> Bool { lhs.description == rhs.description }
+}
+
+/// A name-addr or addr-spec with header parameters (From, To, Contact; RFC 3261 §20.10):
+/// `"Alice" <sip:alice@example.com>;tag=1928301774`.
+package struct NameAddress: Sendable {
+    package var displayName: String?
+    package var uri: String
+    package var parameters: String
+
+    package init?(_ text: String) {
+        let text = text.trimmingSIPWhitespace()
+        if text == "*" {
+            displayName = nil
+            uri = "*"
+            parameters = ""
+            return
+        }
+        // Quotes must balance (backslash escapes inside them), RFC 4475 quotbal.
+        var inQuotes = false
+        var escaped = false
+        for character in text {
+            if escaped { escaped = false; continue }
+            if character == "\\" && inQuotes { escaped = true } else if character == "\"" { inQuotes.toggle() }
+        }
+        guard !inQuotes else { return nil }
+        if let open = text.firstIndex(of: "<") {
+            guard let close = text[open...].firstIndex(of: ">") else { return nil }
+            let name = text[..<open].trimmingSIPWhitespace()
+            displayName = name.isEmpty ? nil : (name.hasPrefix("\"") && name.hasSuffix("\"") && name.count >= 2 ? String(name.dropFirst().dropLast()) : name)
+            uri = String(text[text.index(after: open)..<close])
+            parameters = String(text[text.index(after: close)...])
+        } else {
+            // addr-spec: parameters after the URI belong to the header, not the URI.
+            let pieces = text.split(separator: ";", maxSplits: 1)
+            guard let first = pieces.first else { return nil }
+            displayName = nil
+            uri = first.trimmingSIPWhitespace()
+            parameters = pieces.count > 1 ? ";" + pieces[1] : ""
+            // An addr-spec with URI headers must be in angle brackets (RFC 3261 §20.10, RFC 4475 regbadct).
+            guard !uri.contains("?"), !uri.contains(" ") else { return nil }
+        }
+        guard uri.contains(":"), uri.trimmingSIPWhitespace() == uri, !uri.isEmpty else { return nil }
+        // Empty header parameters (";;") are malformed (RFC 4475 badinv01).
+        guard !parameters.contains(";;"), parameters.last != ";" else { return nil }
+    }
+
+    package var tag: String? { NameAddress.parameter("tag", in: parameters) }
+
+    /// The value of `;name=value` among header parameters (case-insensitive name).
+    package static func parameter(_ name: String, in text: String) -> String? {
+        let afterURI = text.lastIndex(of: ">").map { text[text.index(after: $0)...] } ?? Substring(text)
+        for piece in afterURI.split(separator: ";").dropFirst(afterURI.hasPrefix(";") ? 0 : 1) {
+            let pair = piece.split(separator: "=", maxSplits: 1)
+            if pair.first?.trimmingSIPWhitespace().lowercased() == name {
+                return pair.count > 1 ? pair[1].trimmingSIPWhitespace() : ""
+            }
+        }
+        return nil
+    }
+}
+
+/// The top Via of a message: transport, sent-by and parameters (RFC 3261 §20.42, RFC 3581 rport).
+package struct Via: Sendable {
+    package var transport: String
+    package var host: String
+    package var port: Int?
+    package var branch: String?
+    package var hasRport: Bool
+
+    package init?(_ text: String) {
+        let parts = text.split(separator: ";")
+        guard let first = parts.first else { return nil }
+        // Linear whitespace may surround the slashes (RFC 4475 wsinv): "SIP  /   2.0 /UDP  host".
+        let compact = first.replacing(/\s*\/\s*/, with: "/").trimmingSIPWhitespace()
+        let protocolAndHost = compact.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard protocolAndHost.count == 2 else { return nil }
+        let proto = protocolAndHost[0].split(separator: "/")
+        guard proto.count == 3, proto[0].uppercased() == "SIP", proto[1] == "2.0" else { return nil }
+        transport = proto[2].uppercased()
+        let sentBy = protocolAndHost[1]
+        if sentBy.hasPrefix("["), let close = sentBy.firstIndex(of: "]") {
+            host = String(sentBy[...close])
+            port = Int(sentBy[sentBy.index(after: close)...].dropFirst())
+        } else {
+            let hostPort = sentBy.split(separator: ":")
+            host = String(hostPort[0])
+            port = hostPort.count > 1 ? Int(hostPort[1]) : nil
+        }
+        var branch: String?
+        var rport = false
+        for parameter in parts.dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingSIPWhitespace() }
+            switch pair.first?.lowercased() {
+            case "branch": branch = pair.count > 1 ? pair[1] : nil
+            case "rport": rport = true
+            default: break
+            }
+        }
+        self.branch = branch
+        hasRport = rport
+    }
+}

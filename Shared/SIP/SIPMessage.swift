@@ -1,0 +1,211 @@
+/// A SIP request or response (RFC 3261 §7). Headers keep their order and their raw values; names
+/// are stored in their full canonical form (compact forms are expanded when parsed).
+package struct SIPMessage: Sendable, Equatable {
+    package enum StartLine: Sendable, Equatable {
+        case request(method: String, uri: String)
+        case response(status: Int, reason: String)
+    }
+
+    package var startLine: StartLine
+    package var headers: [SIPHeader]
+    package var body: [UInt8]
+
+    package init(startLine: StartLine, headers: [SIPHeader] = [], body: [UInt8] = []) {
+        self.startLine = startLine
+        self.headers = headers
+        self.body = body
+    }
+
+    package var method: String? {
+        if case .request(let method, _) = startLine { return method }
+        return nil
+    }
+
+    package var requestURI: String? {
+        if case .request(_, let uri) = startLine { return uri }
+        return nil
+    }
+
+    package var status: Int? {
+        if case .response(let status, _) = startLine { return status }
+        return nil
+    }
+
+    /// The first value of a header (name in any case or compact form).
+    package subscript(_ name: String) -> String? {
+        let canonical = SIPHeader.canonicalName(name)
+        return headers.first { $0.name == canonical }?.value
+    }
+
+    /// Every value of a header, comma-separated lists split (outside quotes and angle brackets).
+    package func values(_ name: String) -> [String] {
+        let canonical = SIPHeader.canonicalName(name)
+        return headers.filter { $0.name == canonical }.flatMap { SIPHeader.splitList($0.value) }
+    }
+
+    package mutating func set(_ name: String, _ value: String) {
+        let canonical = SIPHeader.canonicalName(name)
+        guard let index = headers.firstIndex(where: { $0.name == canonical }) else {
+            headers.append(SIPHeader(name: canonical, value: value))
+            return
+        }
+        headers[index].value = value
+        // Keep the first occurrence in place, drop the others.
+        var seen = false
+        headers.removeAll { header in
+            guard header.name == canonical else { return false }
+            defer { seen = true }
+            return seen
+        }
+    }
+
+    package mutating func add(_ name: String, _ value: String) {
+        headers.append(SIPHeader(name: SIPHeader.canonicalName(name), value: value))
+    }
+
+    package mutating func remove(_ name: String) {
+        let canonical = SIPHeader.canonicalName(name)
+        headers.removeAll { $0.name == canonical }
+    }
+
+    /// The wire form; Content-Length always matches the body.
+    package func serialized() -> [UInt8] {
+        var text: String
+        switch startLine {
+        case .request(let method, let uri): text = "\(method) \(uri) SIP/2.0\r\n"
+        case .response(let status, let reason): text = "SIP/2.0 \(status) \(reason)\r\n"
+        }
+        for header in headers where header.name != "Content-Length" {
+            text += "\(header.name): \(header.value)\r\n"
+        }
+        text += "Content-Length: \(body.count)\r\n\r\n"
+        return Array(text.utf8) + body
+    }
+
+    /// A response to this request (RFC 3261 §8.2.6): Via, From, To, Call-ID and CSeq copied; a To
+    /// tag added when given and none is present.
+    package func response(_ status: Int, _ reason: String? = nil, toTag: String? = nil) -> SIPMessage {
+        var response = SIPMessage(startLine: .response(status: status, reason: reason ?? SIPMessage.reasonPhrase(status)))
+        for header in headers where ["Via", "From", "Call-ID", "CSeq", "Record-Route"].contains(header.name) {
+            if header.name == "Record-Route" && !(200..<300).contains(status) { continue }
+            response.headers.append(header)
+        }
+        if var to = self["To"] {
+            if let toTag, NameAddress.parameter("tag", in: to) == nil { to += ";tag=\(toTag)" }
+            response.headers.insert(SIPHeader(name: "To", value: to), at: min(response.headers.count, 2))
+        }
+        return response
+    }
+
+    package static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: "Trying"
+        case 180: "Ringing"
+        case 183: "Session Progress"
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 407: "Proxy Authentication Required"
+        case 408: "Request Timeout"
+        case 413: "Request Entity Too Large"
+        case 415: "Unsupported Media Type"
+        case 416: "Unsupported URI Scheme"
+        case 420: "Bad Extension"
+        case 423: "Interval Too Brief"
+        case 480: "Temporarily Unavailable"
+        case 481: "Call/Transaction Does Not Exist"
+        case 483: "Too Many Hops"
+        case 486: "Busy Here"
+        case 487: "Request Terminated"
+        case 488: "Not Acceptable Here"
+        case 500: "Server Internal Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 505: "Version Not Supported"
+        case 513: "Message Too Large"
+        case 603: "Decline"
+        default: "Unknown"
+        }
+    }
+}
+
+/// One header line. `name` is canonical ("Call-ID", "Via", ...).
+package struct SIPHeader: Sendable, Equatable {
+    package var name: String
+    package var value: String
+
+    package init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    static let compactForms: [String: String] = [
+        "i": "Call-ID", "m": "Contact", "e": "Content-Encoding", "l": "Content-Length", "c": "Content-Type",
+        "f": "From", "s": "Subject", "k": "Supported", "t": "To", "v": "Via", "o": "Event", "u": "Allow-Events",
+        "r": "Refer-To", "b": "Referred-By", "x": "Session-Expires", "a": "Accept-Contact", "j": "Reject-Contact",
+        "d": "Request-Disposition", "y": "Identity", "n": "Identity-Info",
+    ]
+
+    static let knownNames: [String: String] = {
+        let names = [
+            "Accept", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Authentication-Info",
+            "Authorization", "Call-ID", "Call-Info", "Contact", "Content-Disposition", "Content-Encoding",
+            "Content-Language", "Content-Length", "Content-Type", "CSeq", "Date", "Error-Info", "Expires", "From",
+            "In-Reply-To", "Max-Forwards", "MIME-Version", "Min-Expires", "Organization", "Priority",
+            "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Require", "Record-Route", "Reply-To", "Require",
+            "Retry-After", "Route", "Server", "Subject", "Supported", "Timestamp", "To", "Unsupported", "User-Agent",
+            "Via", "Warning", "WWW-Authenticate", "P-Asserted-Identity", "P-Preferred-Identity", "Privacy",
+            "Session-Expires", "Min-SE", "Event", "Allow-Events", "Refer-To", "Referred-By", "Path", "RSeq", "RAck",
+            "Diversion", "Reason",
+        ]
+        return Dictionary(uniqueKeysWithValues: names.map { ($0.lowercased(), $0) })
+    }()
+
+    /// "v" → "Via", "call-id" → "Call-ID"; unknown names keep their spelling.
+    package static func canonicalName(_ name: String) -> String {
+        let lower = name.lowercased()
+        if lower.count == 1, let full = compactForms[lower] { return full }
+        return knownNames[lower] ?? name
+    }
+
+    /// Splits a comma-separated header value, ignoring commas inside quotes or angle brackets.
+    package static func splitList(_ value: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var inQuotes = false
+        var inAngle = false
+        var escaped = false
+        for character in value {
+            if escaped {
+                current.append(character)
+                escaped = false
+                continue
+            }
+            switch character {
+            case "\\" where inQuotes: escaped = true; current.append(character)
+            case "\"": inQuotes.toggle(); current.append(character)
+            case "<" where !inQuotes: inAngle = true; current.append(character)
+            case ">" where !inQuotes: inAngle = false; current.append(character)
+            case "," where !inQuotes && !inAngle:
+                parts.append(current.trimmingSIPWhitespace())
+                current = ""
+            default: current.append(character)
+            }
+        }
+        let last = current.trimmingSIPWhitespace()
+        if !last.isEmpty || !parts.isEmpty { parts.append(last) }
+        return parts.filter { !$0.isEmpty }
+    }
+}
+
+extension StringProtocol {
+    package func trimmingSIPWhitespace() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first == " " || first == "\t" || first == "\r" || first == "\n" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" || last == "\r" || last == "\n" { slice.removeLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,169 @@
+/// Why a message was refused, with the status a server answers it with (RFC 3261 §8.2, RFC 4475 §3.1.2).
+package struct SIPParseError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// 400, 413, 416, 420, 505, 513, ...
+    package let status: Int
+    package let reason: String
+    package var description: String { "\(status) \(reason)" }
+
+    package init(_ status: Int, _ reason: String) {
+        self.status = status
+        self.reason = reason
+    }
+}
+
+/// Parses SIP messages from bytes (RFC 3261 §7, §25). Never traps: anything malformed is a
+/// `SIPParseError` whose status says how to answer it.
+package enum SIPParser {
+    /// Largest message accepted (UDP datagram or TCP frame); larger ones get 513.
+    package static let maximumMessageSize = 65_535
+
+    /// Parses and validates one complete message, e.g. a UDP datagram.
+    package static func parse(_ bytes: [UInt8]) throws(SIPParseError) -> SIPMessage {
+        let message = try parseUnvalidated(bytes)
+        try validate(message)
+        return message
+    }
+
+    /// Parses the structure only (start line, headers, body), without the semantic checks of
+    /// `validate`, so a server can still answer a request that fails them.
+    package static func parseUnvalidated(_ bytes: [UInt8]) throws(SIPParseError) -> SIPMessage {
+        guard bytes.count <= maximumMessageSize else { throw SIPParseError(513, "Message Too Large") }
+        guard let (headEnd, bodyStart) = headerEnd(bytes) else { throw SIPParseError(400, "No end of headers") }
+        // Leading CRLFs before the start line are allowed (RFC 3261 §7.5).
+        var start = 0
+        while start + 1 < headEnd, bytes[start] == 13, bytes[start + 1] == 10 { start += 2 }
+        guard let head = String(validating: bytes[start..<headEnd], as: UTF8.self) else {
+            throw SIPParseError(400, "Headers are not UTF-8")
+        }
+        var lines = unfold(head)
+        guard !lines.isEmpty else { throw SIPParseError(400, "Empty message") }
+        let startLine = try parseStartLine(lines.removeFirst())
+        var headers: [SIPHeader] = []
+        headers.reserveCapacity(lines.count)
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { throw SIPParseError(400, "Header line without a colon") }
+            let name = line[..<colon].trimmingSIPWhitespace()
+            guard !name.isEmpty, name.allSatisfy(isTokenCharacter) else {
+                throw SIPParseError(400, "Malformed header name")
+            }
+            let value = line[line.index(after: colon)...].trimmingSIPWhitespace()
+            headers.append(SIPHeader(name: SIPHeader.canonicalName(name), value: value))
+        }
+        var message = SIPMessage(startLine: startLine, headers: headers)
+        let available = bytes.count - bodyStart
+        if let lengthText = message["Content-Length"] {
+            guard let length = Int(lengthText), length >= 0 else { throw SIPParseError(400, "Malformed Content-Length") }
+            guard length <= available else { throw SIPParseError(400, "Content-Length larger than the body") }
+            message.body = Array(bytes[bodyStart..<(bodyStart + length)])
+        } else {
+            message.body = Array(bytes[bodyStart...])
+        }
+        return message
+    }
+
+    /// The end of the header block: (index of the blank line, index where the body starts).
+    static func headerEnd(_ bytes: [UInt8]) -> (Int, Int)? {
+        var i = 0
+        while i + 1 < bytes.count {
+            if bytes[i] == 10 {
+                if bytes[i + 1] == 10 { return (i, i + 2) }  // LF LF (tolerated)
+                if i + 2 < bytes.count, bytes[i + 1] == 13, bytes[i + 2] == 10 { return (i, i + 3) }  // LF CR LF
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Splits into lines and joins continuation lines (leading space or tab) to the line before.
+    static func unfold(_ head: String) -> [String] {
+        var lines: [String] = []
+        // "\r\n" is one Character in Swift, so both forms separate lines.
+        for raw in head.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\r\n" || $0 == "\n" }) {
+            var line = Substring(raw)
+            if line.last == "\r" { line.removeLast() }
+            if let first = line.first, first == " " || first == "\t", !lines.isEmpty {
+                lines[lines.count - 1] += " " + line.trimmingSIPWhitespace()
+            } else if !line.isEmpty || lines.isEmpty {
+                lines.append(String(line))
+            }
+        }
+        return lines.filter { !$0.isEmpty }
+    }
+
+    static func parseStartLine(_ line: String) throws(SIPParseError) -> SIPMessage.StartLine {
+        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        if line.hasPrefix("SIP/") {
+            guard parts.count >= 2 else { throw SIPParseError(400, "Malformed status line") }
+            guard parts[0] == "SIP/2.0" else { throw SIPParseError(505, "Version Not Supported") }
+            guard parts[1].count == 3, let status = Int(parts[1]), (100...699).contains(status) else {
+                throw SIPParseError(400, "Malformed status code")
+            }
+            return .response(status: status, reason: parts.count > 2 ? String(parts[2]) : "")
+        }
+        guard parts.count == 3, !parts[1].isEmpty else { throw SIPParseError(400, "Malformed request line") }
+        let method = String(parts[0])
+        guard !method.isEmpty, method.allSatisfy(isTokenCharacter) else { throw SIPParseError(400, "Malformed method") }
+        guard parts[2].uppercased() == "SIP/2.0" else {
+            throw parts[2].hasPrefix("SIP/") ? SIPParseError(505, "Version Not Supported") : SIPParseError(400, "Malformed request line")
+        }
+        let uri = String(parts[1])
+        guard !uri.contains(where: { $0 == " " || $0 == "\t" }) else { throw SIPParseError(400, "Malformed Request-URI") }
+        return .request(method: method, uri: uri)
+    }
+
+    /// The checks every server makes before looking at a request (RFC 3261 §8.1.1, §8.2.2).
+    package static func validate(_ message: SIPMessage) throws(SIPParseError) {
+        for name in ["Via", "From", "To", "Call-ID", "CSeq"] where message[name] == nil {
+            throw SIPParseError(400, "Missing \(name)")
+        }
+        guard let cseq = CSeq(message["CSeq"] ?? "") else { throw SIPParseError(400, "Malformed CSeq") }
+        for name in ["From", "To"] {
+            guard NameAddress(message[name] ?? "") != nil else { throw SIPParseError(400, "Malformed \(name)") }
+        }
+        if message.values("From").count > 1 || message.values("To").count > 1 || message.headers.filter({ $0.name == "Call-ID" }).count > 1 {
+            throw SIPParseError(400, "Repeated From, To or Call-ID")
+        }
+        if let maxForwards = message["Max-Forwards"] {
+            guard let value = Int(maxForwards), (0...255).contains(value) else { throw SIPParseError(400, "Malformed Max-Forwards") }
+        }
+        if let expires = message["Expires"], UInt32(expires) == nil { throw SIPParseError(400, "Malformed Expires") }
+        if message.headers.filter({ $0.name == "Content-Length" }).count > 1 { throw SIPParseError(400, "Repeated Content-Length") }
+        for header in message.headers where header.name == "Via" {
+            let entries = header.value.split(separator: ",", omittingEmptySubsequences: false)
+            guard entries.allSatisfy({ Via(String($0)) != nil && !$0.contains(";;") && $0.trimmingSIPWhitespace().last != ";" }) else {
+                throw SIPParseError(400, "Malformed Via")
+            }
+        }
+        for contact in message.values("Contact") where NameAddress(contact) == nil {
+            throw SIPParseError(400, "Malformed Contact")
+        }
+        guard case .request(let method, let uri) = message.startLine else { return }
+        guard method == cseq.method else { throw SIPParseError(400, "CSeq method does not match the request") }
+        guard !uri.hasPrefix("<"), let scheme = uri.split(separator: ":", maxSplits: 1).first?.lowercased(), uri.contains(":") else {
+            throw SIPParseError(400, "Malformed Request-URI")
+        }
+        guard scheme == "sip" || scheme == "sips" || scheme == "tel" else { throw SIPParseError(416, "Unsupported URI Scheme") }
+        guard SIPURI(uri) != nil || scheme == "tel" else { throw SIPParseError(400, "Malformed Request-URI") }
+    }
+
+    static func isTokenCharacter(_ character: Character) -> Bool {
+        guard let ascii = character.asciiValue else { return false }
+        switch ascii {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "-.!%*_+`'~".utf8.contains(ascii)
+        }
+    }
+}
+
+/// CSeq: a sequence number and a method.
+package struct CSeq: Sendable, Equatable {
+    package var number: UInt32
+    package var method: String
+
+    package init?(_ text: String) {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count == 2, let number = UInt32(parts[0]), parts[1].allSatisfy(SIPParser.isTokenCharacter) else { return nil }
+        self.number = number
+        self.method = String(parts[1])
+    }
+}
