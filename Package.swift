@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")], path: "Tests/KafkaTests"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
         .testTarget(name: "SIPTests", dependencies: ["SIP"], path: "Tests/SIPTests", exclude: ["Fixtures"]),
+        .testTarget(name: "SipEdgeTests", dependencies: ["SipEdge", "SIP"], path: "Tests/SipEdgeTests"),
         .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"], path: "Tests/RuntimeTests"),

@@ -7,6 +7,8 @@ package struct SIPMessage: Sendable, Equatable {
     }
 
     package var startLine: StartLine
+    /// The protocol version of a parsed message; only "SIP/2.0" passes validation (else 505).
+    package var version = "SIP/2.0"
     package var headers: [SIPHeader]
     package var body: [UInt8]
 

@@ -37,7 +37,7 @@ package enum SIPParser {
         }
         var lines = unfold(head)
         guard !lines.isEmpty else { throw SIPParseError(400, "Empty message") }
-        let startLine = try parseStartLine(lines.removeFirst())
+        let (startLine, version) = try parseStartLine(lines.removeFirst())
         var headers: [SIPHeader] = []
         headers.reserveCapacity(lines.count)
         for line in lines {
@@ -50,6 +50,7 @@ package enum SIPParser {
             headers.append(SIPHeader(name: SIPHeader.canonicalName(name), value: value))
         }
         var message = SIPMessage(startLine: startLine, headers: headers)
+        message.version = version
         let available = bytes.count - bodyStart
         if let lengthText = message["Content-Length"] {
             guard let length = Int(lengthText), length >= 0 else { throw SIPParseError(400, "Malformed Content-Length") }
@@ -90,29 +91,29 @@ package enum SIPParser {
         return lines.filter { !$0.isEmpty }
     }
 
-    static func parseStartLine(_ line: String) throws(SIPParseError) -> SIPMessage.StartLine {
+    /// The start line and the protocol version it names (checked by `validate`, so that a request
+    /// of another version can still be answered 505).
+    static func parseStartLine(_ line: String) throws(SIPParseError) -> (SIPMessage.StartLine, String) {
         let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         if line.hasPrefix("SIP/") {
             guard parts.count >= 2 else { throw SIPParseError(400, "Malformed status line") }
-            guard parts[0] == "SIP/2.0" else { throw SIPParseError(505, "Version Not Supported") }
             guard parts[1].count == 3, let status = Int(parts[1]), (100...699).contains(status) else {
                 throw SIPParseError(400, "Malformed status code")
             }
-            return .response(status: status, reason: parts.count > 2 ? String(parts[2]) : "")
+            return (.response(status: status, reason: parts.count > 2 ? String(parts[2]) : ""), String(parts[0]))
         }
         guard parts.count == 3, !parts[1].isEmpty else { throw SIPParseError(400, "Malformed request line") }
         let method = String(parts[0])
         guard !method.isEmpty, method.allSatisfy(isTokenCharacter) else { throw SIPParseError(400, "Malformed method") }
-        guard parts[2].uppercased() == "SIP/2.0" else {
-            throw parts[2].hasPrefix("SIP/") ? SIPParseError(505, "Version Not Supported") : SIPParseError(400, "Malformed request line")
-        }
+        guard parts[2].uppercased().hasPrefix("SIP/") else { throw SIPParseError(400, "Malformed request line") }
         let uri = String(parts[1])
         guard !uri.contains(where: { $0 == " " || $0 == "\t" }) else { throw SIPParseError(400, "Malformed Request-URI") }
-        return .request(method: method, uri: uri)
+        return (.request(method: method, uri: uri), parts[2].uppercased())
     }
 
     /// The checks every server makes before looking at a request (RFC 3261 §8.1.1, §8.2.2).
     package static func validate(_ message: SIPMessage) throws(SIPParseError) {
+        guard message.version == "SIP/2.0" else { throw SIPParseError(505, "Version Not Supported") }
         for name in ["Via", "From", "To", "Call-ID", "CSeq"] where message[name] == nil {
             throw SIPParseError(400, "Missing \(name)")
         }

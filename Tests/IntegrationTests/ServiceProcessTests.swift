@@ -17,6 +17,8 @@ func serviceEnvironment(prefix: String, port: Int, databaseURL: String = TestEnv
         "SWITCHBOARD_HTTP_PORT": String(port),
         "SWITCHBOARD_LOG_FORMAT": "json",
         "SWITCHBOARD_KAFKA_IDEMPOTENCE": "false",
+        // sip-edge binds SIP too: a port of its own, never a running `make run`'s 5060.
+        "SWITCHBOARD_SIP_PORT": String((try? freeUDPPort()) ?? 25_060),
     ]
 }
 

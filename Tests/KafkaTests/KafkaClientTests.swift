@@ -79,7 +79,8 @@ struct KafkaClientTests {
         await #expect(throws: KafkaError.self) {
             try await producer.send(ProducerRecord(topic: TestEnvironment.unique("missing"), key: "k", value: [1]))
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // The deadline is 2 s; the margin absorbs a loaded machine while still catching a hang.
+        #expect(ContinuousClock.now - start < .seconds(8))
         await producer.shutdown()
     }
 

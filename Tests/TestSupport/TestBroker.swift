@@ -32,7 +32,14 @@ package final class TestBroker: @unchecked Sendable {
     /// Freezes the broker (SIGSTOP): connections stay open but nothing is answered, as when a
     /// broker hangs or the network drops packets.
     package func pause() {
-        if let pid { kill(pid, SIGSTOP) }
+        guard let pid else { return }
+        kill(pid, SIGSTOP)
+        // The signal is asynchronous: wait until the kernel reports the process stopped ("T").
+        for _ in 0..<100 {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "T" { return }
+            usleep(10_000)
+        }
     }
 
     /// Lets a paused broker go on (SIGCONT), with all its state.

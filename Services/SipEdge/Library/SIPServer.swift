@@ -36,6 +36,16 @@ struct SIPUDPServer: Service {
             }
         logger.info("SIP listening", metadata: ["udp": "\(host):\(port)"])
         let inFlight = ManagedAtomicCounter()
+        do {
+            try await serve(channel: channel, inFlight: inFlight)
+        } catch is CancellationError {
+            // Graceful shutdown cancels the receive loop: that is a normal end.
+        }
+        logger.info("SIP listener stopped")
+    }
+
+    private func serve(channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>,
+                       inFlight: ManagedAtomicCounter) async throws {
         try await cancelWhenGracefulShutdown {
             try await channel.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in

@@ -1,0 +1,129 @@
+import Events
+import Foundation
+import Kafka
+import Messaging
+import Postgres
+import Tenancy
+import Testing
+import TestSupport
+
+/// A running sip-edge against the test database and broker, with two tenants to register into.
+struct EdgeFixture {
+    let edge: ServiceProcess
+    let sipPort: Int
+    let prefix: String
+    let db: PostgresClient
+    let provisioning: Provisioning
+    let producer: KafkaProducer
+
+    static func start() async throws -> EdgeFixture {
+        let prefix = TestEnvironment.unique("sip") + "."
+        try await ensureTopics(prefix: prefix)
+        let db = TestEnvironment.postgres(maxConnections: 2)
+        _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
+        let sipPort = try freeUDPPort()
+        var environment = serviceEnvironment(prefix: prefix, port: try freePort())
+        environment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
+        let edge = try ServiceProcess("sip-edge", environment: environment)
+        let ready = await eventually(timeout: .seconds(30)) { edge.log.contains("SIP listening") }
+        try #require(ready, "sip-edge did not start: \(edge.log)")
+        return EdgeFixture(edge: edge, sipPort: sipPort, prefix: prefix, db: db, provisioning: provisioning, producer: producer)
+    }
+
+    /// A tenant with user 1001 (password `password-<slug>`); returns (slug, domain).
+    func tenant(_ name: String) async throws -> (slug: String, domain: String) {
+        let slug = TestEnvironment.unique(name)
+        let domain = slug.replacingOccurrences(of: "_", with: "-") + ".example.com"
+        try await provisioning.createTenant(slug: slug, name: name, sipDomain: domain)
+        try await provisioning.createUser(tenant: slug, extension: "1001", name: "User of \(name)", password: "password-\(slug)")
+        return (slug, domain)
+    }
+
+    func bindings(_ slug: String) async throws -> [(contact: String, source: String)] {
+        try await db.query("SELECT contact, source FROM \(identifier: try SQLIdentifier("tenant_" + slug)).registrations ORDER BY contact")
+            .map { (try $0.decode("contact", as: String.self), try $0.decode("source", as: String.self)) }
+    }
+
+    func stop() async {
+        edge.stop()
+        await producer.shutdown()
+        await db.shutdown()
+    }
+}
+
+@Suite("sip-edge registrar with SIPp", .timeLimit(.minutes(3)))
+struct SIPRegistrarTests {
+    @Test("SIPp registers with digest authentication; the binding is stored and published; expires 0 removes it")
+    func registerAndUnregister() async throws {
+        let fixture = try await EdgeFixture.start()
+        let (slug, domain) = try await fixture.tenant("reg")
+        let sippPort = try freeUDPPort()
+        let registered = try runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                                     injection: [["1001", domain, "password-\(slug)", "3600"]], localPort: sippPort)
+        #expect(registered.status == 0, "\(registered.errors)\n\(fixture.edge.log)")
+        let bindings = try await fixture.bindings(slug)
+        #expect(bindings.count == 1)
+        #expect(bindings.first?.contact.hasPrefix("sip:1001@127.0.0.1:\(sippPort)") == true)
+        #expect(bindings.first?.source == "127.0.0.1:\(sippPort)")
+
+        let consumer = try KafkaConsumer(
+            configuration: TestEnvironment.kafka(),
+            subscription: .assigned(groupID: TestEnvironment.unique("reg"), partitions: (0..<Topic.sipRegistrations.partitions).map {
+                TopicPartitionOffset(topic: Topic.sipRegistrations.name(prefix: fixture.prefix), partition: $0, offset: TopicPartitionOffset.beginning)
+            }),
+            logger: TestEnvironment.logger)
+        var event: Envelope<RegistrationChanged>?
+        _ = try await eventually(timeout: .seconds(10)) {
+            guard let message = try await consumer.poll() else { return false }
+            event = try EnvelopeHeader.decode(message.value ?? []).decode(message.value ?? [], as: RegistrationChanged.self)
+            return true
+        }
+        await consumer.close()
+        #expect(event?.tenant == slug)
+        #expect(event?.data.aor == "sip:1001@\(domain)")
+        #expect(event?.data.expires == 3600)
+
+        let removed = try runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                                  injection: [["1001", domain, "password-\(slug)", "0"]], localPort: sippPort)
+        #expect(removed.status == 0, "\(removed.errors)")
+        #expect(try await fixture.bindings(slug).isEmpty)
+        await fixture.stop()
+    }
+
+    @Test("a wrong password, and one tenant's credentials in another tenant's domain, are refused")
+    func refusals() async throws {
+        let fixture = try await EdgeFixture.start()
+        let (slugA, domainA) = try await fixture.tenant("ta")
+        let (slugB, domainB) = try await fixture.tenant("tb")
+        let wrong = try runSIPp(scenario: "register-refused.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                                injection: [["1001", domainA, "not-the-password", "3600"]], localPort: try freeUDPPort())
+        #expect(wrong.status == 0, "\(wrong.errors)")
+        // Tenant A's user 1001 with A's password, registering into tenant B (which has its own 1001).
+        let crossTenant = try runSIPp(scenario: "register-refused.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                                      injection: [["1001", domainB, "password-\(slugA)", "3600"]], localPort: try freeUDPPort())
+        #expect(crossTenant.status == 0, "\(crossTenant.errors)")
+        #expect(try await fixture.bindings(slugA).isEmpty)
+        #expect(try await fixture.bindings(slugB).isEmpty)
+        await fixture.stop()
+    }
+
+    @Test("malformed and hostile datagrams leave the edge serving; the malformed get their status")
+    func malformedInput() async throws {
+        let fixture = try await EdgeFixture.start()
+        var generator = SystemRandomNumberGenerator()
+        for size in [0, 1, 2, 17, 512, 1400, 9000, 65_000] {
+            _ = udpExchange((0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }, to: fixture.sipPort, timeout: 0.05)
+        }
+        let badVersion = Array("OPTIONS sip:x@y SIP/3.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKa\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: bad1\r\nCSeq: 1 OPTIONS\r\n\r\n".utf8)
+        let reply = try #require(udpExchange(badVersion, to: fixture.sipPort))
+        #expect(String(decoding: reply, as: UTF8.self).hasPrefix("SIP/2.0 505"))
+        let options = Array("OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKb;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: ok1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n".utf8)
+        let answer = String(decoding: try #require(udpExchange(options, to: fixture.sipPort)), as: UTF8.self)
+        #expect(answer.hasPrefix("SIP/2.0 200 OK"))
+        #expect(answer.contains("received=127.0.0.1"))
+        #expect(answer.contains("Allow: "))
+        await fixture.stop()
+    }
+}

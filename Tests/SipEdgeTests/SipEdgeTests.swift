@@ -1,0 +1,44 @@
+import Foundation
+import SIP
+import Testing
+
+@testable import SipEdge
+
+@Suite("sip-edge state")
+struct SipEdgeTests {
+    @Test("a source that keeps failing authentication is blocked for a while, then let in again")
+    func authFailureGuard() {
+        let guardian = AuthFailureGuard(limit: 3, window: .seconds(60), blockFor: .seconds(300))
+        let start = ContinuousClock.now
+        #expect(!guardian.recordFailure("10.0.0.1", now: start))
+        #expect(!guardian.recordFailure("10.0.0.1", now: start + .seconds(1)))
+        #expect(guardian.recordFailure("10.0.0.1", now: start + .seconds(2)))
+        #expect(guardian.isBlocked("10.0.0.1", now: start + .seconds(10)))
+        #expect(!guardian.isBlocked("10.0.0.2", now: start + .seconds(10)), "other sources are not affected")
+        #expect(!guardian.isBlocked("10.0.0.1", now: start + .seconds(303)), "the block expires")
+    }
+
+    @Test("failures spread wider than the window do not block")
+    func slowFailures() {
+        let guardian = AuthFailureGuard(limit: 3, window: .seconds(60), blockFor: .seconds(300))
+        let start = ContinuousClock.now
+        for minute in 0..<10 {
+            #expect(!guardian.recordFailure("10.0.0.3", now: start + .seconds(61 * minute)))
+        }
+    }
+
+    @Test("a retransmitted request is absorbed while in progress and answered again once done")
+    func retransmissions() throws {
+        let transactions = ServerTransactions()
+        let request = try SIPParser.parse(Array("""
+            REGISTER sip:a.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK77\r\nFrom: <sip:1@a.example>;tag=1\r\n\
+            To: <sip:1@a.example>\r\nCall-ID: r1\r\nCSeq: 1 REGISTER\r\n\r\n
+            """.utf8))
+        #expect(transactions.retransmission(of: request, source: "10.0.0.1:5060") == nil, "new: process it")
+        let inProgress = transactions.retransmission(of: request, source: "10.0.0.1:5060")
+        #expect(inProgress != nil && inProgress! == nil, "in progress: absorb")
+        transactions.complete(request, source: "10.0.0.1:5060", response: [1, 2, 3])
+        #expect(transactions.retransmission(of: request, source: "10.0.0.1:5060") == .some([1, 2, 3]), "done: send the same answer")
+        #expect(transactions.retransmission(of: request, source: "10.0.0.9:5060") == nil, "another source is another transaction")
+    }
+}
