@@ -33,10 +33,13 @@ package struct DigestAuthenticator: Sendable {
         self.replays = NonceCounter()
     }
 
-    /// A fresh nonce for `realm`.
+    /// A fresh nonce for `realm`: issue time, 8 random bytes (so no two challenges share a nonce and
+    /// its nonce counts), and an HMAC over both and the realm.
     package func nonce(realm: String, now: Date = Date()) -> String {
         let time = UInt64(now.timeIntervalSince1970)
         var bytes = withUnsafeBytes(of: time.bigEndian) { Array($0) }
+        var generator = SystemRandomNumberGenerator()
+        bytes += withUnsafeBytes(of: generator.next() as UInt64) { Array($0) }
         bytes += Array(HMAC<SHA256>.authenticationCode(for: bytes + Array(realm.utf8), using: secret)).prefix(16)
         return Data(bytes).base64EncodedString().replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "+", with: "-")
     }
@@ -83,10 +86,10 @@ package struct DigestAuthenticator: Sendable {
 
     func nonceTime(_ nonce: String, realm: String) -> Date? {
         let standard = nonce.replacingOccurrences(of: "_", with: "/").replacingOccurrences(of: "-", with: "+")
-        guard let data = Data(base64Encoded: standard), data.count == 24 else { return nil }
+        guard let data = Data(base64Encoded: standard), data.count == 32 else { return nil }
         let bytes = Array(data)
-        let mac = Array(HMAC<SHA256>.authenticationCode(for: Array(bytes[0..<8]) + Array(realm.utf8), using: secret)).prefix(16)
-        guard Array(mac) == Array(bytes[8..<24]) else { return nil }
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: Array(bytes[0..<16]) + Array(realm.utf8), using: secret)).prefix(16)
+        guard Array(mac) == Array(bytes[16..<32]) else { return nil }
         let time = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         return Date(timeIntervalSince1970: TimeInterval(time))
     }

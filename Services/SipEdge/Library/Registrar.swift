@@ -151,23 +151,31 @@ struct Registrar: Sendable {
                 }
             }
         }
-        // Expired bindings of this AOR go now; the rest of the table is swept by the edge.
-        try await db.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) AND expires_at <= now()")
+        // Expired bindings of this AOR go now (the rest of the table is swept elsewhere); the live ones are the answer.
         let current = try await db.query("""
+            WITH expired AS (DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) AND expires_at <= now())
             SELECT contact, GREATEST(1, EXTRACT(EPOCH FROM expires_at - now())::int) AS remaining
-            FROM \(identifier: schema).registrations WHERE aor = \(aor) ORDER BY contact
+            FROM \(identifier: schema).registrations WHERE aor = \(aor) AND expires_at > now() ORDER BY contact
             """)
         var response = request.response(200, toTag: toTag)
         for row in current {
             response.add("Contact", "<\(try row.decode("contact", as: String.self))>;expires=\(try row.decode("remaining", as: Int.self))")
         }
         response.add("Date", Date().formatted(.dateTime.weekday(.abbreviated).day().month(.abbreviated).year().hour().minute().second()))
-        for change in changes {
-            do {
-                try await publisher.publish(Envelope(tenant: tenant.slug.value, data: change), key: "\(tenant.slug.value)/\(aor)")
-            } catch {
-                // The binding is stored; a lost event only delays listeners until the next refresh.
-                logger.warning("registration event not published", metadata: ["tenant": "\(tenant.slug)", "error": "\(error)"])
+        // The binding is durable in PostgreSQL, so the device gets its answer now; listeners learn of
+        // it through the event a moment later (a lost event only delays them until the next refresh).
+        if !changes.isEmpty {
+            let publisher = self.publisher
+            let logger = self.logger
+            let slug = tenant.slug.value
+            Task {
+                for change in changes {
+                    do {
+                        try await publisher.publish(Envelope(tenant: slug, data: change), key: "\(slug)/\(aor)")
+                    } catch {
+                        logger.warning("registration event not published", metadata: ["tenant": "\(slug)", "error": "\(error)"])
+                    }
+                }
             }
         }
         Counter(label: "switchboard_sip_registrations_total", dimensions: [("result", "ok")]).increment()
