@@ -45,14 +45,14 @@ struct Registrar: Sendable {
         guard let credentials = request["Authorization"].flatMap(DigestCredentials.init) else {
             return challenge(request, realm: tenant.sipDomain, stale: false, toTag: toTag)
         }
-        let ha1: String?
+        let device: StoredDevice?
         do {
-            ha1 = try await storedHA1(tenant: tenant, username: credentials.username, algorithm: credentials.algorithm)
+            device = try await storedDevice(tenant: tenant, username: credentials.username, algorithm: credentials.algorithm)
         } catch {
             logger.error("credential lookup failed", metadata: ["tenant": "\(tenant.slug)", "error": "\(error)"])
             return request.response(503, "Directory unavailable", toTag: toTag)
         }
-        switch digest.check(authorization: credentials, method: "REGISTER", realm: tenant.sipDomain, ha1: ha1) {
+        switch digest.check(authorization: credentials, method: "REGISTER", realm: tenant.sipDomain, ha1: device?.ha1) {
         case .stale:
             return challenge(request, realm: tenant.sipDomain, stale: true, toTag: toTag)
         case .invalid(let reason):
@@ -68,7 +68,7 @@ struct Registrar: Sendable {
 
         let aorText = "sip:\(user)@\(tenant.sipDomain)"
         do {
-            return try await updateBindings(request, tenant: tenant, aor: aorText, username: user, source: source, toTag: toTag)
+            return try await updateBindings(request, tenant: tenant, aor: aorText, deviceID: device?.id, source: source, toTag: toTag)
         } catch let error as RegistrarRefusal {
             var response = request.response(error.status, error.reason, toTag: toTag)
             if error.status == 423 { response.add("Min-Expires", String(Self.minimumExpires)) }
@@ -85,12 +85,19 @@ struct Registrar: Sendable {
         return response
     }
 
-    private func storedHA1(tenant: EdgeTenant, username: String, algorithm: String) async throws -> String? {
+    struct StoredDevice {
+        let id: UUID
+        let ha1: String
+    }
+
+    /// The device with this username and its HA1 for the algorithm the client chose.
+    private func storedDevice(tenant: EdgeTenant, username: String, algorithm: String) async throws -> StoredDevice? {
         let column = algorithm.uppercased() == "SHA-256" ? "ha1_sha256" : "ha1_md5"
         let rows = try await db.query("""
-            SELECT \(unsafeSQL: column) AS ha1 FROM \(identifier: tenant.slug.schema).devices WHERE username = \(username)
+            SELECT id, \(unsafeSQL: column) AS ha1 FROM \(identifier: tenant.slug.schema).devices WHERE username = \(username)
             """)
-        return try rows.first?.decode("ha1", as: String.self)
+        guard let row = rows.first else { return nil }
+        return StoredDevice(id: try row.decode("id"), ha1: try row.decode("ha1"))
     }
 
     struct RegistrarRefusal: Error {
@@ -98,7 +105,7 @@ struct Registrar: Sendable {
         let reason: String
     }
 
-    private func updateBindings(_ request: SIPMessage, tenant: EdgeTenant, aor: String, username: String,
+    private func updateBindings(_ request: SIPMessage, tenant: EdgeTenant, aor: String, deviceID: UUID?,
                                 source: SIPSource, toTag: String) async throws -> SIPMessage {
         let schema = tenant.slug.schema
         let contacts = request.values("Contact")
@@ -114,9 +121,8 @@ struct Registrar: Sendable {
                                                    userAgent: request["User-Agent"], source: source.description, edge: edge))
             }
         } else if !contacts.isEmpty {
-            try await db.withTransaction { connection in
-                let device = try await connection.query("SELECT id FROM \(identifier: schema).devices WHERE username = \(username)")
-                let deviceID: UUID? = try device.first?.decode("id")
+            // One contact (the usual case) is one statement; several are one transaction.
+            let store: (PostgresConnection) async throws -> Void = { connection in
                 for contact in contacts {
                     guard let address = NameAddress(contact), SIPURI(address.uri) != nil else {
                         throw RegistrarRefusal(status: 400, reason: "Malformed Contact")
@@ -130,25 +136,27 @@ struct Registrar: Sendable {
                     }
                     guard requested >= Self.minimumExpires else { throw RegistrarRefusal(status: 423, reason: "Interval Too Brief") }
                     let expires = min(requested, Self.maximumExpires)
-                    // A repeated or older CSeq for the same Call-ID is out of order (RFC 3261 §10.3 step 7).
-                    let existing = try await connection.query("""
-                        SELECT call_id, cseq FROM \(identifier: schema).registrations WHERE aor = \(aor) AND contact = \(address.uri)
-                        """)
-                    if let row = existing.first, try row.decode("call_id", as: String?.self) == callID,
-                       let previous = try row.decode("cseq", as: Int?.self), previous >= Int(cseq) {
-                        throw RegistrarRefusal(status: 500, reason: "Out of order CSeq")
-                    }
-                    try await connection.query("""
+                    // A repeated or older CSeq of the same Call-ID is out of order (RFC 3261 §10.3 step 7):
+                    // then the conditional update changes nothing and returns no row.
+                    let stored = try await connection.query("""
                         INSERT INTO \(identifier: schema).registrations (aor, contact, device_id, expires_at, user_agent, source, edge, call_id, cseq, updated_at)
                         VALUES (\(aor), \(address.uri), \(deviceID), now() + make_interval(secs => \(expires)), \(request["User-Agent"]),
                                 \(source.description), \(edge), \(callID), \(Int(cseq)), now())
                         ON CONFLICT (aor, contact) DO UPDATE SET device_id = EXCLUDED.device_id, expires_at = EXCLUDED.expires_at,
                             user_agent = EXCLUDED.user_agent, source = EXCLUDED.source, edge = EXCLUDED.edge,
                             call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, updated_at = now()
+                        WHERE registrations.call_id IS DISTINCT FROM EXCLUDED.call_id OR registrations.cseq < EXCLUDED.cseq
+                        RETURNING 1 AS stored
                         """)
+                    guard !stored.isEmpty else { throw RegistrarRefusal(status: 500, reason: "Out of order CSeq") }
                     changes.append(RegistrationChanged(aor: aor, contact: address.uri, expires: expires, userAgent: request["User-Agent"],
                                                        source: source.description, edge: edge))
                 }
+            }
+            if contacts.count == 1 {
+                try await db.withConnection { try await store($0) }
+            } else {
+                try await db.withTransaction { try await store($0) }
             }
         }
         // Expired bindings of this AOR go now (the rest of the table is swept elsewhere); the live ones are the answer.
