@@ -14,7 +14,7 @@ package enum Settings {
         defaultValue: "postgresql://switchboard:switchboard@127.0.0.1:55432/switchboard?connect_timeout=5",
         summary: "libpq connection string or URI. Several hosts with `target_session_attrs=read-write` give failover on HA clusters.")
     package static let databasePoolSize = Setting(
-        name: "SWITCHBOARD_DATABASE_POOL_SIZE", defaultValue: "8",
+        name: "SWITCHBOARD_DATABASE_POOL_SIZE", defaultValue: "16",
         summary: "Connections per process; each runs its blocking libpq calls on a thread of its own.")
     package static let kafkaBrokers = Setting(
         name: "SWITCHBOARD_KAFKA_BROKERS", defaultValue: "127.0.0.1:19092",
