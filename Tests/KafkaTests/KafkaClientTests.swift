@@ -209,7 +209,8 @@ struct KafkaBrokerOutageTests {
             try await producer.send(ProducerRecord(topic: "outage", key: "k", value: Array("while away".utf8)))
         }
         let waited = ContinuousClock.now - start
-        #expect(waited < .seconds(4), "failed after \(waited); the deadline is 2 s")
+        // librdkafka checks message deadlines once a second; the rest is margin for a loaded machine.
+        #expect(waited < .seconds(8), "failed after \(waited); the deadline is 2 s")
 
         broker.resume()
         let delivered = await eventually(timeout: .seconds(30)) {
@@ -239,7 +240,7 @@ struct KafkaBrokerOutageTests {
         await #expect(throws: KafkaError.self) {
             try await producer.send(ProducerRecord(topic: "restart", key: "k", value: Array("while down".utf8)))
         }
-        #expect(ContinuousClock.now - start < .seconds(4))
+        #expect(ContinuousClock.now - start < .seconds(8))
 
         try broker.start()
         let recreated = await eventually(timeout: .seconds(20)) {
