@@ -25,16 +25,8 @@ package func udpExchange(_ payload: [UInt8], to port: Int, timeout: TimeInterval
     defer { close(fd) }
     var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
     let sent = payload.withUnsafeBytes { buffer in
-        withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
+        withLoopbackAddress(port: port) { sendto(fd, buffer.baseAddress, buffer.count, 0, $0, $1) }
     }
     guard sent == payload.count else { return nil }
     var reply = [UInt8](repeating: 0, count: 65_535)
@@ -48,14 +40,7 @@ package func freeUDPPort() throws -> Int {
         let port = try freePort()
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if bound == 0 { return port }
+        if withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0 { return port }
     }
     throw TestFailure("no free UDP port")
 }
