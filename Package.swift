@@ -58,7 +58,10 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], path: "Shared/Postgres"),
         .target(name: "Events", dependencies: [], path: "Shared/Events"),
-        .target(name: "SIP", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/SIP"),
+        .target(name: "SIP", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Shared/SIP"),
         .target(name: "Messaging", dependencies: [
             "Kafka", "Events",
             .product(name: "Logging", package: "swift-log"),
@@ -86,7 +89,10 @@ let package = Package(
 
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")], path: "Tests/KafkaTests"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
-        .testTarget(name: "SIPTests", dependencies: ["SIP"], path: "Tests/SIPTests", exclude: ["Fixtures"]),
+        .testTarget(name: "SIPTests", dependencies: [
+            "SIP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], path: "Tests/SIPTests", exclude: ["Fixtures"]),
         .testTarget(name: "SipEdgeTests", dependencies: ["SipEdge", "SIP"], path: "Tests/SipEdgeTests"),
         .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),

@@ -92,6 +92,19 @@ struct SIPRegistrarTests {
         await fixture.stop()
     }
 
+    @Test("SIPp registers over TCP too; the edge frames the stream and answers on the connection")
+    func registerOverTCP() async throws {
+        let fixture = try await EdgeFixture.start()
+        let (slug, domain) = try await fixture.tenant("tcp")
+        let result = try runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                                 injection: [["1001", domain, "password-\(slug)", "600"]], localPort: try freePort(), transport: "t1")
+        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.log)")
+        let bindings = try await fixture.bindings(slug)
+        #expect(bindings.count == 1)
+        #expect(bindings.first?.contact.contains("transport=TCP") == true)
+        await fixture.stop()
+    }
+
     @Test("a wrong password, and one tenant's credentials in another tenant's domain, are refused")
     func refusals() async throws {
         let fixture = try await EdgeFixture.start()

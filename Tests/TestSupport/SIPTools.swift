@@ -3,7 +3,7 @@ import Foundation
 /// Runs a SIPp scenario from Tests/SIPScenarios against `target`; returns SIPp's exit status
 /// (0 = every call succeeded) and its error log.
 package func runSIPp(scenario: String, target: String, injection: [[String]], calls: Int = 1, localPort: Int,
-                     timeout: Int = 20) throws -> (status: Int32, errors: String) {
+                     transport: String = "u1", timeout: Int = 20) throws -> (status: Int32, errors: String) {
     let folder = NSTemporaryDirectory() + "sipp-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -13,7 +13,7 @@ package func runSIPp(scenario: String, target: String, injection: [[String]], ca
     let result = try runProgram("/usr/bin/timeout", [
         String(timeout), "/usr/bin/sipp", target, "-sf", "\(scenarios)/\(scenario)", "-inf", "\(folder)/users.csv",
         "-m", String(calls), "-buff_size", "4194304", "-mp", String(try freePort()), "-p", String(localPort),
-        "-i", "127.0.0.1", "-nostdin", "-trace_err", "-error_file", "\(folder)/errors.log", "-timeout_error", "-timeout", "\(timeout - 2)s",
+        "-i", "127.0.0.1", "-t", transport, "-nostdin", "-trace_err", "-error_file", "\(folder)/errors.log", "-timeout_error", "-timeout", "\(timeout - 2)s",
     ])
     let errors = (try? String(contentsOfFile: "\(folder)/errors.log", encoding: .utf8)) ?? ""
     return (result.status, errors + result.stderr)

@@ -82,3 +82,60 @@ final class ManagedAtomicCounter: Sendable {
 }
 
 import NIOConcurrencyHelpers
+
+/// The TCP listener: each connection is framed by Content-Length (`SIPStreamDecoder`, bounded),
+/// its requests are handled one after another and answered on the same connection. A connection
+/// that breaks the framing is closed and counted; the listener goes on.
+struct SIPTCPServer: Service {
+    let host: String
+    let port: Int
+    let router: SIPRequestRouter
+    let logger: Logger
+
+    typealias Connection = NIOAsyncChannel<[UInt8], ByteBuffer>
+
+    func run() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SIPStreamDecoder()))
+                    return try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+        logger.info("SIP listening", metadata: ["tcp": "\(host):\(port)"])
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await server.executeThenClose { connections in
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for try await connection in connections {
+                            group.addTask { await serve(connection) }
+                        }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            // Graceful shutdown: a normal end.
+        }
+        logger.info("SIP TCP listener stopped")
+    }
+
+    private func serve(_ connection: Connection) async {
+        let remote = connection.channel.remoteAddress
+        let source = SIPSource(host: remote?.ipAddress ?? "?", port: remote?.port ?? 0, transport: "TCP")
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await frame in inbound {
+                    Counter(label: "switchboard_sip_messages_received_total", dimensions: [("transport", "tcp")]).increment()
+                    if let reply = await router.handle(frame, source: source) {
+                        try await outbound.write(ByteBuffer(bytes: reply))
+                    }
+                }
+            }
+        } catch {
+            Counter(label: "switchboard_sip_dropped_total", dimensions: [("reason", "tcp framing")]).increment()
+            logger.debug("SIP TCP connection closed", metadata: ["source": "\(source)", "error": "\(error)"])
+        }
+    }
+}

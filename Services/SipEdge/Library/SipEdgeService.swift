@@ -3,7 +3,7 @@ import Runtime
 import SIP
 
 /// The `sip-edge` service: SIP transports, registrar, B2BUA call legs and the media engine
-/// (DESIGN §2). Done so far: UDP transport, registrar with digest authentication, OPTIONS.
+/// (DESIGN §2). Done so far: UDP and TCP transports, registrar with digest authentication, OPTIONS.
 package enum SipEdgeService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "sip-edge", defaultHTTPPort: 8081)
@@ -17,8 +17,12 @@ package enum SipEdgeService {
                                             algorithms: context.configuration.sipDigestAlgorithms.compactMap(DigestAuthenticator.Algorithm.init)),
                 failures: AuthFailureGuard(), edge: context.configuration.edgeOrdinal, logger: context.logger)
             let router = SIPRequestRouter(registrar: registrar, transactions: ServerTransactions(), logger: context.logger)
-            return [SIPUDPServer(host: context.configuration.sipHost, port: context.configuration.sipPort, router: router,
-                                 logger: context.logger)]
+            let host = context.configuration.sipHost
+            let port = context.configuration.sipPort
+            return [
+                SIPUDPServer(host: host, port: port, router: router, logger: context.logger),
+                SIPTCPServer(host: host, port: port, router: router, logger: context.logger),
+            ]
         }
         definition.onControlEvent = { _, _, _ in
             await directory.get()?.invalidate()
