@@ -93,7 +93,9 @@ let package = Package(
             "SIP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], path: "Tests/SIPTests", exclude: ["Fixtures"]),
-        .testTarget(name: "SipEdgeTests", dependencies: ["SipEdge", "SIP"], path: "Tests/SipEdgeTests"),
+        .testTarget(name: "SipEdgeTests", dependencies: [
+            "SipEdge", "SIP", "TestSupport", "Tenancy", "Messaging", "Kafka", "Postgres", "Events",
+        ], path: "Tests/SipEdgeTests"),
         .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"], path: "Tests/RuntimeTests"),

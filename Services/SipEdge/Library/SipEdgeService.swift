@@ -22,6 +22,7 @@ package enum SipEdgeService {
             return [
                 SIPUDPServer(host: host, port: port, router: router, logger: context.logger),
                 SIPTCPServer(host: host, port: port, router: router, logger: context.logger),
+                BindingSweeper(db: context.db, publisher: context.publisher, logger: context.logger),
             ]
         }
         definition.onControlEvent = { _, _, _ in
