@@ -17,14 +17,17 @@ struct BindingSweeper: Service {
     var interval: Duration = .seconds(30)
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let removed = try await sweepOnce()
-                if removed > 0 { logger.info("expired registrations removed", metadata: ["count": "\(removed)"]) }
-            } catch {
-                logger.warning("registration sweep failed", metadata: ["error": "\(error)"])
+        // Shutdown cancels the wait between passes, so the service stops at once.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let removed = try await sweepOnce()
+                    if removed > 0 { logger.info("expired registrations removed", metadata: ["count": "\(removed)"]) }
+                } catch {
+                    logger.warning("registration sweep failed", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: interval)
             }
-            try? await Task.sleep(for: interval)
         }
     }
 
