@@ -1,23 +1,28 @@
 import Foundation
 
-/// A private Tansu broker (memory storage) on its own port, for tests that stop and restart it.
+/// A private Tansu broker (memory storage) for tests that stop and restart it. A restart listens on
+/// a second port: the first may be held in TIME_WAIT by the connections the stop closed, and Tansu
+/// does not bind with SO_REUSEADDR. Clients get both ports as bootstrap servers.
 package final class TestBroker: @unchecked Sendable {
-    package let port: Int
+    private let ports: [Int]
+    private var starts = 0
     private var pid: pid_t?
+    private var port: Int { ports[min(max(starts - 1, 0), ports.count - 1)] }
 
-    package var brokers: String { "127.0.0.1:\(port)" }
+    package var brokers: String { ports.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
 
     package init() throws {
-        port = try freePort()
+        ports = [try freePort(), try freePort()]
     }
 
     package func start() throws {
+        starts += 1
         pid = try spawn(TestEnvironment.tansu, [
             "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
             "--storage-engine", "memory://tansu/", "--silent",
         ])
         // Tansu listens within milliseconds.
-        for _ in 0..<200 where !isListening() { usleep(20_000) }
+        for _ in 0..<500 where !isListening() { usleep(20_000) }
         guard isListening() else { throw TestFailure("tansu did not listen on \(port)") }
     }
 
