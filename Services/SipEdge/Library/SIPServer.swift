@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SIP
@@ -35,7 +36,7 @@ struct SIPUDPServer: Service {
                 }
             }
         logger.info("SIP listening", metadata: ["udp": "\(host):\(port)"])
-        let inFlight = ManagedAtomicCounter()
+        let inFlight = InFlightCounter()
         do {
             try await serve(channel: channel, inFlight: inFlight)
         } catch is CancellationError {
@@ -45,7 +46,7 @@ struct SIPUDPServer: Service {
     }
 
     private func serve(channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>,
-                       inFlight: ManagedAtomicCounter) async throws {
+                       inFlight: InFlightCounter) async throws {
         try await cancelWhenGracefulShutdown {
             try await channel.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in
@@ -74,14 +75,13 @@ struct SIPUDPServer: Service {
     }
 }
 
-/// A counter shared by concurrent tasks.
-final class ManagedAtomicCounter: Sendable {
+/// Requests being processed, shared by the receive loop and the tasks it starts.
+final class InFlightCounter: Sendable {
     private let box = NIOLockedValueBox(0)
     var value: Int { box.withLockedValue { $0 } }
     func add(_ delta: Int) { box.withLockedValue { $0 += delta } }
 }
 
-import NIOConcurrencyHelpers
 
 /// The TCP listener: each connection is framed by Content-Length (`SIPStreamDecoder`, bounded),
 /// its requests are handled one after another and answered on the same connection. A connection
