@@ -1,3 +1,5 @@
+import Foundation
+
 /// A SIP request or response (RFC 3261 §7). Headers keep their order and their raw values; names
 /// are stored in their full canonical form (compact forms are expanded when parsed).
 package struct SIPMessage: Sendable, Equatable {
@@ -209,5 +211,19 @@ extension StringProtocol {
         while let first = slice.first, first == " " || first == "\t" || first == "\r" || first == "\n" { slice.removeFirst() }
         while let last = slice.last, last == " " || last == "\t" || last == "\r" || last == "\n" { slice.removeLast() }
         return String(slice)
+    }
+}
+
+/// The SIP Date header format (RFC 3261 §20.17, RFC 1123, always GMT): "Sat, 13 Nov 2010 23:29:00 GMT".
+package enum SIPDate {
+    package static func format(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }

@@ -189,19 +189,26 @@ struct KafkaBrokerOutageTests {
         return logger
     }()
 
-    @Test("a produce while the broker hangs fails within its deadline and succeeds once it answers again")
-    func produceWhileBrokerHangs() async throws {
+    /// A private broker with topic `topic`, and a producer (2 s delivery deadline) that has delivered once.
+    /// Not idempotent: the local broker takes neither the epoch bump an idempotent producer makes
+    /// after a timed-out request (KIP-360) nor a restart (it forgets producer ids), unlike real
+    /// Kafka; `make run` runs the same way (docs/decisions.md).
+    func setUp(topic: String) async throws -> (TestBroker, KafkaConfiguration, KafkaProducer) {
         let broker = try TestBroker()
         try broker.start()
-        defer { broker.stop() }
         var config = TestEnvironment.kafka(broker.brokers)
         config.deliveryTimeoutMilliseconds = 2_000
-        // The local broker cannot take the epoch bump an idempotent producer makes after a timed-out
-        // request (KIP-360), so this runs as `make run` does (docs/decisions.md).
         config.idempotence = false
-        try await KafkaAdmin(configuration: config, logger: logger).ensureTopics([("outage", 1)])
+        try await KafkaAdmin(configuration: config, logger: logger).ensureTopics([(topic, 1)])
         let producer = try KafkaProducer(configuration: config, logger: logger)
-        try await producer.send(ProducerRecord(topic: "outage", key: "k", value: Array("before".utf8)))
+        try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array("before".utf8)))
+        return (broker, config, producer)
+    }
+
+    @Test("a produce while the broker hangs fails within its deadline and succeeds once it answers again")
+    func produceWhileBrokerHangs() async throws {
+        let (broker, _, producer) = try await setUp(topic: "outage")
+        defer { broker.stop() }
 
         broker.pause()
         let start = ContinuousClock.now
@@ -222,18 +229,9 @@ struct KafkaBrokerOutageTests {
 
     @Test("a produce while the broker is stopped fails within its deadline; after a restart clients work again")
     func produceWhileBrokerStopped() async throws {
-        let broker = try TestBroker()
-        try broker.start()
+        let (broker, config, producer) = try await setUp(topic: "restart")
         defer { broker.stop() }
-        var config = TestEnvironment.kafka(broker.brokers)
-        config.deliveryTimeoutMilliseconds = 2_000
-        // The local broker keeps everything in memory: a restart forgets topics and producer ids,
-        // which an idempotent producer cannot recover from (real Kafka keeps both).
-        config.idempotence = false
         let admin = try KafkaAdmin(configuration: config, logger: logger)
-        try await admin.ensureTopics([("restart", 1)])
-        let producer = try KafkaProducer(configuration: config, logger: logger)
-        try await producer.send(ProducerRecord(topic: "restart", key: "k", value: Array("before".utf8)))
 
         broker.stop()
         let start = ContinuousClock.now

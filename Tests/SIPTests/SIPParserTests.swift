@@ -84,6 +84,13 @@ struct SIPParserTests {
         _ = try? SIPParser.parse(bytes)
     }
 
+    @Test("the Date header is RFC 1123 in GMT, whatever the machine's time zone")
+    func dateHeader() {
+        // RFC 3261 §20.17's example instant.
+        #expect(SIPDate.format(Date(timeIntervalSince1970: 1_289_690_940)) == "Sat, 13 Nov 2010 23:29:00 GMT")
+        #expect(SIPDate.format(Date(timeIntervalSince1970: 0)) == "Thu, 01 Jan 1970 00:00:00 GMT")
+    }
+
     @Test("oversized messages are refused with 513")
     func oversized() {
         let big = options + [UInt8](repeating: 65, count: 70_000)

@@ -50,7 +50,7 @@ struct BindingSweeper: Service {
             }
             removed += rows.count
         }
-        Counter(label: "switchboard_sip_registrations_expired_total").increment(by: removed)
+        SIPMetrics.expired.increment(by: removed)
         return removed
     }
 }

@@ -29,7 +29,7 @@ struct Registrar: Sendable {
             return request.response(400, "Malformed To", toTag: toTag)
         }
         if failures.isBlocked(source.host) {
-            Counter(label: "switchboard_sip_auth_blocked_total").increment()
+            SIPMetrics.authBlocked.increment()
             return request.response(403, "Too many failed attempts", toTag: toTag)
         }
         let tenant: EdgeTenant?
@@ -56,7 +56,7 @@ struct Registrar: Sendable {
         case .stale:
             return challenge(request, realm: tenant.sipDomain, stale: true, toTag: toTag)
         case .invalid(let reason):
-            Counter(label: "switchboard_sip_auth_failures_total").increment()
+            SIPMetrics.authFailures.increment()
             failures.recordFailure(source.host)
             logger.notice("registration refused", metadata: ["tenant": "\(tenant.slug)", "user": "\(credentials.username)",
                                                             "source": "\(source)", "reason": "\(reason)"])
@@ -169,7 +169,7 @@ struct Registrar: Sendable {
         for row in current {
             response.add("Contact", "<\(try row.decode("contact", as: String.self))>;expires=\(try row.decode("remaining", as: Int.self))")
         }
-        response.add("Date", Date().formatted(.dateTime.weekday(.abbreviated).day().month(.abbreviated).year().hour().minute().second()))
+        response.add("Date", SIPDate.format(Date()))
         // The binding is durable in PostgreSQL, so the device gets its answer now; listeners learn of
         // it through the event a moment later (a lost event only delays them until the next refresh).
         if !changes.isEmpty {
@@ -186,7 +186,7 @@ struct Registrar: Sendable {
                 }
             }
         }
-        Counter(label: "switchboard_sip_registrations_total", dimensions: [("result", "ok")]).increment()
+        SIPMetrics.registrations.increment()
         return response
     }
 }

@@ -26,7 +26,7 @@ struct SIPRequestRouter: Sendable {
         do {
             try SIPParser.validate(message)
         } catch {
-            Counter(label: "switchboard_sip_malformed_total", dimensions: [("answer", String(error.status))]).increment()
+            SIPMetrics.malformed(error.status).increment()
             // A request too broken to carry the headers of a response is dropped.
             guard message["Via"] != nil, message["Call-ID"] != nil, message["CSeq"] != nil else {
                 drop("no headers to answer with", source: source, error: error)
@@ -47,7 +47,7 @@ struct SIPRequestRouter: Sendable {
 
     /// A 503 for a request that arrives while the edge is saturated.
     func overloaded(_ bytes: [UInt8]) -> [UInt8]? {
-        Counter(label: "switchboard_sip_overload_rejections_total").increment()
+        SIPMetrics.overloadRejections.increment()
         guard let message = try? SIPParser.parse(bytes), message.method != nil, message.method != "ACK" else { return nil }
         var response = message.response(503, "Overloaded")
         response.add("Retry-After", "5")
@@ -104,7 +104,7 @@ struct SIPRequestRouter: Sendable {
     }
 
     private func drop(_ why: String, source: SIPSource, error: any Error) {
-        Counter(label: "switchboard_sip_dropped_total", dimensions: [("reason", why)]).increment()
+        SIPMetrics.dropped(why).increment()
         logger.debug("SIP message dropped", metadata: ["reason": "\(why)", "source": "\(source)", "error": "\(error)"])
     }
 }

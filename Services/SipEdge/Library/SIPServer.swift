@@ -54,7 +54,7 @@ struct SIPUDPServer: Service {
                         let remote = envelope.remoteAddress
                         let source = SIPSource(host: remote.ipAddress ?? "?", port: remote.port ?? 0, transport: "UDP")
                         let bytes = Array(envelope.data.readableBytesView)
-                        Counter(label: "switchboard_sip_messages_received_total", dimensions: [("transport", "udp")]).increment()
+                        SIPMetrics.receivedUDP.increment()
                         if inFlight.value >= maxInFlight {
                             if let reply = router.overloaded(bytes) {
                                 try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
@@ -127,14 +127,14 @@ struct SIPTCPServer: Service {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
-                    Counter(label: "switchboard_sip_messages_received_total", dimensions: [("transport", "tcp")]).increment()
+                    SIPMetrics.receivedTCP.increment()
                     if let reply = await router.handle(frame, source: source) {
                         try await outbound.write(ByteBuffer(bytes: reply))
                     }
                 }
             }
         } catch {
-            Counter(label: "switchboard_sip_dropped_total", dimensions: [("reason", "tcp framing")]).increment()
+            SIPMetrics.dropped("tcp framing").increment()
             logger.debug("SIP TCP connection closed", metadata: ["source": "\(source)", "error": "\(error)"])
         }
     }

@@ -28,7 +28,6 @@ final class KafkaCallbacks: @unchecked Sendable {
     let logger: Logger
     var onDelivery: (@Sendable (_ id: UInt, _ result: Result<DeliveryReport, KafkaError>) -> Void)?
     var onRebalance: (@Sendable (_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Void)?
-    let lastError = NIOLockedValueBox<KafkaError?>(nil)
 
     init(logger: Logger) { self.logger = logger }
 }
@@ -57,8 +56,6 @@ final class KafkaHandle: @unchecked Sendable {
             guard let opaque else { return }
             let box = Unmanaged<KafkaCallbacks>.fromOpaque(opaque).takeUnretainedValue()
             let text = reason.map { String(cString: $0) } ?? "unknown"
-            let error = KafkaError(err == RD_KAFKA_RESP_ERR__FATAL.rawValue ? .fatal : .consumer, text, rdkafkaCode: err)
-            box.lastError.withLockedValue { $0 = error }
             box.logger.warning("kafka client error", metadata: ["error": "\(text)", "code": "\(err)"])
         }
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in

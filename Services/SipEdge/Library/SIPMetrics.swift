@@ -1,0 +1,22 @@
+import Metrics
+
+/// The sip-edge's fixed metrics, made once (after the runtime bootstrapped the metrics system)
+/// rather than looked up for every message.
+enum SIPMetrics {
+    static let receivedUDP = Counter(label: "switchboard_sip_messages_received_total", dimensions: [("transport", "udp")])
+    static let receivedTCP = Counter(label: "switchboard_sip_messages_received_total", dimensions: [("transport", "tcp")])
+    static let overloadRejections = Counter(label: "switchboard_sip_overload_rejections_total")
+    static let authBlocked = Counter(label: "switchboard_sip_auth_blocked_total")
+    static let authFailures = Counter(label: "switchboard_sip_auth_failures_total")
+    static let registrations = Counter(label: "switchboard_sip_registrations_total", dimensions: [("result", "ok")])
+    static let expired = Counter(label: "switchboard_sip_registrations_expired_total")
+
+    /// Malformed requests by the status they were answered with, and drops by reason (few values each).
+    static func malformed(_ status: Int) -> Counter {
+        Counter(label: "switchboard_sip_malformed_total", dimensions: [("answer", String(status))])
+    }
+
+    static func dropped(_ reason: String) -> Counter {
+        Counter(label: "switchboard_sip_dropped_total", dimensions: [("reason", reason)])
+    }
+}
