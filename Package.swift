@@ -62,6 +62,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Shared/SIP"),
+        .target(name: "Media", dependencies: [], path: "Shared/Media"),
         .target(name: "Messaging", dependencies: [
             "Kafka", "Events",
             .product(name: "Logging", package: "swift-log"),
@@ -89,6 +90,7 @@ let package = Package(
 
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")], path: "Tests/KafkaTests"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
+        .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "SIPTests", dependencies: [
             "SIP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -106,7 +108,7 @@ let package = Package(
         ], path: "Tests/TestSupport"),
     ]
         + service("SipEdge", executable: "sip-edge", extra: [
-            "SIP",
+            "SIP", "Media",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -114,7 +116,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ])
-        + service("Routing", executable: "routing")
+        + service("Routing", executable: "routing", extra: [
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ])
         + service("IVR", executable: "ivr")
         + service("Recording", executable: "recording")
         + service("Billing", executable: "billing")

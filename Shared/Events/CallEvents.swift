@@ -61,7 +61,7 @@ package struct CallRoute: EventPayload, Equatable {
     package static let topic = Topic.callCommands
     package static let summary = "Routing's decision for an offered call: whom to ring, how, and as whom; or a rejection."
     package static let example = CallRoute(
-        targets: [RouteTarget(uri: "sip:1002@127.0.0.1:5072", ringSeconds: 30)], strategy: "parallel",
+        targets: [RouteTarget(uri: "sip:1002@127.0.0.1:5072", ringSeconds: 30, via: "udp:127.0.0.1:5072")], strategy: "parallel",
         presentedNumber: "+3726001001", classification: "business", reject: nil)
 
     package var targets: [RouteTarget]
@@ -84,11 +84,16 @@ package struct CallRoute: EventPayload, Equatable {
 }
 
 package struct RouteTarget: Codable, Sendable, Equatable {
+    /// The Request-URI of the outgoing leg: a registered contact, or a number at the trunk.
     package var uri: String
     package var ringSeconds: Int
-    package init(uri: String, ringSeconds: Int) {
+    /// Where to send it: "trunk" (the operator's trunk the edge is configured with) or
+    /// "transport:host:port" (a device's registered source, so devices behind NAT are reached).
+    package var via: String?
+    package init(uri: String, ringSeconds: Int, via: String? = nil) {
         self.uri = uri
         self.ringSeconds = ringSeconds
+        self.via = via
     }
 }
 

@@ -80,6 +80,7 @@ package struct EnvelopeHeader: Codable, Sendable {
 
 package struct EventError: Error, CustomStringConvertible, Sendable {
     package let message: String
+    package init(message: String) { self.message = message }
     package var description: String { message }
 }
 

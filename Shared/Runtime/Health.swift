@@ -5,14 +5,23 @@ import NIOConcurrencyHelpers
 import Prometheus
 import ServiceLifecycle
 
-/// Whether the process can do its work: ready only while PostgreSQL and Kafka answer.
+/// Whether the process can do its work: ready only while PostgreSQL and Kafka answer and every
+/// condition the service added holds (say, its consumer got its partitions).
 package final class Readiness: Sendable {
     private let state = NIOLockedValueBox((database: false, kafka: false))
+    private let conditions = NIOLockedValueBox([String: Bool]())
 
     package init() {}
 
-    package var isReady: Bool { state.withLockedValue { $0.database && $0.kafka } }
+    package var isReady: Bool {
+        state.withLockedValue { $0.database && $0.kafka } && conditions.withLockedValue { $0.values.allSatisfy { $0 } }
+    }
     package var detail: (database: Bool, kafka: Bool) { state.withLockedValue { $0 } }
+
+    /// Sets one of the service's own conditions; the first call adds it.
+    package func set(_ condition: String, _ holds: Bool) {
+        conditions.withLockedValue { $0[condition] = holds }
+    }
 
     func update(database: Bool, kafka: Bool) {
         state.withLockedValue { $0 = (database, kafka) }

@@ -13,6 +13,8 @@ package struct ServiceContext: Sendable {
     package let db: PostgresClient
     package let publisher: EventPublisher
     package let tenantCache: TenantCache
+    /// What `/health/ready` reports; a service adds its own conditions.
+    package let readiness: Readiness
 
     package var producer: KafkaProducer { publisher.producer }
 

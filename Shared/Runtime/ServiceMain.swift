@@ -61,10 +61,10 @@ package enum ServiceMain {
         } catch {
             fail(definition.name, "kafka producer: \(error)")
         }
+        let readiness = Readiness()
         let context = ServiceContext(name: definition.name, configuration: configuration, logger: logger, db: db,
                                      publisher: EventPublisher(producer: producer, topicPrefix: configuration.topicPrefix),
-                                     tenantCache: TenantCache())
-        let readiness = Readiness()
+                                     tenantCache: TenantCache(), readiness: readiness)
         let router = Router()
         HealthRoutes.add(to: router, readiness: readiness, registry: registry)
         definition.routes(router, context)

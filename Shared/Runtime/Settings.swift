@@ -61,6 +61,18 @@ package enum Settings {
     package static let sipDigestAlgorithms = Setting(
         name: "SWITCHBOARD_SIP_DIGEST_ALGORITHMS", defaultValue: "MD5,SHA-256",
         summary: "sip-edge: digest challenges in order of preference. Clients answer the first they support; MD5 comes first by default because many phones and SIPp 3.6 know nothing else and take the first challenge.")
+    package static let rtpPorts = Setting(
+        name: "SWITCHBOARD_RTP_PORTS", defaultValue: "20000-29999",
+        summary: "sip-edge: UDP port range of anchored media; each call takes two even ports.")
+    package static let sipTrunk = Setting(
+        name: "SWITCHBOARD_SIP_TRUNK", defaultValue: "",
+        summary: "sip-edge: the operator's SIP trunk as `udp:host:port` (or `tcp:`). INVITEs from this address are inbound calls to DIDs; external numbers go out to it. Empty: no trunk.")
+    package static let routeTimeoutMs = Setting(
+        name: "SWITCHBOARD_ROUTE_TIMEOUT_MS", defaultValue: "3000",
+        summary: "sip-edge: how long a new call waits for routing's decision before it is refused with 503 (and counted).")
+    package static let countryCode = Setting(
+        name: "SWITCHBOARD_COUNTRY_CODE", defaultValue: "372",
+        summary: "routing: country calling code that numbers dialled in national format get (`5551234` → `+3725551234`).")
     package static let instanceID = Setting(
         name: "SWITCHBOARD_INSTANCE_ID", defaultValue: "hostname",
         summary: "Names this process in consumer groups and logs; defaults to the host name.")
@@ -68,7 +80,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, instanceID,
+        sipSecret, sipDigestAlgorithms, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -111,6 +123,10 @@ package struct RuntimeConfiguration: Sendable {
     package var sipPort: Int
     package var sipSecret: String
     package var sipDigestAlgorithms: [String]
+    package var rtpPorts: ClosedRange<Int>
+    package var sipTrunk: String?
+    package var routeTimeoutMs: Int
+    package var countryCode: String
     package var instanceID: String
 
     /// Reads every setting. - Throws: `ConfigurationError` naming the variable that is wrong.
@@ -159,6 +175,10 @@ package struct RuntimeConfiguration: Sendable {
             sipPort: try int(Settings.sipPort, range: 1...65_534),
             sipSecret: text(Settings.sipSecret),
             sipDigestAlgorithms: try algorithms(text(Settings.sipDigestAlgorithms)),
+            rtpPorts: try portRange(text(Settings.rtpPorts)),
+            sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
+            routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
+            countryCode: text(Settings.countryCode),
             instanceID: environment[Settings.instanceID.name].flatMap { $0.isEmpty ? nil : $0 }
                 ?? ProcessInfo.processInfo.hostName)
     }
@@ -173,7 +193,16 @@ private func algorithms(_ text: String) throws -> [String] {
     return names
 }
 
+private func portRange(_ text: String) throws -> ClosedRange<Int> {
+    let bounds = text.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard bounds.count == 2, 1_024 <= bounds[0], bounds[0] + 2 <= bounds[1], bounds[1] <= 65_535 else {
+        throw ConfigurationError(message: "\(Settings.rtpPorts.name)=\(text) must be a range like 20000-29999 above 1023")
+    }
+    return bounds[0]...bounds[1]
+}
+
 package struct ConfigurationError: Error, CustomStringConvertible {
     package let message: String
+    package init(message: String) { self.message = message }
     package var description: String { message }
 }

@@ -60,5 +60,20 @@ package enum PlatformSchema {
                 ('intl-300', 'addon', 'International minutes 300', 'bundle', 0, 300, '{international}'),
                 ('intl-400', 'addon', 'International minutes 400', 'bundle', 0, 400, '{international}');
             """),
+        Migration(version: 2, name: "live calls of each edge", sql: """
+            -- Written by sip-edge while a call lives, so calls of an edge that crashed are ended
+            -- (events and a CDR) when it comes back instead of staying open forever.
+            CREATE TABLE {schema}.edge_calls (
+                call_id text PRIMARY KEY,
+                edge integer NOT NULL,
+                tenant text NOT NULL,
+                caller text NOT NULL,
+                callee text NOT NULL,
+                direction text NOT NULL,
+                classification text NOT NULL DEFAULT 'business',
+                started_at timestamptz NOT NULL,
+                answered_at timestamptz);
+            CREATE INDEX edge_calls_by_edge ON {schema}.edge_calls (edge);
+            """),
     ]
 }

@@ -53,5 +53,9 @@ package enum TenantSchema {
                 subject text NOT NULL,
                 detail jsonb NOT NULL DEFAULT '{}');
             """),
+        Migration(version: 2, name: "transport of registration bindings", sql: """
+            -- How to reach the device: UDP to its source, or back over the TCP connection it opened.
+            ALTER TABLE {schema}.registrations ADD COLUMN transport text NOT NULL DEFAULT 'UDP';
+            """),
     ]
 }

@@ -1,8 +1,72 @@
+import Events
+import Kafka
+import Logging
+import Messaging
+import Metrics
 import Runtime
+import ServiceLifecycle
+import Tenancy
 
 /// The `routing` service: the tenant dialplan; consumes call offers and produces route commands (DESIGN §2).
 package enum RoutingService {
     package static var definition: ServiceDefinition {
-        ServiceDefinition(name: "routing", defaultHTTPPort: 8082)
+        var definition = ServiceDefinition(name: "routing", defaultHTTPPort: 8082)
+        definition.services = { context in [OfferConsumer(context: context)] }
+        return definition
+    }
+}
+
+/// Reads `call.offers` in the `routing` consumer group and answers each offer with a route command
+/// on the owning edge's partition of `call.commands`. A decision that fails (say, the database is
+/// down) is still answered, with a 503 rejection, so the caller hears a clear refusal at once.
+struct OfferConsumer: Service {
+    let context: ServiceContext
+
+    func run() async throws {
+        let dialplan = Dialplan(db: context.db, countryCode: context.configuration.countryCode)
+        let consumer = try KafkaConsumer(configuration: context.kafka(),
+                                         subscription: .group(groupID: "routing", topics: [context.topic(.callOffers)]),
+                                         logger: context.logger)
+        let loop = EventLoop(consumer: consumer, publisher: context.publisher, name: "routing", logger: context.logger)
+        let readiness = context.readiness
+        readiness.set("call.offers assigned", false)
+        let watcher = Task {
+            // Ready once the group gave this instance its partitions (a join takes a while on Tansu).
+            while !Task.isCancelled {
+                let assigned = ((try? await consumer.assignment()) ?? []).isEmpty == false
+                readiness.set("call.offers assigned", assigned)
+                try? await Task.sleep(for: .milliseconds(assigned ? 2_000 : 200))
+            }
+        }
+        defer { watcher.cancel() }
+        let logger = context.logger
+        let publisher = context.publisher
+        let decisions = Timer(label: "switchboard_routing_decision_seconds")
+        await withGracefulShutdownHandler {
+            do {
+                try await loop.run { header, message in
+                    guard header.type == CallOffered.type else { return }
+                    let offer = try header.decode(message.value ?? [], as: CallOffered.self)
+                    let started = ContinuousClock.now
+                    let route: CallRoute
+                    do {
+                        route = try await dialplan.route(offer.data, tenant: try TenantSlug(header.tenant))
+                    } catch {
+                        logger.error("routing decision failed", metadata: ["call": "\(header.callId ?? "")", "error": "\(error)"])
+                        route = .rejected(503, "Routing unavailable")
+                    }
+                    try await publisher.publish(Envelope(tenant: header.tenant, callId: header.callId, data: route),
+                                                partition: Int32(offer.data.edge))
+                    decisions.record(duration: ContinuousClock.now - started)
+                    Counter(label: "switchboard_routing_decisions_total",
+                            dimensions: [("outcome", route.reject.map { String($0.status) } ?? "route")]).increment()
+                }
+            } catch {
+                logger.error("offer consumer stopped", metadata: ["error": "\(error)"])
+            }
+        } onGracefulShutdown: {
+            Task { await consumer.close() }
+        }
+        await consumer.close()
     }
 }

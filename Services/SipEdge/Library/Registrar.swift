@@ -14,8 +14,7 @@ struct Registrar: Sendable {
     let db: PostgresClient
     let publisher: EventPublisher
     let directory: TenantDirectory
-    let digest: DigestAuthenticator
-    let failures: AuthFailureGuard
+    let authenticator: DeviceAuthenticator
     let edge: Int
     let logger: Logger
 
@@ -28,10 +27,6 @@ struct Registrar: Sendable {
         guard let to = request["To"].flatMap(NameAddress.init), let aor = SIPURI(to.uri), let user = aor.user, !user.isEmpty else {
             return request.response(400, "Malformed To", toTag: toTag)
         }
-        if failures.isBlocked(source.host) {
-            SIPMetrics.authBlocked.increment()
-            return request.response(403, "Too many failed attempts", toTag: toTag)
-        }
         let tenant: EdgeTenant?
         do {
             tenant = try await directory.tenant(domain: aor.host)
@@ -42,33 +37,18 @@ struct Registrar: Sendable {
         guard let tenant else { return request.response(404, "Unknown domain", toTag: toTag) }
         guard tenant.status == "active" else { return request.response(403, "Tenant suspended", toTag: toTag) }
 
-        guard let credentials = request["Authorization"].flatMap(DigestCredentials.init) else {
-            return challenge(request, realm: tenant.sipDomain, stale: false, toTag: toTag)
-        }
-        let device: StoredDevice?
-        do {
-            device = try await storedDevice(tenant: tenant, username: credentials.username, algorithm: credentials.algorithm)
-        } catch {
-            logger.error("credential lookup failed", metadata: ["tenant": "\(tenant.slug)", "error": "\(error)"])
-            return request.response(503, "Directory unavailable", toTag: toTag)
-        }
-        switch digest.check(authorization: credentials, method: "REGISTER", realm: tenant.sipDomain, ha1: device?.ha1) {
-        case .stale:
-            return challenge(request, realm: tenant.sipDomain, stale: true, toTag: toTag)
-        case .invalid(let reason):
-            SIPMetrics.authFailures.increment()
-            failures.recordFailure(source.host)
-            logger.notice("registration refused", metadata: ["tenant": "\(tenant.slug)", "user": "\(credentials.username)",
-                                                            "source": "\(source)", "reason": "\(reason)"])
-            return request.response(403, "Forbidden", toTag: toTag)
-        case .valid(let username):
+        let deviceID: UUID
+        switch await authenticator.authenticate(request, tenant: tenant, source: source, toTag: toTag, proxy: false) {
+        case .answer(let response):
+            return response
+        case .authenticated(let id, let username):
             guard username == user else { return request.response(403, "Username does not match the AOR", toTag: toTag) }
-            failures.recordSuccess(source.host)
+            deviceID = id
         }
 
         let aorText = "sip:\(user)@\(tenant.sipDomain)"
         do {
-            return try await updateBindings(request, tenant: tenant, aor: aorText, deviceID: device?.id, source: source, toTag: toTag)
+            return try await updateBindings(request, tenant: tenant, aor: aorText, deviceID: deviceID, source: source, toTag: toTag)
         } catch let error as RegistrarRefusal {
             var response = request.response(error.status, error.reason, toTag: toTag)
             if error.status == 423 { response.add("Min-Expires", String(Self.minimumExpires)) }
@@ -77,27 +57,6 @@ struct Registrar: Sendable {
             logger.error("binding update failed", metadata: ["tenant": "\(tenant.slug)", "error": "\(error)"])
             return request.response(500, "Binding update failed", toTag: toTag)
         }
-    }
-
-    private func challenge(_ request: SIPMessage, realm: String, stale: Bool, toTag: String) -> SIPMessage {
-        var response = request.response(401, toTag: toTag)
-        for value in digest.challenges(realm: realm, stale: stale) { response.add("WWW-Authenticate", value) }
-        return response
-    }
-
-    struct StoredDevice {
-        let id: UUID
-        let ha1: String
-    }
-
-    /// The device with this username and its HA1 for the algorithm the client chose.
-    private func storedDevice(tenant: EdgeTenant, username: String, algorithm: String) async throws -> StoredDevice? {
-        let column = algorithm.uppercased() == "SHA-256" ? "ha1_sha256" : "ha1_md5"
-        let rows = try await db.query("""
-            SELECT id, \(unsafeSQL: column) AS ha1 FROM \(identifier: tenant.slug.schema).devices WHERE username = \(username)
-            """)
-        guard let row = rows.first else { return nil }
-        return StoredDevice(id: try row.decode("id"), ha1: try row.decode("ha1"))
     }
 
     struct RegistrarRefusal: Error {
@@ -139,11 +98,11 @@ struct Registrar: Sendable {
                     // A repeated or older CSeq of the same Call-ID is out of order (RFC 3261 §10.3 step 7):
                     // then the conditional update changes nothing and returns no row.
                     let stored = try await connection.query("""
-                        INSERT INTO \(identifier: schema).registrations (aor, contact, device_id, expires_at, user_agent, source, edge, call_id, cseq, updated_at)
+                        INSERT INTO \(identifier: schema).registrations (aor, contact, device_id, expires_at, user_agent, source, transport, edge, call_id, cseq, updated_at)
                         VALUES (\(aor), \(address.uri), \(deviceID), now() + make_interval(secs => \(expires)), \(request["User-Agent"]),
-                                \(source.description), \(edge), \(callID), \(Int(cseq)), now())
+                                \(source.description), \(source.transport), \(edge), \(callID), \(Int(cseq)), now())
                         ON CONFLICT (aor, contact) DO UPDATE SET device_id = EXCLUDED.device_id, expires_at = EXCLUDED.expires_at,
-                            user_agent = EXCLUDED.user_agent, source = EXCLUDED.source, edge = EXCLUDED.edge,
+                            user_agent = EXCLUDED.user_agent, source = EXCLUDED.source, transport = EXCLUDED.transport, edge = EXCLUDED.edge,
                             call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, updated_at = now()
                         WHERE registrations.call_id IS DISTINCT FROM EXCLUDED.call_id OR registrations.cseq < EXCLUDED.cseq
                         RETURNING 1 AS stored

@@ -10,6 +10,16 @@ enum SIPMetrics {
     static let authFailures = Counter(label: "switchboard_sip_auth_failures_total")
     static let registrations = Counter(label: "switchboard_sip_registrations_total", dimensions: [("result", "ok")])
     static let expired = Counter(label: "switchboard_sip_registrations_expired_total")
+    static let sentUDP = Counter(label: "switchboard_sip_messages_sent_total", dimensions: [("transport", "udp")])
+    static let callsActive = Meter(label: "switchboard_calls_active")
+    static let routeTimeouts = Counter(label: "switchboard_route_decision_timeouts_total")
+    static let routeLatency = Timer(label: "switchboard_route_decision_seconds")
+    static let retransmissions = Counter(label: "switchboard_sip_retransmissions_total")
+
+    /// Calls by how they ended: "answered", or the final status given to the caller.
+    static func callEnded(_ outcome: String) -> Counter {
+        Counter(label: "switchboard_calls_total", dimensions: [("outcome", outcome)])
+    }
 
     /// Malformed requests by the status they were answered with, and drops by reason (few values each).
     static func malformed(_ status: Int) -> Counter {

@@ -7,7 +7,9 @@ import SIP
 /// method's handler. Everything that goes wrong becomes a SIP status or a counted drop.
 struct SIPRequestRouter: Sendable {
     let registrar: Registrar
+    let calls: CallController
     let transactions: ServerTransactions
+    let clientTransactions: ClientTransactions
     let logger: Logger
     /// Option tags this edge implements; a Require naming another gets 420 (RFC 3261 §8.2.2.3).
     static let supportedExtensions: Set<String> = ["path", "outbound"]
@@ -22,7 +24,12 @@ struct SIPRequestRouter: Sendable {
             drop("unparseable", source: source, error: error)
             return nil
         }
-        guard message.method != nil else { return nil }  // responses: no client transactions yet
+        guard message.method != nil else {
+            if (try? SIPParser.validate(message)) != nil, await !clientTransactions.receive(message) {
+                calls.unmatched(message)
+            }
+            return nil
+        }
         do {
             try SIPParser.validate(message)
         } catch {
@@ -32,14 +39,17 @@ struct SIPRequestRouter: Sendable {
                 drop("no headers to answer with", source: source, error: error)
                 return nil
             }
-            return withReceived(message.response(error.status, error.reason), source: source)?.serialized()
+            return Self.withReceived(message, source: source).response(error.status, error.reason).serialized()
         }
-        if case .some(let resend) = transactions.retransmission(of: message, source: source.description) {
+        let request = Self.withReceived(message, source: source)
+        // The ACK, and an INVITE of a live call (retransmission or re-INVITE), go to the call as they are.
+        if request.method == "ACK" || (request.method == "INVITE" && calls.registry.call(sipCallID: request["Call-ID"] ?? "") != nil) {
+            return await respond(to: request, source: source)?.serialized()
+        }
+        if case .some(let resend) = transactions.retransmission(of: request, source: source.description) {
             return resend
         }
-        let response = await respond(to: message, source: source)
-        guard var response else { return nil }
-        response = withReceived(response, source: source) ?? response
+        guard let response = await respond(to: request, source: source) else { return nil }
         let bytes = response.serialized()
         transactions.complete(message, source: source.description, response: bytes)
         return bytes
@@ -76,20 +86,21 @@ struct SIPRequestRouter: Sendable {
             response.add("Accept", "application/sdp")
             response.add("Supported", Self.supportedExtensions.sorted().joined(separator: ", "))
             return response
-        case "ACK":
-            return nil
+        case "INVITE", "ACK", "BYE", "CANCEL", "INFO", "UPDATE":
+            return await calls.handle(request, source: source)
         default:
-            var response = request.response(501, "Not Implemented yet")
-            response.add("Allow", "OPTIONS, REGISTER")
+            var response = request.response(501)
+            response.add("Allow", Self.allow)
             return response
         }
     }
 
-    /// Adds received/rport to the top Via of a response (RFC 3261 §18.2.1, RFC 3581), so the answer
-    /// reaches a client behind NAT.
-    private func withReceived(_ response: SIPMessage, source: SIPSource) -> SIPMessage? {
-        guard let index = response.headers.firstIndex(where: { $0.name == "Via" }) else { return response }
-        var copy = response
+    /// Adds received/rport to the top Via of a request (RFC 3261 §18.2.1, RFC 3581), so that every
+    /// response, copied from it, reaches a client behind NAT.
+    static func withReceived(_ request: SIPMessage, source: SIPSource) -> SIPMessage {
+        guard let index = request.headers.firstIndex(where: { $0.name == "Via" }) else { return request }
+        let response = request
+        var copy = request
         var via = copy.headers[index].value
         if let top = SIPHeader.splitList(via).first, top.count != via.count {
             // Only the first Via of a combined header line is the client's.

@@ -22,6 +22,7 @@ struct SIPUDPServer: Service {
     let host: String
     let port: Int
     let router: SIPRequestRouter
+    let transport: SIPTransport
     let logger: Logger
     /// Requests processed at once; beyond it new requests get 503 (overload protection).
     let maxInFlight = 2_000
@@ -49,6 +50,7 @@ struct SIPUDPServer: Service {
                        inFlight: InFlightCounter) async throws {
         try await cancelWhenGracefulShutdown {
             try await channel.executeThenClose { inbound, outbound in
+                transport.attach(udp: outbound)
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await envelope in inbound {
                         let remote = envelope.remoteAddress
@@ -90,6 +92,7 @@ struct SIPTCPServer: Service {
     let host: String
     let port: Int
     let router: SIPRequestRouter
+    let transport: SIPTransport
     let logger: Logger
 
     typealias Connection = NIOAsyncChannel<[UInt8], ByteBuffer>
@@ -126,6 +129,9 @@ struct SIPTCPServer: Service {
         let source = SIPSource(host: remote?.ipAddress ?? "?", port: remote?.port ?? 0, transport: "TCP")
         do {
             try await connection.executeThenClose { inbound, outbound in
+                // The edge reaches this device over this connection (calls to it, BYEs) while it is open.
+                transport.attach(tcp: outbound, for: source)
+                defer { transport.detach(tcpFor: source) }
                 for try await frame in inbound {
                     SIPMetrics.receivedTCP.increment()
                     if let reply = await router.handle(frame, source: source) {

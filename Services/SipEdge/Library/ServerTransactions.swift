@@ -41,6 +41,11 @@ final class ServerTransactions: Sendable {
         }
     }
 
+    /// Drops a request's entry: a call took over its INVITE and answers retransmissions itself.
+    func forget(_ request: SIPMessage, source: String) {
+        _ = table.withLockedValue { $0.removeValue(forKey: Self.key(request, source: source)) }
+    }
+
     static func key(_ request: SIPMessage, source: String) -> String {
         let branch = request["Via"].flatMap(Via.init)?.branch ?? (request["Call-ID"] ?? "") + (request["CSeq"] ?? "")
         return "\(source)|\(branch)|\(request.method ?? "")"

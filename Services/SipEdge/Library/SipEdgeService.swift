@@ -3,26 +3,48 @@ import Runtime
 import SIP
 
 /// The `sip-edge` service: SIP transports, registrar, B2BUA call legs and the media engine
-/// (DESIGN §2). Done so far: UDP and TCP transports, registrar with digest authentication, OPTIONS.
+/// (DESIGN §2). Done so far: UDP and TCP transports, registrar with digest authentication, OPTIONS,
+/// B2BUA calls with anchored media.
 package enum SipEdgeService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "sip-edge", defaultHTTPPort: 8081)
         let directory = DirectoryHolder()
         definition.services = { context in
+            let configuration = context.configuration
             let tenants = TenantDirectory(db: context.db)
             directory.set(tenants)
-            let registrar = Registrar(
-                db: context.db, publisher: context.publisher, directory: tenants,
-                digest: DigestAuthenticator(secret: Array(context.configuration.sipSecret.utf8),
-                                            algorithms: context.configuration.sipDigestAlgorithms.compactMap(DigestAuthenticator.Algorithm.init)),
-                failures: AuthFailureGuard(), edge: context.configuration.edgeOrdinal, logger: context.logger)
-            let router = SIPRequestRouter(registrar: registrar, transactions: ServerTransactions(), logger: context.logger)
-            let host = context.configuration.sipHost
-            let port = context.configuration.sipPort
+            let authenticator = DeviceAuthenticator(
+                db: context.db,
+                digest: DigestAuthenticator(secret: Array(configuration.sipSecret.utf8),
+                                            algorithms: configuration.sipDigestAlgorithms.compactMap(DigestAuthenticator.Algorithm.init)),
+                failures: AuthFailureGuard(), logger: context.logger)
+            let registrar = Registrar(db: context.db, publisher: context.publisher, directory: tenants, authenticator: authenticator,
+                                      edge: configuration.edgeOrdinal, logger: context.logger)
+            let transport = SIPTransport(advertisedHost: configuration.sipHost, port: configuration.sipPort)
+            let clientTransactions = ClientTransactions(transport: transport, logger: context.logger)
+            let serverTransactions = ServerTransactions()
+            let trunk = try configuration.sipTrunk.map { text in
+                guard let target = SIPTarget(text) else {
+                    throw ConfigurationError(message: "\(Settings.sipTrunk.name)=\(text) must look like udp:host:port")
+                }
+                return target
+            }
+            let environment = CallEnvironment(
+                edge: configuration.edgeOrdinal, transport: transport, transactions: clientTransactions,
+                serverTransactions: serverTransactions, publisher: context.publisher, db: context.db,
+                rtpPorts: RTPPortAllocator(range: configuration.rtpPorts), trunk: trunk,
+                routeTimeout: .milliseconds(configuration.routeTimeoutMs), mediaTimeout: .seconds(60), logger: context.logger)
+            let registry = CallRegistry()
+            let calls = CallController(env: environment, registry: registry, directory: tenants, authenticator: authenticator)
+            let router = SIPRequestRouter(registrar: registrar, calls: calls, transactions: serverTransactions,
+                                          clientTransactions: clientTransactions, logger: context.logger)
+            let host = configuration.sipHost
+            let port = configuration.sipPort
             return [
-                SIPUDPServer(host: host, port: port, router: router, logger: context.logger),
-                SIPTCPServer(host: host, port: port, router: router, logger: context.logger),
+                SIPUDPServer(host: host, port: port, router: router, transport: transport, logger: context.logger),
+                SIPTCPServer(host: host, port: port, router: router, transport: transport, logger: context.logger),
                 BindingSweeper(db: context.db, publisher: context.publisher, logger: context.logger),
+                CallCommandListener(context: context, registry: registry),
             ]
         }
         definition.onControlEvent = { _, _, _ in

@@ -15,6 +15,7 @@ struct EdgeTenant: Sendable {
 actor TenantDirectory {
     private let db: PostgresClient
     private var byDomain: [String: EdgeTenant] = [:]
+    private var byNumber: [String: EdgeTenant] = [:]
     private var loadedAt: ContinuousClock.Instant?
 
     init(db: PostgresClient) { self.db = db }
@@ -23,6 +24,12 @@ actor TenantDirectory {
         if loadedAt == nil || ContinuousClock.now - (loadedAt ?? .now) > .seconds(30) { try await reload() }
         if let tenant = byDomain[domain.lowercased()] { return tenant }
         return nil
+    }
+
+    /// The tenant a DID (E.164) is assigned to.
+    func tenant(number: String) async throws -> EdgeTenant? {
+        if loadedAt == nil || ContinuousClock.now - (loadedAt ?? .now) > .seconds(30) { try await reload() }
+        return byNumber[number]
     }
 
     func invalidate() { loadedAt = nil }
@@ -36,6 +43,12 @@ actor TenantDirectory {
             map[domain] = EdgeTenant(slug: slug, sipDomain: domain, status: try row.decode("status"))
         }
         byDomain = map
+        let bySlug = Dictionary(map.values.map { ($0.slug.value, $0) }, uniquingKeysWith: { first, _ in first })
+        var numbers: [String: EdgeTenant] = [:]
+        for row in try await db.query("SELECT e164, tenant FROM platform.numbers") {
+            if let tenant = bySlug[try row.decode("tenant", as: String.self)] { numbers[try row.decode("e164")] = tenant }
+        }
+        byNumber = numbers
         loadedAt = .now
     }
 }

@@ -1,0 +1,94 @@
+import Events
+import Foundation
+import Kafka
+import Logging
+import Messaging
+import Postgres
+import Runtime
+import ServiceLifecycle
+
+/// Reads this edge's own partition of `call.commands` (DESIGN §3: partition = edge ordinal, no
+/// group) and hands each command to its call. Before that, it closes the calls a previous run of
+/// this edge left in `platform.edge_calls` (it crashed or was killed): each gets its `ended`
+/// event and its CDR, so no call stays open forever. On shutdown every live call is ended.
+struct CallCommandListener: Service {
+    let context: ServiceContext
+    let registry: CallRegistry
+
+    func run() async throws {
+        try await closeCallsOfPreviousRun()
+        let topic = context.topic(.callCommands)
+        let edge = context.configuration.edgeOrdinal
+        guard let partitions = try await context.producer.topics()[topic] else {
+            throw ConfigurationError(message: "topic \(topic) does not exist; run `switchboard topics ensure`")
+        }
+        guard edge < partitions else {
+            throw ConfigurationError(message: "edge ordinal \(edge) has no partition of \(topic) (it has \(partitions))")
+        }
+        // From the end: commands from before this start were for calls of the previous run, which are gone.
+        let consumer = try KafkaConsumer(
+            configuration: context.kafka(),
+            subscription: .assigned(groupID: "sip-edge-\(edge)",
+                                    partitions: [TopicPartitionOffset(topic: topic, partition: Int32(edge), offset: TopicPartitionOffset.end)]),
+            logger: context.logger)
+        let logger = context.logger
+        let registry = registry
+        await withGracefulShutdownHandler {
+            do {
+                for try await message in consumer.messages {
+                    dispatch(message, logger: logger)
+                }
+            } catch {
+                logger.error("call command listener stopped", metadata: ["error": "\(error)"])
+            }
+        } onGracefulShutdown: {
+            for call in registry.all { call.post(.terminate(reason: "edge shutdown")) }
+            Task { await consumer.close() }
+        }
+        await consumer.close()
+    }
+
+    private func dispatch(_ message: KafkaMessage, logger: Logger) {
+        let bytes = message.value ?? []
+        do {
+            let header = try EnvelopeHeader.decode(bytes)
+            guard let callID = header.callId else { throw EventError(message: "command without a call id") }
+            guard let call = registry.call(id: callID) else {
+                logger.debug("command for a call that is gone", metadata: ["call": "\(callID)", "type": "\(header.type)"])
+                return
+            }
+            switch header.type {
+            case CallRoute.type:
+                call.post(.route(try header.decode(bytes, as: CallRoute.self).data))
+            default:
+                logger.warning("unknown call command", metadata: ["type": "\(header.type)"])
+            }
+        } catch {
+            logger.warning("malformed call command", metadata: ["offset": "\(message.offset)", "error": "\(error)"])
+        }
+    }
+
+    private func closeCallsOfPreviousRun() async throws {
+        let edge = context.configuration.edgeOrdinal
+        let rows = try await context.db.query("""
+            DELETE FROM platform.edge_calls WHERE edge = \(edge)
+            RETURNING call_id, tenant, caller, callee, direction, classification, started_at, answered_at
+            """)
+        let now = Date()
+        for row in rows {
+            let callID: String = try row.decode("call_id")
+            let tenant: String = try row.decode("tenant")
+            let answered: Date? = try row.decode("answered_at")
+            let cause = "edge restarted"
+            try await context.publisher.publish(Envelope(tenant: tenant, callId: callID,
+                                                         data: CallStateChanged(state: "ended", cause: cause, party: nil)))
+            // Billable time ends at the restart: the edge cannot know when the call really ended.
+            let record = CallRecord(from: try row.decode("caller"), to: try row.decode("callee"), direction: try row.decode("direction"),
+                                    classification: try row.decode("classification"), start: try row.decode("started_at"),
+                                    answer: answered, end: now,
+                                    billableSeconds: answered.map { Int(ceil(now.timeIntervalSince($0))) } ?? 0, cause: cause)
+            try await context.publisher.publish(Envelope(tenant: tenant, callId: callID, data: record), key: tenant)
+        }
+        if !rows.isEmpty { context.logger.notice("closed calls of the previous run", metadata: ["count": "\(rows.count)"]) }
+    }
+}

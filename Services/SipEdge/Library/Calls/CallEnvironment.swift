@@ -1,0 +1,63 @@
+import Events
+import Foundation
+import Logging
+import Messaging
+import Postgres
+import SIP
+
+/// What every call of this edge shares: transports, transactions, the event publisher, the
+/// database, media ports and settings.
+struct CallEnvironment: Sendable {
+    let edge: Int
+    let transport: SIPTransport
+    let transactions: ClientTransactions
+    let serverTransactions: ServerTransactions
+    let publisher: EventPublisher
+    let db: PostgresClient
+    let rtpPorts: RTPPortAllocator
+    /// The operator trunk, when one is configured.
+    let trunk: SIPTarget?
+    let routeTimeout: Duration
+    /// How long a bridged call may go without RTP from either side before it is ended.
+    let mediaTimeout: Duration
+    let logger: Logger
+
+    /// Sends the response to a request of a call and remembers it for retransmissions of a
+    /// non-INVITE request (its server transaction).
+    func respond(_ response: SIPMessage, to request: SIPMessage, target: SIPTarget) async {
+        if request.method != "INVITE" {
+            transactions(complete: request, response: response, target: target)
+        }
+        do {
+            try await transport.send(response, to: target)
+        } catch {
+            logger.debug("response not sent", metadata: ["target": "\(target)", "error": "\(error)"])
+        }
+    }
+
+    private func transactions(complete request: SIPMessage, response: SIPMessage, target: SIPTarget) {
+        serverTransactions.complete(request, source: "\(target.host):\(target.port)", response: response.serialized())
+    }
+
+    /// The Via of a request the edge sends to `target`.
+    func via(for target: SIPTarget) -> String {
+        transport.via(transport: target.transport, branch: SIPTransport.newBranch())
+    }
+}
+
+/// Publishes a call's events and journal writes one after another, off the call's own loop, so a
+/// slow broker or database never holds up signalling and events still leave in order.
+final class CallJournal: Sendable {
+    private let continuation: AsyncStream<@Sendable () async -> Void>.Continuation
+
+    init(logger: Logger) {
+        let (stream, continuation) = AsyncStream<@Sendable () async -> Void>.makeStream()
+        self.continuation = continuation
+        Task {
+            for await work in stream { await work() }
+        }
+    }
+
+    func append(_ work: @escaping @Sendable () async -> Void) { continuation.yield(work) }
+    func finish() { continuation.finish() }
+}

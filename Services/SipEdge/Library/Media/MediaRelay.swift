@@ -1,0 +1,197 @@
+import Logging
+import Media
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// How one leg of a call exchanges audio: the format it was given in SDP and the telephone-event
+/// payload type it uses (nil when it did not offer RFC 4733).
+struct LegFormat: Sendable, Equatable {
+    var audioPayloadType: UInt8
+    var telephoneEvent: UInt8?
+}
+
+/// The anchored media of one call: a local RTP socket per leg (DESIGN §6). Packets from one leg go
+/// to the other, with the payload type rewritten and G.711 transcoded where the legs differ, and
+/// RFC 4733 events passed through. Each leg sends to the address its SDP named until the first
+/// packet arrives from the device, then to that packet's source (symmetric RTP, so devices behind
+/// NAT are reached). All state lives on one event loop, so the hot path takes no lock.
+final class MediaSession: @unchecked Sendable {
+    struct Leg {
+        var channel: Channel
+        var localPort: Int
+        var format: LegFormat?
+        var remote: SocketAddress?
+        var latched = false
+        var packetsIn = 0
+        var packetsOut = 0
+        var lastPacket: NIODeadline?
+    }
+
+    private let eventLoop: EventLoop
+    // Confined to `eventLoop`.
+    private var legs: [Leg]
+
+    /// The local RTP ports of leg 0 (the caller's) and leg 1 (the callee's).
+    let localPorts: (Int, Int)
+
+    private init(eventLoop: EventLoop, legs: [Leg]) {
+        self.eventLoop = eventLoop
+        self.legs = legs
+        localPorts = (legs[0].localPort, legs[1].localPort)
+    }
+
+    /// Opens the two sockets on ports from `ports`.
+    static func open(host: String, ports: RTPPortAllocator) async throws -> MediaSession {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let relay = RelayHandlerBox()
+        var legs: [Leg] = []
+        do {
+            for index in 0..<2 {
+                let (channel, port) = try await ports.bind(host: host, eventLoop: eventLoop) {
+                    RTPLegHandler(leg: index, box: relay)
+                }
+                legs.append(Leg(channel: channel, localPort: port))
+            }
+        } catch {
+            for leg in legs { try? await leg.channel.close() }
+            throw error
+        }
+        let session = MediaSession(eventLoop: eventLoop, legs: legs)
+        relay.session = session
+        MediaMetrics.sessions.increment()
+        return session
+    }
+
+    /// Sets where a leg's audio goes (from its SDP) and in which format.
+    func configure(leg index: Int, remote: SocketAddress?, format: LegFormat) {
+        eventLoop.execute {
+            self.legs[index].format = format
+            if !self.legs[index].latched { self.legs[index].remote = remote }
+        }
+    }
+
+    /// When each leg last sent a packet, and how many each received and sent.
+    func activity() async -> [(last: NIODeadline?, packetsIn: Int, packetsOut: Int)] {
+        (try? await eventLoop.submit { self.legs.map { ($0.lastPacket, $0.packetsIn, $0.packetsOut) } }.get()) ?? []
+    }
+
+    func close() async {
+        for leg in await (try? eventLoop.submit { self.legs }.get()) ?? [] {
+            try? await leg.channel.close()
+        }
+        MediaMetrics.sessions.decrement()
+    }
+
+    /// A packet arrived on leg `index` from `source` (on the event loop).
+    fileprivate func received(_ envelope: AddressedEnvelope<ByteBuffer>, on index: Int) {
+        var buffer = envelope.data
+        guard let header = buffer.withUnsafeReadableBytes({ RTPHeader($0.bindMemory(to: UInt8.self)) }) else {
+            MediaMetrics.dropped.increment()
+            return
+        }
+        let now = NIODeadline.now()
+        legs[index].packetsIn += 1
+        legs[index].lastPacket = now
+        if !legs[index].latched || legs[index].remote != envelope.remoteAddress {
+            // Latch on the first packet; follow the device if its address changes mid-call (a NAT rebinding).
+            legs[index].remote = envelope.remoteAddress
+            legs[index].latched = true
+        }
+        let out = 1 - index
+        guard let from = legs[index].format, let to = legs[out].format, let destination = legs[out].remote else { return }
+        let payloadType: UInt8
+        if header.payloadType == from.telephoneEvent {
+            guard let event = to.telephoneEvent else { return }
+            payloadType = event
+        } else if header.payloadType == from.audioPayloadType || header.payloadType == 0 || header.payloadType == 8 {
+            payloadType = to.audioPayloadType
+            if header.payloadType != payloadType {
+                guard let table = Self.transcoding(from: header.payloadType, to: payloadType) else { return }
+                let payload = header.payloadOffset..<(buffer.readableBytes - header.padding)
+                buffer.withUnsafeMutableReadableBytes { bytes in
+                    for offset in payload { bytes[offset] = table[Int(bytes[offset])] }
+                }
+                MediaMetrics.transcoded.increment()
+            }
+        } else {
+            return  // comfort noise and formats nobody negotiated
+        }
+        let marker = header.marker ? UInt8(0x80) : 0
+        buffer.setInteger(marker | payloadType, at: buffer.readerIndex + 1)
+        legs[out].packetsOut += 1
+        legs[out].channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
+    }
+
+    private static func transcoding(from: UInt8, to: UInt8) -> [UInt8]? {
+        switch (from, to) {
+        case (0, 8): G711.ulawToALaw
+        case (8, 0): G711.alawToULaw
+        default: nil
+        }
+    }
+}
+
+/// Lets the handlers, made before the session exists, reach it.
+private final class RelayHandlerBox: @unchecked Sendable {
+    weak var session: MediaSession?
+}
+
+private final class RTPLegHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let leg: Int
+    let box: RelayHandlerBox
+
+    init(leg: Int, box: RelayHandlerBox) {
+        self.leg = leg
+        self.box = box
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        box.session?.received(unwrapInboundIn(data), on: leg)
+    }
+}
+
+/// Hands out even local ports from the configured RTP range, skipping ports in use.
+final class RTPPortAllocator: Sendable {
+    let range: ClosedRange<Int>
+    private let cursor: NIOLockedValueBox<Int>
+
+    init(range: ClosedRange<Int>) {
+        self.range = range
+        cursor = NIOLockedValueBox(range.lowerBound + (range.lowerBound % 2))
+    }
+
+    private func nextPort() -> Int {
+        cursor.withLockedValue { port in
+            let chosen = port
+            port += 2
+            if port > range.upperBound { port = range.lowerBound + (range.lowerBound % 2) }
+            return chosen
+        }
+    }
+
+    func bind(host: String, eventLoop: EventLoop,
+              handler: @escaping @Sendable () -> some ChannelHandler & Sendable) async throws -> (Channel, Int) {
+        var lastError: (any Error)?
+        for _ in 0..<64 {
+            let port = nextPort()
+            do {
+                let channel = try await DatagramBootstrap(group: eventLoop)
+                    .channelInitializer { channel in channel.pipeline.addHandler(handler()) }
+                    .bind(host: host, port: port).get()
+                return (channel, port)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? ChannelError.ioOnClosedChannel
+    }
+}
+
+enum MediaMetrics {
+    static let sessions = Meter(label: "switchboard_media_sessions")
+    static let dropped = Counter(label: "switchboard_media_packets_dropped_total")
+    static let transcoded = Counter(label: "switchboard_media_packets_transcoded_total")
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SIP
+
+/// Where a SIP message goes: a transport and an address (a device's NAT-visible source, a trunk,
+/// or the host and port of a URI).
+struct SIPTarget: Sendable, Hashable, CustomStringConvertible {
+    var transport: String  // "UDP" or "TCP"
+    var host: String
+    var port: Int
+
+    var description: String { "\(transport.lowercased()):\(host):\(port)" }
+
+    /// Parses "udp:127.0.0.1:5060" (the form in route commands and settings); the transport may be left out.
+    init?(_ text: String) {
+        var parts = text.split(separator: ":").map(String.init)
+        var transport = "UDP"
+        if let first = parts.first, ["udp", "tcp"].contains(first.lowercased()) {
+            transport = first.uppercased()
+            parts.removeFirst()
+        }
+        guard parts.count >= 2, let port = Int(parts.last!), (1...65_535).contains(port) else { return nil }
+        self.init(transport: transport, host: parts.dropLast().joined(separator: ":"), port: port)
+    }
+
+    init(transport: String, host: String, port: Int) {
+        self.transport = transport.uppercased()
+        self.host = host
+        self.port = port
+    }
+
+    init(_ source: SIPSource) {
+        self.init(transport: source.transport, host: source.host, port: source.port)
+    }
+
+    /// The next hop for a URI without a known source: its host and port, and its transport parameter.
+    init?(uri: SIPURI) {
+        let transport = (uri.parameter("transport") ?? nil)?.uppercased() ?? "UDP"
+        self.init(transport: transport == "TCP" ? "TCP" : "UDP", host: uri.host, port: uri.port ?? 5060)
+    }
+}
+
+struct SIPTransportError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Sends SIP messages the edge originates (requests of its call legs, responses it sends later than
+/// the request's own answer). UDP goes out of the listening socket, so devices see the edge's SIP
+/// port; TCP reuses the connection the device opened (RFC 5626 §5), which is the only way to reach
+/// a device behind NAT.
+final class SIPTransport: Sendable {
+    typealias UDPWriter = NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
+    typealias TCPWriter = NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+    /// The address the edge puts in Via, Contact and SDP.
+    let advertisedHost: String
+    let port: Int
+    private let udp = NIOLockedValueBox<UDPWriter?>(nil)
+    private let tcp = NIOLockedValueBox<[String: TCPWriter]>([:])
+
+    init(advertisedHost: String, port: Int) {
+        self.advertisedHost = advertisedHost
+        self.port = port
+    }
+
+    func attach(udp writer: UDPWriter) { udp.withLockedValue { $0 = writer } }
+    func attach(tcp writer: TCPWriter, for source: SIPSource) { tcp.withLockedValue { $0[source.description] = writer } }
+    func detach(tcpFor source: SIPSource) { _ = tcp.withLockedValue { $0.removeValue(forKey: source.description) } }
+
+    func send(_ message: SIPMessage, to target: SIPTarget) async throws {
+        let bytes = ByteBuffer(bytes: message.serialized())
+        if target.transport == "TCP" {
+            guard let writer = tcp.withLockedValue({ $0["\(target.host):\(target.port)"] }) else {
+                throw SIPTransportError(description: "no TCP connection to \(target.host):\(target.port)")
+            }
+            try await writer.write(bytes)
+            return
+        }
+        guard let writer = udp.withLockedValue({ $0 }) else { throw SIPTransportError(description: "UDP transport not started") }
+        let address = try await Self.resolve(target.host, port: target.port)
+        try await writer.write(AddressedEnvelope(remoteAddress: address, data: bytes))
+        SIPMetrics.sentUDP.increment()
+    }
+
+    /// An IP literal directly; a name through the resolver, off the event loops.
+    static func resolve(_ host: String, port: Int) async throws -> SocketAddress {
+        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        if let address = try? SocketAddress(ipAddress: bare, port: port) { return address }
+        return try await NIOThreadPool.singleton.runIfActive { try SocketAddress.makeAddressResolvingHost(bare, port: port) }
+    }
+
+    /// A fresh Via branch (RFC 3261 §8.1.1.7 magic cookie).
+    static func newBranch() -> String { "z9hG4bK" + randomToken(16) }
+
+    static func randomToken(_ length: Int = 10) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<length).map { _ in alphabet.randomElement()! })
+    }
+
+    /// The Via this edge puts on a request it sends over `transport`.
+    func via(transport: String, branch: String) -> String {
+        "SIP/2.0/\(transport) \(advertisedHost):\(port);branch=\(branch);rport"
+    }
+
+    /// The edge's Contact for a dialog.
+    func contact(transport: String) -> String {
+        "<sip:edge@\(advertisedHost):\(port)\(transport == "TCP" ? ";transport=tcp" : "")>"
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Tone generation and measurement on 8 kHz linear audio: a sine for tests and prompts, and the
+/// Goertzel filter that tells how strong one frequency is (the basis of DTMF and tone checks).
+package enum Tone {
+    package static func sine(frequency: Double, samples: Int, amplitude: Double = 8000, sampleRate: Double = 8000) -> [Int16] {
+        (0..<samples).map { Int16(amplitude * sin(2 * Double.pi * frequency * Double($0) / sampleRate)) }
+    }
+
+    /// Relative power of `frequency` in `samples` (Goertzel), normalised by the signal's energy so it
+    /// lies in 0...1 for a pure tone at that frequency.
+    package static func power(of frequency: Double, in samples: [Int16], sampleRate: Double = 8000) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let coefficient = 2 * cos(2 * Double.pi * frequency / sampleRate)
+        var previous = 0.0, beforePrevious = 0.0, energy = 0.0
+        for sample in samples {
+            let x = Double(sample)
+            energy += x * x
+            let current = x + coefficient * previous - beforePrevious
+            beforePrevious = previous
+            previous = current
+        }
+        let power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
+        return energy > 0 ? power / (energy * Double(samples.count) / 2) : 0
+    }
+
+    /// The strongest of `candidates` in the samples.
+    package static func dominant(of candidates: [Double], in samples: [Int16]) -> Double? {
+        candidates.max { power(of: $0, in: samples) < power(of: $1, in: samples) }
+    }
+}
+
