@@ -96,7 +96,8 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], path: "Tests/SIPTests", exclude: ["Fixtures"]),
         .testTarget(name: "SipEdgeTests", dependencies: [
-            "SipEdge", "SIP", "TestSupport", "Tenancy", "Messaging", "Kafka", "Postgres", "Events",
+            "SipEdge", "SIP", "TestSupport", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "Media",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "Tests/SipEdgeTests"),
         .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
@@ -104,7 +105,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "TestSupport"],
                     path: "Tests/IntegrationTests"),
         .target(name: "TestSupport", dependencies: [
-            "Kafka", "Postgres", .product(name: "Logging", package: "swift-log"),
+            "Kafka", "Postgres", "Media", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
     ]
         + service("SipEdge", executable: "sip-edge", extra: [

@@ -1,23 +1,42 @@
 import Foundation
+import Media
 
-/// Runs a SIPp scenario from Tests/SIPScenarios against `target`; returns SIPp's exit status
-/// (0 = every call succeeded) and its error log.
-package func runSIPp(scenario: String, target: String, injection: [[String]], calls: Int = 1, localPort: Int,
-                     transport: String = "u1", timeout: Int = 20) throws -> (status: Int32, errors: String) {
+/// Runs a SIPp scenario from Tests/SIPScenarios against `target` (nil: a UAS that waits) in a
+/// working directory of its own holding `files` (the raw audio `rtp_stream` sends); returns SIPp's
+/// exit status (0 = every call succeeded), its error log, and the messages it sent and received.
+package func runSIPp(scenario: String, target: String?, injection: [[String]] = [], calls: Int = 1, localPort: Int,
+                     transport: String = "u1", timeout: Int = 20, arguments: [String] = [],
+                     files: [String: [UInt8]] = defaultSIPpAudio) throws -> (status: Int32, errors: String, messages: String) {
     let folder = NSTemporaryDirectory() + "sipp-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let csv = "SEQUENTIAL\n" + injection.map { $0.joined(separator: ";") }.joined(separator: "\n") + "\n"
-    try csv.write(toFile: "\(folder)/users.csv", atomically: true, encoding: .utf8)
-    let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../SIPScenarios").standardized.path
-    let result = try runProgram("/usr/bin/timeout", [
-        String(timeout), "/usr/bin/sipp", target, "-sf", "\(scenarios)/\(scenario)", "-inf", "\(folder)/users.csv",
-        "-m", String(calls), "-buff_size", "4194304", "-mp", String(try freePort()), "-p", String(localPort),
-        "-i", "127.0.0.1", "-t", transport, "-nostdin", "-trace_err", "-error_file", "\(folder)/errors.log", "-timeout_error", "-timeout", "\(timeout - 2)s",
-    ])
+    for (name, bytes) in files { FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data(bytes)) }
+    var options: [String] = []
+    if !injection.isEmpty {
+        let csv = "SEQUENTIAL\n" + injection.map { $0.joined(separator: ";") }.joined(separator: "\n") + "\n"
+        try csv.write(toFile: "\(folder)/users.csv", atomically: true, encoding: .utf8)
+        options += ["-inf", "\(folder)/users.csv"]
+    }
+    let result = try runProgram("/usr/bin/timeout", [String(timeout), "/usr/bin/sipp"] + (target.map { [$0] } ?? []) + [
+        "-sf", "\(sippScenarios)/\(scenario)", "-m", String(calls), "-buff_size", "4194304", "-mp", String(try freeUDPPort()),
+        "-p", String(localPort), "-i", "127.0.0.1", "-t", transport, "-nostdin", "-trace_err", "-error_file", "\(folder)/errors.log",
+        "-trace_msg", "-message_file", "\(folder)/messages.log", "-timeout_error", "-timeout", "\(timeout - 2)s",
+    ] + options + arguments, directory: folder)
     let errors = (try? String(contentsOfFile: "\(folder)/errors.log", encoding: .utf8)) ?? ""
-    return (result.status, errors + result.stderr)
+    let messages = (try? String(contentsOfFile: "\(folder)/messages.log", encoding: .utf8)) ?? ""
+    return (result.status, errors + result.stderr, messages)
 }
+
+/// Where the SIPp scenarios are.
+package let sippScenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../SIPScenarios").standardized.path
+
+/// One second of a 1000 Hz tone in µ-law (the caller's) and of 400 Hz in A-law (the callee's),
+/// the raw files `call.xml` and `answer.xml` stream.
+package let defaultSIPpAudio: [String: [UInt8]] = [
+    "tone.ulaw": Tone.sine(frequency: 1000, samples: 8000).map(G711.encodeULaw),
+    "tone.alaw": Tone.sine(frequency: 400, samples: 8000).map(G711.encodeALaw),
+]
 
 /// Sends one UDP datagram and waits up to `timeout` for a reply.
 package func udpExchange(_ payload: [UInt8], to port: Int, timeout: TimeInterval = 2) -> [UInt8]? {

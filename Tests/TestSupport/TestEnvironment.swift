@@ -65,10 +65,11 @@ package func eventually(timeout: Duration = .seconds(20), _ condition: () async 
 
 /// Runs a program to completion and returns its exit status and output.
 @discardableResult
-package func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws
+package func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
     -> (status: Int32, stdout: String, stderr: String)
 {
     let process = Process()
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

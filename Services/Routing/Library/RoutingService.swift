@@ -25,7 +25,7 @@ struct OfferConsumer: Service {
     func run() async throws {
         let dialplan = Dialplan(db: context.db, countryCode: context.configuration.countryCode)
         let consumer = try KafkaConsumer(configuration: context.kafka(),
-                                         subscription: .group(groupID: "routing", topics: [context.topic(.callOffers)]),
+                                         subscription: .group(groupID: context.configuration.topicPrefix + "routing", topics: [context.topic(.callOffers)]),
                                          logger: context.logger)
         let loop = EventLoop(consumer: consumer, publisher: context.publisher, name: "routing", logger: context.logger)
         let readiness = context.readiness

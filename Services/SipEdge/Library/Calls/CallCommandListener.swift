@@ -28,7 +28,7 @@ struct CallCommandListener: Service {
         // From the end: commands from before this start were for calls of the previous run, which are gone.
         let consumer = try KafkaConsumer(
             configuration: context.kafka(),
-            subscription: .assigned(groupID: "sip-edge-\(edge)",
+            subscription: .assigned(groupID: "\(context.configuration.topicPrefix)sip-edge-\(edge)",
                                     partitions: [TopicPartitionOffset(topic: topic, partition: Int32(edge), offset: TopicPartitionOffset.end)]),
             logger: context.logger)
         let logger = context.logger

@@ -1,0 +1,197 @@
+import Events
+import Foundation
+import Kafka
+import Messaging
+import Postgres
+import Tenancy
+import Testing
+import TestSupport
+
+/// sip-edge and routing running as processes on topics of their own, with a tenant whose users
+/// 1001–1003 (password `password-<ext>`) call each other.
+struct CallFixture {
+    let edge: ServiceProcess
+    let routing: ServiceProcess
+    let sipPort: Int
+    let edgeHTTPPort: Int
+    let prefix: String
+    let db: PostgresClient
+    let producer: KafkaProducer
+    let provisioning: Provisioning
+    let slug: String
+    let domain: String
+
+    static func start(name: String) async throws -> CallFixture {
+        let prefix = TestEnvironment.unique("call") + "."
+        try await ensureTopics(prefix: prefix)
+        let db = TestEnvironment.postgres(maxConnections: 2)
+        _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
+        let slug = TestEnvironment.unique(name)
+        let domain = slug.replacingOccurrences(of: "_", with: "-") + ".example.com"
+        try await provisioning.createTenant(slug: slug, name: name, sipDomain: domain)
+        for ext in ["1001", "1002", "1003"] {
+            try await provisioning.createUser(tenant: slug, extension: ext, name: "User \(ext)", password: "password-\(ext)")
+        }
+        let sipPort = try freeUDPPort()
+        let edgeHTTPPort = try freePort()
+        var edgeEnvironment = serviceEnvironment(prefix: prefix, port: edgeHTTPPort)
+        edgeEnvironment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
+        let edge = try ServiceProcess("sip-edge", environment: edgeEnvironment)
+        let routingPort = try freePort()
+        let routing = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: routingPort))
+        // Routing is ready once its consumer group gave it the offers' partitions.
+        let ready = await eventually(timeout: .seconds(40)) {
+            edge.log.contains("SIP listening") && (try? httpGet("http://127.0.0.1:\(routingPort)/health/ready").status) == 200
+        }
+        try #require(ready, "services did not start:\n\(edge.log)\n\(routing.log)")
+        return CallFixture(edge: edge, routing: routing, sipPort: sipPort, edgeHTTPPort: edgeHTTPPort, prefix: prefix, db: db,
+                           producer: producer, provisioning: provisioning, slug: slug, domain: domain)
+    }
+
+    var target: String { "127.0.0.1:\(sipPort)" }
+
+    func credentials(_ ext: String) -> [String] { [ext, domain, "password-\(ext)"] }
+
+    /// Registers `ext` from `port` (where a UAS scenario then answers).
+    func register(_ ext: String, port: Int) throws {
+        let result = try runSIPp(scenario: "register.xml", target: target, injection: [credentials(ext) + ["3600"]], localPort: port)
+        try #require(result.status == 0, "register \(ext): \(result.errors)")
+    }
+
+    /// Runs a UAS scenario on `port` in the background.
+    func answer(with scenario: String, port: Int) -> Task<(status: Int32, errors: String, messages: String), any Error> {
+        Task.detached { try runSIPp(scenario: scenario, target: nil, localPort: port, timeout: 25) }
+    }
+
+    /// The envelopes of one call on a topic, read from the beginning until `done` holds or 10 s pass.
+    func events<P: EventPayload>(_ type: P.Type, callID: String? = nil, until done: ([Envelope<P>]) -> Bool) async throws -> [Envelope<P>] {
+        let topic = P.topic.name(prefix: prefix)
+        let consumer = try KafkaConsumer(
+            configuration: TestEnvironment.kafka(),
+            subscription: .assigned(groupID: TestEnvironment.unique("read"), partitions: (0..<P.topic.partitions).map {
+                TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.beginning)
+            }),
+            logger: TestEnvironment.logger)
+        var found: [Envelope<P>] = []
+        _ = try await eventually(timeout: .seconds(10)) {
+            while let message = try await consumer.poll(timeoutMilliseconds: 50) {
+                let header = try EnvelopeHeader.decode(message.value ?? [])
+                guard header.type == P.type, callID == nil || header.callId == callID else { continue }
+                found.append(try header.decode(message.value ?? [], as: P.self))
+            }
+            return done(found)
+        }
+        await consumer.close()
+        return found
+    }
+
+    func metric(_ name: String) throws -> Double {
+        let body = try httpGet("http://127.0.0.1:\(edgeHTTPPort)/metrics").body
+        return body.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    func stop() async {
+        edge.stop()
+        routing.stop()
+        await producer.shutdown()
+        await db.shutdown()
+    }
+}
+
+/// The final status a refused call got, from SIPp's message trace.
+func finalStatus(in messages: String) -> Int? {
+    messages.split(separator: "\n").compactMap { line -> Int? in
+        guard line.hasPrefix("SIP/2.0 ") else { return nil }
+        return Int(line.split(separator: " ")[1])
+    }.last { $0 >= 300 && $0 != 407 }
+}
+
+@Suite("calls through sip-edge and routing with SIPp", .serialized, .timeLimit(.minutes(3)))
+struct SIPCallTests {
+    @Test("1001 calls 1002: 407, ringing, answer, RTP transcoded both ways, BYE; events in order and exactly one CDR")
+    func answeredCall() async throws {
+        let fixture = try await CallFixture.start(name: "calls")
+        defer { Task { await fixture.stop() } }
+        let calleePort = try freeUDPPort()
+        try fixture.register("1002", port: calleePort)
+        let callee = fixture.answer(with: "answer.xml", port: calleePort)
+        try await Task.sleep(for: .milliseconds(300))
+        let caller = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                                 localPort: try freeUDPPort(), arguments: ["-d", "3000"])
+        #expect(caller.status == 0, "caller: \(caller.errors)\n\(fixture.edge.log.suffix(3000))")
+        let answered = try await callee.value
+        #expect(answered.status == 0, "callee: \(answered.errors)")
+        #expect(answered.messages.contains("From: \"User 1001\" <sip:1001@\(fixture.domain)>"), "the callee sees the caller's name and extension")
+
+        let records = try await fixture.events(CallRecord.self) { $0.count >= 1 }
+        try #require(records.count == 1, "exactly one CDR")
+        let record = records[0].data
+        #expect(record.from == "1001")
+        #expect(record.to == "1002")
+        #expect(record.direction == "internal")
+        #expect(record.cause == "normal")
+        #expect(record.answer != nil)
+        #expect((3...5).contains(record.billableSeconds), "billable \(record.billableSeconds)")
+        let callID = try #require(records[0].callId)
+        let states = try await fixture.events(CallStateChanged.self, callID: callID) { $0.last?.data.state == "ended" }.map(\.data.state)
+        #expect(states == ["offered", "ringing", "answered", "ended"])
+        let offers = try await fixture.events(CallOffered.self, callID: callID) { !$0.isEmpty }
+        #expect(offers.first?.data.callerExtension == "1001")
+        #expect(offers.first?.data.dialled == "1002")
+
+        // The caller sent PCMU, the callee PCMA: the edge transcoded in both directions (50 packets/s each).
+        #expect(try fixture.metric("switchboard_media_packets_transcoded_total") > 150)
+        #expect(try fixture.metric("switchboard_calls_active") == 0)
+    }
+
+    @Test("refusals: unknown extension 404, nobody registered 480, busy 486, a device of another tenant 403")
+    func refusedCalls() async throws {
+        let fixture = try await CallFixture.start(name: "refusals")
+        defer { Task { await fixture.stop() } }
+        let caller = fixture.credentials("1001")
+        let unknown = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1999"]], localPort: try freeUDPPort())
+        #expect(unknown.status == 0, "\(unknown.errors)")
+        #expect(finalStatus(in: unknown.messages) == 404)
+        let unregistered = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1003"]], localPort: try freeUDPPort())
+        #expect(finalStatus(in: unregistered.messages) == 480)
+
+        let busyPort = try freeUDPPort()
+        try fixture.register("1002", port: busyPort)
+        let busy = fixture.answer(with: "busy.xml", port: busyPort)
+        try await Task.sleep(for: .milliseconds(300))
+        let toBusy = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1002"]], localPort: try freeUDPPort())
+        #expect(finalStatus(in: toBusy.messages) == 486, "\(toBusy.messages.suffix(1500))")
+        #expect(try await busy.value.status == 0)
+
+        // 1001 of another tenant, with its own valid password, calling into this tenant's domain.
+        let other = TestEnvironment.unique("other")
+        try await fixture.provisioning.createTenant(slug: other, name: "Other", sipDomain: other.replacingOccurrences(of: "_", with: "-") + ".example.com")
+        try await fixture.provisioning.createUser(tenant: other, extension: "1001", name: "Intruder", password: "intruder-pw")
+        let intruder = try runSIPp(scenario: "call-refused.xml", target: fixture.target,
+                                   injection: [["1001", fixture.domain, "intruder-pw", "1002"]], localPort: try freeUDPPort())
+        #expect(finalStatus(in: intruder.messages) == 403)
+
+        let records = try await fixture.events(CallRecord.self) { $0.count >= 3 }
+        #expect(records.map(\.data.cause).sorted() == ["404 No such extension", "480 Not registered", "486 Busy Here"])
+        #expect(records.allSatisfy { $0.data.answer == nil && $0.data.billableSeconds == 0 })
+    }
+
+    @Test("the caller gives up while it rings: CANCEL reaches the callee, the caller gets 487, the CDR says cancelled")
+    func cancelledCall() async throws {
+        let fixture = try await CallFixture.start(name: "cancel")
+        defer { Task { await fixture.stop() } }
+        let calleePort = try freeUDPPort()
+        try fixture.register("1002", port: calleePort)
+        let callee = fixture.answer(with: "ring.xml", port: calleePort)
+        try await Task.sleep(for: .milliseconds(300))
+        let caller = try runSIPp(scenario: "cancel.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                                 localPort: try freeUDPPort())
+        #expect(caller.status == 0, "caller: \(caller.errors)\n\(caller.messages.suffix(2000))")
+        #expect(try await callee.value.status == 0, "the callee was cancelled")
+        let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
+        #expect(records.map(\.data.cause) == ["cancelled"])
+        #expect(records.first?.data.answer == nil)
+    }
+}
