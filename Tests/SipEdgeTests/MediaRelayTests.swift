@@ -16,8 +16,8 @@ struct MediaRelayTests {
         let caller = try UDPPeer()
         let callee = try UDPPeer()
         // The caller's SDP names a port it does not send from (as behind NAT): latching must find the real one.
-        session.configure(leg: 0, remote: try SocketAddress(ipAddress: "127.0.0.1", port: 9), format: LegFormat(audioPayloadType: 0, telephoneEvent: 101))
-        session.configure(leg: 1, remote: try SocketAddress(ipAddress: "127.0.0.1", port: callee.port), format: LegFormat(audioPayloadType: 8, telephoneEvent: 96))
+        await session.configure(leg: 0, remote: try SocketAddress(ipAddress: "127.0.0.1", port: 9), format: LegFormat(audioPayloadType: 0, telephoneEvent: 101))
+        await session.configure(leg: 1, remote: try SocketAddress(ipAddress: "127.0.0.1", port: callee.port), format: LegFormat(audioPayloadType: 8, telephoneEvent: 96))
 
         let tone = Tone.sine(frequency: 1000, samples: 1600)
         for frame in 0..<10 {

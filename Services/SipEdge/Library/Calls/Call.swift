@@ -131,7 +131,7 @@ actor Call {
 
     /// Runs the call until it ends: answers 100 Trying, asks routing, then handles its inbox.
     func run() async {
-        media.configure(leg: 0, remote: await remote(of: setup.offer), format: callerFormat)
+        await media.configure(leg: 0, remote: await remote(of: setup.offer), format: callerFormat)
         await sendToCaller(setup.invite.response(100))
         let offered = CallOffered(edge: env.edge, from: setup.callerIdentity.uri, to: setup.invite["To"].flatMap(NameAddress.init)?.uri ?? "",
                                   origin: setup.origin, callerExtension: setup.callerExtension, dialled: setup.dialled)
@@ -380,7 +380,7 @@ actor Call {
 
     private func configureCalleeMedia(_ answer: SessionDescription) async {
         guard let format = answer.g711.first else { return }
-        media.configure(leg: 1, remote: await remote(of: answer),
+        await media.configure(leg: 1, remote: await remote(of: answer),
                         format: LegFormat(audioPayloadType: format.payloadType, telephoneEvent: answer.telephoneEvent?.payloadType))
     }
 
@@ -478,7 +478,7 @@ actor Call {
                 return
             }
             offer = parsed
-            media.configure(leg: party.mediaLeg, remote: await remote(of: parsed),
+            await media.configure(leg: party.mediaLeg, remote: await remote(of: parsed),
                             format: LegFormat(audioPayloadType: format.payloadType, telephoneEvent: parsed.telephoneEvent?.payloadType))
         }
         let direction = offer.map { $0.isHold ? ($0.direction == .inactive ? .inactive : .sendonly) : .sendrecv }

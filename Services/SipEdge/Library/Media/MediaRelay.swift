@@ -64,12 +64,12 @@ final class MediaSession: @unchecked Sendable {
         return session
     }
 
-    /// Sets where a leg's audio goes (from its SDP) and in which format.
-    func configure(leg index: Int, remote: SocketAddress?, format: LegFormat) {
-        eventLoop.execute {
+    /// Sets where a leg's audio goes (from its SDP) and in which format; in effect when it returns.
+    func configure(leg index: Int, remote: SocketAddress?, format: LegFormat) async {
+        try? await eventLoop.submit {
             self.legs[index].format = format
             if !self.legs[index].latched { self.legs[index].remote = remote }
-        }
+        }.get()
     }
 
     /// When each leg last sent a packet, and how many each received and sent.
