@@ -21,7 +21,7 @@ struct CallFixture {
     let slug: String
     let domain: String
 
-    static func start(name: String) async throws -> CallFixture {
+    static func start(name: String, trunkPort: Int? = nil) async throws -> CallFixture {
         let prefix = TestEnvironment.unique("call") + "."
         try await ensureTopics(prefix: prefix)
         let db = TestEnvironment.postgres(maxConnections: 2)
@@ -38,6 +38,7 @@ struct CallFixture {
         let edgeHTTPPort = try freePort()
         var edgeEnvironment = serviceEnvironment(prefix: prefix, port: edgeHTTPPort)
         edgeEnvironment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
+        if let trunkPort { edgeEnvironment["SWITCHBOARD_SIP_TRUNK"] = "udp:127.0.0.1:\(trunkPort)" }
         let edge = try ServiceProcess("sip-edge", environment: edgeEnvironment)
         let routingPort = try freePort()
         let routing = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: routingPort))
@@ -193,5 +194,44 @@ struct SIPCallTests {
         let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
         #expect(records.map(\.data.cause) == ["cancelled"])
         #expect(records.first?.data.answer == nil)
+    }
+
+    @Test("the trunk: a call to a DID rings its user; a user's call to a national number goes out through the trunk as the company number")
+    func trunkCalls() async throws {
+        let trunkPort = try freeUDPPort()
+        let fixture = try await CallFixture.start(name: "trunk", trunkPort: trunkPort)
+        defer { Task { await fixture.stop() } }
+        // A DID of this run's own (numbers are unique across tenants).
+        let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: did, userExtension: "1002")
+
+        let calleePort = try freeUDPPort()
+        try fixture.register("1002", port: calleePort)
+        let callee = fixture.answer(with: "answer.xml", port: calleePort)
+        try await Task.sleep(for: .milliseconds(300))
+        let inbound = try runSIPp(scenario: "inbound.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
+                                  localPort: trunkPort, arguments: ["-d", "1000"])
+        #expect(inbound.status == 0, "trunk: \(inbound.errors)\n\(fixture.edge.log.suffix(2000))")
+        #expect(try await callee.value.status == 0)
+
+        let operatorNetwork = fixture.answer(with: "answer.xml", port: trunkPort)
+        try await Task.sleep(for: .milliseconds(300))
+        let outbound = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["5550123"]],
+                                   localPort: try freeUDPPort(), arguments: ["-d", "1000"])
+        #expect(outbound.status == 0, "caller: \(outbound.errors)")
+        let reached = try await operatorNetwork.value
+        #expect(reached.status == 0, "trunk side: \(reached.errors)")
+        #expect(reached.messages.contains("INVITE sip:+3725550123@127.0.0.1:\(trunkPort)"), "national number sent as E.164")
+        #expect(reached.messages.contains("From: \"User 1001\" <sip:\(did)@127.0.0.1>"), "presented as the company's main number")
+        #expect(reached.messages.contains("P-Asserted-Identity: <sip:\(did)@127.0.0.1>"))
+
+        let records = try await fixture.events(CallRecord.self) { $0.count >= 2 }.map(\.data)
+        let incoming = try #require(records.first { $0.direction == "inbound" })
+        #expect(incoming.from == "+3725550199")
+        #expect(incoming.to == did)
+        let outgoing = try #require(records.first { $0.direction == "outbound" })
+        #expect(outgoing.from == did)
+        #expect(outgoing.to == "+3725550123")
+        #expect(outgoing.answer != nil)
     }
 }

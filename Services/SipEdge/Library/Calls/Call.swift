@@ -244,7 +244,8 @@ actor Call {
         let calledUser = routeTarget.via == "trunk" ? (uri.user ?? setup.dialled) : setup.dialled
         var dialog = Dialog(callID: "\(setup.id).\(index)", localURI: "\(display)<sip:\(callerUser)@\(host)>",
                             localTag: SIPTransport.randomToken(), remoteURI: "<sip:\(calledUser)@\(host)>", remoteTag: nil,
-                            remoteTarget: routeTarget.uri, localCSeq: 0)
+                            remoteTarget: routeTarget.via == "trunk" ? "sip:\(calledUser)@\(target.host):\(target.port)" : routeTarget.uri,
+                            localCSeq: 0)
         var offer = calleeOfferTemplate
         offer.direction = .sendrecv
         var invite = dialog.request("INVITE", via: env.via(for: target), contact: env.transport.contact(transport: target.transport),
@@ -627,7 +628,9 @@ actor Call {
         publish(CallStateChanged(state: "ended", cause: cause, party: party.map { $0 == .caller ? setup.callerIdentity.uri : calleeDialog?.remoteURI ?? "" }))
         let from = direction == "outbound" ? (route?.presentedNumber ?? setup.callerExtension ?? setup.callerIdentity.uri)
             : (SIPURI(setup.callerIdentity.uri)?.user ?? setup.callerIdentity.uri)
-        let record = CallRecord(from: from, to: setup.dialled, direction: direction, classification: route?.classification ?? "business",
+        // Outbound calls are recorded with the number as the trunk got it (E.164), which billing rates by prefix.
+        let to = direction == "outbound" ? (route?.targets.first.flatMap { SIPURI($0.uri)?.user } ?? setup.dialled) : setup.dialled
+        let record = CallRecord(from: from, to: to, direction: direction, classification: route?.classification ?? "business",
                                 start: startedAt, answer: answeredAt, end: end, billableSeconds: billable, cause: cause)
         publish(record, key: setup.tenant.slug.value)
         let db = env.db

@@ -52,7 +52,7 @@ struct CallController: Sendable {
         var callerIdentity = from
         var callerExtension: String?
         do {
-            if let trunk = env.trunk, trunk.host == source.host {
+            if let trunk = env.trunk, trunk.host == source.host, trunk.port == source.port {
                 origin = "trunk"
                 let number = dialled.hasPrefix("+") ? dialled : "+" + dialled
                 guard let owner = try await directory.tenant(number: number) else {
