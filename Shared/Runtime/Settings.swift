@@ -59,8 +59,8 @@ package enum Settings {
         name: "SWITCHBOARD_SIP_SECRET", defaultValue: "development-only-secret",
         summary: "sip-edge: key that signs digest nonces; the same on every edge instance, secret in production.")
     package static let sipDigestAlgorithms = Setting(
-        name: "SWITCHBOARD_SIP_DIGEST_ALGORITHMS", defaultValue: "MD5,SHA-256",
-        summary: "sip-edge: digest challenges in order of preference. Clients answer the first they support; MD5 comes first by default because many phones and SIPp 3.6 know nothing else and take the first challenge.")
+        name: "SWITCHBOARD_SIP_DIGEST_ALGORITHMS", defaultValue: "MD5",
+        summary: "sip-edge: digest challenges offered, in order (MD5, SHA-256). MD5 alone by default: baresip 1.0 (libre 1.1) fails authentication outright when any challenge is not MD5, and SIPp 3.6 knows only MD5. Set `SHA-256,MD5` where every phone speaks RFC 8760.")
     package static let rtpPorts = Setting(
         name: "SWITCHBOARD_RTP_PORTS", defaultValue: "20000-29999",
         summary: "sip-edge: UDP port range of anchored media; each call takes two even ports.")

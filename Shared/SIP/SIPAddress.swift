@@ -116,7 +116,18 @@ package struct NameAddress: Sendable {
 
     /// The value of `;name=value` among header parameters (case-insensitive name).
     package static func parameter(_ name: String, in text: String) -> String? {
-        let afterURI = text.lastIndex(of: ">").map { text[text.index(after: $0)...] } ?? Substring(text)
+        // Header parameters follow the URI's closing '>' (the first one outside quotes): a later '>'
+        // can sit inside a parameter value, as in `+sip.instance="<urn:uuid:...>"` (RFC 5626).
+        var afterURI = Substring(text)
+        var inQuotes = false
+        for index in text.indices {
+            let character = text[index]
+            if character == "\"" { inQuotes.toggle() }
+            if character == ">" && !inQuotes {
+                afterURI = text[text.index(after: index)...]
+                break
+            }
+        }
         for piece in afterURI.split(separator: ";").dropFirst(afterURI.hasPrefix(";") ? 0 : 1) {
             let pair = piece.split(separator: "=", maxSplits: 1)
             if pair.first?.trimmingSIPWhitespace().lowercased() == name {

@@ -63,8 +63,10 @@ package enum PlatformSchema {
         Migration(version: 2, name: "live calls of each edge", sql: """
             -- Written by sip-edge while a call lives, so calls of an edge that crashed are ended
             -- (events and a CDR) when it comes back instead of staying open forever.
+            -- An edge is its deployment (topic prefix) and ordinal.
             CREATE TABLE {schema}.edge_calls (
                 call_id text PRIMARY KEY,
+                deployment text NOT NULL DEFAULT '',
                 edge integer NOT NULL,
                 tenant text NOT NULL,
                 caller text NOT NULL,
@@ -73,7 +75,7 @@ package enum PlatformSchema {
                 classification text NOT NULL DEFAULT 'business',
                 started_at timestamptz NOT NULL,
                 answered_at timestamptz);
-            CREATE INDEX edge_calls_by_edge ON {schema}.edge_calls (edge);
+            CREATE INDEX edge_calls_by_edge ON {schema}.edge_calls (deployment, edge);
             """),
     ]
 }

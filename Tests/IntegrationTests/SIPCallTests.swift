@@ -11,6 +11,7 @@ import TestSupport
 /// 1001–1003 (password `password-<ext>`) call each other.
 struct CallFixture {
     let edge: ServiceProcess
+    let edgeEnvironment: [String: String]
     let routing: ServiceProcess
     let sipPort: Int
     let edgeHTTPPort: Int
@@ -47,7 +48,7 @@ struct CallFixture {
             edge.log.contains("SIP listening") && (try? httpGet("http://127.0.0.1:\(routingPort)/health/ready").status) == 200
         }
         try #require(ready, "services did not start:\n\(edge.log)\n\(routing.log)")
-        return CallFixture(edge: edge, routing: routing, sipPort: sipPort, edgeHTTPPort: edgeHTTPPort, prefix: prefix, db: db,
+        return CallFixture(edge: edge, edgeEnvironment: edgeEnvironment, routing: routing, sipPort: sipPort, edgeHTTPPort: edgeHTTPPort, prefix: prefix, db: db,
                            producer: producer, provisioning: provisioning, slug: slug, domain: domain)
     }
 
@@ -62,8 +63,8 @@ struct CallFixture {
     }
 
     /// Runs a UAS scenario on `port` in the background.
-    func answer(with scenario: String, port: Int) -> Task<(status: Int32, errors: String, messages: String), any Error> {
-        Task.detached { try runSIPp(scenario: scenario, target: nil, localPort: port, timeout: 25) }
+    func answer(with scenario: String, port: Int, timeout: Int = 25) -> Task<(status: Int32, errors: String, messages: String), any Error> {
+        Task { try await onOwnThread { try runSIPp(scenario: scenario, target: nil, localPort: port, timeout: timeout) } }
     }
 
     /// The envelopes of one call on a topic, read from the beginning until `done` holds or 10 s pass.
@@ -93,11 +94,10 @@ struct CallFixture {
         return body.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
-    func stop() async {
+    /// Stops the services at once (a `defer` cannot await); the clients go with the test process.
+    func stopProcesses() {
         edge.stop()
         routing.stop()
-        await producer.shutdown()
-        await db.shutdown()
     }
 }
 
@@ -114,7 +114,7 @@ struct SIPCallTests {
     @Test("1001 calls 1002: 407, ringing, answer, RTP transcoded both ways, BYE; events in order and exactly one CDR")
     func answeredCall() async throws {
         let fixture = try await CallFixture.start(name: "calls")
-        defer { Task { await fixture.stop() } }
+        defer { fixture.stopProcesses() }
         let calleePort = try freeUDPPort()
         try fixture.register("1002", port: calleePort)
         let callee = fixture.answer(with: "answer.xml", port: calleePort)
@@ -150,7 +150,7 @@ struct SIPCallTests {
     @Test("refusals: unknown extension 404, nobody registered 480, busy 486, a device of another tenant 403")
     func refusedCalls() async throws {
         let fixture = try await CallFixture.start(name: "refusals")
-        defer { Task { await fixture.stop() } }
+        defer { fixture.stopProcesses() }
         let caller = fixture.credentials("1001")
         let unknown = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1999"]], localPort: try freeUDPPort())
         #expect(unknown.status == 0, "\(unknown.errors)")
@@ -182,7 +182,7 @@ struct SIPCallTests {
     @Test("the caller gives up while it rings: CANCEL reaches the callee, the caller gets 487, the CDR says cancelled")
     func cancelledCall() async throws {
         let fixture = try await CallFixture.start(name: "cancel")
-        defer { Task { await fixture.stop() } }
+        defer { fixture.stopProcesses() }
         let calleePort = try freeUDPPort()
         try fixture.register("1002", port: calleePort)
         let callee = fixture.answer(with: "ring.xml", port: calleePort)
@@ -200,7 +200,7 @@ struct SIPCallTests {
     func trunkCalls() async throws {
         let trunkPort = try freeUDPPort()
         let fixture = try await CallFixture.start(name: "trunk", trunkPort: trunkPort)
-        defer { Task { await fixture.stop() } }
+        defer { fixture.stopProcesses() }
         // A DID of this run's own (numbers are unique across tenants).
         let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
         try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: did, userExtension: "1002")
@@ -233,5 +233,61 @@ struct SIPCallTests {
         #expect(outgoing.from == did)
         #expect(outgoing.to == "+3725550123")
         #expect(outgoing.answer != nil)
+    }
+
+    @Test("hold and resume: the caller's re-INVITEs reach the callee as re-INVITEs of the edge; held and resumed events")
+    func holdAndResume() async throws {
+        let fixture = try await CallFixture.start(name: "hold")
+        defer { fixture.stopProcesses() }
+        let calleePort = try freeUDPPort()
+        try fixture.register("1002", port: calleePort)
+        let callee = fixture.answer(with: "answer-held.xml", port: calleePort)
+        try await Task.sleep(for: .milliseconds(300))
+        let caller = try runSIPp(scenario: "hold.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                                 localPort: try freeUDPPort())
+        #expect(caller.status == 0, "caller: \(caller.errors)\n\(caller.messages.suffix(3000))")
+        let held = try await callee.value
+        #expect(held.status == 0, "callee: \(held.errors)\n\(held.messages.suffix(3000))")
+        #expect(held.messages.contains("a=sendonly"), "the callee was asked to hold")
+        let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
+        let callID = try #require(records.first?.callId)
+        let states = try await fixture.events(CallStateChanged.self, callID: callID) { $0.last?.data.state == "ended" }.map(\.data.state)
+        #expect(states == ["offered", "ringing", "answered", "held", "resumed", "ended"])
+    }
+
+    @Test("an edge that crashes mid-call closes that call when it starts again: ended event and one CDR, cause edge restarted")
+    func callsOfACrashedEdge() async throws {
+        let fixture = try await CallFixture.start(name: "crash")
+        defer { fixture.stopProcesses() }
+        let calleePort = try freeUDPPort()
+        try fixture.register("1002", port: calleePort)
+        let callee = fixture.answer(with: "answer.xml", port: calleePort, timeout: 8)
+        try await Task.sleep(for: .milliseconds(300))
+        let callerPort = try freeUDPPort()
+        let caller = Task {
+            try await onOwnThread {
+                try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                            localPort: callerPort, timeout: 8, arguments: ["-d", "3000"])
+            }
+        }
+        let answered = try await eventually(timeout: .seconds(10)) {
+            try await !fixture.db.query("SELECT 1 AS one FROM platform.edge_calls WHERE tenant = \(fixture.slug) AND answered_at IS NOT NULL").isEmpty
+        }
+        if !answered {
+            let result = try await caller.value
+            Issue.record("the call was not answered: \(result.errors)\n\(result.messages.suffix(3000))\n\(fixture.edge.log.suffix(2000))")
+            return
+        }
+        fixture.edge.stop(signal: SIGKILL)
+        let restarted = try ServiceProcess("sip-edge", environment: fixture.edgeEnvironment)
+        defer { restarted.stop() }
+        let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
+        #expect(records.count == 1)
+        #expect(records.first?.data.cause == "edge restarted")
+        #expect(records.first?.data.answer != nil)
+        let rows = try await fixture.db.query("SELECT 1 AS one FROM platform.edge_calls WHERE tenant = \(fixture.slug)")
+        #expect(rows.isEmpty, "the journal row is gone")
+        _ = try? await caller.value
+        _ = try? await callee.value
     }
 }

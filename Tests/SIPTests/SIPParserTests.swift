@@ -96,6 +96,17 @@ struct SIPParserTests {
         let big = options + [UInt8](repeating: 65, count: 70_000)
         #expect(throws: SIPParseError(513, "Message Too Large")) { try SIPParser.parse(big) }
     }
+
+    @Test("header parameters after a quoted '>' (RFC 5626 +sip.instance, as baresip sends) are found")
+    func parametersAfterInstanceID() throws {
+        let contact = "<sip:1001-0x55@127.0.0.1:5081;transport=udp>;+sip.instance=\"<urn:uuid:9b2c>\";expires=0"
+        let address = try #require(NameAddress(contact))
+        #expect(address.uri == "sip:1001-0x55@127.0.0.1:5081;transport=udp")
+        #expect(NameAddress.parameter("expires", in: contact) == "0")
+        #expect(NameAddress.parameter("expires", in: address.parameters) == "0")
+        #expect(NameAddress.parameter("transport", in: contact) == nil, "URI parameters are not header parameters")
+        #expect(NameAddress.parameter("expires", in: "sip:a@b;expires=30") == "30")
+    }
 }
 
 struct SplitMix {

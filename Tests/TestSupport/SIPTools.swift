@@ -17,7 +17,7 @@ package func runSIPp(scenario: String, target: String?, injection: [[String]] = 
         try csv.write(toFile: "\(folder)/users.csv", atomically: true, encoding: .utf8)
         options += ["-inf", "\(folder)/users.csv"]
     }
-    let result = try runProgram("/usr/bin/timeout", [String(timeout), "/usr/bin/sipp"] + (target.map { [$0] } ?? []) + [
+    let result = try runProgram("/usr/bin/timeout", ["-k", "3", String(timeout), "/usr/bin/sipp"] + (target.map { [$0] } ?? []) + [
         "-sf", "\(sippScenarios)/\(scenario)", "-m", String(calls), "-buff_size", "4194304", "-mp", String(try freeUDPPort()),
         "-p", String(localPort), "-i", "127.0.0.1", "-t", transport, "-nostdin", "-trace_err", "-error_file", "\(folder)/errors.log",
         "-trace_msg", "-message_file", "\(folder)/messages.log", "-timeout_error", "-timeout", "\(timeout - 2)s",
@@ -62,4 +62,12 @@ package func freeUDPPort() throws -> Int {
         if withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0 { return port }
     }
     throw TestFailure("no free UDP port")
+}
+
+/// Runs blocking work (a SIPp run) on a thread of its own, so that it never holds one of the few
+/// threads of Swift's cooperative pool while the test goes on.
+package func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
 }

@@ -8,12 +8,20 @@ package final class ServiceProcess: @unchecked Sendable {
     private var pid: pid_t?
 
     /// Starts `executable` from the build folder.
-    package init(_ executable: String, arguments: [String] = [], environment: [String: String]) throws {
+    package convenience init(_ executable: String, arguments: [String] = [], environment: [String: String]) throws {
+        try self.init(program: "\(TestEnvironment.binPath)/\(executable)", arguments: arguments, environment: environment)
+    }
+
+    /// Starts any program (a softphone, say) the same way.
+    package init(program path: String, arguments: [String] = [], environment: [String: String]) throws {
+        let executable = URL(fileURLWithPath: path).lastPathComponent
         name = executable
         logPath = NSTemporaryDirectory() + "\(executable)-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        pid = try spawnWithEnvironment("\(TestEnvironment.binPath)/\(executable)", arguments, merged, output: logPath)
+        let pid = try spawnWithEnvironment(path, arguments, merged, output: logPath)
+        self.pid = pid
+        LiveProcesses.add(pid)
     }
 
     /// Sends `signal` and waits up to `timeout` for the exit; returns the exit status, or nil if it
@@ -27,6 +35,7 @@ package final class ServiceProcess: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             if waitpid(pid, &status, WNOHANG) == pid {
                 self.pid = nil
+                LiveProcesses.remove(pid)
                 // WIFEXITED / WEXITSTATUS by hand (macros do not import).
                 return status & 0x7f == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
             }
@@ -35,12 +44,37 @@ package final class ServiceProcess: @unchecked Sendable {
         kill(pid, SIGKILL)
         waitpid(pid, &status, 0)
         self.pid = nil
+        LiveProcesses.remove(pid)
         return nil
     }
 
     package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit { stop(signal: SIGKILL, timeout: .seconds(2)) }
+}
+
+/// Every service process a test started and did not stop yet: killed when the test process exits,
+/// so no service outlives the run (a test that fails early never reaches its cleanup).
+enum LiveProcesses {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var pids: Set<pid_t> = []
+    nonisolated(unsafe) private static var installed = false
+
+    static func add(_ pid: pid_t) {
+        lock.withLock {
+            pids.insert(pid)
+            if !installed {
+                installed = true
+                atexit { LiveProcesses.killAll() }
+            }
+        }
+    }
+
+    static func remove(_ pid: pid_t) { _ = lock.withLock { pids.remove(pid) } }
+
+    static func killAll() {
+        for pid in lock.withLock({ pids }) { kill(pid, SIGKILL) }
+    }
 }
 
 /// HTTP GET through curl: status code and body.

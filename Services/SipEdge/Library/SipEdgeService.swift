@@ -30,7 +30,7 @@ package enum SipEdgeService {
                 return target
             }
             let environment = CallEnvironment(
-                edge: configuration.edgeOrdinal, transport: transport, transactions: clientTransactions,
+                deployment: configuration.topicPrefix, edge: configuration.edgeOrdinal, transport: transport, transactions: clientTransactions,
                 serverTransactions: serverTransactions, publisher: context.publisher, db: context.db,
                 rtpPorts: RTPPortAllocator(range: configuration.rtpPorts), trunk: trunk,
                 routeTimeout: .milliseconds(configuration.routeTimeoutMs), mediaTimeout: .seconds(60), logger: context.logger)

@@ -360,7 +360,14 @@ actor Call {
         let answered = answeredAt!
         let db = env.db
         let id = setup.id
-        journal.append { _ = try? await db.query("UPDATE platform.edge_calls SET answered_at = \(answered) WHERE call_id = \(id)") }
+        let logger = env.logger
+        journal.append {
+            do {
+                try await db.query("UPDATE platform.edge_calls SET answered_at = \(answered) WHERE call_id = \(id)")
+            } catch {
+                logger.warning("live call not updated", metadata: ["call": "\(id)", "error": "\(error)"])
+            }
+        }
         schedule(.mediaCheck, after: .seconds(10))
     }
 
@@ -635,7 +642,14 @@ actor Call {
         publish(record, key: setup.tenant.slug.value)
         let db = env.db
         let id = setup.id
-        journal.append { _ = try? await db.query("DELETE FROM platform.edge_calls WHERE call_id = \(id)") }
+        let logger = env.logger
+        journal.append {
+            do {
+                try await db.query("DELETE FROM platform.edge_calls WHERE call_id = \(id)")
+            } catch {
+                logger.warning("live call not removed", metadata: ["call": "\(id)", "error": "\(error)"])
+            }
+        }
         journal.finish()
         await media.close()
     }
@@ -678,15 +692,21 @@ actor Call {
         let db = env.db
         let setup = setup
         let edge = env.edge
+        let deployment = env.deployment
         let started = startedAt
         let direction = direction
+        let logger = env.logger
         journal.append {
-            _ = try? await db.query("""
-                INSERT INTO platform.edge_calls (call_id, edge, tenant, caller, callee, direction, started_at)
-                VALUES (\(setup.id), \(edge), \(setup.tenant.slug.value), \(SIPURI(setup.callerIdentity.uri)?.user ?? setup.callerIdentity.uri),
+            do {
+                try await db.query("""
+                INSERT INTO platform.edge_calls (call_id, deployment, edge, tenant, caller, callee, direction, started_at)
+                VALUES (\(setup.id), \(deployment), \(edge), \(setup.tenant.slug.value), \(SIPURI(setup.callerIdentity.uri)?.user ?? setup.callerIdentity.uri),
                         \(setup.dialled), \(direction), \(started))
                 ON CONFLICT (call_id) DO NOTHING
                 """)
+            } catch {
+                logger.warning("live call not recorded", metadata: ["call": "\(setup.id)", "error": "\(error)"])
+            }
         }
     }
 

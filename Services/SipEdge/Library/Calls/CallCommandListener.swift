@@ -71,7 +71,7 @@ struct CallCommandListener: Service {
     private func closeCallsOfPreviousRun() async throws {
         let edge = context.configuration.edgeOrdinal
         let rows = try await context.db.query("""
-            DELETE FROM platform.edge_calls WHERE edge = \(edge)
+            DELETE FROM platform.edge_calls WHERE deployment = \(context.configuration.topicPrefix) AND edge = \(edge)
             RETURNING call_id, tenant, caller, callee, direction, classification, started_at, answered_at
             """)
         let now = Date()

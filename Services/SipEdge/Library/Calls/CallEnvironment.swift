@@ -8,6 +8,8 @@ import SIP
 /// What every call of this edge shares: transports, transactions, the event publisher, the
 /// database, media ports and settings.
 struct CallEnvironment: Sendable {
+    /// This edge: its deployment (the topic prefix) and ordinal.
+    let deployment: String
     let edge: Int
     let transport: SIPTransport
     let transactions: ClientTransactions
