@@ -61,6 +61,12 @@ package enum Settings {
     package static let sipDigestAlgorithms = Setting(
         name: "SWITCHBOARD_SIP_DIGEST_ALGORITHMS", defaultValue: "MD5",
         summary: "sip-edge: digest challenges offered, in order (MD5, SHA-256). MD5 alone by default: baresip 1.0 (libre 1.1) fails authentication outright when any challenge is not MD5, and SIPp 3.6 knows only MD5. Set `SHA-256,MD5` where every phone speaks RFC 8760.")
+    package static let sipTLSCertificate = Setting(
+        name: "SWITCHBOARD_SIP_TLS_CERTIFICATE", defaultValue: "",
+        summary: "sip-edge: PEM certificate chain for SIP over TLS on the SIP port + 1. Empty: no TLS listener.")
+    package static let sipTLSKey = Setting(
+        name: "SWITCHBOARD_SIP_TLS_KEY", defaultValue: "",
+        summary: "sip-edge: PEM private key of that certificate.")
     package static let rtpPorts = Setting(
         name: "SWITCHBOARD_RTP_PORTS", defaultValue: "20000-29999",
         summary: "sip-edge: UDP port range of anchored media; each call takes two even ports.")
@@ -80,7 +86,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, instanceID,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -123,6 +129,8 @@ package struct RuntimeConfiguration: Sendable {
     package var sipPort: Int
     package var sipSecret: String
     package var sipDigestAlgorithms: [String]
+    package var sipTLSCertificate: String?
+    package var sipTLSKey: String?
     package var rtpPorts: ClosedRange<Int>
     package var sipTrunk: String?
     package var routeTimeoutMs: Int
@@ -175,6 +183,8 @@ package struct RuntimeConfiguration: Sendable {
             sipPort: try int(Settings.sipPort, range: 1...65_534),
             sipSecret: text(Settings.sipSecret),
             sipDigestAlgorithms: try algorithms(text(Settings.sipDigestAlgorithms)),
+            sipTLSCertificate: environment[Settings.sipTLSCertificate.name].flatMap { $0.isEmpty ? nil : $0 },
+            sipTLSKey: environment[Settings.sipTLSKey.name].flatMap { $0.isEmpty ? nil : $0 },
             rtpPorts: try portRange(text(Settings.rtpPorts)),
             sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),

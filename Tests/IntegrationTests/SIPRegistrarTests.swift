@@ -16,7 +16,7 @@ struct EdgeFixture {
     let provisioning: Provisioning
     let producer: KafkaProducer
 
-    static func start() async throws -> EdgeFixture {
+    static func start(environment extra: [String: String] = [:]) async throws -> EdgeFixture {
         let prefix = TestEnvironment.unique("sip") + "."
         try await ensureTopics(prefix: prefix)
         let db = TestEnvironment.postgres(maxConnections: 2)
@@ -26,6 +26,7 @@ struct EdgeFixture {
         let sipPort = try freeUDPPort()
         var environment = serviceEnvironment(prefix: prefix, port: try freePort())
         environment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
+        environment.merge(extra) { $1 }
         let edge = try ServiceProcess("sip-edge", environment: environment)
         let ready = await eventually(timeout: .seconds(30)) { edge.log.contains("SIP listening") }
         try #require(ready, "sip-edge did not start: \(edge.log)")
@@ -137,6 +138,36 @@ struct SIPRegistrarTests {
         #expect(answer.hasPrefix("SIP/2.0 200 OK"))
         #expect(answer.contains("received=127.0.0.1"))
         #expect(answer.contains("Allow: "))
+        await fixture.stop()
+    }
+
+    @Test("SIP over TLS on the SIP port + 1 with the configured certificate: OPTIONS answered, REGISTER challenged")
+    func tls() async throws {
+        let folder = NSTemporaryDirectory() + "tls-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let made = try runProgram("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                                       "-keyout", "\(folder)/key.pem", "-out", "\(folder)/cert.pem"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_SIP_TLS_CERTIFICATE": "\(folder)/cert.pem",
+                                                                 "SWITCHBOARD_SIP_TLS_KEY": "\(folder)/key.pem"])
+        let (_, domain) = try await fixture.tenant("tls")
+        let listening = await eventually(timeout: .seconds(10)) { fixture.edge.log.contains("\"tls\":\"127.0.0.1:\(fixture.sipPort + 1)\"") }
+        #expect(listening, "\(fixture.edge.log)")
+        let requests = """
+            OPTIONS sip:\(domain) SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKt1;rport\r\nFrom: <sip:a@\(domain)>;tag=1\r\n\
+            To: <sip:\(domain)>\r\nCall-ID: tls1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n\
+            REGISTER sip:\(domain) SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKt2;rport\r\nFrom: <sip:1001@\(domain)>;tag=2\r\n\
+            To: <sip:1001@\(domain)>\r\nCall-ID: tls2\r\nCSeq: 1 REGISTER\r\nContact: <sip:1001@127.0.0.1:5999;transport=tls>\r\n\
+            Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n
+            """
+        try requests.write(toFile: "\(folder)/requests", atomically: true, encoding: .utf8)
+        // openssl's client sends the two requests over one TLS connection and prints what comes back.
+        let exchange = try runProgram("/bin/sh", ["-c", "timeout 4 openssl s_client -connect 127.0.0.1:\(fixture.sipPort + 1) -quiet -ign_eof < \(folder)/requests"])
+        #expect(exchange.stdout.contains("SIP/2.0 200 OK"), "\(exchange.stdout)\n\(exchange.stderr)")
+        #expect(exchange.stdout.contains("SIP/2.0 401 Unauthorized"))
+        #expect(exchange.stdout.contains("WWW-Authenticate: Digest"))
+        #expect(exchange.stdout.contains("SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKt1;rport="), "rport filled in over TLS too")
         await fixture.stop()
     }
 }

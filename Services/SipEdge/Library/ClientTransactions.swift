@@ -37,7 +37,7 @@ final class ClientTransactions: Sendable {
     /// Sends `request` (its top Via carries the branch) and reports responses through `onEvent`.
     func start(_ request: SIPMessage, to target: SIPTarget, onEvent: @escaping @Sendable (ClientTransactionEvent) -> Void) async {
         let key = Self.key(request)
-        var machine = ClientTransaction(isInvite: request.method == "INVITE", reliable: target.transport == "TCP")
+        var machine = ClientTransaction(isInvite: request.method == "INVITE", reliable: target.transport != "UDP")
         let actions = machine.start()
         table.withLockedValue { $0[key] = Entry(machine: machine, request: request, target: target, onEvent: onEvent) }
         await perform(actions, key: key)

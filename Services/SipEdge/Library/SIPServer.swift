@@ -4,6 +4,7 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SIP
 import ServiceLifecycle
 
@@ -85,15 +86,19 @@ final class InFlightCounter: Sendable {
 }
 
 
-/// The TCP listener: each connection is framed by Content-Length (`SIPStreamDecoder`, bounded),
-/// its requests are handled one after another and answered on the same connection. A connection
-/// that breaks the framing is closed and counted; the listener goes on.
+/// The TCP listener, and with a TLS context the TLS one (RFC 3261 §26.2): each connection is framed
+/// by Content-Length (`SIPStreamDecoder`, bounded), its requests are handled one after another and
+/// answered on the same connection. A connection that breaks the framing (or the TLS handshake) is
+/// closed and counted; the listener goes on.
 struct SIPTCPServer: Service {
     let host: String
     let port: Int
     let router: SIPRequestRouter
     let transport: SIPTransport
     let logger: Logger
+    var tls: NIOSSLContext? = nil
+
+    private var transportName: String { tls == nil ? "TCP" : "TLS" }
 
     typealias Connection = NIOAsyncChannel<[UInt8], ByteBuffer>
 
@@ -101,13 +106,14 @@ struct SIPTCPServer: Service {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
+            .bind(host: host, port: port) { [tls] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SIPStreamDecoder()))
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
-        logger.info("SIP listening", metadata: ["tcp": "\(host):\(port)"])
+        logger.info("SIP listening", metadata: [transportName.lowercased(): "\(host):\(port)"])
         do {
             try await cancelWhenGracefulShutdown {
                 try await server.executeThenClose { connections in
@@ -121,12 +127,12 @@ struct SIPTCPServer: Service {
         } catch is CancellationError {
             // Graceful shutdown: a normal end.
         }
-        logger.info("SIP TCP listener stopped")
+        logger.info("SIP \(transportName) listener stopped")
     }
 
     private func serve(_ connection: Connection) async {
         let remote = connection.channel.remoteAddress
-        let source = SIPSource(host: remote?.ipAddress ?? "?", port: remote?.port ?? 0, transport: "TCP")
+        let source = SIPSource(host: remote?.ipAddress ?? "?", port: remote?.port ?? 0, transport: transportName)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 // The edge reaches this device over this connection (calls to it, BYEs) while it is open.
@@ -140,7 +146,7 @@ struct SIPTCPServer: Service {
                 }
             }
         } catch {
-            SIPMetrics.dropped("tcp framing").increment()
+            SIPMetrics.dropped("\(transportName.lowercased()) framing").increment()
             logger.debug("SIP TCP connection closed", metadata: ["source": "\(source)", "error": "\(error)"])
         }
     }

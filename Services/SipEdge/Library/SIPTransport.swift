@@ -8,7 +8,7 @@ import SIP
 /// Where a SIP message goes: a transport and an address (a device's NAT-visible source, a trunk,
 /// or the host and port of a URI).
 struct SIPTarget: Sendable, Hashable, CustomStringConvertible {
-    var transport: String  // "UDP" or "TCP"
+    var transport: String  // "UDP", "TCP" or "TLS"
     var host: String
     var port: Int
 
@@ -18,7 +18,7 @@ struct SIPTarget: Sendable, Hashable, CustomStringConvertible {
     init?(_ text: String) {
         var parts = text.split(separator: ":").map(String.init)
         var transport = "UDP"
-        if let first = parts.first, ["udp", "tcp"].contains(first.lowercased()) {
+        if let first = parts.first, ["udp", "tcp", "tls"].contains(first.lowercased()) {
             transport = first.uppercased()
             parts.removeFirst()
         }
@@ -38,8 +38,9 @@ struct SIPTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// The next hop for a URI without a known source: its host and port, and its transport parameter.
     init?(uri: SIPURI) {
-        let transport = (uri.parameter("transport") ?? nil)?.uppercased() ?? "UDP"
-        self.init(transport: transport == "TCP" ? "TCP" : "UDP", host: uri.host, port: uri.port ?? 5060)
+        let transport = (uri.parameter("transport") ?? nil)?.uppercased() ?? (uri.scheme == "sips" ? "TLS" : "UDP")
+        let known = ["TCP", "TLS"].contains(transport) ? transport : "UDP"
+        self.init(transport: known, host: uri.host, port: uri.port ?? (known == "TLS" ? 5061 : 5060))
     }
 }
 
@@ -49,8 +50,8 @@ struct SIPTransportError: Error, CustomStringConvertible {
 
 /// Sends SIP messages the edge originates (requests of its call legs, responses it sends later than
 /// the request's own answer). UDP goes out of the listening socket, so devices see the edge's SIP
-/// port; TCP reuses the connection the device opened (RFC 5626 §5), which is the only way to reach
-/// a device behind NAT.
+/// port; TCP and TLS reuse the connection the device opened (RFC 5626 §5), which is the only way to
+/// reach a device behind NAT.
 final class SIPTransport: Sendable {
     typealias UDPWriter = NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
     typealias TCPWriter = NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -72,9 +73,9 @@ final class SIPTransport: Sendable {
 
     func send(_ message: SIPMessage, to target: SIPTarget) async throws {
         let bytes = ByteBuffer(bytes: message.serialized())
-        if target.transport == "TCP" {
+        if target.transport != "UDP" {
             guard let writer = tcp.withLockedValue({ $0["\(target.host):\(target.port)"] }) else {
-                throw SIPTransportError(description: "no TCP connection to \(target.host):\(target.port)")
+                throw SIPTransportError(description: "no \(target.transport) connection to \(target.host):\(target.port)")
             }
             try await writer.write(bytes)
             return
@@ -100,13 +101,17 @@ final class SIPTransport: Sendable {
         return String((0..<length).map { _ in alphabet.randomElement()! })
     }
 
+    /// The port of a transport: TLS listens on the SIP port + 1.
+    func port(of transport: String) -> Int { transport == "TLS" ? port + 1 : port }
+
     /// The Via this edge puts on a request it sends over `transport`.
     func via(transport: String, branch: String) -> String {
-        "SIP/2.0/\(transport) \(advertisedHost):\(port);branch=\(branch);rport"
+        "SIP/2.0/\(transport) \(advertisedHost):\(port(of: transport));branch=\(branch);rport"
     }
 
     /// The edge's Contact for a dialog.
     func contact(transport: String) -> String {
-        "<sip:edge@\(advertisedHost):\(port)\(transport == "TCP" ? ";transport=tcp" : "")>"
+        let parameter = transport == "UDP" ? "" : ";transport=\(transport.lowercased())"
+        return "<sip:edge@\(advertisedHost):\(port(of: transport))\(parameter)>"
     }
 }

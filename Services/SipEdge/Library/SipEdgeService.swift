@@ -1,6 +1,8 @@
 import Foundation
+import NIOSSL
 import Runtime
 import SIP
+import ServiceLifecycle
 
 /// The `sip-edge` service: SIP transports, registrar, B2BUA call legs and the media engine
 /// (DESIGN §2). Done so far: UDP and TCP transports, registrar with digest authentication, OPTIONS,
@@ -40,9 +42,15 @@ package enum SipEdgeService {
                                           clientTransactions: clientTransactions, logger: context.logger)
             let host = configuration.sipHost
             let port = configuration.sipPort
-            return [
+            var listeners: [any Service] = [
                 SIPUDPServer(host: host, port: port, router: router, transport: transport, logger: context.logger),
                 SIPTCPServer(host: host, port: port, router: router, transport: transport, logger: context.logger),
+            ]
+            if let tls = try tlsContext(configuration) {
+                listeners.append(SIPTCPServer(host: host, port: port + 1, router: router, transport: transport,
+                                              logger: context.logger, tls: tls))
+            }
+            return listeners + [
                 BindingSweeper(db: context.db, publisher: context.publisher, logger: context.logger),
                 CallCommandListener(context: context, registry: registry),
             ]
@@ -51,6 +59,24 @@ package enum SipEdgeService {
             await directory.get()?.invalidate()
         }
         return definition
+    }
+}
+
+/// The TLS server context from the configured certificate and key, or nil when TLS is off.
+private func tlsContext(_ configuration: RuntimeConfiguration) throws -> NIOSSLContext? {
+    switch (configuration.sipTLSCertificate, configuration.sipTLSKey) {
+    case (nil, nil):
+        return nil
+    case (let certificate?, let key?):
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw ConfigurationError(message: "SIP TLS certificate \(certificate) or key \(key) unusable: \(error)")
+        }
+    default:
+        throw ConfigurationError(message: "\(Settings.sipTLSCertificate.name) and \(Settings.sipTLSKey.name) go together")
     }
 }
 
