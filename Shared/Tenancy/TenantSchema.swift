@@ -57,5 +57,78 @@ package enum TenantSchema {
             -- How to reach the device: UDP to its source, or back over the TCP connection it opened.
             ALTER TABLE {schema}.registrations ADD COLUMN transport text NOT NULL DEFAULT 'UDP';
             """),
+        Migration(version: 3, name: "dialplan: groups, schedules, forwarding, caller ID", sql: """
+            -- A destination is a kind and a reference: user (extension), group (name), schedule (name),
+            -- external (E.164), voicemail / announcement / ivr (delivered by later features), none.
+            CREATE TABLE {schema}.groups (
+                name text PRIMARY KEY CHECK (name ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+                strategy text NOT NULL DEFAULT 'ring-all'
+                    CHECK (strategy IN ('ring-all', 'linear', 'round-robin', 'least-recent', 'longest-idle', 'random')),
+                member_seconds integer NOT NULL DEFAULT 20 CHECK (member_seconds BETWEEN 5 AND 300),
+                total_seconds integer NOT NULL DEFAULT 60 CHECK (total_seconds BETWEEN 5 AND 3600),
+                overflow_kind text NOT NULL DEFAULT 'none',
+                overflow_ref text);
+
+            CREATE TABLE {schema}.group_members (
+                group_name text NOT NULL REFERENCES {schema}.groups (name) ON DELETE CASCADE,
+                position integer NOT NULL,
+                member text NOT NULL,  -- an extension or an E.164 number (a mobile, through the trunk)
+                ring_seconds integer CHECK (ring_seconds BETWEEN 5 AND 300),
+                logged_in boolean NOT NULL DEFAULT true,
+                PRIMARY KEY (group_name, member));
+
+            -- What fair strategies remember, written by routing only (atomic updates, so several
+            -- routing instances agree).
+            CREATE TABLE {schema}.group_state (
+                group_name text NOT NULL REFERENCES {schema}.groups (name) ON DELETE CASCADE,
+                member text NOT NULL,
+                last_offered_at timestamptz,
+                last_call_ended_at timestamptz,
+                PRIMARY KEY (group_name, member));
+            CREATE TABLE {schema}.group_cursor (
+                group_name text PRIMARY KEY REFERENCES {schema}.groups (name) ON DELETE CASCADE,
+                next_position integer NOT NULL DEFAULT 0);
+
+            CREATE TABLE {schema}.schedules (
+                name text PRIMARY KEY CHECK (name ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+                open_kind text NOT NULL,
+                open_ref text,
+                closed_kind text NOT NULL,
+                closed_ref text);
+            -- Weekly open periods in the tenant's time zone (ISO weekday 1 = Monday).
+            CREATE TABLE {schema}.schedule_periods (
+                schedule_name text NOT NULL REFERENCES {schema}.schedules (name) ON DELETE CASCADE,
+                weekday integer NOT NULL CHECK (weekday BETWEEN 1 AND 7),
+                opens time NOT NULL,
+                closes time NOT NULL CHECK (closes > opens),
+                PRIMARY KEY (schedule_name, weekday, opens));
+            -- Holidays (closed all day) and special openings (open these hours instead).
+            CREATE TABLE {schema}.schedule_exceptions (
+                schedule_name text NOT NULL REFERENCES {schema}.schedules (name) ON DELETE CASCADE,
+                day date NOT NULL,
+                opens time,
+                closes time,
+                label text,
+                PRIMARY KEY (schedule_name, day),
+                CHECK ((opens IS NULL) = (closes IS NULL)));
+
+            CREATE TABLE {schema}.forwarding (
+                user_id uuid NOT NULL REFERENCES {schema}.users (id) ON DELETE CASCADE,
+                condition text NOT NULL CHECK (condition IN ('always', 'busy', 'no-answer', 'unregistered')),
+                target_kind text NOT NULL,
+                target_ref text,
+                no_answer_seconds integer CHECK (no_answer_seconds BETWEEN 5 AND 300),
+                PRIMARY KEY (user_id, condition));
+
+            ALTER TABLE {schema}.users
+                ADD COLUMN caller_id text NOT NULL DEFAULT 'main' CHECK (caller_id IN ('main', 'own', 'anonymous')),
+                ADD COLUMN default_class text NOT NULL DEFAULT 'business' CHECK (default_class IN ('business', 'private'));
+
+            -- Per-tenant limits; NULL means no limit.
+            CREATE TABLE {schema}.limits (
+                only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+                max_concurrent_calls integer CHECK (max_concurrent_calls >= 0),
+                max_international_calls integer CHECK (max_international_calls >= 0));
+            """),
     ]
 }

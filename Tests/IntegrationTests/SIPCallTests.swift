@@ -57,14 +57,17 @@ struct CallFixture {
     func credentials(_ ext: String) -> [String] { [ext, domain, "password-\(ext)"] }
 
     /// Registers `ext` from `port` (where a UAS scenario then answers).
-    func register(_ ext: String, port: Int) throws {
-        let result = try runSIPp(scenario: "register.xml", target: target, injection: [credentials(ext) + ["3600"]], localPort: port)
+    func register(_ ext: String, port: Int, transport: String = "u1") throws {
+        let result = try runSIPp(scenario: "register.xml", target: target, injection: [credentials(ext) + ["3600"]], localPort: port,
+                                 transport: transport)
         try #require(result.status == 0, "register \(ext): \(result.errors)")
     }
 
     /// Runs a UAS scenario on `port` in the background.
-    func answer(with scenario: String, port: Int, timeout: Int = 25) -> Task<(status: Int32, errors: String, messages: String), any Error> {
-        Task { try await onOwnThread { try runSIPp(scenario: scenario, target: nil, localPort: port, timeout: timeout) } }
+    func answer(with scenario: String, port: Int, timeout: Int = 25, transport: String = "u1")
+        -> Task<(status: Int32, errors: String, messages: String), any Error>
+    {
+        Task { try await onOwnThread { try runSIPp(scenario: scenario, target: nil, localPort: port, transport: transport, timeout: timeout) } }
     }
 
     /// The envelopes of one call on a topic, read from the beginning until `done` holds or 10 s pass.
@@ -289,5 +292,23 @@ struct SIPCallTests {
         #expect(rows.isEmpty, "the journal row is gone")
         _ = try? await caller.value
         _ = try? await callee.value
+    }
+
+    @Test("over TCP: the caller's connection carries its answers; the callee, whose registering connection is gone, is reached on a new one")
+    func tcpCall() async throws {
+        let fixture = try await CallFixture.start(name: "tcp")
+        defer { fixture.stopProcesses() }
+        let calleePort = try freePort()
+        try fixture.register("1002", port: calleePort, transport: "t1")
+        let callee = fixture.answer(with: "answer.xml", port: calleePort, transport: "t1")
+        try await Task.sleep(for: .milliseconds(300))
+        let caller = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                                 localPort: try freePort(), transport: "t1", arguments: ["-d", "1000"])
+        #expect(caller.status == 0, "caller: \(caller.errors)\n\(caller.messages.suffix(2000))")
+        let answered = try await callee.value
+        #expect(answered.status == 0, "callee: \(answered.errors)\n\(answered.messages.suffix(2000))")
+        #expect(answered.messages.contains("Via: SIP/2.0/TCP"))
+        let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
+        #expect(records.first?.data.cause == "normal")
     }
 }

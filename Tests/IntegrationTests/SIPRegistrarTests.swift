@@ -16,14 +16,14 @@ struct EdgeFixture {
     let provisioning: Provisioning
     let producer: KafkaProducer
 
-    static func start(environment extra: [String: String] = [:]) async throws -> EdgeFixture {
+    static func start(environment extra: [String: String] = [:], sipPort chosen: Int? = nil) async throws -> EdgeFixture {
         let prefix = TestEnvironment.unique("sip") + "."
         try await ensureTopics(prefix: prefix)
         let db = TestEnvironment.postgres(maxConnections: 2)
         _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
         let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
         let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
-        let sipPort = try freeUDPPort()
+        let sipPort = try chosen ?? freeUDPPort()
         var environment = serviceEnvironment(prefix: prefix, port: try freePort())
         environment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
         environment.merge(extra) { $1 }
@@ -149,8 +149,10 @@ struct SIPRegistrarTests {
         let made = try runProgram("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                                                        "-keyout", "\(folder)/key.pem", "-out", "\(folder)/cert.pem"])
         try #require(made.status == 0, "\(made.stderr)")
+        // TLS listens on the SIP port + 1, so both must be free.
         let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_SIP_TLS_CERTIFICATE": "\(folder)/cert.pem",
-                                                                 "SWITCHBOARD_SIP_TLS_KEY": "\(folder)/key.pem"])
+                                                                 "SWITCHBOARD_SIP_TLS_KEY": "\(folder)/key.pem"],
+                                                  sipPort: try freeUDPPortPair())
         let (_, domain) = try await fixture.tenant("tls")
         let listening = await eventually(timeout: .seconds(10)) { fixture.edge.log.contains("\"tls\":\"127.0.0.1:\(fixture.sipPort + 1)\"") }
         #expect(listening, "\(fixture.edge.log)")

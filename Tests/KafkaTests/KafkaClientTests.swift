@@ -80,7 +80,7 @@ struct KafkaClientTests {
             try await producer.send(ProducerRecord(topic: TestEnvironment.unique("missing"), key: "k", value: [1]))
         }
         // The deadline is 2 s; the margin absorbs a loaded machine while still catching a hang.
-        #expect(ContinuousClock.now - start < .seconds(8))
+        #expect(ContinuousClock.now - start < .seconds(15))
         await producer.shutdown()
     }
 
@@ -238,7 +238,7 @@ struct KafkaBrokerOutageTests {
         await #expect(throws: KafkaError.self) {
             try await producer.send(ProducerRecord(topic: "restart", key: "k", value: Array("while down".utf8)))
         }
-        #expect(ContinuousClock.now - start < .seconds(8))
+        #expect(ContinuousClock.now - start < .seconds(15))
 
         try broker.start()
         let recreated = await eventually(timeout: .seconds(20)) {

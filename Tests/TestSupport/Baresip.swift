@@ -164,14 +164,17 @@ package enum WAV {
     }
 }
 
-/// A free UDP port whose next port is free too (baresip's TLS listener takes SIP port + 1).
+/// A port free for UDP and TCP whose next port is free for TCP too (a SIP listener whose TLS
+/// takes the SIP port + 1: baresip's and the edge's).
 package func freeUDPPortPair() throws -> Int {
-    for _ in 0..<50 {
-        let port = try freeUDPPort()
-        guard port < 65_535 else { continue }
+    func tcpFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        if withLoopbackAddress(port: port + 1, { bind(fd, $0, $1) }) == 0 { return port }
+        return withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0
+    }
+    for _ in 0..<50 {
+        let port = try freeUDPPort()
+        if port < 65_535, tcpFree(port), tcpFree(port + 1) { return port }
     }
     throw TestFailure("no free port pair")
 }

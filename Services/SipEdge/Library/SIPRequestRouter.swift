@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import SIP
 
 /// Turns received bytes into responses: parsing and validation, transaction matching, then the
@@ -10,12 +11,17 @@ struct SIPRequestRouter: Sendable {
     let calls: CallController
     let transactions: ServerTransactions
     let clientTransactions: ClientTransactions
+    let sequencer = MessageSequencer()
     let logger: Logger
     /// Option tags this edge implements; a Require naming another gets 420 (RFC 3261 §8.2.2.3).
     static let supportedExtensions: Set<String> = ["path", "outbound"]
     static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE"
 
-    func handle(_ bytes: [UInt8], source: SIPSource) async -> [UInt8]? {
+    /// Takes one received message and handles it in order with the others of its call; `reply` gets
+    /// the response to send back, if any. Called from the receive loop, in arrival order. nil when
+    /// the bytes were dropped at once.
+    @discardableResult
+    func submit(_ bytes: [UInt8], source: SIPSource, reply: @escaping @Sendable ([UInt8]) async -> Void) -> Task<Void, Never>? {
         if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) { return nil }  // keep-alive (RFC 5626 CRLF)
         let message: SIPMessage
         do {
@@ -24,6 +30,20 @@ struct SIPRequestRouter: Sendable {
             drop("unparseable", source: source, error: error)
             return nil
         }
+        return sequencer.enqueue(key: message["Call-ID"] ?? "") {
+            if let response = await handle(parsed: message, source: source) { await reply(response) }
+        }
+    }
+
+    /// Handles one message and returns the response to send back (for a stream, where messages
+    /// arrive one after another anyway).
+    func handle(_ bytes: [UInt8], source: SIPSource) async -> [UInt8]? {
+        let box = NIOLockedValueBox<[UInt8]?>(nil)
+        await submit(bytes, source: source) { response in box.withLockedValue { $0 = response } }?.value
+        return box.withLockedValue { $0 }
+    }
+
+    private func handle(parsed message: SIPMessage, source: SIPSource) async -> [UInt8]? {
         guard message.method != nil else {
             if (try? SIPParser.validate(message)) != nil, await !clientTransactions.receive(message) {
                 calls.unmatched(message)

@@ -65,11 +65,12 @@ struct SIPUDPServer: Service {
                             continue
                         }
                         inFlight.add(1)
+                        let task = router.submit(bytes, source: source) { reply in
+                            try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
+                        }
                         group.addTask {
-                            defer { inFlight.add(-1) }
-                            if let reply = await router.handle(bytes, source: source) {
-                                try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
-                            }
+                            await task?.value
+                            inFlight.add(-1)
                         }
                     }
                 }
@@ -114,6 +115,7 @@ struct SIPTCPServer: Service {
                 }
             }
         logger.info("SIP listening", metadata: [transportName.lowercased(): "\(host):\(port)"])
+        if tls == nil { transport.setConnector { host, port in try await connect(host: host, port: port) } }
         do {
             try await cancelWhenGracefulShutdown {
                 try await server.executeThenClose { connections in
@@ -130,14 +132,36 @@ struct SIPTCPServer: Service {
         logger.info("SIP \(transportName) listener stopped")
     }
 
-    private func serve(_ connection: Connection) async {
+    /// Opens a connection to a device that has none open to the edge (RFC 3261 §18.1.1: a request
+    /// over TCP goes to the URI's address) and serves it like an accepted one; returns once the
+    /// transport can send over it.
+    private func connect(host: String, port: Int) async throws {
+        let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(3))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SIPStreamDecoder()))
+                    return try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+        await withCheckedContinuation { (ready: CheckedContinuation<Void, Never>) in
+            Task { await serve(connection, ready: ready) }
+        }
+    }
+
+    private func serve(_ connection: Connection, ready: CheckedContinuation<Void, Never>? = nil) async {
         let remote = connection.channel.remoteAddress
         let source = SIPSource(host: remote?.ipAddress ?? "?", port: remote?.port ?? 0, transport: transportName)
+        var ready = ready
+        defer { ready?.resume() }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 // The edge reaches this device over this connection (calls to it, BYEs) while it is open.
                 transport.attach(tcp: outbound, for: source)
                 defer { transport.detach(tcpFor: source) }
+                ready?.resume()
+                ready = nil
                 for try await frame in inbound {
                     SIPMetrics.receivedTCP.increment()
                     if let reply = await router.handle(frame, source: source) {

@@ -61,6 +61,7 @@ final class SIPTransport: Sendable {
     let port: Int
     private let udp = NIOLockedValueBox<UDPWriter?>(nil)
     private let tcp = NIOLockedValueBox<[String: TCPWriter]>([:])
+    private let connector = NIOLockedValueBox<(@Sendable (String, Int) async throws -> Void)?>(nil)
 
     init(advertisedHost: String, port: Int) {
         self.advertisedHost = advertisedHost
@@ -70,11 +71,21 @@ final class SIPTransport: Sendable {
     func attach(udp writer: UDPWriter) { udp.withLockedValue { $0 = writer } }
     func attach(tcp writer: TCPWriter, for source: SIPSource) { tcp.withLockedValue { $0[source.description] = writer } }
     func detach(tcpFor source: SIPSource) { _ = tcp.withLockedValue { $0.removeValue(forKey: source.description) } }
+    func setConnector(_ open: @escaping @Sendable (String, Int) async throws -> Void) { connector.withLockedValue { $0 = open } }
+
+    /// Whether a connection to this address is open (always true for UDP).
+    func canReach(_ target: SIPTarget) -> Bool {
+        target.transport == "UDP" || tcp.withLockedValue { $0["\(target.host):\(target.port)"] != nil }
+    }
 
     func send(_ message: SIPMessage, to target: SIPTarget) async throws {
         let bytes = ByteBuffer(bytes: message.serialized())
         if target.transport != "UDP" {
-            guard let writer = tcp.withLockedValue({ $0["\(target.host):\(target.port)"] }) else {
+            let key = "\(target.host):\(target.port)"
+            if tcp.withLockedValue({ $0[key] == nil }), target.transport == "TCP", let open = connector.withLockedValue({ $0 }) {
+                try await open(target.host, target.port)
+            }
+            guard let writer = tcp.withLockedValue({ $0[key] }) else {
                 throw SIPTransportError(description: "no \(target.transport) connection to \(target.host):\(target.port)")
             }
             try await writer.write(bytes)

@@ -224,11 +224,16 @@ actor Call {
 
     private func startBranch(_ routeTarget: RouteTarget) async {
         let index = branches.count
-        let target: SIPTarget?
+        var target: SIPTarget?
         switch routeTarget.via {
         case "trunk": target = env.trunk
         case .some(let hop): target = SIPTarget(hop)
         case nil: target = SIPURI(routeTarget.uri).flatMap { SIPTarget(uri: $0) }
+        }
+        // A device registered over TCP is reached over its connection; once that is closed, at the
+        // address its Contact names (where a new connection is opened).
+        if let via = target, via.transport != "UDP", !env.transport.canReach(via), let uri = SIPURI(routeTarget.uri) {
+            target = SIPTarget(uri: uri)
         }
         guard let target, let uri = SIPURI(routeTarget.uri) else {
             env.logger.warning("route target unusable", metadata: ["call": "\(setup.id)", "target": "\(routeTarget.uri)"])
