@@ -65,21 +65,33 @@ package struct CallRoute: EventPayload, Equatable {
         presentedNumber: "+3726001001", classification: "business", reject: nil)
 
     package var targets: [RouteTarget]
-    /// "parallel" (all at once) or "sequential" (one after another).
+    /// "parallel" (all at once) or "sequential" (stage after stage: targets with the same `stage`
+    /// ring together, each stage for its targets' ring time).
     package var strategy: String
+    /// nil: the caller's own identity; otherwise the number presented (outbound calls). See `anonymous`.
     package var presentedNumber: String?
     /// "business" or "private".
     package var classification: String
     /// When set, the call is refused with this SIP status and reason.
     package var reject: RouteRejection?
+    /// The longest the whole plan may ring, in seconds.
+    package var totalSeconds: Int?
+    /// Set when routing wants to hear if the plan fails (busy, no answer): the edge then sends a
+    /// `call.plan-failed` with this context and waits for the next plan (forwarding, overflow).
+    package var context: String?
+    /// Hide the caller's number from the called party.
+    package var anonymous: Bool?
 
     package init(targets: [RouteTarget], strategy: String, presentedNumber: String?, classification: String,
-                 reject: RouteRejection?) {
+                 reject: RouteRejection?, totalSeconds: Int? = nil, context: String? = nil, anonymous: Bool? = nil) {
         self.targets = targets
         self.strategy = strategy
         self.presentedNumber = presentedNumber
         self.classification = classification
         self.reject = reject
+        self.totalSeconds = totalSeconds
+        self.context = context
+        self.anonymous = anonymous
     }
 }
 
@@ -90,10 +102,13 @@ package struct RouteTarget: Codable, Sendable, Equatable {
     /// Where to send it: "trunk" (the operator's trunk the edge is configured with) or
     /// "transport:host:port" (a device's registered source, so devices behind NAT are reached).
     package var via: String?
-    package init(uri: String, ringSeconds: Int, via: String? = nil) {
+    /// For sequential plans: targets with the same stage ring together.
+    package var stage: Int?
+    package init(uri: String, ringSeconds: Int, via: String? = nil, stage: Int? = nil) {
         self.uri = uri
         self.ringSeconds = ringSeconds
         self.via = via
+        self.stage = stage
     }
 }
 
@@ -103,6 +118,26 @@ package struct RouteRejection: Codable, Sendable, Equatable {
     package init(status: Int, reason: String) {
         self.status = status
         self.reason = reason
+    }
+}
+
+/// The edge rang everything a plan named and nobody answered: routing picks what comes next.
+package struct CallPlanFailed: EventPayload, Equatable {
+    package static let type = "call.plan-failed"
+    package static let topic = Topic.callOffers
+    package static let summary = "A route's targets were busy or did not answer; routing answers with the next plan (forwarding, overflow) or a rejection."
+    package static let example = CallPlanFailed(offer: CallOffered.example, context: "user:1002", cause: "busy")
+    /// The call as it was offered, so routing decides without state of its own.
+    package var offer: CallOffered
+    /// The context of the route that failed.
+    package var context: String
+    /// "busy", "no-answer" or "unavailable".
+    package var cause: String
+
+    package init(offer: CallOffered, context: String, cause: String) {
+        self.offer = offer
+        self.context = context
+        self.cause = cause
     }
 }
 

@@ -6,6 +6,7 @@ package enum EventCatalogue {
     package static let all: [any EventPayload.Type] = [
         RegistrationChanged.self,
         CallOffered.self,
+        CallPlanFailed.self,
         CallRoute.self,
         CallStateChanged.self,
         CallRecord.self,

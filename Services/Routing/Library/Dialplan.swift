@@ -1,72 +1,363 @@
 import Events
 import Foundation
+import Metrics
 import Postgres
 import Tenancy
 
-/// Routing's decision for an offered call (DESIGN §3). This first dialplan handles extensions
-/// (every registered device of the user at once), the tenant's DIDs from the trunk (the number's
-/// user), and external numbers (out through the trunk, presenting the caller's own DID or the
-/// company's main number).
+/// Where a call goes: the destinations a number, a forwarding rule or an overflow names.
+enum Destination: Equatable, Sendable {
+    case user(String)  // extension
+    case group(String)
+    case schedule(String)
+    case external(String)  // E.164, through the trunk
+    /// voicemail, announcement, ivr: delivered by later features.
+    case application(String)
+    case none
+
+    init(kind: String, ref: String?) {
+        switch (kind, ref) {
+        case ("user", let ref?): self = .user(ref)
+        case ("group", let ref?): self = .group(ref)
+        case ("schedule", let ref?): self = .schedule(ref)
+        case ("external", let ref?): self = .external(ref)
+        case ("voicemail", _), ("announcement", _), ("ivr", _): self = .application(kind)
+        default: self = .none
+        }
+    }
+
+    /// How the destination is remembered on the way, to stop forwarding loops.
+    var key: String {
+        switch self {
+        case .user(let ext): "user:\(ext)"
+        case .group(let name): "group:\(name)"
+        case .schedule(let name): "schedule:\(name)"
+        case .external(let number): "external:\(number)"
+        case .application(let kind): kind
+        case .none: "none"
+        }
+    }
+}
+
+/// Routing's decision for an offered call (DESIGN §3), from the tenant's configuration: numbers
+/// and their destinations, users and their devices and forwarding, groups and their strategies,
+/// schedules, caller-ID and class settings, and limits.
 struct Dialplan: Sendable {
     let db: PostgresClient
     let countryCode: String
+    var now: @Sendable () -> Date = { Date() }
     static let ringSeconds = 30
+    static let maximumDepth = 8
 
-    func route(_ offer: CallOffered, tenant slug: TenantSlug) async throws -> CallRoute {
+    func route(_ offer: CallOffered, callID: String?, tenant slug: TenantSlug) async throws -> CallRoute {
         let schema = slug.schema
+        if let refusal = try await concurrentLimit(slug: slug, callID: callID) { return refusal }
         if offer.origin == "trunk" {
             guard case .external(let number) = Dialled.classify(offer.dialled, countryCode: countryCode) else {
                 return .rejected(404, "Number not assigned")
             }
             let rows = try await db.query("""
-                SELECT u.extension FROM \(identifier: schema).numbers n JOIN \(identifier: schema).users u ON u.id = n.user_id
-                WHERE n.e164 = \(number) AND n.destination_kind = 'user'
+                SELECT n.destination_kind, n.destination_ref, u.extension FROM \(identifier: schema).numbers n
+                LEFT JOIN \(identifier: schema).users u ON u.id = n.user_id WHERE n.e164 = \(number)
                 """)
-            guard let row = rows.first else { return .rejected(480, "Number has no destination yet") }
-            return try await ringUser(extension: try row.decode("extension"), schema: schema)
+            guard let row = rows.first else { return .rejected(404, "Number not assigned") }
+            let kind: String = try row.decode("destination_kind")
+            let ref: String? = kind == "user" ? try row.decode("extension") : try row.decode("destination_ref")
+            return try await resolve(Destination(kind: kind, ref: ref), slug: slug, visited: [])
         }
-        switch Dialled.classify(offer.dialled, countryCode: countryCode) {
-        case .extension(let number):
-            return try await ringUser(extension: number, schema: schema)
+        let caller = try await callerSettings(offer.callerExtension, slug: slug)
+        let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: caller.callerID, defaultClass: caller.defaultClass,
+                                                ownNumber: caller.ownNumber, mainNumber: try await mainNumber(slug))
+        switch Dialled.classify(identity.dialled, countryCode: countryCode) {
+        case .extension(let number) where !identity.emergency:
+            var route = try await resolve(.user(number), slug: slug, visited: [])
+            route.classification = identity.classification
+            return route
         case .external(let number):
-            let presented = try await presentedNumber(of: offer.callerExtension, tenant: slug)
-            return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: "trunk")],
-                             strategy: "parallel", presentedNumber: presented, classification: "business", reject: nil)
-        case .invalid:
+            return try await outbound(number, identity: identity, slug: slug, callID: callID)
+        default:
+            if identity.emergency { return try await outbound(identity.dialled, identity: identity, slug: slug, callID: callID) }
             return .rejected(484, "Address Incomplete")
         }
     }
 
-    /// Every live registration of the user with this extension, rung at once.
-    private func ringUser(extension number: String, schema: SQLIdentifier) async throws -> CallRoute {
-        let users = try await db.query("SELECT id FROM \(identifier: schema).users WHERE extension = \(number)")
-        guard let user = users.first else { return .rejected(404, "No such extension") }
-        let userID: UUID = try user.decode("id")
-        let contacts = try await db.query("""
-            SELECT r.contact, r.source, r.transport FROM \(identifier: schema).registrations r
-            JOIN \(identifier: schema).devices d ON d.id = r.device_id
-            WHERE d.user_id = \(userID) AND r.expires_at > now() ORDER BY r.updated_at DESC
-            """)
-        guard !contacts.isEmpty else { return .rejected(480, "Not registered") }
-        let targets = try contacts.map { row in
-            // Sent to where the REGISTER came from, so a device behind NAT is reached.
-            RouteTarget(uri: try row.decode("contact"), ringSeconds: Self.ringSeconds,
-                        via: "\(try row.decode("transport", as: String.self).lowercased()):\(try row.decode("source", as: String.self))")
+    /// The next plan after one failed: the user's busy or no-answer forwarding, the group's overflow.
+    func fallback(_ failed: CallPlanFailed, tenant slug: TenantSlug) async throws -> CallRoute {
+        let (current, visited) = Self.parse(context: failed.context)
+        var next: Destination?
+        if current.hasPrefix("user:") {
+            let ext = String(current.dropFirst(5))
+            let rules = try await forwarding(of: ext, slug: slug)
+            next = failed.cause == "busy" ? rules["busy"]?.destination : rules["no-answer"]?.destination
+        } else if current.hasPrefix("group:") {
+            let rows = try await db.query("""
+                SELECT overflow_kind, overflow_ref FROM \(identifier: slug.schema).groups WHERE name = \(String(current.dropFirst(6)))
+                """)
+            if let row = rows.first { next = Destination(kind: try row.decode("overflow_kind"), ref: try row.decode("overflow_ref")) }
         }
-        return CallRoute(targets: targets, strategy: "parallel", presentedNumber: nil, classification: "business", reject: nil)
+        guard let next, next != .none else {
+            switch failed.cause {
+            case "busy": return .rejected(486, "Busy Here")
+            case "no-answer": return .rejected(480, "No Answer")
+            default: return .rejected(480, "Temporarily Unavailable")
+            }
+        }
+        return try await resolve(next, slug: slug, visited: visited)
     }
 
-    /// The caller's own DID, else the tenant's main number.
-    private func presentedNumber(of callerExtension: String?, tenant slug: TenantSlug) async throws -> String? {
-        if let callerExtension {
-            let own = try await db.query("""
-                SELECT n.e164 FROM \(identifier: slug.schema).numbers n JOIN \(identifier: slug.schema).users u ON u.id = n.user_id
-                WHERE u.extension = \(callerExtension) ORDER BY n.e164 LIMIT 1
-                """)
-            if let row = own.first { return try row.decode("e164") }
+    // MARK: Destinations
+
+    private func resolve(_ destination: Destination, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
+        guard !visited.contains(destination.key), visited.count < Self.maximumDepth else {
+            Counter(label: "switchboard_routing_loops_total").increment()
+            return .rejected(482, "Forwarding loop")
         }
-        let main = try await db.query("SELECT e164 FROM platform.numbers WHERE tenant = \(slug.value) AND is_main")
-        return try main.first?.decode("e164")
+        let visited = visited + [destination.key]
+        switch destination {
+        case .user(let ext):
+            return try await ringUser(ext, slug: slug, visited: visited)
+        case .group(let name):
+            return try await ringGroup(name, slug: slug, visited: visited)
+        case .schedule(let name):
+            guard let (open, closed, schedule) = try await schedule(name, slug: slug) else { return .rejected(404, "No such schedule") }
+            let zone = try await timeZone(slug)
+            return try await resolve(schedule.isOpen(at: now(), timeZone: zone) ? open : closed, slug: slug, visited: visited)
+        case .external(let number):
+            return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: "trunk")], strategy: "parallel",
+                             presentedNumber: nil, classification: "business", reject: nil)
+        case .application(let kind):
+            // Voicemail, announcements and IVR come with later work: a clear refusal, never a silent hang.
+            Counter(label: "switchboard_routing_unavailable_destinations_total", dimensions: [("kind", kind)]).increment()
+            return .rejected(480, "\(kind.capitalized) not available")
+        case .none:
+            return .rejected(480, "No destination")
+        }
+    }
+
+    /// Every live registration of the user, rung at once, after its forwarding rules.
+    private func ringUser(_ ext: String, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
+        guard try await !db.query("SELECT 1 AS one FROM \(identifier: slug.schema).users WHERE extension = \(ext)").isEmpty else {
+            return .rejected(404, "No such extension")
+        }
+        let rules = try await forwarding(of: ext, slug: slug)
+        if let always = rules["always"] { return try await resolve(always.destination, slug: slug, visited: visited) }
+        let targets = try await devices(of: ext, slug: slug, stage: nil, ringSeconds: rules["no-answer"]?.seconds ?? Self.ringSeconds)
+        guard !targets.isEmpty else {
+            if let unregistered = rules["unregistered"] { return try await resolve(unregistered.destination, slug: slug, visited: visited) }
+            return .rejected(480, "Not registered")
+        }
+        let wantsFallback = rules["busy"] != nil || rules["no-answer"] != nil
+        return CallRoute(targets: targets, strategy: "parallel", presentedNumber: nil, classification: "business", reject: nil,
+                         context: wantsFallback ? Self.context(visited) : nil)
+    }
+
+    /// The group's members in its strategy's order: everyone at once (ring-all) or one member
+    /// after another, each for its ring time; busy, unregistered and logged-out members skipped.
+    private func ringGroup(_ name: String, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
+        let schema = slug.schema
+        let groups = try await db.query("""
+            SELECT strategy, member_seconds, total_seconds, overflow_kind, overflow_ref FROM \(identifier: schema).groups WHERE name = \(name)
+            """)
+        guard let group = groups.first, let strategy = HuntStrategy(rawValue: try group.decode("strategy")) else {
+            return .rejected(404, "No such group")
+        }
+        let memberSeconds: Int = try group.decode("member_seconds")
+        let rows = try await db.query("""
+            SELECT m.member, m.position, m.ring_seconds, s.last_offered_at, s.last_call_ended_at
+            FROM \(identifier: schema).group_members m
+            LEFT JOIN \(identifier: schema).group_state s ON s.group_name = m.group_name AND s.member = m.member
+            WHERE m.group_name = \(name) AND m.logged_in ORDER BY m.position
+            """)
+        var members: [HuntStrategy.Member] = []
+        var ringSeconds: [String: Int] = [:]
+        for row in rows {
+            let member: String = try row.decode("member")
+            members.append(HuntStrategy.Member(id: member, position: try row.decode("position"),
+                                               lastOffered: try row.decode("last_offered_at"), lastCallEnded: try row.decode("last_call_ended_at")))
+            ringSeconds[member] = try row.decode("ring_seconds", as: Int?.self) ?? memberSeconds
+        }
+        var cursor = 0
+        if strategy == .roundRobin, !members.isEmpty {
+            // One shared counter, advanced atomically, so several routing instances take turns correctly.
+            let advanced = try await db.query("""
+                INSERT INTO \(identifier: schema).group_cursor (group_name, next_position) VALUES (\(name), 1)
+                ON CONFLICT (group_name) DO UPDATE SET next_position = group_cursor.next_position + 1
+                RETURNING next_position - 1 AS cursor
+                """)
+            cursor = try advanced.first?.decode("cursor") ?? 0
+        }
+        var generator = SystemRandomNumberGenerator()
+        let busy = try await busyExtensions(slug)
+        var targets: [RouteTarget] = []
+        var offered: [String] = []
+        for (stage, member) in strategy.order(members, cursor: cursor, using: &generator).enumerated() {
+            let seconds = ringSeconds[member.id] ?? memberSeconds
+            if member.id.hasPrefix("+") {
+                targets.append(RouteTarget(uri: "sip:\(member.id)@trunk", ringSeconds: seconds, via: "trunk", stage: stage))
+            } else if !busy.contains(member.id) {
+                let devices = try await devices(of: member.id, slug: slug, stage: stage, ringSeconds: seconds)
+                targets += devices
+                if devices.isEmpty { continue }
+            } else {
+                continue
+            }
+            offered.append(member.id)
+        }
+        if let first = offered.first, strategy != .ringAll {
+            try await db.query("""
+                INSERT INTO \(identifier: schema).group_state (group_name, member, last_offered_at) VALUES (\(name), \(first), now())
+                ON CONFLICT (group_name, member) DO UPDATE SET last_offered_at = now()
+                """)
+        }
+        guard !targets.isEmpty else {
+            let overflow = Destination(kind: try group.decode("overflow_kind"), ref: try group.decode("overflow_ref"))
+            if overflow != .none { return try await resolve(overflow, slug: slug, visited: visited) }
+            return .rejected(480, "Nobody available")
+        }
+        return CallRoute(targets: targets, strategy: strategy == .ringAll ? "parallel" : "sequential", presentedNumber: nil,
+                         classification: "business", reject: nil, totalSeconds: try group.decode("total_seconds"),
+                         context: Self.context(visited))
+    }
+
+    private func outbound(_ number: String, identity: OutboundIdentity, slug: TenantSlug, callID: String?) async throws -> CallRoute {
+        if !identity.emergency, !number.hasPrefix("+" + countryCode), let refusal = try await internationalLimit(slug: slug, callID: callID) {
+            return refusal
+        }
+        return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 120, via: "trunk")], strategy: "parallel",
+                         presentedNumber: identity.presentedNumber, classification: identity.classification, reject: nil,
+                         anonymous: identity.presentedNumber == nil ? true : nil)
+    }
+
+    // MARK: Configuration
+
+    private func devices(of ext: String, slug: TenantSlug, stage: Int?, ringSeconds: Int) async throws -> [RouteTarget] {
+        let schema = slug.schema
+        let rows = try await db.query("""
+            SELECT r.contact, r.source, r.transport FROM \(identifier: schema).registrations r
+            JOIN \(identifier: schema).devices d ON d.id = r.device_id JOIN \(identifier: schema).users u ON u.id = d.user_id
+            WHERE u.extension = \(ext) AND r.expires_at > now() ORDER BY r.updated_at DESC
+            """)
+        return try rows.map { row in
+            // Sent to where the REGISTER came from, so a device behind NAT is reached.
+            RouteTarget(uri: try row.decode("contact"), ringSeconds: ringSeconds,
+                        via: "\(try row.decode("transport", as: String.self).lowercased()):\(try row.decode("source", as: String.self))",
+                        stage: stage)
+        }
+    }
+
+    struct Rule {
+        let destination: Destination
+        let seconds: Int?
+    }
+
+    private func forwarding(of ext: String, slug: TenantSlug) async throws -> [String: Rule] {
+        let rows = try await db.query("""
+            SELECT f.condition, f.target_kind, f.target_ref, f.no_answer_seconds FROM \(identifier: slug.schema).forwarding f
+            JOIN \(identifier: slug.schema).users u ON u.id = f.user_id WHERE u.extension = \(ext)
+            """)
+        var rules: [String: Rule] = [:]
+        for row in rows {
+            rules[try row.decode("condition")] = Rule(destination: Destination(kind: try row.decode("target_kind"), ref: try row.decode("target_ref")),
+                                                      seconds: try row.decode("no_answer_seconds"))
+        }
+        return rules
+    }
+
+    private func schedule(_ name: String, slug: TenantSlug) async throws -> (Destination, Destination, WeeklySchedule)? {
+        let schema = slug.schema
+        guard let row = try await db.query("""
+            SELECT open_kind, open_ref, closed_kind, closed_ref FROM \(identifier: schema).schedules WHERE name = \(name)
+            """).first else { return nil }
+        let periods = try await db.query("""
+            SELECT weekday, to_char(opens, 'HH24:MI') AS opens, to_char(closes, 'HH24:MI') AS closes
+            FROM \(identifier: schema).schedule_periods WHERE schedule_name = \(name)
+            """).map { period in
+            WeeklySchedule.Period(weekday: try period.decode("weekday"), opens: WeeklySchedule.minutes(try period.decode("opens")) ?? 0,
+                                  closes: WeeklySchedule.minutes(try period.decode("closes")) ?? 0)
+        }
+        let exceptions = try await db.query("""
+            SELECT extract(year FROM day)::int AS y, extract(month FROM day)::int AS m, extract(day FROM day)::int AS d,
+                   to_char(opens, 'HH24:MI') AS opens, to_char(closes, 'HH24:MI') AS closes
+            FROM \(identifier: schema).schedule_exceptions WHERE schedule_name = \(name)
+            """).map { day in
+            let opens = (try day.decode("opens", as: String?.self)).flatMap(WeeklySchedule.minutes)
+            let closes = (try day.decode("closes", as: String?.self)).flatMap(WeeklySchedule.minutes)
+            return WeeklySchedule.Exception(year: try day.decode("y"), month: try day.decode("m"), day: try day.decode("d"),
+                                            hours: opens.flatMap { o in closes.map { (o, $0) } })
+        }
+        return (Destination(kind: try row.decode("open_kind"), ref: try row.decode("open_ref")),
+                Destination(kind: try row.decode("closed_kind"), ref: try row.decode("closed_ref")),
+                WeeklySchedule(periods: periods, exceptions: exceptions))
+    }
+
+    private func timeZone(_ slug: TenantSlug) async throws -> TimeZone {
+        let rows = try await db.query("SELECT time_zone FROM platform.tenants WHERE slug = \(slug.value)")
+        return TimeZone(identifier: try rows.first?.decode("time_zone") ?? "UTC") ?? .gmt
+    }
+
+    private func mainNumber(_ slug: TenantSlug) async throws -> String? {
+        try await db.query("SELECT e164 FROM platform.numbers WHERE tenant = \(slug.value) AND is_main").first?.decode("e164")
+    }
+
+    private func callerSettings(_ ext: String?, slug: TenantSlug) async throws -> (callerID: String, defaultClass: String, ownNumber: String?) {
+        guard let ext, let row = try await db.query("""
+            SELECT u.caller_id, u.default_class,
+                   (SELECT n.e164 FROM \(identifier: slug.schema).numbers n WHERE n.user_id = u.id ORDER BY n.e164 LIMIT 1) AS own
+            FROM \(identifier: slug.schema).users u WHERE u.extension = \(ext)
+            """).first else { return ("main", "business", nil) }
+        return (try row.decode("caller_id"), try row.decode("default_class"), try row.decode("own"))
+    }
+
+    /// Extensions in an answered call right now (from the edges' journal of live calls).
+    private func busyExtensions(_ slug: TenantSlug) async throws -> Set<String> {
+        let rows = try await db.query("""
+            SELECT caller, callee FROM platform.edge_calls WHERE tenant = \(slug.value) AND answered_at IS NOT NULL
+            """)
+        return Set(try rows.flatMap { [try $0.decode("caller", as: String.self), try $0.decode("callee", as: String.self)] })
+    }
+
+    // MARK: Limits
+
+    private func limits(_ slug: TenantSlug) async throws -> (calls: Int?, international: Int?) {
+        guard let row = try await db.query("""
+            SELECT max_concurrent_calls, max_international_calls FROM \(identifier: slug.schema).limits
+            """).first else { return (nil, nil) }
+        return (try row.decode("max_concurrent_calls"), try row.decode("max_international_calls"))
+    }
+
+    private func concurrentLimit(slug: TenantSlug, callID: String?) async throws -> CallRoute? {
+        guard let limit = try await limits(slug).calls else { return nil }
+        let rows = try await db.query("""
+            SELECT count(*)::int AS live FROM platform.edge_calls WHERE tenant = \(slug.value) AND call_id IS DISTINCT FROM \(callID)
+            """)
+        guard try rows.first?.decode("live", as: Int.self) ?? 0 >= limit else { return nil }
+        Counter(label: "switchboard_routing_limit_rejections_total", dimensions: [("limit", "concurrent")]).increment()
+        return .rejected(403, "Concurrent call limit reached")
+    }
+
+    private func internationalLimit(slug: TenantSlug, callID: String?) async throws -> CallRoute? {
+        guard let limit = try await limits(slug).international else { return nil }
+        let rows = try await db.query("""
+            SELECT callee FROM platform.edge_calls WHERE tenant = \(slug.value) AND direction = 'outbound' AND call_id IS DISTINCT FROM \(callID)
+            """)
+        let international = try rows.filter { row in
+            guard case .external(let number) = Dialled.classify(try row.decode("callee"), countryCode: countryCode) else { return false }
+            return !number.hasPrefix("+" + countryCode)
+        }.count
+        guard international >= limit else { return nil }
+        Counter(label: "switchboard_routing_limit_rejections_total", dimensions: [("limit", "international")]).increment()
+        return .rejected(403, "International call limit reached")
+    }
+
+    // MARK: Context
+
+    /// "user:1002|group:sales,user:1002": the destination that rang and the path that led there.
+    static func context(_ visited: [String]) -> String {
+        "\(visited.last ?? "")|\(visited.joined(separator: ","))"
+    }
+
+    static func parse(context: String) -> (current: String, visited: [String]) {
+        let parts = context.split(separator: "|", maxSplits: 1).map(String.init)
+        return (parts.first ?? "", parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : [])
     }
 }
 

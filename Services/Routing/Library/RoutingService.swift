@@ -16,8 +16,8 @@ package enum RoutingService {
     }
 }
 
-/// Reads `call.offers` in the `routing` consumer group and answers each offer with a route command
-/// on the owning edge's partition of `call.commands`. A decision that fails (say, the database is
+/// Reads `call.offers` in the `routing` consumer group and answers each offer (and each failed plan)
+/// with a route command on the owning edge's partition of `call.commands`. A decision that fails (say, the database is
 /// down) is still answered, with a 503 rejection, so the caller hears a clear refusal at once.
 struct OfferConsumer: Service {
     let context: ServiceContext
@@ -45,18 +45,32 @@ struct OfferConsumer: Service {
         await withGracefulShutdownHandler {
             do {
                 try await loop.run { header, message in
-                    guard header.type == CallOffered.type else { return }
-                    let offer = try header.decode(message.value ?? [], as: CallOffered.self)
+                    let bytes = message.value ?? []
+                    let slug = try TenantSlug(header.tenant)
+                    let edge: Int
+                    let decide: () async throws -> CallRoute
+                    switch header.type {
+                    case CallOffered.type:
+                        let offer = try header.decode(bytes, as: CallOffered.self).data
+                        edge = offer.edge
+                        decide = { try await dialplan.route(offer, callID: header.callId, tenant: slug) }
+                    case CallPlanFailed.type:
+                        let failed = try header.decode(bytes, as: CallPlanFailed.self).data
+                        edge = failed.offer.edge
+                        decide = { try await dialplan.fallback(failed, tenant: slug) }
+                    default:
+                        return
+                    }
                     let started = ContinuousClock.now
                     let route: CallRoute
                     do {
-                        route = try await dialplan.route(offer.data, tenant: try TenantSlug(header.tenant))
+                        route = try await decide()
                     } catch {
                         logger.error("routing decision failed", metadata: ["call": "\(header.callId ?? "")", "error": "\(error)"])
                         route = .rejected(503, "Routing unavailable")
                     }
                     try await publisher.publish(Envelope(tenant: header.tenant, callId: header.callId, data: route),
-                                                partition: Int32(offer.data.edge))
+                                                partition: Int32(edge))
                     decisions.record(duration: ContinuousClock.now - started)
                     Counter(label: "switchboard_routing_decisions_total",
                             dimensions: [("outcome", route.reject.map { String($0.status) } ?? "route")]).increment()

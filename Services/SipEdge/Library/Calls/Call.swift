@@ -28,7 +28,10 @@ enum Party: String, Sendable {
 
 enum CallTimer: Hashable, Sendable {
     case routeDeadline
-    case ringTimeout(branch: Int?)
+    /// The current stage of the plan rang long enough.
+    case stageTimeout
+    /// The whole plan rang long enough (its `totalSeconds`).
+    case planTimeout
     case answerRetransmit
     case mediaCheck
 }
@@ -80,7 +83,13 @@ actor Call {
     private var calleeDialog: Dialog?
     private var calleeTarget: SIPTarget?
     private var branches: [Branch] = []
-    private var nextSequentialTarget = 0
+    /// The plan being rung: its stages (targets that ring together), the next stage, and where the
+    /// plan's and the stage's branches start in `branches`.
+    private var stages: [[RouteTarget]] = []
+    private var nextStage = 0
+    private var planFirstBranch = 0
+    private var stageFirstBranch = 0
+    private let offered: CallOffered
     private var route: CallRoute?
     private var lastResponseToCaller: SIPMessage?
     private var finalAwaitingAck: (response: SIPMessage, sentAt: ContinuousClock.Instant, interval: Duration)?
@@ -100,6 +109,8 @@ actor Call {
         (inputs, inbox) = AsyncStream<CallInput>.makeStream()
         direction = setup.origin == "trunk" ? "inbound" : "internal"
         callerTarget = SIPTarget(setup.source)
+        offered = CallOffered(edge: env.edge, from: setup.callerIdentity.uri, to: setup.invite["To"].flatMap(NameAddress.init)?.uri ?? "",
+                              origin: setup.origin, callerExtension: setup.callerExtension, dialled: setup.dialled)
 
         // The caller's side: answer in its most preferred G.711 format, with its telephone-event type.
         guard let format = setup.offer.g711.first else { throw SIPParseError(488, "Only PCMU and PCMA are supported") }
@@ -133,8 +144,6 @@ actor Call {
     func run() async {
         await media.configure(leg: 0, remote: await remote(of: setup.offer), format: callerFormat)
         await sendToCaller(setup.invite.response(100))
-        let offered = CallOffered(edge: env.edge, from: setup.callerIdentity.uri, to: setup.invite["To"].flatMap(NameAddress.init)?.uri ?? "",
-                                  origin: setup.origin, callerExtension: setup.callerExtension, dialled: setup.dialled)
         publish(offered, key: setup.tenant.slug.value)
         publish(CallStateChanged(state: "offered", cause: nil, party: setup.callerIdentity.uri))
         recordLiveCall()
@@ -190,7 +199,7 @@ actor Call {
     private func apply(_ route: CallRoute) async {
         guard state == .routing else { return }
         cancelTimer(.routeDeadline)
-        SIPMetrics.routeLatency.record(duration: .seconds(Date().timeIntervalSince(startedAt)))
+        if self.route == nil { SIPMetrics.routeLatency.record(duration: .seconds(Date().timeIntervalSince(startedAt))) }
         self.route = route
         if let reject = route.reject {
             await fail(reject.status, reject.reason, cause: "\(reject.status) \(reject.reason)")
@@ -202,24 +211,60 @@ actor Call {
         }
         if route.targets.contains(where: { $0.via == "trunk" }) && setup.origin == "device" { direction = "outbound" }
         state = .ringing
-        if route.strategy == "sequential" {
-            await ringNextSequential()
-        } else {
-            for target in route.targets { await startBranch(target) }
-            let longest = route.targets.map(\.ringSeconds).max() ?? 30
-            schedule(.ringTimeout(branch: nil), after: .seconds(longest))
-        }
+        stages = Self.stages(of: route)
+        nextStage = 0
+        planFirstBranch = branches.count
+        if let total = route.totalSeconds { schedule(.planTimeout, after: .seconds(total)) }
+        await ringNextStage()
     }
 
-    private func ringNextSequential() async {
-        guard let route, nextSequentialTarget < route.targets.count else {
+    /// Parallel: one stage of every target. Sequential: consecutive targets with the same stage
+    /// number ring together (a user's devices), a target without one rings alone.
+    static func stages(of route: CallRoute) -> [[RouteTarget]] {
+        guard route.strategy == "sequential" else { return [route.targets] }
+        var stages: [[RouteTarget]] = []
+        for target in route.targets {
+            if let stage = target.stage, let last = stages.last?.last, last.stage == stage {
+                stages[stages.count - 1].append(target)
+            } else {
+                stages.append([target])
+            }
+        }
+        return stages
+    }
+
+    private func ringNextStage() async {
+        cancelTimer(.stageTimeout)
+        guard nextStage < stages.count else {
+            await planExhausted()
+            return
+        }
+        let stage = stages[nextStage]
+        nextStage += 1
+        stageFirstBranch = branches.count
+        for target in stage { await startBranch(target) }
+        if branches[stageFirstBranch...].allSatisfy(\.finished) {
+            await ringNextStage()  // nothing of it could be rung
+            return
+        }
+        schedule(.stageTimeout, after: .seconds(stage.map(\.ringSeconds).max() ?? 30))
+    }
+
+    /// Nobody of the plan answered: routing may have a next plan (forwarding, overflow), else the
+    /// caller gets the best final status.
+    private func planExhausted() async {
+        cancelTimer(.stageTimeout)
+        cancelTimer(.planTimeout)
+        guard let context = route?.context else {
             await failWithBestBranchStatus()
             return
         }
-        let target = route.targets[nextSequentialTarget]
-        nextSequentialTarget += 1
-        await startBranch(target)
-        schedule(.ringTimeout(branch: branches.count - 1), after: .seconds(target.ringSeconds))
+        let statuses = branches[planFirstBranch...].compactMap(\.status)
+        let cause = statuses.contains(486) || statuses.contains(600) ? "busy"
+            : statuses.allSatisfy({ $0 == 408 || $0 == 487 || $0 == 480 }) && !statuses.isEmpty ? "no-answer" : "unavailable"
+        state = .routing
+        publish(CallPlanFailed(offer: offered, context: context, cause: cause), key: setup.tenant.slug.value)
+        schedule(.routeDeadline, after: env.routeTimeout)
     }
 
     private func startBranch(_ routeTarget: RouteTarget) async {
@@ -244,8 +289,9 @@ actor Call {
         // The callee sees the caller's name and number (or the number routing presents), in the
         // callee's domain: the tenant's for devices, the trunk's host for the trunk.
         let host = routeTarget.via == "trunk" ? target.host : setup.tenant.sipDomain
-        let callerUser = route?.presentedNumber ?? SIPURI(setup.callerIdentity.uri)?.user ?? "anonymous"
-        let display = setup.callerIdentity.displayName.map { "\"\($0)\" " } ?? ""
+        let anonymous = route?.anonymous == true
+        let callerUser = anonymous ? "anonymous" : route?.presentedNumber ?? SIPURI(setup.callerIdentity.uri)?.user ?? "anonymous"
+        let display = anonymous ? "\"Anonymous\" " : setup.callerIdentity.displayName.map { "\"\($0)\" " } ?? ""
         let calledUser = routeTarget.via == "trunk" ? (uri.user ?? setup.dialled) : setup.dialled
         var dialog = Dialog(callID: "\(setup.id).\(index)", localURI: "\(display)<sip:\(callerUser)@\(host)>",
                             localTag: SIPTransport.randomToken(), remoteURI: "<sip:\(calledUser)@\(host)>", remoteTag: nil,
@@ -258,8 +304,10 @@ actor Call {
         let maxForwards = (setup.invite["Max-Forwards"].flatMap(Int.init) ?? 70) - 1
         invite.set("Max-Forwards", String(max(0, min(maxForwards, 70))))
         if routeTarget.via == "trunk", let number = route?.presentedNumber {
+            // The network knows who calls (RFC 3325) even when the called party must not (RFC 3323).
             invite.add("P-Asserted-Identity", "<sip:\(number)@\(host)>")
         }
+        if anonymous { invite.add("Privacy", "id") }
         invite.add("Allow", SIPRequestRouter.allow)
         invite.add("User-Agent", "Switchboard")
         branches.append(Branch(target: target, invite: invite, ringSeconds: routeTarget.ringSeconds, dialog: dialog))
@@ -290,15 +338,8 @@ actor Call {
         } else {
             branches[index].status = status
             branches[index].finished = true
-            guard state == .ringing else { return }
-            if route?.strategy == "sequential" {
-                if index == branches.count - 1 {
-                    cancelTimer(.ringTimeout(branch: index))
-                    await ringNextSequential()
-                }
-            } else if branches.allSatisfy(\.finished) {
-                await failWithBestBranchStatus()
-            }
+            guard state == .ringing, index >= stageFirstBranch else { return }
+            if branches[stageFirstBranch...].allSatisfy(\.finished) { await ringNextStage() }
         }
     }
 
@@ -351,8 +392,8 @@ actor Call {
         calleeTarget = target
         await configureCalleeMedia(answer)
         await cancelBranches(except: index)
-        cancelTimer(.ringTimeout(branch: nil))
-        for (key, _) in timers { if case .ringTimeout = key { cancelTimer(key) } }
+        cancelTimer(.stageTimeout)
+        cancelTimer(.planTimeout)
         state = .answered
         answeredAt = Date()
         var ok = setup.invite.response(200, toTag: callerDialog.localTag)
@@ -416,7 +457,8 @@ actor Call {
         } else if statuses.contains(486) {
             status = 486
         } else if statuses.allSatisfy({ $0 == 408 || $0 == 487 }) || statuses.isEmpty {
-            status = 480
+            await fail(480, "No Answer", cause: "480 no answer")
+            return
         } else {
             status = statuses.min() ?? 480
         }
@@ -555,17 +597,17 @@ actor Call {
             guard state == .routing else { return }
             SIPMetrics.routeTimeouts.increment()
             await fail(503, "No routing decision", cause: "503 no routing decision")
-        case .ringTimeout(let branch):
+        case .stageTimeout:
             guard state == .ringing else { return }
-            if let branch {
-                branches[branch].status = 408
-                await cancelBranches(except: nil)
-                await ringNextSequential()
-            } else {
-                for index in branches.indices where !branches[index].finished { branches[index].status = 408 }
-                await cancelBranches(except: nil)
-                await fail(480, "No Answer", cause: "480 no answer")
-            }
+            for index in branches.indices where !branches[index].finished { branches[index].status = 408 }
+            await cancelBranches(except: nil)
+            await ringNextStage()
+        case .planTimeout:
+            guard state == .ringing else { return }
+            for index in branches.indices where !branches[index].finished { branches[index].status = 408 }
+            await cancelBranches(except: nil)
+            nextStage = stages.count
+            await planExhausted()
         case .answerRetransmit:
             guard let pending = finalAwaitingAck else { return }
             if ContinuousClock.now - pending.sentAt > .seconds(state == .ended ? 16 : 32) {
