@@ -15,7 +15,8 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Operate a Switchboard deployment: migrations, tenants, users, numbers, topics.",
-        subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Topics.self, Lag.self, Demo.self, Docs.self])
+        subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Groups.self, Schedules.self, Forwarding.self, CallerID.self,
+                      Limits.self, Topics.self, Lag.self, Demo.self, Docs.self])
 }
 
 /// Clients for one CLI invocation, made on first use and closed at the end.
@@ -162,7 +163,21 @@ struct Users: AsyncParsableCommand {
 }
 
 struct Numbers: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Assign numbers (DIDs).", subcommands: [Assign.self])
+    static let configuration = CommandConfiguration(abstract: "Assign numbers (DIDs) and say where their calls go.", subcommands: [Assign.self, Route.self])
+
+    struct Route: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send calls to a number to a destination (user:EXT, group:NAME, schedule:NAME, voicemail, …).")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "E.164 number of the tenant.") var number: String
+        @Option(help: "Destination.") var to: String
+
+        func run() async throws {
+            try await withCLI { cli in
+                try await cli.dialplan().routeNumber(tenant: tenant, number: number, to: to)
+                print("\(number) → \(to)")
+            }
+        }
+    }
 
     struct Assign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,0 +1,250 @@
+import Events
+import Foundation
+import Logging
+import Messaging
+import Postgres
+
+/// Changes to a tenant's dialplan (groups, schedules, forwarding, number destinations, caller ID,
+/// limits): validated, written in the tenant schema with an audit entry, and announced on
+/// `config.changes`. The CLI uses it now; the API will use the same code.
+package struct DialplanConfiguration: Sendable {
+    let db: PostgresClient
+    let publisher: EventPublisher
+
+    package init(db: PostgresClient, publisher: EventPublisher) {
+        self.db = db
+        self.publisher = publisher
+    }
+
+    package static let destinationKinds: Set<String> = ["user", "group", "schedule", "external", "voicemail", "announcement", "ivr", "none"]
+    package static let strategies: Set<String> = ["ring-all", "linear", "round-robin", "least-recent", "longest-idle", "random"]
+
+    /// "user:1002", "group:sales", "external:+3725550100", "voicemail", "none" → kind and reference.
+    package static func destination(_ text: String) throws -> (kind: String, ref: String?) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let kind = parts.first, destinationKinds.contains(kind) else {
+            throw TenancyError.invalid("destination \(String(reflecting: text)): use user:EXT, group:NAME, schedule:NAME, external:+E164, voicemail, announcement, ivr or none")
+        }
+        let ref = parts.count > 1 ? parts[1] : nil
+        switch kind {
+        case "user", "group", "schedule":
+            guard let ref, !ref.isEmpty else { throw TenancyError.invalid("destination \(kind) needs a name: \(kind):NAME") }
+        case "external":
+            guard let ref, Validation.isE164(ref) else { throw TenancyError.invalid("external destination needs an E.164 number: external:+3725550100") }
+        default:
+            break
+        }
+        return (kind, ref)
+    }
+
+    // MARK: Groups
+
+    package func createGroup(tenant: String, name: String, strategy: String, memberSeconds: Int, totalSeconds: Int,
+                             overflow: String) async throws {
+        let slug = try TenantSlug(tenant)
+        guard Self.strategies.contains(strategy) else {
+            throw TenancyError.invalid("strategy \(strategy): one of \(Self.strategies.sorted().joined(separator: ", "))")
+        }
+        let target = try Self.destination(overflow)
+        try await change(slug, entity: "group", key: name, action: "created") { connection in
+            try await connection.query("""
+                INSERT INTO \(identifier: slug.schema).groups (name, strategy, member_seconds, total_seconds, overflow_kind, overflow_ref)
+                VALUES (\(name), \(strategy), \(memberSeconds), \(totalSeconds), \(target.kind), \(target.ref))
+                ON CONFLICT (name) DO UPDATE SET strategy = EXCLUDED.strategy, member_seconds = EXCLUDED.member_seconds,
+                    total_seconds = EXCLUDED.total_seconds, overflow_kind = EXCLUDED.overflow_kind, overflow_ref = EXCLUDED.overflow_ref
+                """)
+        }
+    }
+
+    /// Adds (or moves) a member: an extension of the tenant or an external E.164 number (a mobile).
+    package func addMember(tenant: String, group: String, member: String, ringSeconds: Int?) async throws {
+        let slug = try TenantSlug(tenant)
+        guard Validation.isExtension(member) || Validation.isE164(member) else {
+            throw TenancyError.invalid("member \(member): an extension or an E.164 number")
+        }
+        try await change(slug, entity: "group", key: group, action: "updated") { connection in
+            if Validation.isExtension(member) {
+                guard try await !connection.query("SELECT 1 AS one FROM \(identifier: slug.schema).users WHERE extension = \(member)").isEmpty else {
+                    throw TenancyError.notFound("tenant \(slug) has no user \(member)")
+                }
+            }
+            try await connection.query("""
+                INSERT INTO \(identifier: slug.schema).group_members (group_name, position, member, ring_seconds)
+                VALUES (\(group), (SELECT coalesce(max(position) + 1, 0) FROM \(identifier: slug.schema).group_members WHERE group_name = \(group)),
+                        \(member), \(ringSeconds))
+                ON CONFLICT (group_name, member) DO UPDATE SET ring_seconds = EXCLUDED.ring_seconds
+                """)
+        }
+    }
+
+    package func removeMember(tenant: String, group: String, member: String) async throws {
+        let slug = try TenantSlug(tenant)
+        try await change(slug, entity: "group", key: group, action: "updated") { connection in
+            try await connection.query("DELETE FROM \(identifier: slug.schema).group_members WHERE group_name = \(group) AND member = \(member)")
+        }
+    }
+
+    /// A member logs in to or out of a group (logged-out members are skipped).
+    package func setLoggedIn(tenant: String, group: String, member: String, loggedIn: Bool) async throws {
+        let slug = try TenantSlug(tenant)
+        try await change(slug, entity: "group", key: group, action: "updated") { connection in
+            let rows = try await connection.query("""
+                UPDATE \(identifier: slug.schema).group_members SET logged_in = \(loggedIn)
+                WHERE group_name = \(group) AND member = \(member) RETURNING member
+                """)
+            guard !rows.isEmpty else { throw TenancyError.notFound("\(member) is not a member of \(group)") }
+        }
+    }
+
+    // MARK: Schedules
+
+    package func createSchedule(tenant: String, name: String, open: String, closed: String) async throws {
+        let slug = try TenantSlug(tenant)
+        let whenOpen = try Self.destination(open)
+        let whenClosed = try Self.destination(closed)
+        try await change(slug, entity: "schedule", key: name, action: "created") { connection in
+            try await connection.query("""
+                INSERT INTO \(identifier: slug.schema).schedules (name, open_kind, open_ref, closed_kind, closed_ref)
+                VALUES (\(name), \(whenOpen.kind), \(whenOpen.ref), \(whenClosed.kind), \(whenClosed.ref))
+                ON CONFLICT (name) DO UPDATE SET open_kind = EXCLUDED.open_kind, open_ref = EXCLUDED.open_ref,
+                    closed_kind = EXCLUDED.closed_kind, closed_ref = EXCLUDED.closed_ref
+                """)
+        }
+    }
+
+    /// Open periods: `days` as ISO weekdays (1 = Monday), times as HH:MM in the tenant's time zone.
+    package func addPeriod(tenant: String, schedule: String, days: [Int], opens: String, closes: String) async throws {
+        let slug = try TenantSlug(tenant)
+        guard !days.isEmpty, days.allSatisfy({ (1...7).contains($0) }) else { throw TenancyError.invalid("days are 1 (Monday) to 7 (Sunday)") }
+        try Self.checkTimes(opens, closes)
+        try await change(slug, entity: "schedule", key: schedule, action: "updated") { connection in
+            for day in days {
+                try await connection.query("""
+                    INSERT INTO \(identifier: slug.schema).schedule_periods (schedule_name, weekday, opens, closes)
+                    VALUES (\(schedule), \(day), \(opens)::time, \(closes)::time)
+                    ON CONFLICT (schedule_name, weekday, opens) DO UPDATE SET closes = EXCLUDED.closes
+                    """)
+            }
+        }
+    }
+
+    /// A holiday (no hours: closed all day) or a special opening (these hours instead), `day` as YYYY-MM-DD.
+    package func addException(tenant: String, schedule: String, day: String, opens: String?, closes: String?, label: String?) async throws {
+        let slug = try TenantSlug(tenant)
+        guard day.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil else { throw TenancyError.invalid("date \(day): YYYY-MM-DD") }
+        guard (opens == nil) == (closes == nil) else { throw TenancyError.invalid("give both --opens and --closes, or neither (closed all day)") }
+        if let opens, let closes { try Self.checkTimes(opens, closes) }
+        try await change(slug, entity: "schedule", key: schedule, action: "updated") { connection in
+            try await connection.query("""
+                INSERT INTO \(identifier: slug.schema).schedule_exceptions (schedule_name, day, opens, closes, label)
+                VALUES (\(schedule), \(day)::date, \(opens)::time, \(closes)::time, \(label))
+                ON CONFLICT (schedule_name, day) DO UPDATE SET opens = EXCLUDED.opens, closes = EXCLUDED.closes, label = EXCLUDED.label
+                """)
+        }
+    }
+
+    private static func checkTimes(_ opens: String, _ closes: String) throws {
+        for time in [opens, closes] where time.wholeMatch(of: /([01]\d|2[0-3]):[0-5]\d/) == nil {
+            throw TenancyError.invalid("time \(time): HH:MM")
+        }
+        guard opens < closes else { throw TenancyError.invalid("\(opens) is not before \(closes)") }
+    }
+
+    // MARK: Users and numbers
+
+    /// Forwarding of a user's calls: `when` is always, busy, no-answer or unregistered; `to` a
+    /// destination, or nil to clear the rule.
+    package func setForwarding(tenant: String, extension ext: String, when condition: String, to target: String?,
+                               noAnswerSeconds: Int?) async throws {
+        let slug = try TenantSlug(tenant)
+        guard ["always", "busy", "no-answer", "unregistered"].contains(condition) else {
+            throw TenancyError.invalid("forwarding condition \(condition): always, busy, no-answer or unregistered")
+        }
+        let destination = try target.map(Self.destination)
+        try await change(slug, entity: "user", key: ext, action: "updated") { connection in
+            let userID = try await user(ext, slug: slug, connection: connection)
+            if let destination {
+                try await connection.query("""
+                    INSERT INTO \(identifier: slug.schema).forwarding (user_id, condition, target_kind, target_ref, no_answer_seconds)
+                    VALUES (\(userID), \(condition), \(destination.kind), \(destination.ref), \(noAnswerSeconds))
+                    ON CONFLICT (user_id, condition) DO UPDATE SET target_kind = EXCLUDED.target_kind, target_ref = EXCLUDED.target_ref,
+                        no_answer_seconds = EXCLUDED.no_answer_seconds
+                    """)
+            } else {
+                try await connection.query("DELETE FROM \(identifier: slug.schema).forwarding WHERE user_id = \(userID) AND condition = \(condition)")
+            }
+        }
+    }
+
+    /// What number a user's outbound calls present (main, own, anonymous) and their default class.
+    package func setOutboundIdentity(tenant: String, extension ext: String, callerID: String?, defaultClass: String?) async throws {
+        let slug = try TenantSlug(tenant)
+        if let callerID, !["main", "own", "anonymous"].contains(callerID) { throw TenancyError.invalid("caller ID \(callerID): main, own or anonymous") }
+        if let defaultClass, !["business", "private"].contains(defaultClass) { throw TenancyError.invalid("class \(defaultClass): business or private") }
+        try await change(slug, entity: "user", key: ext, action: "updated") { connection in
+            let userID = try await user(ext, slug: slug, connection: connection)
+            try await connection.query("""
+                UPDATE \(identifier: slug.schema).users SET caller_id = coalesce(\(callerID), caller_id),
+                    default_class = coalesce(\(defaultClass), default_class), updated_at = now() WHERE id = \(userID)
+                """)
+        }
+    }
+
+    /// Where calls to one of the tenant's numbers go.
+    package func routeNumber(tenant: String, number: String, to target: String) async throws {
+        let slug = try TenantSlug(tenant)
+        let destination = try Self.destination(target)
+        guard destination.kind != "external" else { throw TenancyError.invalid("a number routes inside the tenant, not to external") }
+        try await change(slug, entity: "number", key: number, action: "updated") { connection in
+            var userID: UUID?
+            if destination.kind == "user", let ext = destination.ref { userID = try await user(ext, slug: slug, connection: connection) }
+            let rows = try await connection.query("""
+                UPDATE \(identifier: slug.schema).numbers SET destination_kind = \(destination.kind), destination_ref = \(destination.ref),
+                    user_id = coalesce(\(userID), user_id) WHERE e164 = \(number) RETURNING e164
+                """)
+            guard !rows.isEmpty else { throw TenancyError.notFound("tenant \(slug) has no number \(number)") }
+        }
+    }
+
+    /// Caps on concurrent calls and concurrent international calls; nil removes a cap.
+    package func setLimits(tenant: String, concurrentCalls: Int?, internationalCalls: Int?) async throws {
+        let slug = try TenantSlug(tenant)
+        try await change(slug, entity: "tenant", key: slug.value, action: "updated") { connection in
+            try await connection.query("""
+                INSERT INTO \(identifier: slug.schema).limits (only_row, max_concurrent_calls, max_international_calls)
+                VALUES (true, \(concurrentCalls), \(internationalCalls))
+                ON CONFLICT (only_row) DO UPDATE SET max_concurrent_calls = EXCLUDED.max_concurrent_calls,
+                    max_international_calls = EXCLUDED.max_international_calls
+                """)
+        }
+    }
+
+    // MARK: Plumbing
+
+    private func user(_ ext: String, slug: TenantSlug, connection: PostgresConnection) async throws -> UUID {
+        guard let row = try await connection.query("SELECT id FROM \(identifier: slug.schema).users WHERE extension = \(ext)").first else {
+            throw TenancyError.notFound("tenant \(slug) has no user \(ext)")
+        }
+        return try row.decode("id")
+    }
+
+    /// One change: its statements and an audit entry in one transaction, then `config.changed`.
+    private func change(_ slug: TenantSlug, entity: String, key: String, action: String,
+                        _ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
+        do {
+            try await db.withTransaction { connection in
+                try await body(connection)
+                try await connection.query("""
+                    INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES ('cli', \("\(entity).\(action)"), \(key))
+                    """)
+            }
+        } catch let error as PostgresError where error.sqlState == "23503" {
+            throw TenancyError.notFound("\(entity) \(key): what it refers to does not exist")
+        } catch let error as PostgresError where error.sqlState == "23514" {
+            throw TenancyError.invalid("\(entity) \(key): a value is out of range (\(error))")
+        } catch let error as PostgresError where error.sqlState == "3F000" {
+            throw TenancyError.notFound("no tenant \(slug)")
+        }
+        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: entity, key: key, action: action)))
+    }
+}
