@@ -91,7 +91,9 @@ let package = Package(
 
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")], path: "Tests/KafkaTests"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing"], path: "Tests/RoutingTests"),
+        .testTarget(name: "RoutingTests", dependencies: [
+            "Routing", "Events", "Tenancy", "Messaging", "Kafka", "Postgres", "TestSupport",
+        ], path: "Tests/RoutingTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "SIPTests", dependencies: [
             "SIP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -104,11 +104,14 @@ package struct RouteTarget: Codable, Sendable, Equatable {
     package var via: String?
     /// For sequential plans: targets with the same stage ring together.
     package var stage: Int?
-    package init(uri: String, ringSeconds: Int, via: String? = nil, stage: Int? = nil) {
+    /// Whom the target rings for (an extension or a number); the CDR names who answered.
+    package var member: String?
+    package init(uri: String, ringSeconds: Int, via: String? = nil, stage: Int? = nil, member: String? = nil) {
         self.uri = uri
         self.ringSeconds = ringSeconds
         self.via = via
         self.stage = stage
+        self.member = member
     }
 }
 
@@ -167,7 +170,7 @@ package struct CallRecord: EventPayload, Equatable {
     package static let example = CallRecord(
         from: "+3726001001", to: "+3725550123", direction: "outbound", classification: "business",
         start: Date(timeIntervalSince1970: 1_795_000_000), answer: Date(timeIntervalSince1970: 1_795_000_004),
-        end: Date(timeIntervalSince1970: 1_795_000_064), billableSeconds: 60, cause: "normal")
+        end: Date(timeIntervalSince1970: 1_795_000_064), billableSeconds: 60, cause: "normal", answeredBy: "1001")
     package var from: String
     package var to: String
     /// inbound, outbound or internal.
@@ -178,9 +181,12 @@ package struct CallRecord: EventPayload, Equatable {
     package var end: Date
     package var billableSeconds: Int
     package var cause: String
+    /// The extension or number that answered, when the plan named it (groups, forwarding).
+    package var answeredBy: String?
 
     package init(from: String, to: String, direction: String, classification: String, start: Date, answer: Date?,
-                 end: Date, billableSeconds: Int, cause: String) {
+                 end: Date, billableSeconds: Int, cause: String, answeredBy: String? = nil) {
+        self.answeredBy = answeredBy
         self.from = from
         self.to = to
         self.direction = direction

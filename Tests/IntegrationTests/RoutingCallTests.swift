@@ -86,6 +86,32 @@ struct RoutingCallTests {
         #expect(records.allSatisfy { $0.classification == "private" && $0.direction == "outbound" })
     }
 
+    @Test("forwarding: a busy user's call goes to their busy destination; a forwarding loop is refused with 482")
+    func forwardingOnBusyAndLoops() async throws {
+        let fixture = try await CallFixture.start(name: "fwd")
+        defer { fixture.stopProcesses() }
+        let config = DialplanConfiguration(db: fixture.db, publisher: EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix))
+        try await config.setForwarding(tenant: fixture.slug, extension: "1002", when: "busy", to: "user:1003", noAnswerSeconds: nil)
+        let busyPort = try freeUDPPort()
+        let answerPort = try freeUDPPort()
+        try fixture.register("1002", port: busyPort)
+        try fixture.register("1003", port: answerPort)
+        let busy = fixture.answer(with: "busy.xml", port: busyPort)
+        let answer = fixture.answer(with: "answer.xml", port: answerPort)
+        try await Task.sleep(for: .milliseconds(300))
+        let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                               localPort: try freeUDPPort(), arguments: ["-d", "500"])
+        #expect(call.status == 0, "\(call.errors)\n\(fixture.edge.log.suffix(2000))")
+        #expect(try await busy.value.status == 0, "1002 was tried and said busy")
+        #expect(try await answer.value.status == 0, "1003 answered the forwarded call")
+
+        try await config.setForwarding(tenant: fixture.slug, extension: "1002", when: "always", to: "user:1003", noAnswerSeconds: nil)
+        try await config.setForwarding(tenant: fixture.slug, extension: "1003", when: "always", to: "user:1002", noAnswerSeconds: nil)
+        let loop = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                               localPort: try freeUDPPort())
+        #expect(finalStatus(in: loop.messages) == 482, "\(loop.messages.suffix(1500))")
+    }
+
     /// Seconds of the first trace entry whose message starts with `prefix` (SIPp's message trace
     /// heads each message with a date line).
     static func time(of prefix: String, in messages: String) -> Double? {

@@ -50,8 +50,8 @@ struct Dialplan: Sendable {
 
     func route(_ offer: CallOffered, callID: String?, tenant slug: TenantSlug) async throws -> CallRoute {
         let schema = slug.schema
-        if let refusal = try await concurrentLimit(slug: slug, callID: callID) { return refusal }
         if offer.origin == "trunk" {
+            if let refusal = try await concurrentLimit(slug: slug, callID: callID) { return refusal }
             guard case .external(let number) = Dialled.classify(offer.dialled, countryCode: countryCode) else {
                 return .rejected(404, "Number not assigned")
             }
@@ -67,6 +67,8 @@ struct Dialplan: Sendable {
         let caller = try await callerSettings(offer.callerExtension, slug: slug)
         let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: caller.callerID, defaultClass: caller.defaultClass,
                                                 ownNumber: caller.ownNumber, mainNumber: try await mainNumber(slug))
+        // Emergency calls are never refused for a limit.
+        if !identity.emergency, let refusal = try await concurrentLimit(slug: slug, callID: callID) { return refusal }
         switch Dialled.classify(identity.dialled, countryCode: countryCode) {
         case .extension(let number) where !identity.emergency:
             var route = try await resolve(.user(number), slug: slug, visited: [])
@@ -122,8 +124,8 @@ struct Dialplan: Sendable {
             let zone = try await timeZone(slug)
             return try await resolve(schedule.isOpen(at: now(), timeZone: zone) ? open : closed, slug: slug, visited: visited)
         case .external(let number):
-            return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: "trunk")], strategy: "parallel",
-                             presentedNumber: nil, classification: "business", reject: nil)
+            return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: "trunk", member: number)],
+                             strategy: "parallel", presentedNumber: nil, classification: "business", reject: nil)
         case .application(let kind):
             // Voicemail, announcements and IVR come with later work: a clear refusal, never a silent hang.
             Counter(label: "switchboard_routing_unavailable_destinations_total", dimensions: [("kind", kind)]).increment()
@@ -192,7 +194,7 @@ struct Dialplan: Sendable {
         for (stage, member) in strategy.order(members, cursor: cursor, using: &generator).enumerated() {
             let seconds = ringSeconds[member.id] ?? memberSeconds
             if member.id.hasPrefix("+") {
-                targets.append(RouteTarget(uri: "sip:\(member.id)@trunk", ringSeconds: seconds, via: "trunk", stage: stage))
+                targets.append(RouteTarget(uri: "sip:\(member.id)@trunk", ringSeconds: seconds, via: "trunk", stage: stage, member: member.id))
             } else if !busy.contains(member.id) {
                 let devices = try await devices(of: member.id, slug: slug, stage: stage, ringSeconds: seconds)
                 targets += devices
@@ -240,7 +242,7 @@ struct Dialplan: Sendable {
             // Sent to where the REGISTER came from, so a device behind NAT is reached.
             RouteTarget(uri: try row.decode("contact"), ringSeconds: ringSeconds,
                         via: "\(try row.decode("transport", as: String.self).lowercased()):\(try row.decode("source", as: String.self))",
-                        stage: stage)
+                        stage: stage, member: ext)
         }
     }
 
@@ -313,6 +315,18 @@ struct Dialplan: Sendable {
             SELECT caller, callee FROM platform.edge_calls WHERE tenant = \(slug.value) AND answered_at IS NOT NULL
             """)
         return Set(try rows.flatMap { [try $0.decode("caller", as: String.self), try $0.decode("callee", as: String.self)] })
+    }
+
+    /// A call a member answered has ended: longest-idle counts their idle time from now on, in
+    /// every group they belong to. Idempotent (a CDR seen twice sets the same time).
+    func memberCallEnded(_ record: CallRecord, tenant slug: TenantSlug) async throws {
+        guard let member = record.answeredBy else { return }
+        try await db.query("""
+            INSERT INTO \(identifier: slug.schema).group_state (group_name, member, last_call_ended_at)
+            SELECT group_name, member, \(record.end) FROM \(identifier: slug.schema).group_members WHERE member = \(member)
+            ON CONFLICT (group_name, member) DO UPDATE SET last_call_ended_at =
+                GREATEST(coalesce(group_state.last_call_ended_at, EXCLUDED.last_call_ended_at), EXCLUDED.last_call_ended_at)
+            """)
     }
 
     // MARK: Limits

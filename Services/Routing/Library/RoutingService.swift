@@ -11,7 +11,7 @@ import Tenancy
 package enum RoutingService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "routing", defaultHTTPPort: 8082)
-        definition.services = { context in [OfferConsumer(context: context)] }
+        definition.services = { context in [OfferConsumer(context: context), IdleTracker(context: context)] }
         return definition
     }
 }
@@ -77,6 +77,35 @@ struct OfferConsumer: Service {
                 }
             } catch {
                 logger.error("offer consumer stopped", metadata: ["error": "\(error)"])
+            }
+        } onGracefulShutdown: {
+            Task { await consumer.close() }
+        }
+        await consumer.close()
+    }
+}
+
+/// Follows `call.cdrs` so the longest-idle strategy knows when each member's last call ended.
+struct IdleTracker: Service {
+    let context: ServiceContext
+
+    func run() async throws {
+        let dialplan = Dialplan(db: context.db, countryCode: context.configuration.countryCode)
+        let consumer = try KafkaConsumer(configuration: context.kafka(),
+                                         subscription: .group(groupID: context.configuration.topicPrefix + "routing-idle",
+                                                              topics: [context.topic(.callCDRs)]),
+                                         logger: context.logger)
+        let loop = EventLoop(consumer: consumer, publisher: context.publisher, name: "routing-idle", logger: context.logger)
+        let logger = context.logger
+        await withGracefulShutdownHandler {
+            do {
+                try await loop.run { header, message in
+                    guard header.type == CallRecord.type else { return }
+                    let record = try header.decode(message.value ?? [], as: CallRecord.self).data
+                    try await dialplan.memberCallEnded(record, tenant: try TenantSlug(header.tenant))
+                }
+            } catch {
+                logger.error("idle tracker stopped", metadata: ["error": "\(error)"])
             }
         } onGracefulShutdown: {
             Task { await consumer.close() }

@@ -61,6 +61,8 @@ actor Call {
         let target: SIPTarget
         var invite: SIPMessage
         let ringSeconds: Int
+        /// Whom it rings for (routing's `member`).
+        var member: String? = nil
         var dialog: Dialog
         var status: Int?  // the last response's status
         var finished = false
@@ -98,6 +100,7 @@ actor Call {
     private var held: Set<Party> = []
     private let startedAt = Date()
     private var answeredAt: Date?
+    private var answeredBy: String?
     private var direction: String
 
     init(setup: CallSetup, env: CallEnvironment, registry: CallRegistry, media: MediaSession) throws(SIPParseError) {
@@ -310,7 +313,7 @@ actor Call {
         if anonymous { invite.add("Privacy", "id") }
         invite.add("Allow", SIPRequestRouter.allow)
         invite.add("User-Agent", "Switchboard")
-        branches.append(Branch(target: target, invite: invite, ringSeconds: routeTarget.ringSeconds, dialog: dialog))
+        branches.append(Branch(target: target, invite: invite, ringSeconds: routeTarget.ringSeconds, member: routeTarget.member, dialog: dialog))
         registry.attach(callID: dialog.callID, to: self)
         await env.transactions.start(invite, to: target) { [weak self] event in self?.post(.branch(index, event)) }
     }
@@ -390,6 +393,7 @@ actor Call {
         }
         calleeDialog = dialog
         calleeTarget = target
+        answeredBy = branches[index].member
         await configureCalleeMedia(answer)
         await cancelBranches(except: index)
         cancelTimer(.stageTimeout)
@@ -685,7 +689,8 @@ actor Call {
         // Outbound calls are recorded with the number as the trunk got it (E.164), which billing rates by prefix.
         let to = direction == "outbound" ? (route?.targets.first.flatMap { SIPURI($0.uri)?.user } ?? setup.dialled) : setup.dialled
         let record = CallRecord(from: from, to: to, direction: direction, classification: route?.classification ?? "business",
-                                start: startedAt, answer: answeredAt, end: end, billableSeconds: billable, cause: cause)
+                                start: startedAt, answer: answeredAt, end: end, billableSeconds: billable, cause: cause,
+                                answeredBy: answeredBy)
         publish(record, key: setup.tenant.slug.value)
         let db = env.db
         let id = setup.id

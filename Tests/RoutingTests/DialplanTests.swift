@@ -1,0 +1,187 @@
+import Events
+import Foundation
+import Kafka
+import Messaging
+import Postgres
+import Tenancy
+import Testing
+import TestSupport
+
+@testable import Routing
+
+/// The dialplan against a real tenant schema: each case configures forwarding, groups and limits
+/// through the same code as the CLI, then checks the plan routing makes.
+@Suite("dialplan decisions", .serialized, .timeLimit(.minutes(2)))
+struct DialplanTests {
+    struct Tenant {
+        let slug: TenantSlug
+        let config: DialplanConfiguration
+        let dialplan: Dialplan
+        let db: PostgresClient
+        /// The tenant's main number.
+        let did: String
+
+        /// Users 1001–1004, each with one device registered at 127.0.0.1:50XX.
+        static func make() async throws -> Tenant {
+            let db = TestEnvironment.postgres(maxConnections: 2)
+            _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
+            let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+            let prefix = TestEnvironment.unique("dp") + "."
+            let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+            try await admin.ensureTopics(switchboardTopics(prefix: prefix))
+            let publisher = EventPublisher(producer: producer, topicPrefix: prefix)
+            let provisioning = Provisioning(db: db, publisher: publisher, logger: TestEnvironment.logger)
+            let name = TestEnvironment.unique("dp")
+            try await provisioning.createTenant(slug: name, name: "Dialplan", sipDomain: name.replacingOccurrences(of: "_", with: "-") + ".example.com")
+            let slug = try TenantSlug(name)
+            let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+            try await provisioning.assignNumber(tenant: name, number: did)
+            for ext in ["1001", "1002", "1003", "1004"] {
+                try await provisioning.createUser(tenant: name, extension: ext, name: "User \(ext)", password: "password-\(ext)")
+                try await db.query("""
+                    INSERT INTO \(identifier: slug.schema).registrations (aor, contact, device_id, expires_at, source, edge)
+                    SELECT 'sip:' || \(ext) || '@x', 'sip:' || \(ext) || '@127.0.0.1:50' || right(\(ext), 2), d.id, now() + interval '1 hour',
+                           '127.0.0.1:50' || right(\(ext), 2), 0
+                    FROM \(identifier: slug.schema).devices d WHERE d.username = \(ext)
+                    """)
+            }
+            return Tenant(slug: slug, config: DialplanConfiguration(db: db, publisher: publisher),
+                          dialplan: Dialplan(db: db, countryCode: "372"), db: db, did: did)
+        }
+
+        func call(_ dialled: String, from caller: String = "1001") async throws -> CallRoute {
+            try await dialplan.route(CallOffered(edge: 0, from: "sip:\(caller)@x", to: "sip:\(dialled)@x", origin: "device",
+                                                 callerExtension: caller, dialled: dialled), callID: "test", tenant: slug)
+        }
+
+        func failed(_ route: CallRoute, cause: String) async throws -> CallRoute {
+            let offer = CallOffered(edge: 0, from: "sip:1001@x", to: "sip:x@x", origin: "device", callerExtension: "1001", dialled: "x")
+            return try await dialplan.fallback(CallPlanFailed(offer: offer, context: try #require(route.context), cause: cause), tenant: slug)
+        }
+    }
+
+    /// Who a plan rings: extensions of devices (from their contact) and numbers at the trunk.
+    static func rung(_ route: CallRoute) -> [String] {
+        route.targets.map { $0.uri.dropFirst(4).split(separator: "@").first.map(String.init) ?? $0.uri }
+    }
+
+    @Test("forwarding chains")
+    func forwardingChains() async throws {
+        let tenant = try await Tenant.make()
+        let config = tenant.config
+        let slug = tenant.slug.value
+
+        #expect(Self.rung(try await tenant.call("1002")) == ["1002"], "no forwarding: the user's devices")
+
+        try await config.setForwarding(tenant: slug, extension: "1002", when: "always", to: "user:1003", noAnswerSeconds: nil)
+        #expect(Self.rung(try await tenant.call("1002")) == ["1003"], "always → another user")
+
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "external:+3725550100", noAnswerSeconds: nil)
+        let external = try await tenant.call("1002")
+        #expect(Self.rung(external) == ["+3725550100"] && external.targets.first?.via == "trunk", "chained on to a mobile through the trunk")
+
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "user:1002", noAnswerSeconds: nil)
+        #expect(try await tenant.call("1002").reject?.status == 482, "1002 → 1003 → 1002 is a loop")
+
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "voicemail", noAnswerSeconds: nil)
+        #expect(try await tenant.call("1002").reject == RouteRejection(status: 480, reason: "Voicemail not available"))
+
+        try await config.setForwarding(tenant: slug, extension: "1002", when: "always", to: nil, noAnswerSeconds: nil)
+        try await config.setForwarding(tenant: slug, extension: "1002", when: "busy", to: "user:1004", noAnswerSeconds: nil)
+        try await config.setForwarding(tenant: slug, extension: "1002", when: "no-answer", to: "user:1001", noAnswerSeconds: 12)
+        let plan = try await tenant.call("1002")
+        #expect(Self.rung(plan) == ["1002"])
+        #expect(plan.targets.first?.ringSeconds == 12, "rings for the no-answer time")
+        #expect(Self.rung(try await tenant.failed(plan, cause: "busy")) == ["1004"], "busy → busy destination")
+        #expect(Self.rung(try await tenant.failed(plan, cause: "no-answer")) == ["1001"], "no answer → no-answer destination")
+
+        try await tenant.db.query("DELETE FROM \(identifier: tenant.slug.schema).registrations WHERE contact LIKE 'sip:1004@%'")
+        try await config.setForwarding(tenant: slug, extension: "1004", when: "unregistered", to: "external:+3725550104", noAnswerSeconds: nil)
+        #expect(Self.rung(try await tenant.call("1004")) == ["+3725550104"], "unregistered → its destination")
+        try await config.setForwarding(tenant: slug, extension: "1004", when: "unregistered", to: nil, noAnswerSeconds: nil)
+        #expect(try await tenant.call("1004").reject?.status == 480)
+        #expect(try await tenant.call("1999").reject?.status == 404)
+    }
+
+    @Test("groups: strategies become stages; logged-out members are skipped; overflow after no answer; round robin takes turns")
+    func groups() async throws {
+        let tenant = try await Tenant.make()
+        let config = tenant.config
+        let slug = tenant.slug.value
+        try await config.createGroup(tenant: slug, name: "desk", strategy: "linear", memberSeconds: 10, totalSeconds: 40, overflow: "user:1004")
+        for member in ["1002", "1003", "+3725550199"] {
+            try await config.addMember(tenant: slug, group: "desk", member: member, ringSeconds: member == "1003" ? 7 : nil)
+        }
+        let linear = try await tenant.call("*8#1002")  // a prefix on an internal call changes nothing but the class
+        #expect(Self.rung(linear) == ["1002"])
+
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "group:desk")
+        let plan = try await tenant.dialplan.route(
+            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did),
+            callID: "t", tenant: tenant.slug)
+        #expect(plan.strategy == "sequential")
+        #expect(Self.rung(plan) == ["1002", "1003", "+3725550199"])
+        #expect(plan.targets.map(\.stage) == [0, 1, 2])
+        #expect(plan.targets.map(\.ringSeconds) == [10, 7, 10])
+        #expect(plan.totalSeconds == 40)
+        #expect(Self.rung(try await tenant.failed(plan, cause: "no-answer")) == ["1004"], "overflow")
+
+        try await config.setLoggedIn(tenant: slug, group: "desk", member: "1002", loggedIn: false)
+        let withoutFirst = try await tenant.dialplan.route(
+            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did),
+            callID: "t", tenant: tenant.slug)
+        #expect(Self.rung(withoutFirst) == ["1003", "+3725550199"])
+
+        try await config.createGroup(tenant: slug, name: "rr", strategy: "round-robin", memberSeconds: 10, totalSeconds: 40, overflow: "none")
+        for member in ["1001", "1002", "1003"] { try await config.addMember(tenant: slug, group: "rr", member: member, ringSeconds: nil) }
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "group:rr")
+        var firsts: [String] = []
+        for _ in 0..<4 {
+            let turn = try await tenant.dialplan.route(
+                CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did),
+                callID: "t", tenant: tenant.slug)
+            firsts.append(Self.rung(turn).first ?? "")
+        }
+        #expect(firsts == ["1001", "1002", "1003", "1001"])
+
+        // Longest idle: idle time counts from the end of the member's last answered call (from the CDRs).
+        try await config.createGroup(tenant: slug, name: "idle", strategy: "longest-idle", memberSeconds: 10, totalSeconds: 40, overflow: "none")
+        for member in ["1001", "1002", "1003"] { try await config.addMember(tenant: slug, group: "idle", member: member, ringSeconds: nil) }
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "group:idle")
+        let now = Date()
+        for (member, ago) in [("1001", 60.0), ("1003", 5.0)] {
+            try await tenant.dialplan.memberCallEnded(CallRecord(from: "+3725550000", to: tenant.did, direction: "inbound", classification: "business",
+                                                                 start: now.addingTimeInterval(-ago - 30), answer: now.addingTimeInterval(-ago - 20),
+                                                                 end: now.addingTimeInterval(-ago), billableSeconds: 20, cause: "normal",
+                                                                 answeredBy: member), tenant: tenant.slug)
+        }
+        let idle = try await tenant.dialplan.route(
+            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did),
+            callID: "t", tenant: tenant.slug)
+        #expect(Self.rung(idle) == ["1002", "1001", "1003"], "never had a call, then idle longest")
+    }
+
+    @Test("limits: concurrent calls and international calls are refused with 403 past the cap; emergency calls always go out, never anonymous")
+    func limits() async throws {
+        let tenant = try await Tenant.make()
+        try await tenant.config.setLimits(tenant: tenant.slug.value, concurrentCalls: 2, internationalCalls: 1)
+        #expect(try await tenant.call("1002").reject == nil)
+        try await tenant.db.query("""
+            INSERT INTO platform.edge_calls (call_id, edge, tenant, caller, callee, direction, started_at) VALUES
+            (\(UUID().uuidString), 0, \(tenant.slug.value), '1003', '+4420794609', 'outbound', now())
+            """)
+        #expect(try await tenant.call("+4420794600").reject == RouteRejection(status: 403, reason: "International call limit reached"))
+        #expect(try await tenant.call("5550123").reject == nil, "national calls are not international")
+        try await tenant.db.query("""
+            INSERT INTO platform.edge_calls (call_id, edge, tenant, caller, callee, direction, started_at) VALUES
+            (\(UUID().uuidString), 0, \(tenant.slug.value), '1004', '1002', 'internal', now())
+            """)
+        #expect(try await tenant.call("1002").reject == RouteRejection(status: 403, reason: "Concurrent call limit reached"))
+        try await tenant.db.query("DELETE FROM platform.edge_calls WHERE tenant = \(tenant.slug.value)")
+        try await tenant.config.setLimits(tenant: tenant.slug.value, concurrentCalls: 0, internationalCalls: 0)
+        #expect(try await tenant.call("1002").reject?.status == 403)
+        let emergency = try await tenant.call("*31#112")
+        #expect(emergency.targets.first?.uri == "sip:112@trunk")
+        #expect(emergency.anonymous == nil, "never anonymous")
+    }
+}
