@@ -63,7 +63,10 @@ package enum Settings {
         summary: "sip-edge: digest challenges offered, in order (MD5, SHA-256). MD5 alone by default: baresip 1.0 (libre 1.1) fails authentication outright when any challenge is not MD5, and SIPp 3.6 knows only MD5. Set `SHA-256,MD5` where every phone speaks RFC 8760.")
     package static let sipTLSCertificate = Setting(
         name: "SWITCHBOARD_SIP_TLS_CERTIFICATE", defaultValue: "",
-        summary: "sip-edge: PEM certificate chain for SIP over TLS on the SIP port + 1. Empty: no TLS listener.")
+        summary: "sip-edge: PEM certificate chain for SIP over TLS (on `SWITCHBOARD_SIP_TLS_PORT`). Empty: no TLS listener.")
+    package static let sipTLSPort = Setting(
+        name: "SWITCHBOARD_SIP_TLS_PORT", defaultValue: "SIP port + 1",
+        summary: "sip-edge: TCP port of SIP over TLS.")
     package static let sipTLSKey = Setting(
         name: "SWITCHBOARD_SIP_TLS_KEY", defaultValue: "",
         summary: "sip-edge: PEM private key of that certificate.")
@@ -86,7 +89,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, instanceID,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -131,6 +134,7 @@ package struct RuntimeConfiguration: Sendable {
     package var sipDigestAlgorithms: [String]
     package var sipTLSCertificate: String?
     package var sipTLSKey: String?
+    package var sipTLSPort: Int
     package var rtpPorts: ClosedRange<Int>
     package var sipTrunk: String?
     package var routeTimeoutMs: Int
@@ -185,6 +189,7 @@ package struct RuntimeConfiguration: Sendable {
             sipDigestAlgorithms: try algorithms(text(Settings.sipDigestAlgorithms)),
             sipTLSCertificate: environment[Settings.sipTLSCertificate.name].flatMap { $0.isEmpty ? nil : $0 },
             sipTLSKey: environment[Settings.sipTLSKey.name].flatMap { $0.isEmpty ? nil : $0 },
+            sipTLSPort: try int(Settings.sipTLSPort, default: try int(Settings.sipPort, range: 1...65_534) + 1, range: 1...65_535),
             rtpPorts: try portRange(text(Settings.rtpPorts)),
             sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),

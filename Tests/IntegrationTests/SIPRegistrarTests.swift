@@ -149,12 +149,13 @@ struct SIPRegistrarTests {
         let made = try runProgram("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                                                        "-keyout", "\(folder)/key.pem", "-out", "\(folder)/cert.pem"])
         try #require(made.status == 0, "\(made.stderr)")
-        // TLS listens on the SIP port + 1, so both must be free.
+        // A TLS port below the kernel's ephemeral range, so no outgoing connection of another test takes it meanwhile.
+        let tlsPort = try (0..<50).lazy.map { _ in Int.random(in: 15_000..<20_000) }.first(where: isTCPPortFree) ?? freePort()
         let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_SIP_TLS_CERTIFICATE": "\(folder)/cert.pem",
-                                                                 "SWITCHBOARD_SIP_TLS_KEY": "\(folder)/key.pem"],
-                                                  sipPort: try freeUDPPortPair())
+                                                                 "SWITCHBOARD_SIP_TLS_KEY": "\(folder)/key.pem",
+                                                                 "SWITCHBOARD_SIP_TLS_PORT": String(tlsPort)])
         let (_, domain) = try await fixture.tenant("tls")
-        let listening = await eventually(timeout: .seconds(10)) { fixture.edge.log.contains("\"tls\":\"127.0.0.1:\(fixture.sipPort + 1)\"") }
+        let listening = await eventually(timeout: .seconds(10)) { fixture.edge.log.contains("\"tls\":\"127.0.0.1:\(tlsPort)\"") }
         #expect(listening, "\(fixture.edge.log)")
         let requests = """
             OPTIONS sip:\(domain) SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKt1;rport\r\nFrom: <sip:a@\(domain)>;tag=1\r\n\
@@ -165,7 +166,7 @@ struct SIPRegistrarTests {
             """
         try requests.write(toFile: "\(folder)/requests", atomically: true, encoding: .utf8)
         // openssl's client sends the two requests over one TLS connection and prints what comes back.
-        let exchange = try runProgram("/bin/sh", ["-c", "timeout 4 openssl s_client -connect 127.0.0.1:\(fixture.sipPort + 1) -quiet -ign_eof < \(folder)/requests"])
+        let exchange = try runProgram("/bin/sh", ["-c", "timeout 4 openssl s_client -connect 127.0.0.1:\(tlsPort) -quiet -ign_eof < \(folder)/requests"])
         #expect(exchange.stdout.contains("SIP/2.0 200 OK"), "\(exchange.stdout)\n\(exchange.stderr)")
         #expect(exchange.stdout.contains("SIP/2.0 401 Unauthorized"))
         #expect(exchange.stdout.contains("WWW-Authenticate: Digest"))

@@ -164,17 +164,23 @@ package enum WAV {
     }
 }
 
-/// A port free for UDP and TCP whose next port is free for TCP too (a SIP listener whose TLS
-/// takes the SIP port + 1: baresip's and the edge's).
+/// Whether a TCP port on loopback can be bound now.
+package func isTCPPortFree(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    return withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0
+}
+
+/// A port free for UDP and TCP whose next port is free for TCP too (baresip's TLS listener takes
+/// its SIP port + 1), below the kernel's ephemeral range so that no outgoing connection of another
+/// test takes one of them before the phone binds.
 package func freeUDPPortPair() throws -> Int {
-    func tcpFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        return withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0
-    }
-    for _ in 0..<50 {
-        let port = try freeUDPPort()
-        if port < 65_535, tcpFree(port), tcpFree(port + 1) { return port }
+    for _ in 0..<100 {
+        let port = Int.random(in: 15_000..<20_000)
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let udpFree = withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0
+        close(fd)
+        if udpFree, isTCPPortFree(port), isTCPPortFree(port + 1) { return port }
     }
     throw TestFailure("no free port pair")
 }

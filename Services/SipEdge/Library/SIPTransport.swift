@@ -59,13 +59,15 @@ final class SIPTransport: Sendable {
     /// The address the edge puts in Via, Contact and SDP.
     let advertisedHost: String
     let port: Int
+    let tlsPort: Int
     private let udp = NIOLockedValueBox<UDPWriter?>(nil)
     private let tcp = NIOLockedValueBox<[String: TCPWriter]>([:])
     private let connector = NIOLockedValueBox<(@Sendable (String, Int) async throws -> Void)?>(nil)
 
-    init(advertisedHost: String, port: Int) {
+    init(advertisedHost: String, port: Int, tlsPort: Int? = nil) {
         self.advertisedHost = advertisedHost
         self.port = port
+        self.tlsPort = tlsPort ?? port + 1
     }
 
     func attach(udp writer: UDPWriter) { udp.withLockedValue { $0 = writer } }
@@ -112,8 +114,8 @@ final class SIPTransport: Sendable {
         return String((0..<length).map { _ in alphabet.randomElement()! })
     }
 
-    /// The port of a transport: TLS listens on the SIP port + 1.
-    func port(of transport: String) -> Int { transport == "TLS" ? port + 1 : port }
+    /// The port of a transport: TLS listens on its own (by default the SIP port + 1).
+    func port(of transport: String) -> Int { transport == "TLS" ? tlsPort : port }
 
     /// The Via this edge puts on a request it sends over `transport`.
     func via(transport: String, branch: String) -> String {

@@ -22,7 +22,7 @@ package enum SipEdgeService {
                 failures: AuthFailureGuard(), logger: context.logger)
             let registrar = Registrar(db: context.db, publisher: context.publisher, directory: tenants, authenticator: authenticator,
                                       edge: configuration.edgeOrdinal, logger: context.logger)
-            let transport = SIPTransport(advertisedHost: configuration.sipHost, port: configuration.sipPort)
+            let transport = SIPTransport(advertisedHost: configuration.sipHost, port: configuration.sipPort, tlsPort: configuration.sipTLSPort)
             let clientTransactions = ClientTransactions(transport: transport, logger: context.logger)
             let serverTransactions = ServerTransactions()
             let trunk = try configuration.sipTrunk.map { text in
@@ -47,7 +47,7 @@ package enum SipEdgeService {
                 SIPTCPServer(host: host, port: port, router: router, transport: transport, logger: context.logger),
             ]
             if let tls = try tlsContext(configuration) {
-                listeners.append(SIPTCPServer(host: host, port: port + 1, router: router, transport: transport,
+                listeners.append(SIPTCPServer(host: host, port: configuration.sipTLSPort, router: router, transport: transport,
                                               logger: context.logger, tls: tls))
             }
             return listeners + [
