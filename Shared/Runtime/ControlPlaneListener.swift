@@ -28,7 +28,7 @@ package struct ControlPlaneListener: Service {
             partitions += (0..<count).map { TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.end) }
         }
         let consumer = try KafkaConsumer(
-            configuration: context.kafka(), subscription: .assigned(groupID: "\(context.name)-control-\(context.configuration.instanceID)",
+            configuration: context.kafka(relaxed: true), subscription: .assigned(groupID: "\(context.name)-control-\(context.configuration.instanceID)",
                                                                     partitions: partitions),
             logger: context.logger)
         let logger = context.logger
