@@ -51,7 +51,8 @@ struct Dialplan: Sendable {
     func route(_ offer: CallOffered, callID: String?, tenant slug: TenantSlug) async throws -> CallRoute {
         let schema = slug.schema
         if offer.origin == "trunk" {
-            if let refusal = try await concurrentLimit(slug: slug, callID: callID) { return refusal }
+            let context = try await tenantContext(caller: nil, slug: slug)
+            if let refusal = try await concurrentLimit(context.maxCalls, slug: slug, callID: callID) { return refusal }
             guard case .external(let number) = Dialled.classify(offer.dialled, countryCode: countryCode) else {
                 return .rejected(404, "Number not assigned")
             }
@@ -64,20 +65,22 @@ struct Dialplan: Sendable {
             let ref: String? = kind == "user" ? try row.decode("extension") : try row.decode("destination_ref")
             return try await resolve(Destination(kind: kind, ref: ref), slug: slug, visited: [])
         }
-        let caller = try await callerSettings(offer.callerExtension, slug: slug)
-        let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: caller.callerID, defaultClass: caller.defaultClass,
-                                                ownNumber: caller.ownNumber, mainNumber: try await mainNumber(slug))
+        let context = try await tenantContext(caller: offer.callerExtension, slug: slug)
+        let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: context.callerID, defaultClass: context.defaultClass,
+                                                ownNumber: context.ownNumber, mainNumber: context.mainNumber)
         // Emergency calls are never refused for a limit.
-        if !identity.emergency, let refusal = try await concurrentLimit(slug: slug, callID: callID) { return refusal }
+        if !identity.emergency, let refusal = try await concurrentLimit(context.maxCalls, slug: slug, callID: callID) { return refusal }
         switch Dialled.classify(identity.dialled, countryCode: countryCode) {
         case .extension(let number) where !identity.emergency:
             var route = try await resolve(.user(number), slug: slug, visited: [])
             route.classification = identity.classification
             return route
         case .external(let number):
-            return try await outbound(number, identity: identity, slug: slug, callID: callID)
+            return try await outbound(number, identity: identity, limit: context.maxInternational, slug: slug, callID: callID)
         default:
-            if identity.emergency { return try await outbound(identity.dialled, identity: identity, slug: slug, callID: callID) }
+            if identity.emergency {
+                return try await outbound(identity.dialled, identity: identity, limit: nil, slug: slug, callID: callID)
+            }
             return .rejected(484, "Address Incomplete")
         }
     }
@@ -137,10 +140,7 @@ struct Dialplan: Sendable {
 
     /// Every live registration of the user, rung at once, after its forwarding rules.
     private func ringUser(_ ext: String, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
-        guard try await !db.query("SELECT 1 AS one FROM \(identifier: slug.schema).users WHERE extension = \(ext)").isEmpty else {
-            return .rejected(404, "No such extension")
-        }
-        let rules = try await forwarding(of: ext, slug: slug)
+        guard let rules = try await forwardingRules(of: ext, slug: slug) else { return .rejected(404, "No such extension") }
         if let always = rules["always"] { return try await resolve(always.destination, slug: slug, visited: visited) }
         let targets = try await devices(of: ext, slug: slug, stage: nil, ringSeconds: rules["no-answer"]?.seconds ?? Self.ringSeconds)
         guard !targets.isEmpty else {
@@ -220,8 +220,9 @@ struct Dialplan: Sendable {
                          context: Self.context(visited))
     }
 
-    private func outbound(_ number: String, identity: OutboundIdentity, slug: TenantSlug, callID: String?) async throws -> CallRoute {
-        if !identity.emergency, !number.hasPrefix("+" + countryCode), let refusal = try await internationalLimit(slug: slug, callID: callID) {
+    private func outbound(_ number: String, identity: OutboundIdentity, limit: Int?, slug: TenantSlug, callID: String?) async throws -> CallRoute {
+        if !identity.emergency, !number.hasPrefix("+" + countryCode),
+           let refusal = try await internationalLimit(limit, slug: slug, callID: callID) {
             return refusal
         }
         return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 120, via: "trunk")], strategy: "parallel",
@@ -252,14 +253,20 @@ struct Dialplan: Sendable {
     }
 
     private func forwarding(of ext: String, slug: TenantSlug) async throws -> [String: Rule] {
+        try await forwardingRules(of: ext, slug: slug) ?? [:]
+    }
+
+    /// The user's forwarding rules by condition; nil when there is no such user (one query for both).
+    private func forwardingRules(of ext: String, slug: TenantSlug) async throws -> [String: Rule]? {
         let rows = try await db.query("""
-            SELECT f.condition, f.target_kind, f.target_ref, f.no_answer_seconds FROM \(identifier: slug.schema).forwarding f
-            JOIN \(identifier: slug.schema).users u ON u.id = f.user_id WHERE u.extension = \(ext)
+            SELECT f.condition, f.target_kind, f.target_ref, f.no_answer_seconds FROM \(identifier: slug.schema).users u
+            LEFT JOIN \(identifier: slug.schema).forwarding f ON f.user_id = u.id WHERE u.extension = \(ext)
             """)
+        guard !rows.isEmpty else { return nil }
         var rules: [String: Rule] = [:]
         for row in rows {
-            rules[try row.decode("condition")] = Rule(destination: Destination(kind: try row.decode("target_kind"), ref: try row.decode("target_ref")),
-                                                      seconds: try row.decode("no_answer_seconds"))
+            guard let condition = try row.decode("condition", as: String?.self), let kind = try row.decode("target_kind", as: String?.self) else { continue }
+            rules[condition] = Rule(destination: Destination(kind: kind, ref: try row.decode("target_ref")), seconds: try row.decode("no_answer_seconds"))
         }
         return rules
     }
@@ -296,17 +303,32 @@ struct Dialplan: Sendable {
         return TimeZone(identifier: try rows.first?.decode("time_zone") ?? "UTC") ?? .gmt
     }
 
-    private func mainNumber(_ slug: TenantSlug) async throws -> String? {
-        try await db.query("SELECT e164 FROM platform.numbers WHERE tenant = \(slug.value) AND is_main").first?.decode("e164")
+    /// What every decision needs of the tenant and the calling user, in one query: the main
+    /// number, the limits, and the caller's identity settings and own number.
+    struct TenantContext {
+        var mainNumber: String?
+        var maxCalls: Int?
+        var maxInternational: Int?
+        var callerID = "main"
+        var defaultClass = "business"
+        var ownNumber: String?
     }
 
-    private func callerSettings(_ ext: String?, slug: TenantSlug) async throws -> (callerID: String, defaultClass: String, ownNumber: String?) {
-        guard let ext, let row = try await db.query("""
-            SELECT u.caller_id, u.default_class,
-                   (SELECT n.e164 FROM \(identifier: slug.schema).numbers n WHERE n.user_id = u.id ORDER BY n.e164 LIMIT 1) AS own
-            FROM \(identifier: slug.schema).users u WHERE u.extension = \(ext)
-            """).first else { return ("main", "business", nil) }
-        return (try row.decode("caller_id"), try row.decode("default_class"), try row.decode("own"))
+    private func tenantContext(caller ext: String?, slug: TenantSlug) async throws -> TenantContext {
+        let schema = slug.schema
+        guard let row = try await db.query("""
+            SELECT (SELECT e164 FROM platform.numbers WHERE tenant = \(slug.value) AND is_main) AS main,
+                   l.max_concurrent_calls, l.max_international_calls, u.caller_id, u.default_class,
+                   (SELECT n.e164 FROM \(identifier: schema).numbers n WHERE n.user_id = u.id ORDER BY n.e164 LIMIT 1) AS own
+            FROM (SELECT 1) AS one
+            LEFT JOIN \(identifier: schema).limits l ON true
+            LEFT JOIN \(identifier: schema).users u ON u.extension = \(ext)
+            """).first else { return TenantContext() }
+        return TenantContext(mainNumber: try row.decode("main"), maxCalls: try row.decode("max_concurrent_calls"),
+                             maxInternational: try row.decode("max_international_calls"),
+                             callerID: try row.decode("caller_id", as: String?.self) ?? "main",
+                             defaultClass: try row.decode("default_class", as: String?.self) ?? "business",
+                             ownNumber: try row.decode("own"))
     }
 
     /// Extensions in an answered call right now (from the edges' journal of live calls).
@@ -331,15 +353,8 @@ struct Dialplan: Sendable {
 
     // MARK: Limits
 
-    private func limits(_ slug: TenantSlug) async throws -> (calls: Int?, international: Int?) {
-        guard let row = try await db.query("""
-            SELECT max_concurrent_calls, max_international_calls FROM \(identifier: slug.schema).limits
-            """).first else { return (nil, nil) }
-        return (try row.decode("max_concurrent_calls"), try row.decode("max_international_calls"))
-    }
-
-    private func concurrentLimit(slug: TenantSlug, callID: String?) async throws -> CallRoute? {
-        guard let limit = try await limits(slug).calls else { return nil }
+    private func concurrentLimit(_ limit: Int?, slug: TenantSlug, callID: String?) async throws -> CallRoute? {
+        guard let limit else { return nil }
         let rows = try await db.query("""
             SELECT count(*)::int AS live FROM platform.edge_calls WHERE tenant = \(slug.value) AND call_id IS DISTINCT FROM \(callID)
             """)
@@ -348,8 +363,8 @@ struct Dialplan: Sendable {
         return .rejected(403, "Concurrent call limit reached")
     }
 
-    private func internationalLimit(slug: TenantSlug, callID: String?) async throws -> CallRoute? {
-        guard let limit = try await limits(slug).international else { return nil }
+    private func internationalLimit(_ limit: Int?, slug: TenantSlug, callID: String?) async throws -> CallRoute? {
+        guard let limit else { return nil }
         let rows = try await db.query("""
             SELECT callee FROM platform.edge_calls WHERE tenant = \(slug.value) AND direction = 'outbound' AND call_id IS DISTINCT FROM \(callID)
             """)
