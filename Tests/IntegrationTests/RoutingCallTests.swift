@@ -112,6 +112,32 @@ struct RoutingCallTests {
         #expect(finalStatus(in: loop.messages) == 482, "\(loop.messages.suffix(1500))")
     }
 
+    @Test("forwarding on no answer: 1002 rings for its 5 s, is cancelled, and 1003 answers; the CDR names who answered")
+    func forwardingOnNoAnswer() async throws {
+        let fixture = try await CallFixture.start(name: "noans")
+        defer { fixture.stopProcesses() }
+        let config = DialplanConfiguration(db: fixture.db, publisher: EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix))
+        try await config.setForwarding(tenant: fixture.slug, extension: "1002", when: "no-answer", to: "user:1003", noAnswerSeconds: 5)
+        let ringPort = try freeUDPPort()
+        let answerPort = try freeUDPPort()
+        try fixture.register("1002", port: ringPort)
+        try fixture.register("1003", port: answerPort)
+        let ringing = fixture.answer(with: "ring.xml", port: ringPort)
+        let answer = fixture.answer(with: "answer.xml", port: answerPort)
+        try await Task.sleep(for: .milliseconds(300))
+        let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                               localPort: try freeUDPPort(), timeout: 25, arguments: ["-d", "500"])
+        #expect(call.status == 0, "\(call.errors)\n\(fixture.edge.log.suffix(2000))")
+        let rang = try await ringing.value
+        let answered = try await answer.value
+        #expect(rang.status == 0, "1002 rang and was cancelled: \(rang.errors)")
+        #expect(answered.status == 0, "1003 answered: \(answered.errors)")
+        let delay = try #require(Self.time(of: "INVITE sip:", in: answered.messages)) - (try #require(Self.time(of: "INVITE sip:", in: rang.messages)))
+        #expect((4.0...8.0).contains(delay), "1003 rang \(delay) s after 1002")
+        let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
+        #expect(records.first?.data.answeredBy == "1003")
+    }
+
     /// Seconds of the first trace entry whose message starts with `prefix` (SIPp's message trace
     /// heads each message with a date line).
     static func time(of prefix: String, in messages: String) -> Double? {
