@@ -41,4 +41,16 @@ struct SipEdgeTests {
         #expect(transactions.retransmission(of: request, source: "10.0.0.1:5060") == .some([1, 2, 3]), "done: send the same answer")
         #expect(transactions.retransmission(of: request, source: "10.0.0.9:5060") == nil, "another source is another transaction")
     }
+
+    @Test("credential cache: hits within its lifetime, dropped per tenant on a configuration change")
+    func credentialCache() {
+        let cache = CredentialCache()
+        let id = UUID()
+        cache.set("acme|1001|ha1_md5", id: id, ha1: "abc")
+        cache.set("acme_two|1001|ha1_md5", id: id, ha1: "def")
+        #expect(cache.get("acme|1001|ha1_md5")?.ha1 == "abc")
+        cache.invalidate(tenant: "acme")
+        #expect(cache.get("acme|1001|ha1_md5") == nil, "the changed tenant's entries go")
+        #expect(cache.get("acme_two|1001|ha1_md5")?.ha1 == "def", "a tenant whose slug starts the same keeps its own")
+    }
 }

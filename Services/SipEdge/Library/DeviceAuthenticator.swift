@@ -1,7 +1,34 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Postgres
 import SIP
+
+/// HA1 hashes of devices that authenticated lately, so a registration refresh or a call costs no
+/// credential query. Dropped for a tenant when its configuration changes (`config.changes`) and
+/// after a minute in any case; unknown usernames are never cached.
+final class CredentialCache: Sendable {
+    private let entries = NIOLockedValueBox([String: (id: UUID, ha1: String, at: ContinuousClock.Instant)]())
+    let lifetime: Duration = .seconds(60)
+
+    func get(_ key: String) -> (id: UUID, ha1: String)? {
+        entries.withLockedValue { entries in
+            guard let entry = entries[key], ContinuousClock.now - entry.at < lifetime else { return nil }
+            return (entry.id, entry.ha1)
+        }
+    }
+
+    func set(_ key: String, id: UUID, ha1: String) {
+        entries.withLockedValue { entries in
+            if entries.count > 100_000 { entries.removeAll() }
+            entries[key] = (id, ha1, .now)
+        }
+    }
+
+    func invalidate(tenant: String) {
+        entries.withLockedValue { entries in entries = entries.filter { !$0.key.hasPrefix(tenant + "|") } }
+    }
+}
 
 /// Digest authentication of a tenant's device (RFC 3261 §22, RFC 8760): REGISTER is challenged
 /// with 401/WWW-Authenticate, requests that start calls with 407/Proxy-Authenticate. A source that
@@ -10,6 +37,7 @@ struct DeviceAuthenticator: Sendable {
     let db: PostgresClient
     let digest: DigestAuthenticator
     let failures: AuthFailureGuard
+    var cache = CredentialCache()
     let logger: Logger
 
     enum Outcome {
@@ -61,10 +89,14 @@ struct DeviceAuthenticator: Sendable {
     /// The device with this username and its HA1 for the algorithm the client chose.
     private func storedDevice(tenant: EdgeTenant, username: String, algorithm: String) async throws -> (id: UUID, ha1: String)? {
         let column = algorithm.uppercased() == "SHA-256" ? "ha1_sha256" : "ha1_md5"
+        let key = "\(tenant.slug.value)|\(username)|\(column)"
+        if let cached = cache.get(key) { return cached }
         let rows = try await db.query("""
             SELECT id, \(unsafeSQL: column) AS ha1 FROM \(identifier: tenant.slug.schema).devices WHERE username = \(username)
             """)
         guard let row = rows.first else { return nil }
-        return (try row.decode("id"), try row.decode("ha1"))
+        let device: (id: UUID, ha1: String) = (try row.decode("id"), try row.decode("ha1"))
+        cache.set(key, id: device.id, ha1: device.ha1)
+        return device
     }
 }

@@ -11,6 +11,7 @@ package enum SipEdgeService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "sip-edge", defaultHTTPPort: 8081)
         let directory = DirectoryHolder()
+        let credentials = CredentialCache()
         definition.services = { context in
             let configuration = context.configuration
             let tenants = TenantDirectory(db: context.db)
@@ -19,7 +20,7 @@ package enum SipEdgeService {
                 db: context.db,
                 digest: DigestAuthenticator(secret: Array(configuration.sipSecret.utf8),
                                             algorithms: configuration.sipDigestAlgorithms.compactMap(DigestAuthenticator.Algorithm.init)),
-                failures: AuthFailureGuard(), logger: context.logger)
+                failures: AuthFailureGuard(), cache: credentials, logger: context.logger)
             let registrar = Registrar(db: context.db, publisher: context.publisher, directory: tenants, authenticator: authenticator,
                                       edge: configuration.edgeOrdinal, logger: context.logger)
             let transport = SIPTransport(advertisedHost: configuration.sipHost, port: configuration.sipPort, tlsPort: configuration.sipTLSPort)
@@ -55,7 +56,8 @@ package enum SipEdgeService {
                 CallCommandListener(context: context, registry: registry),
             ]
         }
-        definition.onControlEvent = { _, _, _ in
+        definition.onControlEvent = { _, header, _ in
+            credentials.invalidate(tenant: header.tenant)
             await directory.get()?.invalidate()
         }
         return definition
