@@ -26,6 +26,14 @@ package struct Dialog: Sendable {
         self.remoteCSeq = remoteCSeq
     }
 
+    /// Takes the remote side's tag, target and route set from the 2xx that established the dialog
+    /// (RFC 3261 §12.1.2: the route set is the Record-Route reversed).
+    package mutating func confirm(with response: SIPMessage) {
+        remoteTag = response["To"].flatMap(NameAddress.init)?.tag
+        remoteTarget = response["Contact"].flatMap(NameAddress.init)?.uri ?? remoteTarget
+        routeSet = response.values("Record-Route").reversed()
+    }
+
     /// A new in-dialog request; `via` is the top Via with a fresh branch.
     package mutating func request(_ method: String, via: String, contact: String?, body: [UInt8] = [],
                                   contentType: String? = nil) -> SIPMessage {

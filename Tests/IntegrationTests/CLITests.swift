@@ -55,6 +55,54 @@ struct CLITests {
         #expect(try schema[0].decode("n", as: Int.self) == 1)
     }
 
+    @Test("dialplan commands: a group with members and login, working hours with a holiday, forwarding, caller ID, limits, a number's destination")
+    func dialplanCommands() async throws {
+        #expect(try cli("topics", "ensure").status == 0)
+        #expect(try cli("migrate").status == 0)
+        let slug = TestEnvironment.unique("cli")
+        #expect(try cli("tenants", "create", "--slug", slug, "--name", "Dialplan", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
+        for ext in ["1001", "1002"] {
+            #expect(try cli("users", "create", "--tenant", slug, "--extension", ext, "--name", "U \(ext)", "--password", "password-\(ext)").status == 0)
+        }
+        let number = "+37260\(Int.random(in: 10_000...99_999))"
+        #expect(try cli("numbers", "assign", "--tenant", slug, "--number", number).status == 0)
+        let steps: [[String]] = [
+            ["groups", "create", "--tenant", slug, "--name", "sales", "--strategy", "round-robin", "--member-seconds", "15", "--overflow", "voicemail"],
+            ["groups", "add-member", "--tenant", slug, "--group", "sales", "--member", "1001"],
+            ["groups", "add-member", "--tenant", slug, "--group", "sales", "--member", "+37255512345", "--ring-seconds", "25"],
+            ["groups", "logout", "--tenant", slug, "--group", "sales", "--member", "1001"],
+            ["schedules", "create", "--tenant", slug, "--name", "office", "--open", "group:sales", "--closed", "voicemail"],
+            ["schedules", "hours", "--tenant", slug, "--schedule", "office", "--days", "1-5", "--opens", "09:00", "--closes", "17:00"],
+            ["schedules", "exception", "--tenant", slug, "--schedule", "office", "--date", "2026-12-24", "--label", "Christmas Eve"],
+            ["forwarding", "--tenant", slug, "--extension", "1002", "--when", "no-answer", "--to", "user:1001", "--seconds", "20"],
+            ["caller-id", "--tenant", slug, "--extension", "1002", "--present", "own", "--class", "private"],
+            ["limits", "--tenant", slug, "--concurrent", "10", "--international", "2"],
+            ["numbers", "route", "--tenant", slug, "--number", number, "--to", "schedule:office"],
+        ]
+        for step in steps {
+            let result = try runProgram("\(TestEnvironment.binPath)/switchboard", step, environment: environment)
+            #expect(result.status == 0, "\(step.joined(separator: " ")): \(result.stderr)")
+        }
+        let db = TestEnvironment.postgres(maxConnections: 1)
+        let schema = try SQLIdentifier("tenant_" + slug)
+        let members = try await db.query("SELECT member, logged_in, ring_seconds FROM \(identifier: schema).group_members ORDER BY position")
+        #expect(try members.map { try $0.decode("member", as: String.self) } == ["1001", "+37255512345"])
+        #expect(try members.map { try $0.decode("logged_in", as: Bool.self) } == [false, true])
+        #expect(try await db.query("SELECT 1 AS one FROM \(identifier: schema).schedule_periods").count == 5)
+        let routed = try await db.query("SELECT destination_kind, destination_ref FROM \(identifier: schema).numbers WHERE e164 = \(number)")
+        #expect(try routed.first?.decode("destination_ref", as: String?.self) == "office")
+        let user = try await db.query("SELECT caller_id, default_class FROM \(identifier: schema).users WHERE extension = '1002'")
+        #expect(try user.first?.decode("caller_id", as: String.self) == "own")
+
+        // Mistakes are refused in one line: an unknown strategy, a destination without its name, a bad time.
+        for wrong in [["groups", "create", "--tenant", slug, "--name", "x", "--strategy", "loudest"],
+                      ["forwarding", "--tenant", slug, "--extension", "1002", "--when", "busy", "--to", "user"],
+                      ["schedules", "hours", "--tenant", slug, "--schedule", "office", "--days", "1", "--opens", "17:00", "--closes", "09:00"]] {
+            let result = try runProgram("\(TestEnvironment.binPath)/switchboard", wrong, environment: environment)
+            #expect(result.status == 1 && result.stderr.split(separator: "\n").count == 1, "\(wrong): \(result.stderr)")
+        }
+    }
+
     @Test("errors are one clear line and a non-zero exit", arguments: [
         ["tenants", "create", "--slug", "Bad Slug", "--name", "X", "--domain", "x.example.com"],
         ["users", "create", "--tenant", "no_such_tenant", "--extension", "1001", "--name", "X", "--password", "long-enough"],

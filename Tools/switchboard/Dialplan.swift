@@ -30,60 +30,56 @@ struct Groups: AsyncParsableCommand {
         }
     }
 
-    struct AddMember: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a member (an extension, or a mobile as +E164) at the end of the group.")
+    /// Which member of which group a member command is about.
+    struct Member: ParsableArguments {
         @Option(help: "Tenant slug.") var tenant: String
         @Option(help: "Group name.") var group: String
         @Option(help: "Extension or E.164 number.") var member: String
+    }
+
+    struct AddMember: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a member (an extension, or a mobile as +E164) at the end of the group.")
+        @OptionGroup var which: Member
         @Option(help: "This member's ring time, seconds (default: the group's).") var ringSeconds: Int?
 
         func run() async throws {
             try await withCLI { cli in
-                try await cli.dialplan().addMember(tenant: tenant, group: group, member: member, ringSeconds: ringSeconds)
-                print("\(member) is a member of \(group)")
+                try await cli.dialplan().addMember(tenant: which.tenant, group: which.group, member: which.member, ringSeconds: ringSeconds)
+                print("\(which.member) is a member of \(which.group)")
             }
         }
     }
 
     struct RemoveMember: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a member.")
-        @Option(help: "Tenant slug.") var tenant: String
-        @Option(help: "Group name.") var group: String
-        @Option(help: "Extension or E.164 number.") var member: String
+        @OptionGroup var which: Member
 
         func run() async throws {
             try await withCLI { cli in
-                try await cli.dialplan().removeMember(tenant: tenant, group: group, member: member)
-                print("\(member) left \(group)")
+                try await cli.dialplan().removeMember(tenant: which.tenant, group: which.group, member: which.member)
+                print("\(which.member) left \(which.group)")
             }
         }
     }
 
     struct Login: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A member takes the group's calls again.")
-        @Option(help: "Tenant slug.") var tenant: String
-        @Option(help: "Group name.") var group: String
-        @Option(help: "Extension or E.164 number.") var member: String
+        @OptionGroup var which: Member
 
-        func run() async throws {
-            try await withCLI { cli in
-                try await cli.dialplan().setLoggedIn(tenant: tenant, group: group, member: member, loggedIn: true)
-                print("\(member) logged in to \(group)")
-            }
-        }
+        func run() async throws { try await Groups.setLoggedIn(which, true) }
     }
 
     struct Logout: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A member stops taking the group's calls (skipped until login).")
-        @Option(help: "Tenant slug.") var tenant: String
-        @Option(help: "Group name.") var group: String
-        @Option(help: "Extension or E.164 number.") var member: String
+        @OptionGroup var which: Member
 
-        func run() async throws {
-            try await withCLI { cli in
-                try await cli.dialplan().setLoggedIn(tenant: tenant, group: group, member: member, loggedIn: false)
-                print("\(member) logged out of \(group)")
-            }
+        func run() async throws { try await Groups.setLoggedIn(which, false) }
+    }
+
+    static func setLoggedIn(_ which: Member, _ loggedIn: Bool) async throws {
+        try await withCLI { cli in
+            try await cli.dialplan().setLoggedIn(tenant: which.tenant, group: which.group, member: which.member, loggedIn: loggedIn)
+            print("\(which.member) logged \(loggedIn ? "in to" : "out of") \(which.group)")
         }
     }
 }

@@ -142,7 +142,12 @@ struct Dialplan: Sendable {
     private func ringUser(_ ext: String, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
         guard let rules = try await forwardingRules(of: ext, slug: slug) else { return .rejected(404, "No such extension") }
         if let always = rules["always"] { return try await resolve(always.destination, slug: slug, visited: visited) }
-        let targets = try await devices(of: ext, slug: slug, stage: nil, ringSeconds: rules["no-answer"]?.seconds ?? Self.ringSeconds)
+        let ringSeconds = rules["no-answer"]?.seconds ?? Self.ringSeconds
+        let targets = (try await devices(of: [ext], slug: slug)[ext] ?? []).map { target in
+            var target = target
+            target.ringSeconds = ringSeconds
+            return target
+        }
         guard !targets.isEmpty else {
             if let unregistered = rules["unregistered"] { return try await resolve(unregistered.destination, slug: slug, visited: visited) }
             return .rejected(480, "Not registered")
@@ -189,6 +194,7 @@ struct Dialplan: Sendable {
         }
         var generator = SystemRandomNumberGenerator()
         let busy = try await busyExtensions(slug)
+        let registered = try await devices(of: members.map(\.id).filter { !$0.hasPrefix("+") }, slug: slug)
         var targets: [RouteTarget] = []
         var offered: [String] = []
         for (stage, member) in strategy.order(members, cursor: cursor, using: &generator).enumerated() {
@@ -196,7 +202,12 @@ struct Dialplan: Sendable {
             if member.id.hasPrefix("+") {
                 targets.append(RouteTarget(uri: "sip:\(member.id)@trunk", ringSeconds: seconds, via: "trunk", stage: stage, member: member.id))
             } else if !busy.contains(member.id) {
-                let devices = try await devices(of: member.id, slug: slug, stage: stage, ringSeconds: seconds)
+                let devices = (registered[member.id] ?? []).map { target in
+                    var target = target
+                    target.ringSeconds = seconds
+                    target.stage = stage
+                    return target
+                }
                 targets += devices
                 if devices.isEmpty { continue }
             } else {
@@ -232,19 +243,25 @@ struct Dialplan: Sendable {
 
     // MARK: Configuration
 
-    private func devices(of ext: String, slug: TenantSlug, stage: Int?, ringSeconds: Int) async throws -> [RouteTarget] {
+    /// The live registrations of these users as targets, by extension: one query for a whole group.
+    /// Each is sent to where its REGISTER came from, so a device behind NAT is reached.
+    private func devices(of extensions: [String], slug: TenantSlug) async throws -> [String: [RouteTarget]] {
+        guard !extensions.isEmpty else { return [:] }
         let schema = slug.schema
         let rows = try await db.query("""
-            SELECT r.contact, r.source, r.transport FROM \(identifier: schema).registrations r
+            SELECT u.extension, r.contact, r.source, r.transport FROM \(identifier: schema).registrations r
             JOIN \(identifier: schema).devices d ON d.id = r.device_id JOIN \(identifier: schema).users u ON u.id = d.user_id
-            WHERE u.extension = \(ext) AND r.expires_at > now() ORDER BY r.updated_at DESC
+            WHERE u.extension = ANY (string_to_array(\(extensions.joined(separator: ",")), ',')) AND r.expires_at > now()
+            ORDER BY r.updated_at DESC
             """)
-        return try rows.map { row in
-            // Sent to where the REGISTER came from, so a device behind NAT is reached.
-            RouteTarget(uri: try row.decode("contact"), ringSeconds: ringSeconds,
-                        via: "\(try row.decode("transport", as: String.self).lowercased()):\(try row.decode("source", as: String.self))",
-                        stage: stage, member: ext)
+        var targets: [String: [RouteTarget]] = [:]
+        for row in rows {
+            let ext: String = try row.decode("extension")
+            targets[ext, default: []].append(RouteTarget(
+                uri: try row.decode("contact"), ringSeconds: Self.ringSeconds,
+                via: "\(try row.decode("transport", as: String.self).lowercased()):\(try row.decode("source", as: String.self))", member: ext))
         }
+        return targets
     }
 
     struct Rule {

@@ -129,7 +129,7 @@ final class ClientTransactions: Sendable {
         var ack = SIPMessage(startLine: .request(method: "ACK", uri: invite.requestURI ?? ""))
         if let via = invite["Via"] { ack.add("Via", SIPHeader.splitList(via).first ?? via) }
         ack.add("Max-Forwards", "70")
-        for name in ["From"] { if let value = invite[name] { ack.add(name, value) } }
+        if let from = invite["From"] { ack.add("From", from) }
         if let to = response["To"] { ack.add("To", to) }
         if let callID = invite["Call-ID"] { ack.add("Call-ID", callID) }
         let number = invite["CSeq"].flatMap(CSeq.init)?.number ?? 1

@@ -21,18 +21,22 @@ actor TenantDirectory {
     init(db: PostgresClient) { self.db = db }
 
     func tenant(domain: String) async throws -> EdgeTenant? {
-        if loadedAt == nil || ContinuousClock.now - (loadedAt ?? .now) > .seconds(30) { try await reload() }
-        if let tenant = byDomain[domain.lowercased()] { return tenant }
-        return nil
+        try await reloadIfStale()
+        return byDomain[domain.lowercased()]
     }
 
     /// The tenant a DID (E.164) is assigned to.
     func tenant(number: String) async throws -> EdgeTenant? {
-        if loadedAt == nil || ContinuousClock.now - (loadedAt ?? .now) > .seconds(30) { try await reload() }
+        try await reloadIfStale()
         return byNumber[number]
     }
 
     func invalidate() { loadedAt = nil }
+
+    /// The maps are reloaded after a control event dropped them, and every 30 s in any case.
+    private func reloadIfStale() async throws {
+        guard let loadedAt, ContinuousClock.now - loadedAt < .seconds(30) else { return try await reload() }
+    }
 
     private func reload() async throws {
         let rows = try await db.query("SELECT slug, sip_domain, status FROM platform.tenants WHERE status IN ('active', 'suspended')")

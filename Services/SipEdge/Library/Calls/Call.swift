@@ -165,7 +165,7 @@ actor Call {
             // Only the caller's ACK (or its INVITE again) and the retransmission timer matter now.
             switch input {
             case .request(let request, .caller, let source) where request.method == "ACK" || request.method == "INVITE":
-                await request_(request, from: .caller, source: source)
+                await received(request, from: .caller, source: source)
             case .timer(.answerRetransmit):
                 timers[.answerRetransmit] = nil
                 await fire(.answerRetransmit)
@@ -182,7 +182,7 @@ actor Call {
         case .lateSuccess(let response):
             await lateSuccess(response)
         case .request(let request, let party, let source):
-            await request_(request, from: party, source: source)
+            await received(request, from: party, source: source)
         case .inDialog(let party, let method, let event):
             await inDialogResponse(party, method: method, event: event)
         case .timer(let timer):
@@ -369,9 +369,7 @@ actor Call {
 
     private func branchAnswered(_ index: Int, response: SIPMessage) async {
         var dialog = branches[index].dialog
-        dialog.remoteTag = response["To"].flatMap(NameAddress.init)?.tag
-        dialog.remoteTarget = response["Contact"].flatMap(NameAddress.init)?.uri ?? dialog.remoteTarget
-        dialog.routeSet = response.values("Record-Route").reversed()
+        dialog.confirm(with: response)
         let target = branches[index].target
         let cseq = branches[index].invite["CSeq"].flatMap(CSeq.init)?.number ?? 1
         branches[index].finished = true
@@ -379,15 +377,11 @@ actor Call {
         try? await env.transport.send(dialog.ack(cseq: cseq, via: env.via(for: target)), to: target)
         guard state == .ringing else {
             // A second branch answered too late, or the caller gave up meanwhile: release it.
-            var late = dialog
-            let bye = late.request("BYE", via: env.via(for: target), contact: nil)
-            await env.transactions.start(bye, to: target) { _ in }
+            await release(dialog, at: target)
             return
         }
         guard let answer = try? SessionDescription.parse(response.body), !answer.g711.isEmpty else {
-            var failed = dialog
-            let bye = failed.request("BYE", via: env.via(for: target), contact: nil)
-            await env.transactions.start(bye, to: target) { _ in }
+            await release(dialog, at: target)
             await fail(488, "Not Acceptable Here", cause: "488 callee answered without G.711")
             return
         }
@@ -425,15 +419,18 @@ actor Call {
         // Our ACK to this 2xx was lost: ACK again; a 2xx from a branch that lost the race is released.
         guard let callID = response["Call-ID"], let index = branches.firstIndex(where: { $0.dialog.callID == callID }) else { return }
         var dialog = branches[index].dialog
-        dialog.remoteTag = response["To"].flatMap(NameAddress.init)?.tag
-        dialog.remoteTarget = response["Contact"].flatMap(NameAddress.init)?.uri ?? dialog.remoteTarget
+        dialog.confirm(with: response)
         let target = branches[index].target
         let cseq = response["CSeq"].flatMap(CSeq.init)?.number ?? 1
         try? await env.transport.send(dialog.ack(cseq: cseq, via: env.via(for: target)), to: target)
-        if calleeDialog?.callID != callID {
-            let bye = dialog.request("BYE", via: env.via(for: target), contact: nil)
-            await env.transactions.start(bye, to: target) { _ in }
-        }
+        if calleeDialog?.callID != callID { await release(dialog, at: target) }
+    }
+
+    /// Ends a dialog the call does not use (a branch that answered too late, or unusably) with a BYE.
+    private func release(_ dialog: Dialog, at target: SIPTarget) async {
+        var dialog = dialog
+        let bye = dialog.request("BYE", via: env.via(for: target), contact: nil)
+        await env.transactions.start(bye, to: target) { _ in }
     }
 
     private func configureCalleeMedia(_ answer: SessionDescription) async {
@@ -471,7 +468,7 @@ actor Call {
 
     // MARK: Requests from either side
 
-    private func request_(_ request: SIPMessage, from party: Party, source: SIPSource) async {
+    private func received(_ request: SIPMessage, from party: Party, source: SIPSource) async {
         let method = request.method ?? ""
         let cseq = request["CSeq"].flatMap(CSeq.init)
         let target = party == .caller ? callerTarget : SIPTarget(source)
@@ -500,6 +497,9 @@ actor Call {
                 await fail(487, "Request Terminated", cause: "cancelled")
             }
         case "INVITE":
+            await reInvite(request, from: party, target: target)
+        case "UPDATE" where !request.body.isEmpty:
+            // A session change without a re-INVITE (RFC 3311): answered the same way.
             await reInvite(request, from: party, target: target)
         case "INFO", "UPDATE", "OPTIONS":
             await env.respond(request.response(200), to: request, target: target)

@@ -89,7 +89,6 @@ struct CallController: Sendable {
         } catch {
             return invite.response(488, "Unusable SDP: \(error.description)", toTag: toTag)
         }
-        guard !offer.g711.isEmpty else { return invite.response(488, "Only PCMU and PCMA are supported", toTag: toTag) }
 
         let media: MediaSession
         do {
