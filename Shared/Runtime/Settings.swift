@@ -75,7 +75,7 @@ package enum Settings {
         summary: "sip-edge: UDP port range of anchored media; each call takes two even ports.")
     package static let sipTrunk = Setting(
         name: "SWITCHBOARD_SIP_TRUNK", defaultValue: "",
-        summary: "sip-edge: the operator's SIP trunk as `udp:host:port` (or `tcp:`). INVITEs from this address are inbound calls to DIDs; external numbers go out to it. Empty: no trunk.")
+        summary: "sip-edge: the operator's SIP trunk as `udp:host:port` (or `tcp:`). INVITEs from this host (any port) are inbound calls to DIDs; external numbers go out to it. Empty: no trunk.")
     package static let routeTimeoutMs = Setting(
         name: "SWITCHBOARD_ROUTE_TIMEOUT_MS", defaultValue: "3000",
         summary: "sip-edge: how long a new call waits for routing's decision before it is refused with 503 (and counted).")

@@ -144,7 +144,8 @@ package struct DialplanConfiguration: Sendable {
     }
 
     private static func checkTimes(_ opens: String, _ closes: String) throws {
-        for time in [opens, closes] where time.wholeMatch(of: /([01]\d|2[0-3]):[0-5]\d/) == nil {
+        // A period may close at 24:00, the end of the day.
+        for time in [opens, closes] where time.wholeMatch(of: /([01]\d|2[0-3]):[0-5]\d/) == nil && !(time == closes && time == "24:00") {
             throw TenancyError.invalid("time \(time): HH:MM")
         }
         guard opens < closes else { throw TenancyError.invalid("\(opens) is not before \(closes)") }

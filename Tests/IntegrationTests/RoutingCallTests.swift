@@ -7,52 +7,82 @@ import TestSupport
 
 @Suite("routing: groups, schedules and caller ID through the edge, with SIPp", .serialized, .timeLimit(.minutes(3)))
 struct RoutingCallTests {
-    @Test("a call to the main number hunts a linear group: 1002 rings first, is cancelled after its ring time, then 1003 answers; out of hours it goes to the closed destination")
-    func huntGroupAndSchedule() async throws {
+    @Test("in hours, a call to the main number hunts a linear group: 1002 rings first and is cancelled after its ring time, then the external member's mobile answers at the trunk; on a holiday the call goes to the closed destination")
+    func huntGroupWithMobileAndSchedule() async throws {
         let trunkPort = try freeUDPPort()
         let fixture = try await CallFixture.start(name: "hunt", trunkPort: trunkPort)
         defer { fixture.stopProcesses() }
         let config = DialplanConfiguration(db: fixture.db, publisher: EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix))
         let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        let mobile = "+37255" + String(Int.random(in: 100_000...999_999))
         try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: did)
         try await config.createGroup(tenant: fixture.slug, name: "sales", strategy: "linear", memberSeconds: 5, totalSeconds: 30, overflow: "none")
         try await config.addMember(tenant: fixture.slug, group: "sales", member: "1002", ringSeconds: nil)
-        try await config.addMember(tenant: fixture.slug, group: "sales", member: "1003", ringSeconds: nil)
-        try await config.routeNumber(tenant: fixture.slug, number: did, to: "group:sales")
+        try await config.addMember(tenant: fixture.slug, group: "sales", member: mobile, ringSeconds: nil)
+        try await config.createSchedule(tenant: fixture.slug, name: "hours", open: "group:sales", closed: "voicemail")
+        try await config.addPeriod(tenant: fixture.slug, schedule: "hours", days: Array(1...7), opens: "00:00", closes: "24:00")
+        try await config.routeNumber(tenant: fixture.slug, number: did, to: "schedule:hours")
 
-        let firstPort = try freeUDPPort()
-        let secondPort = try freeUDPPort()
-        try fixture.register("1002", port: firstPort)
-        try fixture.register("1003", port: secondPort)
-        let first = fixture.answer(with: "ring.xml", port: firstPort)
-        let second = fixture.answer(with: "answer.xml", port: secondPort)
+        let deskPort = try freeUDPPort()
+        try fixture.register("1002", port: deskPort)
+        let desk = fixture.answer(with: "ring.xml", port: deskPort)
+        let mobileLeg = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
         try await Task.sleep(for: .milliseconds(300))
         let call = try runSIPp(scenario: "inbound.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
-                               localPort: trunkPort, timeout: 25, arguments: ["-d", "1000"])
+                               localPort: try freeUDPPort(), localIP: CallFixture.trunkHost, timeout: 25, arguments: ["-d", "1000"])
         #expect(call.status == 0, "caller: \(call.errors)\n\(fixture.edge.log.suffix(2000))")
-        let rang = try await first.value
-        let answered = try await second.value
+        let rang = try await desk.value
+        let answered = try await mobileLeg.value
         #expect(rang.status == 0, "1002 rang and was cancelled: \(rang.errors)")
-        #expect(answered.status == 0, "1003 answered: \(answered.errors)")
-        // SIPp's trace stamps each message: 1002's INVITE came about 5 s before 1003's.
-        let firstInvite = try #require(Self.time(of: "INVITE sip:", in: rang.messages))
-        let secondInvite = try #require(Self.time(of: "INVITE sip:", in: answered.messages))
-        #expect((4.0...8.0).contains(secondInvite - firstInvite), "1003 rang \(secondInvite - firstInvite) s after 1002")
+        #expect(answered.status == 0, "the mobile answered at the trunk: \(answered.errors)")
+        #expect(answered.messages.contains("INVITE sip:\(mobile)@\(CallFixture.trunkHost):\(trunkPort)"), "\(answered.messages.prefix(1500))")
+        // SIPp's trace stamps each message: 1002's INVITE came about 5 s before the mobile's.
+        let deskInvite = try #require(Self.time(of: "INVITE sip:", in: rang.messages))
+        let mobileInvite = try #require(Self.time(of: "INVITE sip:", in: answered.messages))
+        #expect((4.0...8.0).contains(mobileInvite - deskInvite), "the mobile rang \(mobileInvite - deskInvite) s after 1002")
 
-        // A schedule that is never open sends the number's calls to its closed destination (voicemail, not there yet: 480).
-        try await config.createSchedule(tenant: fixture.slug, name: "hours", open: "group:sales", closed: "voicemail")
-        try await config.routeNumber(tenant: fixture.slug, number: did, to: "schedule:hours")
+        // Today a holiday in the tenant's time zone: the number's calls go to the closed destination (voicemail, not there yet: 480).
+        let today = Date.now.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "Europe/Tallinn")!).year().month().day())
+        try await config.addException(tenant: fixture.slug, schedule: "hours", day: today, opens: nil, closes: nil, label: "holiday")
         let closed = try runSIPp(scenario: "inbound-refused.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
-                                 localPort: trunkPort)
+                                 localPort: try freeUDPPort(), localIP: CallFixture.trunkHost)
         #expect(finalStatus(in: closed.messages) == 480)
         #expect(closed.messages.contains("480 Voicemail not available"))
 
         let records = try await fixture.events(CallRecord.self) { $0.count >= 2 }.map(\.data)
-        #expect(records.contains { $0.cause == "normal" && $0.answer != nil && $0.direction == "inbound" })
+        #expect(records.contains { $0.cause == "normal" && $0.answer != nil && $0.direction == "inbound" && $0.answeredBy == mobile })
         #expect(records.contains { $0.cause == "480 Voicemail not available" })
     }
 
-    @Test("caller ID: a user set to anonymous calls out without a number (Privacy: id); *32# presents their own DID")
+    @Test("group overflow: nobody in the group answers within its total time, so the call goes to the overflow destination")
+    func groupOverflow() async throws {
+        let fixture = try await CallFixture.start(name: "ovf")
+        defer { fixture.stopProcesses() }
+        let config = DialplanConfiguration(db: fixture.db, publisher: EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix))
+        let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: did)
+        try await config.createGroup(tenant: fixture.slug, name: "support", strategy: "ring-all", memberSeconds: 5, totalSeconds: 5,
+                                     overflow: "user:1003")
+        try await config.addMember(tenant: fixture.slug, group: "support", member: "1002", ringSeconds: nil)
+        // 1001 dials the group through its number's destination: calls to a tenant's own DID stay inside.
+        try await config.routeNumber(tenant: fixture.slug, number: did, to: "group:support")
+        let ringPort = try freeUDPPort()
+        let answerPort = try freeUDPPort()
+        try fixture.register("1002", port: ringPort)
+        try fixture.register("1003", port: answerPort)
+        let ringing = fixture.answer(with: "ring.xml", port: ringPort)
+        let answer = fixture.answer(with: "answer.xml", port: answerPort)
+        try await Task.sleep(for: .milliseconds(300))
+        let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + [did]],
+                               localPort: try freeUDPPort(), timeout: 25, arguments: ["-d", "500"])
+        #expect(call.status == 0, "\(call.errors)\n\(fixture.edge.log.suffix(2000))")
+        #expect(try await ringing.value.status == 0, "1002 rang and was cancelled")
+        #expect(try await answer.value.status == 0, "1003, the overflow, answered")
+        let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
+        #expect(records.first?.data.answeredBy == "1003")
+    }
+
+    @Test("caller ID: a user set to anonymous calls out without a number (Privacy: id); *32# presents their own DID, *33# the main number")
     func callerIDOnTheTrunk() async throws {
         let trunkPort = try freeUDPPort()
         let fixture = try await CallFixture.start(name: "clid", trunkPort: trunkPort)
@@ -64,25 +94,35 @@ struct RoutingCallTests {
         try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: own, userExtension: "1001")
         try await config.setOutboundIdentity(tenant: fixture.slug, extension: "1001", callerID: "anonymous", defaultClass: "private")
 
-        let hidden = fixture.answer(with: "answer.xml", port: trunkPort)
+        let hidden = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
         try await Task.sleep(for: .milliseconds(300))
         let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["5550123"]],
                                localPort: try freeUDPPort(), arguments: ["-d", "500"])
         #expect(call.status == 0, "\(call.errors)")
         let seen = try await hidden.value
-        #expect(seen.messages.contains("From: \"Anonymous\" <sip:anonymous@127.0.0.1>"), "\(seen.messages.prefix(1500))")
+        #expect(seen.messages.contains("From: \"Anonymous\" <sip:anonymous@\(CallFixture.trunkHost)>"), "\(seen.messages.prefix(1500))")
         #expect(seen.messages.contains("Privacy: id"))
 
-        let shown = fixture.answer(with: "answer.xml", port: trunkPort)
+        let shown = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
         try await Task.sleep(for: .milliseconds(300))
         let call2 = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["*32#5550123"]],
                                 localPort: try freeUDPPort(), arguments: ["-d", "500"])
         #expect(call2.status == 0, "\(call2.errors)")
         let seen2 = try await shown.value
-        #expect(seen2.messages.contains("<sip:\(own)@127.0.0.1>"), "own number presented")
+        #expect(seen2.messages.contains("<sip:\(own)@\(CallFixture.trunkHost)>"), "own number presented")
         #expect(seen2.messages.contains("INVITE sip:+3725550123@"))
 
-        let records = try await fixture.events(CallRecord.self) { $0.count >= 2 }.map(\.data)
+        let company = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
+        try await Task.sleep(for: .milliseconds(300))
+        let call3 = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["*33#5550123"]],
+                                localPort: try freeUDPPort(), arguments: ["-d", "500"])
+        #expect(call3.status == 0, "\(call3.errors)")
+        let seen3 = try await company.value
+        #expect(seen3.messages.contains("<sip:\(main)@\(CallFixture.trunkHost)>"), "main number presented")
+        #expect(seen3.messages.contains("P-Asserted-Identity: <sip:\(main)@\(CallFixture.trunkHost)>"))
+
+        let records = try await fixture.events(CallRecord.self) { $0.count >= 3 }.map(\.data)
+        #expect(records.count == 3)
         #expect(records.allSatisfy { $0.classification == "private" && $0.direction == "outbound" })
     }
 

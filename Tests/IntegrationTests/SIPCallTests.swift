@@ -39,7 +39,7 @@ struct CallFixture {
         let edgeHTTPPort = try freePort()
         var edgeEnvironment = serviceEnvironment(prefix: prefix, port: edgeHTTPPort)
         edgeEnvironment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
-        if let trunkPort { edgeEnvironment["SWITCHBOARD_SIP_TRUNK"] = "udp:127.0.0.1:\(trunkPort)" }
+        if let trunkPort { edgeEnvironment["SWITCHBOARD_SIP_TRUNK"] = "udp:\(trunkHost):\(trunkPort)" }
         let edge = try ServiceProcess("sip-edge", environment: edgeEnvironment)
         let routingPort = try freePort()
         let routing = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: routingPort))
@@ -54,6 +54,9 @@ struct CallFixture {
 
     var target: String { "127.0.0.1:\(sipPort)" }
 
+    /// The operator trunk's address: a loopback host of its own, since the edge knows the trunk by its host.
+    static let trunkHost = "127.0.0.2"
+
     func credentials(_ ext: String) -> [String] { [ext, domain, "password-\(ext)"] }
 
     /// Registers `ext` from `port` (where a UAS scenario then answers).
@@ -64,10 +67,14 @@ struct CallFixture {
     }
 
     /// Runs a UAS scenario on `port` in the background.
-    func answer(with scenario: String, port: Int, timeout: Int = 25, transport: String = "u1")
+    func answer(with scenario: String, port: Int, host: String = "127.0.0.1", timeout: Int = 25, transport: String = "u1")
         -> Task<(status: Int32, errors: String, messages: String), any Error>
     {
-        Task { try await onOwnThread { try runSIPp(scenario: scenario, target: nil, localPort: port, transport: transport, timeout: timeout) } }
+        Task {
+            try await onOwnThread {
+                try runSIPp(scenario: scenario, target: nil, localPort: port, localIP: host, transport: transport, timeout: timeout)
+            }
+        }
     }
 
     /// The envelopes of one call on a topic, read from the beginning until `done` holds or 10 s pass.
@@ -213,20 +220,20 @@ struct SIPCallTests {
         let callee = fixture.answer(with: "answer.xml", port: calleePort)
         try await Task.sleep(for: .milliseconds(300))
         let inbound = try runSIPp(scenario: "inbound.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
-                                  localPort: trunkPort, arguments: ["-d", "1000"])
+                                  localPort: try freeUDPPort(), localIP: CallFixture.trunkHost, arguments: ["-d", "1000"])
         #expect(inbound.status == 0, "trunk: \(inbound.errors)\n\(fixture.edge.log.suffix(2000))")
         #expect(try await callee.value.status == 0)
 
-        let operatorNetwork = fixture.answer(with: "answer.xml", port: trunkPort)
+        let operatorNetwork = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
         try await Task.sleep(for: .milliseconds(300))
         let outbound = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["5550123"]],
                                    localPort: try freeUDPPort(), arguments: ["-d", "1000"])
         #expect(outbound.status == 0, "caller: \(outbound.errors)")
         let reached = try await operatorNetwork.value
         #expect(reached.status == 0, "trunk side: \(reached.errors)")
-        #expect(reached.messages.contains("INVITE sip:+3725550123@127.0.0.1:\(trunkPort)"), "national number sent as E.164")
-        #expect(reached.messages.contains("From: \"User 1001\" <sip:\(did)@127.0.0.1>"), "presented as the company's main number")
-        #expect(reached.messages.contains("P-Asserted-Identity: <sip:\(did)@127.0.0.1>"))
+        #expect(reached.messages.contains("INVITE sip:+3725550123@\(CallFixture.trunkHost):\(trunkPort)"), "national number sent as E.164")
+        #expect(reached.messages.contains("From: \"User 1001\" <sip:\(did)@\(CallFixture.trunkHost)>"), "presented as the company's main number")
+        #expect(reached.messages.contains("P-Asserted-Identity: <sip:\(did)@\(CallFixture.trunkHost)>"))
 
         let records = try await fixture.events(CallRecord.self) { $0.count >= 2 }.map(\.data)
         let incoming = try #require(records.first { $0.direction == "inbound" })

@@ -87,6 +87,7 @@ import Testing
         ("5550123", "anonymous", "private", nil, nil, "private", "5550123", false),
         ("*31#5550123", "main", "business", nil, nil, "business", "5550123", false),
         ("*32#5550123", "main", "business", "+3726001002", "+3726001002", "business", "5550123", false),
+        ("*33#5550123", "anonymous", "business", "+3726001002", "+3726001000", "business", "5550123", false),
         ("*7#5550123", "main", "business", nil, "+3726001000", "private", "5550123", false),
         ("*8#*31#5550123", "own", "private", nil, nil, "business", "5550123", false),
         ("112", "anonymous", "private", nil, "+3726001000", "business", "112", true),

@@ -101,6 +101,10 @@ struct DialplanTests {
         try await config.setForwarding(tenant: slug, extension: "1004", when: "unregistered", to: nil, noAnswerSeconds: nil)
         #expect(try await tenant.call("1004").reject?.status == 480)
         #expect(try await tenant.call("1999").reject?.status == 404)
+
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "user:1002")
+        let own = try await tenant.call(tenant.did)
+        #expect(Self.rung(own) == ["1002"] && own.targets.first?.via != "trunk", "the tenant's own number stays inside")
     }
 
     @Test("groups: strategies become stages; logged-out members are skipped; overflow after no answer; round robin takes turns")

@@ -5,7 +5,7 @@ import Media
 /// working directory of its own holding `files` (the raw audio `rtp_stream` sends); returns SIPp's
 /// exit status (0 = every call succeeded), its error log, and the messages it sent and received.
 package func runSIPp(scenario: String, target: String?, injection: [[String]] = [], calls: Int = 1, localPort: Int,
-                     transport: String = "u1", timeout: Int = 20, arguments: [String] = [],
+                     localIP: String = "127.0.0.1", transport: String = "u1", timeout: Int = 20, arguments: [String] = [],
                      files: [String: [UInt8]] = defaultSIPpAudio) throws -> (status: Int32, errors: String, messages: String) {
     let folder = NSTemporaryDirectory() + "sipp-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -19,7 +19,7 @@ package func runSIPp(scenario: String, target: String?, injection: [[String]] = 
     }
     let result = try runProgram("/usr/bin/timeout", ["-k", "3", String(timeout), "/usr/bin/sipp"] + (target.map { [$0] } ?? []) + [
         "-sf", "\(sippScenarios)/\(scenario)", "-m", String(calls), "-buff_size", "4194304", "-mp", String(try freeUDPPort()),
-        "-p", String(localPort), "-i", "127.0.0.1", "-t", transport, "-nostdin", "-trace_err", "-error_file", "\(folder)/errors.log",
+        "-p", String(localPort), "-i", localIP, "-t", transport, "-nostdin", "-trace_err", "-error_file", "\(folder)/errors.log",
         "-trace_msg", "-message_file", "\(folder)/messages.log", "-timeout_error", "-timeout", "\(timeout - 2)s",
     ] + options + arguments, directory: folder)
     let errors = (try? String(contentsOfFile: "\(folder)/errors.log", encoding: .utf8)) ?? ""

@@ -12,6 +12,7 @@ struct OutboundIdentity: Sendable, Equatable {
     /// Per-call prefixes (RFC-free, as operators' service descriptions use them).
     static let anonymousPrefix = "*31#"
     static let ownNumberPrefix = "*32#"
+    static let mainNumberPrefix = "*33#"
     static let privatePrefix = "*7#"
     static let businessPrefix = "*8#"
     static let emergencyNumbers: Set<String> = ["112", "110", "911", "999"]
@@ -26,6 +27,7 @@ struct OutboundIdentity: Sendable, Equatable {
         while changed {
             changed = false
             for (prefix, apply) in [(anonymousPrefix, { setting = "anonymous" }), (ownNumberPrefix, { setting = "own" }),
+                                    (mainNumberPrefix, { setting = "main" }),
                                     (privatePrefix, { classification = "private" }), (businessPrefix, { classification = "business" })]
             where dialled.hasPrefix(prefix) {
                 apply()

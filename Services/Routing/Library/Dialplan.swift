@@ -49,21 +49,14 @@ struct Dialplan: Sendable {
     static let maximumDepth = 8
 
     func route(_ offer: CallOffered, callID: String?, tenant slug: TenantSlug) async throws -> CallRoute {
-        let schema = slug.schema
         if offer.origin == "trunk" {
             let context = try await tenantContext(caller: nil, slug: slug)
             if let refusal = try await concurrentLimit(context.maxCalls, slug: slug, callID: callID) { return refusal }
             guard case .external(let number) = Dialled.classify(offer.dialled, countryCode: countryCode) else {
                 return .rejected(404, "Number not assigned")
             }
-            let rows = try await db.query("""
-                SELECT n.destination_kind, n.destination_ref, u.extension FROM \(identifier: schema).numbers n
-                LEFT JOIN \(identifier: schema).users u ON u.id = n.user_id WHERE n.e164 = \(number)
-                """)
-            guard let row = rows.first else { return .rejected(404, "Number not assigned") }
-            let kind: String = try row.decode("destination_kind")
-            let ref: String? = kind == "user" ? try row.decode("extension") : try row.decode("destination_ref")
-            return try await resolve(Destination(kind: kind, ref: ref), slug: slug, visited: [])
+            guard let destination = try await destination(ofNumber: number, slug: slug) else { return .rejected(404, "Number not assigned") }
+            return try await resolve(destination, slug: slug, visited: [])
         }
         let context = try await tenantContext(caller: offer.callerExtension, slug: slug)
         let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: context.callerID, defaultClass: context.defaultClass,
@@ -75,7 +68,13 @@ struct Dialplan: Sendable {
             var route = try await resolve(.user(number), slug: slug, visited: [])
             route.classification = identity.classification
             return route
-        case .external(let number):
+        case .external(let number) where !identity.emergency:
+            // A call to one of the tenant's own numbers stays inside, as if it came from the trunk.
+            if let destination = try await destination(ofNumber: number, slug: slug) {
+                var route = try await resolve(destination, slug: slug, visited: [])
+                route.classification = identity.classification
+                return route
+            }
             return try await outbound(number, identity: identity, limit: context.maxInternational, slug: slug, callID: callID)
         default:
             if identity.emergency {
@@ -110,6 +109,17 @@ struct Dialplan: Sendable {
     }
 
     // MARK: Destinations
+
+    /// Where calls to one of the tenant's numbers go; nil when the number is not the tenant's.
+    private func destination(ofNumber number: String, slug: TenantSlug) async throws -> Destination? {
+        let rows = try await db.query("""
+            SELECT n.destination_kind, n.destination_ref, u.extension FROM \(identifier: slug.schema).numbers n
+            LEFT JOIN \(identifier: slug.schema).users u ON u.id = n.user_id WHERE n.e164 = \(number)
+            """)
+        guard let row = rows.first else { return nil }
+        let kind: String = try row.decode("destination_kind")
+        return Destination(kind: kind, ref: kind == "user" ? try row.decode("extension") : try row.decode("destination_ref"))
+    }
 
     private func resolve(_ destination: Destination, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
         guard !visited.contains(destination.key), visited.count < Self.maximumDepth else {

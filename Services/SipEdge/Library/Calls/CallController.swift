@@ -52,7 +52,8 @@ struct CallController: Sendable {
         var callerIdentity = from
         var callerExtension: String?
         do {
-            if let trunk = env.trunk, trunk.host == source.host, trunk.port == source.port {
+            // Any port of the trunk's host: an operator's SBC often sends from other ports than the one it listens on.
+            if let trunk = env.trunk, trunk.host == source.host {
                 origin = "trunk"
                 let number = dialled.hasPrefix("+") ? dialled : "+" + dialled
                 guard let owner = try await directory.tenant(number: number) else {
