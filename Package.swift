@@ -72,6 +72,7 @@ let package = Package(
         .target(name: "Tenancy", dependencies: [
             "Postgres", "Messaging", "Events",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/Tenancy"),
         .target(name: "Runtime", dependencies: [
@@ -130,6 +131,9 @@ let package = Package(
         + service("IVR", executable: "ivr")
         + service("Recording", executable: "recording")
         + service("Billing", executable: "billing")
-        + service("API", executable: "api"),
+        + service("API", executable: "api", extra: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     swiftLanguageModes: [.v6]
 )

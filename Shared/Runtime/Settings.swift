@@ -82,6 +82,9 @@ package enum Settings {
     package static let countryCode = Setting(
         name: "SWITCHBOARD_COUNTRY_CODE", defaultValue: "372",
         summary: "routing: country calling code that numbers dialled in national format get (`5551234` → `+3725551234`).")
+    package static let apiTokenMinutes = Setting(
+        name: "SWITCHBOARD_API_TOKEN_MINUTES", defaultValue: "720",
+        summary: "api: how long a bearer token from `POST /v1/auth/token` is valid (it can be revoked earlier).")
     package static let instanceID = Setting(
         name: "SWITCHBOARD_INSTANCE_ID", defaultValue: "hostname",
         summary: "Names this process in consumer groups and logs; defaults to the host name.")
@@ -89,7 +92,8 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, instanceID,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, apiTokenMinutes,
+        instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -139,6 +143,7 @@ package struct RuntimeConfiguration: Sendable {
     package var sipTrunk: String?
     package var routeTimeoutMs: Int
     package var countryCode: String
+    package var apiTokenMinutes: Int
     package var instanceID: String
 
     /// Reads every setting. - Throws: `ConfigurationError` naming the variable that is wrong.
@@ -194,6 +199,7 @@ package struct RuntimeConfiguration: Sendable {
             sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             countryCode: text(Settings.countryCode),
+            apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),
             instanceID: environment[Settings.instanceID.name].flatMap { $0.isEmpty ? nil : $0 }
                 ?? ProcessInfo.processInfo.hostName)
     }

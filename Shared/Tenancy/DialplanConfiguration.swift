@@ -10,10 +10,13 @@ import Postgres
 package struct DialplanConfiguration: Sendable {
     let db: PostgresClient
     let publisher: EventPublisher
+    /// Who makes the changes, for the audit log: "cli", or the API caller.
+    let actor: String
 
-    package init(db: PostgresClient, publisher: EventPublisher) {
+    package init(db: PostgresClient, publisher: EventPublisher, actor: String = "cli") {
         self.db = db
         self.publisher = publisher
+        self.actor = actor
     }
 
     package static let destinationKinds: Set<String> = ["user", "group", "schedule", "external", "voicemail", "announcement", "ivr", "none"]
@@ -80,7 +83,10 @@ package struct DialplanConfiguration: Sendable {
     package func removeMember(tenant: String, group: String, member: String) async throws {
         let slug = try TenantSlug(tenant)
         try await change(slug, entity: "group", key: group, action: "updated") { connection in
-            try await connection.query("DELETE FROM \(identifier: slug.schema).group_members WHERE group_name = \(group) AND member = \(member)")
+            let rows = try await connection.query("""
+                DELETE FROM \(identifier: slug.schema).group_members WHERE group_name = \(group) AND member = \(member) RETURNING member
+                """)
+            guard !rows.isEmpty else { throw TenancyError.notFound("group \(group) has no member \(member)") }
         }
     }
 
@@ -230,13 +236,13 @@ package struct DialplanConfiguration: Sendable {
     }
 
     /// One change: its statements and an audit entry in one transaction, then `config.changed`.
-    private func change(_ slug: TenantSlug, entity: String, key: String, action: String,
+    func change(_ slug: TenantSlug, entity: String, key: String, action: String,
                         _ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
         do {
             try await db.withTransaction { connection in
                 try await body(connection)
                 try await connection.query("""
-                    INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES ('cli', \("\(entity).\(action)"), \(key))
+                    INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES (\(actor), \("\(entity).\(action)"), \(key))
                     """)
             }
         } catch let error as PostgresError where error.sqlState == "23503" {

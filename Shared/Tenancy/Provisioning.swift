@@ -15,15 +15,18 @@ package struct Tenant: Sendable, Codable, Equatable {
     package var mainNumber: String?
 }
 
-/// A user of a tenant.
+/// A user of a tenant: an employee with an extension, a SIP device and maybe a console login.
 package struct User: Sendable, Codable, Equatable {
     package var id: UUID
     package var extension_: String
     package var name: String
+    package var email: String?
     package var mobile: String?
+    /// admin (manages the tenant) or user (their own settings).
+    package var role: String
 
     enum CodingKeys: String, CodingKey {
-        case id, extension_ = "extension", name, mobile
+        case id, extension_ = "extension", name, email, mobile, role
     }
 }
 
@@ -69,47 +72,103 @@ package struct Provisioning: Sendable {
         return tenant
     }
 
-    /// Every tenant, by slug.
-    package func listTenants() async throws -> [Tenant] {
-        try await db.query("""
-            SELECT t.slug, t.name, t.status, t.sip_domain, t.time_zone, n.e164 AS main_number
-            FROM platform.tenants t LEFT JOIN platform.numbers n ON n.tenant = t.slug AND n.is_main
-            ORDER BY t.slug
-            """).map { row in
-            Tenant(slug: try row.decode("slug"), name: try row.decode("name"), status: try row.decode("status"),
-                   sipDomain: try row.decode("sip_domain"), timeZone: try row.decode("time_zone"),
-                   mainNumber: try row.decode("main_number"))
-        }
+    private static let tenantSelect = """
+        SELECT t.slug, t.name, t.status, t.sip_domain, t.time_zone, n.e164 AS main_number
+        FROM platform.tenants t LEFT JOIN platform.numbers n ON n.tenant = t.slug AND n.is_main
+        """
+
+    private static func tenant(_ row: PostgresRow) throws -> Tenant {
+        Tenant(slug: try row.decode("slug"), name: try row.decode("name"), status: try row.decode("status"),
+               sipDomain: try row.decode("sip_domain"), timeZone: try row.decode("time_zone"), mainNumber: try row.decode("main_number"))
     }
 
-    /// The tenant with this slug. - Throws: `.notFound`.
+    /// Tenants by slug: `limit` of them after the slug `after`; deleted ones are not listed.
+    package func listTenants(after: String? = nil, limit: Int = 100_000) async throws -> [Tenant] {
+        try await db.query("""
+            \(unsafeSQL: Self.tenantSelect) WHERE t.slug > \(after ?? "") AND t.status <> 'deleted' ORDER BY t.slug LIMIT \(limit)
+            """).map(Self.tenant)
+    }
+
+    /// The tenant with this slug. - Throws: `.notFound` (also for a deleted one).
     package func tenant(_ rawSlug: String) async throws -> Tenant {
         let slug = try TenantSlug(rawSlug)
-        guard let tenant = try await listTenants().first(where: { $0.slug == slug.value }) else {
-            throw TenancyError.notFound("no tenant \(slug)")
+        let rows = try await db.query("\(unsafeSQL: Self.tenantSelect) WHERE t.slug = \(slug.value) AND t.status <> 'deleted'")
+        guard let row = rows.first else { throw TenancyError.notFound("no tenant \(slug)") }
+        return try Self.tenant(row)
+    }
+
+    /// Suspends (calls and registrations refused, data kept) or reactivates a tenant.
+    /// Publishes `tenant.status-changed`. - Throws: `.notFound`, `.conflict` from any other status.
+    @discardableResult
+    package func setStatus(tenant rawSlug: String, to status: String, actor: String = "cli") async throws -> Tenant {
+        guard ["active", "suspended"].contains(status) else { throw TenancyError.invalid("status must be active or suspended") }
+        let current = try await tenant(rawSlug)
+        let slug = try TenantSlug(current.slug)
+        guard ["active", "suspended"].contains(current.status) else {
+            throw TenancyError.conflict("tenant \(slug) is \(current.status)")
         }
-        return tenant
+        guard current.status != status else { return current }
+        try await db.withTransaction { connection in
+            try await connection.query("UPDATE platform.tenants SET status = \(status), updated_at = now() WHERE slug = \(slug.value)")
+            try await audit(connection, slug, actor: actor, action: "tenant.\(status == "active" ? "resume" : "suspend")", subject: slug.value)
+        }
+        try await publisher.publish(Envelope(tenant: slug.value, data: TenantStatusChanged(
+            slug: slug.value, status: status, previousStatus: current.status)))
+        var changed = current
+        changed.status = status
+        return changed
+    }
+
+    /// A number of the tenant and where its calls go.
+    package struct NumberAssignment: Sendable, Codable, Equatable {
+        package var number: String
+        package var isMain: Bool
+        /// A destination in the configuration syntax: user:1001, group:sales, voicemail, none, ...
+        package var destination: String
+    }
+
+    /// The tenant's numbers, `limit` of them after `after`.
+    package func listNumbers(tenant rawSlug: String, after: String? = nil, limit: Int = 100_000,
+                             only number: String? = nil) async throws -> [NumberAssignment] {
+        let slug = try TenantSlug(rawSlug)
+        return try await db.query("""
+            SELECT n.e164, p.is_main, n.destination_kind, n.destination_ref
+            FROM \(identifier: slug.schema).numbers n JOIN platform.numbers p ON p.e164 = n.e164
+            WHERE n.e164 > \(after ?? "") AND (\(number)::text IS NULL OR n.e164 = \(number)) ORDER BY n.e164 LIMIT \(limit)
+            """).map { row in
+            let kind: String = try row.decode("destination_kind")
+            let ref: String? = try row.decode("destination_ref")
+            return NumberAssignment(number: try row.decode("e164"), isMain: try row.decode("is_main"),
+                                    destination: ref.map { "\(kind):\($0)" } ?? kind)
+        }
     }
 
     /// Creates a user and the SIP credentials of their device: username = extension, realm = the
-    /// tenant's SIP domain, password kept only as HA1 hashes. Publishes `config.changed`.
+    /// tenant's SIP domain, password kept only as HA1 hashes (generated when not given: the caller
+    /// shows it once). With an e-mail and a console password the user can log in to the API.
+    /// Publishes `config.changed`.
     @discardableResult
-    package func createUser(tenant rawSlug: String, extension ext: String, name: String, password: String,
-                            mobile: String? = nil, actor: String = "cli") async throws -> User {
+    package func createUser(tenant rawSlug: String, extension ext: String, name: String, password: String? = nil,
+                            mobile: String? = nil, email: String? = nil, role: String = "user", consolePassword: String? = nil,
+                            actor: String = "cli") async throws -> (user: User, sipPassword: String) {
         let tenant = try await tenant(rawSlug)
         let slug = try TenantSlug(tenant.slug)
         guard Validation.isExtension(ext) else { throw TenancyError.invalid("extension must be 2–6 digits") }
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count) else { throw TenancyError.invalid("name must be 1–200 characters") }
-        guard password.count >= 8 else { throw TenancyError.invalid("the SIP password must have at least 8 characters") }
+        let name = try Validation.name(name)
+        let sipPassword = password ?? Secrets.sipPassword()
+        try Validation.sipPassword(sipPassword)
         if let mobile, !Validation.isE164(mobile) { throw TenancyError.invalid("mobile must be an E.164 number like +37255512345") }
-        let ha1 = DigestCredentials.ha1(username: ext, realm: tenant.sipDomain, password: password)
+        let email = try email.map(Validation.email)
+        guard ["admin", "user"].contains(role) else { throw TenancyError.invalid("role must be admin or user") }
+        let passwordHash = try consolePassword.map(PasswordHash.make)
+        if passwordHash != nil, email == nil { throw TenancyError.invalid("a console password needs an e-mail to log in with") }
+        let ha1 = DigestCredentials.ha1(username: ext, realm: tenant.sipDomain, password: sipPassword)
         let user: User
         do {
             user = try await db.withTransaction { connection in
                 let rows = try await connection.query("""
-                    INSERT INTO \(identifier: slug.schema).users (extension, name, mobile) VALUES (\(ext), \(name), \(mobile))
-                    RETURNING id
+                    INSERT INTO \(identifier: slug.schema).users (extension, name, mobile, email, role, password_hash)
+                    VALUES (\(ext), \(name), \(mobile), \(email), \(role), \(passwordHash)) RETURNING id
                     """)
                 let id: UUID = try rows[0].decode("id")
                 try await connection.query("""
@@ -117,13 +176,13 @@ package struct Provisioning: Sendable {
                     VALUES (\(id), \(ext), \(tenant.sipDomain), \(ha1.md5), \(ha1.sha256))
                     """)
                 try await audit(connection, slug, actor: actor, action: "user.create", subject: ext)
-                return User(id: id, extension_: ext, name: name, mobile: mobile)
+                return User(id: id, extension_: ext, name: name, email: email, mobile: mobile, role: role)
             }
         } catch let error as PostgresError where error.isUniqueViolation {
-            throw TenancyError.conflict("tenant \(slug) already has extension \(ext)")
+            throw TenancyError.conflict("tenant \(slug) already has extension \(ext) or e-mail \(email ?? "")")
         }
         try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "user", key: ext, action: "created")))
-        return user
+        return (user, sipPassword)
     }
 
     /// Assigns a DID to the tenant. The first number of a tenant becomes its main number; with
@@ -157,7 +216,7 @@ package struct Provisioning: Sendable {
         try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "number", key: number, action: "created")))
     }
 
-    private func audit(_ connection: PostgresConnection, _ slug: TenantSlug, actor: String, action: String,
+    func audit(_ connection: PostgresConnection, _ slug: TenantSlug, actor: String, action: String,
                        subject: String) async throws {
         try await connection.query("""
             INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES (\(actor), \(action), \(subject))
@@ -179,6 +238,29 @@ package enum DigestCredentials {
 
 /// Input checks shared by the CLI and the API.
 package enum Validation {
+    /// A display name: trimmed, 1–200 characters.
+    package static func name(_ text: String) throws -> String {
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.count) else { throw TenancyError.invalid("name must be 1–200 characters") }
+        return name
+    }
+
+    /// An e-mail address, lower-cased; only its shape is checked.
+    package static func email(_ text: String) throws -> String {
+        let email = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard email.count <= 254, email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else {
+            throw TenancyError.invalid("\(String(reflecting: text)) is not an e-mail address")
+        }
+        return email
+    }
+
+    /// SIP passwords: long enough to survive online guessing, printable ASCII so any phone can take them.
+    package static func sipPassword(_ text: String) throws {
+        guard (8...128).contains(text.count), text.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue.map { $0 >= 33 && $0 < 127 } == true }) else {
+            throw TenancyError.invalid("the SIP password must have 8–128 printable ASCII characters")
+        }
+    }
+
     package static func isE164(_ text: String) -> Bool {
         text.wholeMatch(of: /\+[1-9][0-9]{5,14}/) != nil
     }

@@ -130,5 +130,12 @@ package enum TenantSchema {
                 max_concurrent_calls integer CHECK (max_concurrent_calls >= 0),
                 max_international_calls integer CHECK (max_international_calls >= 0));
             """),
+        Migration(version: 4, name: "console logins of users", sql: """
+            -- Tenant admins and users log in to the console and API with their e-mail and a
+            -- password (PBKDF2, see PasswordHash); a user without one cannot log in.
+            ALTER TABLE {schema}.users ADD COLUMN password_hash text;
+            UPDATE {schema}.users SET email = NULL WHERE email = '';
+            CREATE UNIQUE INDEX users_email ON {schema}.users (lower(email));
+            """),
     ]
 }

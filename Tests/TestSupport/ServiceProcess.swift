@@ -102,3 +102,13 @@ func spawnWithEnvironment(_ path: String, _ arguments: [String], _ environment: 
     guard result == 0 else { throw TestFailure("cannot start \(path): error \(result)") }
     return pid
 }
+
+/// One HTTP request with curl: `method` to `url`, with a bearer token and a JSON body when given.
+package func httpRequest(_ method: String, _ url: String, token: String? = nil, json: String? = nil) throws -> (status: Int, body: String) {
+    var arguments = ["-s", "-m", "5", "-X", method, "-w", "\n%{http_code}"]
+    if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+    if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
+    let result = try runProgram("/usr/bin/curl", arguments + [url])
+    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+}

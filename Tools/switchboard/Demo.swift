@@ -2,12 +2,16 @@ import ArgumentParser
 import Tenancy
 
 /// The demo tenant that `make run` seeds: tenant `demo`, SIP domain demo.localhost, users
-/// 1001–1003, main number +3726001000 (to user 1001). Idempotent.
+/// 1001–1003 (1001 its admin), main number +3726001000 (to user 1001), and a demo operator
+/// account. Idempotent.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Seed the demo tenant (idempotent).", subcommands: [Seed.self])
 
     struct Seed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the demo tenant, users 1001–1003 and its main number.")
+
+        static let operatorEmail = "operator@switchboard.localhost"
+        static let operatorPassword = "operator-demo-password"
 
         func run() async throws {
             try await withCLI { cli in
@@ -15,16 +19,21 @@ struct Demo: AsyncParsableCommand {
                 if (try? await provisioning.tenant("demo")) == nil {
                     try await provisioning.createTenant(slug: "demo", name: "Demo OÜ", sipDomain: "demo.localhost")
                 }
-                for (ext, name) in [("1001", "Alice Tamm"), ("1002", "Bob Kask"), ("1003", "Carol Saar")] {
+                // Alice is the tenant's admin in the console and API.
+                for (ext, name, role) in [("1001", "Alice Tamm", "admin"), ("1002", "Bob Kask", "user"), ("1003", "Carol Saar", "user")] {
                     do {
-                        try await provisioning.createUser(tenant: "demo", extension: ext, name: name,
-                                                          password: "demo-\(ext)-secret", mobile: nil)
+                        try await provisioning.createUser(tenant: "demo", extension: ext, name: name, password: "demo-\(ext)-secret",
+                                                          email: "\(name.split(separator: " ")[0].lowercased())@demo.localhost", role: role,
+                                                          consolePassword: "demo-\(ext)-console")
                     } catch TenancyError.conflict {}
                 }
                 do {
+                    try await provisioning.createOperator(email: Self.operatorEmail, password: Self.operatorPassword)
+                } catch TenancyError.conflict {}
+                do {
                     try await provisioning.assignNumber(tenant: "demo", number: "+3726001000", userExtension: "1001")
                 } catch TenancyError.conflict {}
-                print("demo tenant: ready (demo.localhost, users 1001–1003, main number +3726001000)")
+                print("demo tenant: ready (demo.localhost, users 1001–1003, main number +3726001000); operator \(Self.operatorEmail)")
             }
         }
     }

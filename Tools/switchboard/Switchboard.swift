@@ -16,7 +16,7 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "Operate a Switchboard deployment: migrations, tenants, users, numbers, topics.",
         subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Groups.self, Schedules.self, Forwarding.self, CallerID.self,
-                      Limits.self, Topics.self, Lag.self, Demo.self, Docs.self])
+                      Limits.self, Topics.self, Lag.self, Demo.self, Docs.self, Operators.self])
 }
 
 /// Clients for one CLI invocation, made on first use and closed at the end.
@@ -154,7 +154,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             try await withCLI { cli in
-                let user = try await cli.provisioning().createUser(tenant: tenant, extension: ext, name: name,
+                let (user, _) = try await cli.provisioning().createUser(tenant: tenant, extension: ext, name: name,
                                                                    password: password, mobile: mobile)
                 print("created user \(user.extension_) (\(user.name)) in tenant \(tenant)")
             }

@@ -1,8 +1,54 @@
+import Foundation
+import Hummingbird
 import Runtime
+import Tenancy
 
 /// The `api` service: the control plane: REST API, authentication, provisioning, console (DESIGN §2).
 package enum APIService {
     package static var definition: ServiceDefinition {
-        ServiceDefinition(name: "api", defaultHTTPPort: 8080)
+        var definition = ServiceDefinition(name: "api", defaultHTTPPort: 8080)
+        definition.routes = { router, context in
+            let api = API(context: context)
+            router.get("/openapi.yaml") { _, _ in
+                Response(status: .ok, headers: [.contentType: "application/yaml"],
+                         body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+            }
+            let v1 = router.group("v1").add(middleware: APIErrorMiddleware(logger: context.logger))
+            api.addAuthRoutes(to: v1)
+            api.addTenantRoutes(to: v1)
+            api.addUserRoutes(to: v1)
+            api.addNumberRoutes(to: v1)
+            api.addGroupRoutes(to: v1)
+            api.addScheduleRoutes(to: v1)
+        }
+        return definition
+    }
+}
+
+/// What every route handler uses: the caller's identity, the shared provisioning code, the
+/// path's tenant.
+struct API: Sendable {
+    let context: ServiceContext
+    let auth: Authenticator
+
+    init(context: ServiceContext) {
+        self.context = context
+        auth = Authenticator(db: context.db, lifetime: .seconds(context.configuration.apiTokenMinutes * 60))
+    }
+
+    var provisioning: Provisioning { Provisioning(db: context.db, publisher: context.publisher, logger: context.logger) }
+
+    func dialplan(_ principal: Principal) -> DialplanConfiguration {
+        DialplanConfiguration(db: context.db, publisher: context.publisher, actor: principal.actor)
+    }
+
+    /// The authenticated caller and the `:tenant` of the path, checked by `check` and known to exist.
+    func tenantRequest(_ request: Request, _ context: BasicRequestContext,
+                       _ check: (Principal, String) throws -> Void) async throws -> (Principal, String) {
+        let principal = try await auth.principal(request)
+        let tenant = try context.parameters.require("tenant")
+        try check(principal, tenant)
+        _ = try await provisioning.tenant(tenant)
+        return (principal, tenant)
     }
 }

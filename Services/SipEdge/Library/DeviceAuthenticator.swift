@@ -6,7 +6,7 @@ import SIP
 
 /// HA1 hashes of devices that authenticated lately, so a registration refresh or a call costs no
 /// credential query. Dropped for a tenant when its configuration changes (`config.changes`) and
-/// after a minute in any case; unknown usernames are never cached.
+/// after a minute in any case; unknown usernames are never cached; a failed check re-reads.
 final class CredentialCache: Sendable {
     private let entries = NIOLockedValueBox([String: (id: UUID, ha1: String, at: ContinuousClock.Instant)]())
     let lifetime: Duration = .seconds(60)
@@ -54,15 +54,23 @@ struct DeviceAuthenticator: Sendable {
         guard let credentials = request[proxy ? "Proxy-Authorization" : "Authorization"].flatMap(DigestCredentials.init) else {
             return .answer(challenge(request, realm: tenant.sipDomain, stale: false, toTag: toTag, proxy: proxy))
         }
-        let device: (id: UUID, ha1: String)?
+        var device: (id: UUID, ha1: String)?
+        let method = request.method ?? ""
+        var outcome: DigestAuthenticator.Outcome
         do {
-            device = try await storedDevice(tenant: tenant, username: credentials.username, algorithm: credentials.algorithm)
+            device = try await storedDevice(tenant: tenant, username: credentials.username, algorithm: credentials.algorithm, cached: true)
+            outcome = digest.check(authorization: credentials, method: method, realm: tenant.sipDomain, ha1: device?.ha1)
+            // A cached HA1 that does not match may be an old password: check once more against the
+            // stored one, so a changed password works at once even if its config.changes was missed.
+            if case .invalid = outcome, device != nil {
+                device = try await storedDevice(tenant: tenant, username: credentials.username, algorithm: credentials.algorithm, cached: false)
+                outcome = digest.check(authorization: credentials, method: method, realm: tenant.sipDomain, ha1: device?.ha1)
+            }
         } catch {
             logger.error("credential lookup failed", metadata: ["tenant": "\(tenant.slug)", "error": "\(error)"])
             return .answer(request.response(503, "Directory unavailable", toTag: toTag))
         }
-        let method = request.method ?? ""
-        switch digest.check(authorization: credentials, method: method, realm: tenant.sipDomain, ha1: device?.ha1) {
+        switch outcome {
         case .stale:
             return .answer(challenge(request, realm: tenant.sipDomain, stale: true, toTag: toTag, proxy: proxy))
         case .invalid(let reason):
@@ -87,10 +95,10 @@ struct DeviceAuthenticator: Sendable {
     }
 
     /// The device with this username and its HA1 for the algorithm the client chose.
-    private func storedDevice(tenant: EdgeTenant, username: String, algorithm: String) async throws -> (id: UUID, ha1: String)? {
+    private func storedDevice(tenant: EdgeTenant, username: String, algorithm: String, cached: Bool) async throws -> (id: UUID, ha1: String)? {
         let column = algorithm.uppercased() == "SHA-256" ? "ha1_sha256" : "ha1_md5"
         let key = "\(tenant.slug.value)|\(username)|\(column)"
-        if let cached = cache.get(key) { return cached }
+        if cached, let entry = cache.get(key) { return entry }
         let rows = try await db.query("""
             SELECT id, \(unsafeSQL: column) AS ha1 FROM \(identifier: tenant.slug.schema).devices WHERE username = \(username)
             """)

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import Postgres
+import Tenancy
+
+/// Who is calling, from their bearer token.
+struct Principal: Sendable {
+    enum Role: String, Codable, Sendable {
+        /// Runs the platform: every tenant.
+        case `operator`
+        /// Manages one tenant.
+        case admin
+        /// An employee: their own settings.
+        case user
+    }
+
+    let tokenID: UUID
+    let role: Role
+    /// The tenant of an admin or user; nil for an operator.
+    let tenant: String?
+    /// An operator's e-mail, or a user's extension.
+    let subject: String
+
+    /// How the audit log names this caller.
+    var actor: String { tenant.map { "\(role.rawValue):\(subject)@\($0)" } ?? "\(role.rawValue):\(subject)" }
+
+    /// Only operators. Others learn nothing about what exists: 403.
+    func requireOperator() throws {
+        guard role == .operator else { throw APIError.forbidden("only an operator may do this") }
+    }
+
+    /// Only operators, on a tenant's things: its admins and users get 403, other tenants' 404.
+    func requireOperator(of tenant: String) throws {
+        try requireMember(of: tenant)
+        try requireOperator()
+    }
+
+    /// Operators, and admins and users of this tenant; anyone else gets 404, as if it did not exist.
+    func requireMember(of tenant: String) throws {
+        guard role == .operator || self.tenant == tenant else { throw APIError.notFound("no tenant \(tenant)") }
+    }
+
+    /// Operators and this tenant's admins (a user of the tenant: 403).
+    func requireAdmin(of tenant: String) throws {
+        try requireMember(of: tenant)
+        guard role != .user else { throw APIError.forbidden("only a tenant admin may do this") }
+    }
+
+    /// Operators, this tenant's admins, and the user `ext` themself.
+    func requireAdminOrSelf(of tenant: String, extension ext: String) throws {
+        try requireMember(of: tenant)
+        guard role != .user || subject == ext else { throw APIError.forbidden("users may only change their own settings") }
+    }
+}
+
+/// Bearer tokens: 32 random bytes, stored only as a SHA-256 digest with the role, tenant, subject
+/// and expiry; revocable.
+struct Authenticator: Sendable {
+    let db: PostgresClient
+    let lifetime: Duration
+
+    struct IssuedToken: Encodable {
+        let token: String
+        let expiresAt: Date
+        let role: Principal.Role
+        let tenant: String?
+        let subject: String
+    }
+
+    func issue(role: Principal.Role, tenant: String?, subject: String) async throws -> IssuedToken {
+        let token = Secrets.token()
+        let expires = Date.now.addingTimeInterval(TimeInterval(lifetime.components.seconds))
+        try await db.query("""
+            INSERT INTO platform.api_tokens (token_hash, role, tenant, subject, expires_at)
+            VALUES (\(Secrets.digest(token)), \(role.rawValue), \(tenant), \(subject), \(expires))
+            """)
+        return IssuedToken(token: token, expiresAt: expires, role: role, tenant: tenant, subject: subject)
+    }
+
+    /// The caller of `request`. - Throws: 401 without a valid, unexpired, unrevoked token.
+    func principal(_ request: Request) async throws -> Principal {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthenticated("send Authorization: Bearer <token> (POST /v1/auth/token gives one)")
+        }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard (20...100).contains(token.count) else { throw APIError.unauthenticated("the token is not valid") }
+        let rows = try await db.query("""
+            SELECT k.id, k.role, k.tenant, k.subject FROM platform.api_tokens k
+            LEFT JOIN platform.tenants t ON t.slug = k.tenant
+            WHERE k.token_hash = \(Secrets.digest(token)) AND k.revoked_at IS NULL AND k.expires_at > now()
+              AND (k.tenant IS NULL OR t.status IN ('active', 'suspended', 'terminating'))
+            """)
+        guard let row = rows.first, let role = Principal.Role(rawValue: try row.decode("role")) else {
+            throw APIError.unauthenticated("the token is not valid, has expired or was revoked")
+        }
+        return Principal(tokenID: try row.decode("id"), role: role, tenant: try row.decode("tenant"), subject: try row.decode("subject"))
+    }
+
+    func revoke(_ principal: Principal) async throws {
+        try await db.query("UPDATE platform.api_tokens SET revoked_at = now() WHERE id = \(principal.tokenID) AND revoked_at IS NULL")
+    }
+
+    /// Ends every token of a tenant user (on deletion or a password change).
+    func revokeAll(tenant: String, subject: String) async throws {
+        try await db.query("""
+            UPDATE platform.api_tokens SET revoked_at = now() WHERE tenant = \(tenant) AND subject = \(subject) AND revoked_at IS NULL
+            """)
+    }
+}

@@ -1,0 +1,2 @@
+/// Placeholder until the document lands.
+enum OpenAPIDocument { static let yaml = "" }

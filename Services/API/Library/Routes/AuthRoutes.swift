@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import Tenancy
+
+/// `POST /v1/auth/token` (log in), `DELETE /v1/auth/token` (log out), `GET /v1/me`.
+extension API {
+    struct Login: Decodable {
+        let email: String
+        let password: String
+        /// The tenant of an admin or user; absent for an operator.
+        let tenant: String?
+    }
+
+    struct Me: Encodable {
+        let role: Principal.Role
+        let tenant: String?
+        let subject: String
+    }
+
+    func addAuthRoutes(to v1: RouterGroup<BasicRequestContext>) {
+        v1.post("auth/token") { request, _ -> Response in
+            let login = try await JSON.decode(Login.self, from: request)
+            guard login.password.count <= 200 else { throw APIError.invalid("password is too long") }
+            if let tenant = login.tenant {
+                guard let user = try await provisioning.authenticateUser(tenant: tenant, email: login.email, password: login.password) else {
+                    throw APIError.unauthenticated("wrong e-mail, password or tenant")
+                }
+                let role: Principal.Role = user.role == "admin" ? .admin : .user
+                return try JSON.response(try await auth.issue(role: role, tenant: tenant, subject: user.extension_), status: .created)
+            }
+            guard let email = try await provisioning.authenticateOperator(email: login.email, password: login.password) else {
+                throw APIError.unauthenticated("wrong e-mail or password")
+            }
+            return try JSON.response(try await auth.issue(role: .operator, tenant: nil, subject: email), status: .created)
+        }
+        v1.delete("auth/token") { request, _ -> Response in
+            try await auth.revoke(try await auth.principal(request))
+            return JSON.noContent()
+        }
+        v1.get("me") { request, _ -> Response in
+            let principal = try await auth.principal(request)
+            return try JSON.response(Me(role: principal.role, tenant: principal.tenant, subject: principal.subject))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import Tenancy
+
+/// Working-hours schedules with weekly periods and exception days.
+extension API {
+    struct NewSchedule: Decodable {
+        let name: String
+        let open: String
+        let closed: String
+    }
+
+    struct NewPeriod: Decodable {
+        /// ISO weekdays, 1 = Monday.
+        let days: [Int]
+        let opens: String
+        let closes: String
+    }
+
+    struct NewException: Decodable {
+        let day: String
+        let opens: String?
+        let closes: String?
+        let label: String?
+    }
+
+    func addScheduleRoutes(to v1: RouterGroup<BasicRequestContext>) {
+        v1.get("tenants/:tenant/schedules") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let page = try PageRequest(request)
+            let schedules = try await dialplan(principal).schedules(tenant: tenant, after: page.after, limit: page.fetch)
+            return try JSON.response(Page(schedules, limit: page.limit) { $0.name })
+        }
+        v1.post("tenants/:tenant/schedules") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let new = try await JSON.decode(NewSchedule.self, from: request)
+            let config = dialplan(principal)
+            if (try? await config.schedule(tenant: tenant, name: new.name)) != nil { throw APIError.conflict("schedule \(new.name) exists") }
+            try await config.createSchedule(tenant: tenant, name: new.name, open: new.open, closed: new.closed)
+            return try JSON.response(try await config.schedule(tenant: tenant, name: new.name), status: .created)
+        }
+        v1.get("tenants/:tenant/schedules/:schedule") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            return try JSON.response(try await dialplan(principal).schedule(tenant: tenant, name: try context.parameters.require("schedule")))
+        }
+        v1.post("tenants/:tenant/schedules/:schedule/periods") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let name = try context.parameters.require("schedule")
+            let period = try await JSON.decode(NewPeriod.self, from: request)
+            let config = dialplan(principal)
+            _ = try await config.schedule(tenant: tenant, name: name)
+            try await config.addPeriod(tenant: tenant, schedule: name, days: period.days, opens: period.opens, closes: period.closes)
+            return try JSON.response(try await config.schedule(tenant: tenant, name: name), status: .created)
+        }
+        v1.post("tenants/:tenant/schedules/:schedule/exceptions") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let name = try context.parameters.require("schedule")
+            let exception = try await JSON.decode(NewException.self, from: request)
+            let config = dialplan(principal)
+            _ = try await config.schedule(tenant: tenant, name: name)
+            try await config.addException(tenant: tenant, schedule: name, day: exception.day, opens: exception.opens,
+                                          closes: exception.closes, label: exception.label)
+            return try JSON.response(try await config.schedule(tenant: tenant, name: name), status: .created)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import Tenancy
+
+/// Tenants: operators create, list, suspend and resume them; a tenant's own people read it.
+extension API {
+    struct NewTenant: Decodable {
+        let slug: String
+        let name: String
+        let sipDomain: String
+        let timeZone: String?
+    }
+
+    struct Limits: Decodable {
+        let concurrentCalls: Int?
+        let internationalCalls: Int?
+    }
+
+    func addTenantRoutes(to v1: RouterGroup<BasicRequestContext>) {
+        v1.get("tenants") { request, _ -> Response in
+            try await auth.principal(request).requireOperator()
+            let page = try PageRequest(request)
+            return try JSON.response(Page(try await provisioning.listTenants(after: page.after, limit: page.fetch), limit: page.limit) { $0.slug })
+        }
+        v1.post("tenants") { request, _ -> Response in
+            let principal = try await auth.principal(request)
+            try principal.requireOperator()
+            let new = try await JSON.decode(NewTenant.self, from: request)
+            let tenant = try await provisioning.createTenant(slug: new.slug, name: new.name, sipDomain: new.sipDomain,
+                                                             timeZone: new.timeZone ?? "Europe/Tallinn", actor: principal.actor)
+            return try JSON.response(tenant, status: .created)
+        }
+        v1.get("tenants/:tenant") { request, context -> Response in
+            let (_, tenant) = try await tenantRequest(request, context) { try $0.requireMember(of: $1) }
+            return try JSON.response(try await provisioning.tenant(tenant))
+        }
+        for (action, status) in [("suspend", "suspended"), ("resume", "active")] {
+            v1.post("tenants/:tenant/\(action)") { request, context -> Response in
+                let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
+                return try JSON.response(try await provisioning.setStatus(tenant: tenant, to: status, actor: principal.actor))
+            }
+        }
+        v1.get("tenants/:tenant/limits") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            return try JSON.response(try await dialplan(principal).limits(tenant: tenant))
+        }
+        v1.put("tenants/:tenant/limits") { request, context -> Response in
+            // The toll-fraud guard is the operator's: tenants cannot raise it.
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
+            let limits = try await JSON.decode(Limits.self, from: request)
+            for value in [limits.concurrentCalls, limits.internationalCalls].compactMap({ $0 }) where !(0...100_000).contains(value) {
+                throw APIError.invalid("limits must be 0–100000 (or null for none)")
+            }
+            try await dialplan(principal).setLimits(tenant: tenant, concurrentCalls: limits.concurrentCalls,
+                                                    internationalCalls: limits.internationalCalls)
+            return try JSON.response(try await dialplan(principal).limits(tenant: tenant))
+        }
+    }
+}
