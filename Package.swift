@@ -64,13 +64,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Shared/SIP"),
         .target(name: "Media", dependencies: [], path: "Shared/Media"),
+        .target(name: "Pricing", dependencies: [], path: "Shared/Pricing"),
         .target(name: "Messaging", dependencies: [
             "Kafka", "Events",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "Shared/Messaging"),
         .target(name: "Tenancy", dependencies: [
-            "Postgres", "Messaging", "Events",
+            "Postgres", "Messaging", "Events", "Pricing",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -96,6 +97,7 @@ let package = Package(
             "Routing", "Events", "Tenancy", "Messaging", "Kafka", "Postgres", "TestSupport",
         ], path: "Tests/RoutingTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
+        .testTarget(name: "PricingTests", dependencies: ["Pricing"], path: "Tests/PricingTests"),
         .testTarget(name: "SIPTests", dependencies: [
             "SIP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -130,8 +132,13 @@ let package = Package(
         ])
         + service("IVR", executable: "ivr")
         + service("Recording", executable: "recording")
-        + service("Billing", executable: "billing")
+        + service("Billing", executable: "billing", extra: [
+            "Pricing",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ])
         + service("API", executable: "api", extra: [
+            "Pricing", "Billing",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -61,13 +61,21 @@ package struct ConfigChanged: EventPayload, Equatable {
 package struct EntitlementsChanged: EventPayload, Equatable {
     package static let type = "billing.entitlements-changed"
     package static let topic = Topic.billingEntitlements
-    package static let summary = "The features and limits a tenant may use, derived from its subscriptions."
-    package static let example = EntitlementsChanged(features: ["ivr", "recording"], maxConcurrentCalls: 10)
+    package static let summary = "The features and limits a tenant may use, derived from its subscriptions active today."
+    package static let example = EntitlementsChanged(features: ["calls", "ivr", "recording"], maxConcurrentCalls: nil,
+                                                     recordingRetentionDays: ["+3726001000": 60], internationalMinutes: 200)
+    /// calls, ivr, recording, international.
     package var features: [String]
     package var maxConcurrentCalls: Int?
+    /// Days recordings of each number are kept, from its recording add-on.
+    package var recordingRetentionDays: [String: Int]
+    /// International minutes a month from bundles.
+    package var internationalMinutes: Int
 
-    package init(features: [String], maxConcurrentCalls: Int?) {
+    package init(features: [String], maxConcurrentCalls: Int?, recordingRetentionDays: [String: Int] = [:], internationalMinutes: Int = 0) {
         self.features = features
         self.maxConcurrentCalls = maxConcurrentCalls
+        self.recordingRetentionDays = recordingRetentionDays
+        self.internationalMinutes = internationalMinutes
     }
 }

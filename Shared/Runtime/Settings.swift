@@ -85,6 +85,9 @@ package enum Settings {
     package static let apiTokenMinutes = Setting(
         name: "SWITCHBOARD_API_TOKEN_MINUTES", defaultValue: "720",
         summary: "api: how long a bearer token from `POST /v1/auth/token` is valid (it can be revoked earlier).")
+    package static let vatPercent = Setting(
+        name: "SWITCHBOARD_VAT_PERCENT", defaultValue: "24",
+        summary: "billing, api: VAT added on invoices, in percent (up to two decimals); catalogue prices exclude it.")
     package static let instanceID = Setting(
         name: "SWITCHBOARD_INSTANCE_ID", defaultValue: "hostname",
         summary: "Names this process in consumer groups and logs; defaults to the host name.")
@@ -93,7 +96,7 @@ package enum Settings {
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, apiTokenMinutes,
-        instanceID,
+        vatPercent, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -144,6 +147,7 @@ package struct RuntimeConfiguration: Sendable {
     package var routeTimeoutMs: Int
     package var countryCode: String
     package var apiTokenMinutes: Int
+    package var vatPercent: String
     package var instanceID: String
 
     /// Reads every setting. - Throws: `ConfigurationError` naming the variable that is wrong.
@@ -200,6 +204,7 @@ package struct RuntimeConfiguration: Sendable {
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),
+            vatPercent: text(Settings.vatPercent),
             instanceID: environment[Settings.instanceID.name].flatMap { $0.isEmpty ? nil : $0 }
                 ?? ProcessInfo.processInfo.hostName)
     }

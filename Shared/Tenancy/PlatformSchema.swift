@@ -77,5 +77,41 @@ package enum PlatformSchema {
                 answered_at timestamptz);
             CREATE INDEX edge_calls_by_edge ON {schema}.edge_calls (deployment, edge);
             """),
+        Migration(version: 3, name: "billing: rates, bundle prices, invoices", sql: """
+            -- Per-minute prices of international calls by destination prefix (longest prefix wins).
+            CREATE TABLE {schema}.rates (
+                prefix text PRIMARY KEY CHECK (prefix ~ '^\\+[0-9]{1,8}$'),
+                name text NOT NULL,
+                per_minute numeric(10, 4) NOT NULL CHECK (per_minute >= 0));
+            INSERT INTO {schema}.rates (prefix, name, per_minute) VALUES
+                ('+1', 'United States and Canada', 0.0523), ('+44', 'United Kingdom', 0.0890), ('+49', 'Germany', 0.0750),
+                ('+358', 'Finland', 0.0690), ('+371', 'Latvia', 0.0590), ('+370', 'Lithuania', 0.0590), ('+46', 'Sweden', 0.0690),
+                ('+7', 'Russia and Kazakhstan', 0.2900), ('+33', 'France', 0.0790), ('+34', 'Spain', 0.0790);
+            UPDATE {schema}.catalogue SET monthly_price = CASE code
+                WHEN 'intl-50' THEN 2.90 WHEN 'intl-200' THEN 9.90 WHEN 'intl-300' THEN 13.90 WHEN 'intl-400' THEN 17.90 END
+                WHERE code LIKE 'intl-%';
+
+            -- Invoice numbers come from one counter, taken in the issuing transaction: a failed
+            -- issue rolls the counter back with it, so numbers have no gaps.
+            CREATE TABLE {schema}.invoice_counter (
+                only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+                next_number bigint NOT NULL DEFAULT 1);
+            INSERT INTO {schema}.invoice_counter DEFAULT VALUES;
+            -- Issued invoices live here, not in the tenant schema: they outlive a tenant's deletion.
+            CREATE TABLE {schema}.invoices (
+                number text PRIMARY KEY,
+                tenant text NOT NULL REFERENCES {schema}.tenants (slug),
+                period text NOT NULL CHECK (period ~ '^[0-9]{4}-[0-9]{2}$'),
+                issued_at timestamptz NOT NULL DEFAULT now(),
+                subtotal numeric(12, 2) NOT NULL,
+                vat numeric(12, 2) NOT NULL,
+                total numeric(12, 2) NOT NULL,
+                document jsonb NOT NULL,
+                UNIQUE (tenant, period));
+            CREATE FUNCTION {schema}.refuse_invoice_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'an issued invoice never changes' USING ERRCODE = 'integrity_constraint_violation'; END $$;
+            CREATE TRIGGER invoices_are_final BEFORE UPDATE OR DELETE ON {schema}.invoices
+                FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_invoice_change();
+            """),
     ]
 }

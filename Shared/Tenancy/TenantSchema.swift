@@ -137,5 +137,32 @@ package enum TenantSchema {
             UPDATE {schema}.users SET email = NULL WHERE email = '';
             CREATE UNIQUE INDEX users_email ON {schema}.users (lower(email));
             """),
+        Migration(version: 5, name: "subscriptions and call history", sql: """
+            -- What the tenant pays for: a plan or add-on of the catalogue, from its first to its last
+            -- active day (inclusive; open-ended while ends is NULL). A plan change ends one and starts another.
+            CREATE TABLE {schema}.subscriptions (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                code text NOT NULL REFERENCES platform.catalogue (code),
+                quantity integer NOT NULL DEFAULT 1 CHECK (quantity BETWEEN 1 AND 100000),
+                number text CHECK (number ~ '^\\+[1-9][0-9]{5,14}$'),
+                starts date NOT NULL,
+                ends date CHECK (ends >= starts),
+                created_at timestamptz NOT NULL DEFAULT now());
+
+            -- Call history from call.cdrs, written by billing; the CDR's call id makes rating idempotent.
+            CREATE TABLE {schema}.calls (
+                call_id text PRIMARY KEY,
+                direction text NOT NULL,
+                caller text NOT NULL,
+                callee text NOT NULL,
+                classification text NOT NULL,
+                started_at timestamptz NOT NULL,
+                answered_at timestamptz,
+                ended_at timestamptz NOT NULL,
+                billable_seconds integer NOT NULL,
+                cause text NOT NULL,
+                international boolean NOT NULL);
+            CREATE INDEX calls_by_time ON {schema}.calls (started_at);
+            """),
     ]
 }

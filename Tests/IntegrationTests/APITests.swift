@@ -8,14 +8,14 @@ import Testing
 import TestSupport
 
 /// The running `api` process, an operator account, and helpers to call it as someone.
-struct APIFixture {
+struct APIStack {
     let api: ServiceProcess
     let base: String
     let prefix: String
     let db: PostgresClient
     let operatorToken: String
 
-    static func start(extraEnvironment: [String: String] = [:]) async throws -> APIFixture {
+    static func start(extraEnvironment: [String: String] = [:]) async throws -> APIStack {
         let prefix = TestEnvironment.unique("api") + "."
         try await ensureTopics(prefix: prefix)
         let db = TestEnvironment.postgres(maxConnections: 2)
@@ -31,7 +31,7 @@ struct APIFixture {
         try #require(up, "api did not start:\n\(api.log)")
         let login = try httpRequest("POST", "\(base)/v1/auth/token", json: #"{"email":"\#(email)","password":"operator-password-1"}"#)
         try #require(login.status == 201, "operator login: \(login.body)")
-        return APIFixture(api: api, base: base, prefix: prefix, db: db, operatorToken: try Self.string("token", in: login.body))
+        return APIStack(api: api, base: base, prefix: prefix, db: db, operatorToken: try Self.string("token", in: login.body))
     }
 
     /// Calls the API; the body is parsed as a JSON object when it is one.
@@ -75,7 +75,7 @@ struct APITests {
     @Test("a tenant provisioned through the API only: users with generated SIP passwords, a number, a group, a schedule, forwarding and caller ID; a phone registers with the credentials the API returned")
     func provisioningEndToEnd() async throws {
         let sipPort = try freeUDPPort()
-        let fixture = try await APIFixture.start()
+        let fixture = try await APIStack.start()
         defer { _ = fixture.api.stop() }
         // The edge runs from the start, as in production: it follows config.changes from the end.
         var edgeEnvironment = serviceEnvironment(prefix: fixture.prefix, port: try freePort())
@@ -147,7 +147,7 @@ struct APITests {
 
     @Test("roles and tenant isolation on every endpoint: another tenant's admin gets 404, a user gets 403 on admin operations and their own settings only, operator-only operations refuse tenants, no or revoked token gets 401")
     func rolesAndIsolation() async throws {
-        let fixture = try await APIFixture.start()
+        let fixture = try await APIStack.start()
         defer { _ = fixture.api.stop() }
         let a = try fixture.tenant("isoa")
         let b = try fixture.tenant("isob")
@@ -238,7 +238,7 @@ struct APITests {
 
     @Test("pagination: limit and after walk a list page by page without gaps or repeats")
     func pagination() async throws {
-        let fixture = try await APIFixture.start()
+        let fixture = try await APIStack.start()
         defer { _ = fixture.api.stop() }
         let a = try fixture.tenant("page")
         for ext in 2010..<2017 {

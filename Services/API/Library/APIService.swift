@@ -20,6 +20,7 @@ package enum APIService {
             api.addNumberRoutes(to: v1)
             api.addGroupRoutes(to: v1)
             api.addScheduleRoutes(to: v1)
+            api.addBillingRoutes(to: v1)
         }
         return definition
     }

@@ -1,0 +1,301 @@
+import Events
+import Foundation
+import Messaging
+import Postgres
+import Pricing
+
+/// A subscription as stored and shown: a catalogue item for a span of days.
+package struct StoredSubscription: Sendable, Codable, Equatable {
+    package var id: UUID
+    package var code: String
+    package var quantity: Int
+    package var number: String?
+    package var starts: String
+    /// The last active day (inclusive); nil while open-ended.
+    package var ends: String?
+}
+
+/// An issued invoice: its number, the tenant and the computed document.
+package struct IssuedInvoice: Sendable, Codable {
+    package var number: String
+    package var tenant: String
+    package var tenantName: String
+    package var issuedAt: Date
+    package var invoice: InvoiceDraft
+}
+
+/// Subscriptions, call history, entitlements and invoices in PostgreSQL (DESIGN §1, §5): the
+/// database side of billing, shared by the `billing` service, the API and the CLI. The
+/// arithmetic is `Pricing`'s.
+package struct BillingStore: Sendable {
+    let db: PostgresClient
+    let publisher: EventPublisher
+    let actor: String
+    /// VAT percent added on invoices.
+    let vatRate: Percent
+    /// The calling-code prefix of domestic numbers ("+372"): other E.164 numbers are international.
+    let domesticPrefix: String
+
+    package init(db: PostgresClient, publisher: EventPublisher, actor: String = "cli", vatRate: Percent, countryCode: String) {
+        self.db = db
+        self.publisher = publisher
+        self.actor = actor
+        self.vatRate = vatRate
+        domesticPrefix = "+" + countryCode
+    }
+
+    // MARK: Catalogue
+
+    package func catalogue() async throws -> Catalogue {
+        let items = try await db.query("""
+            SELECT code, kind, name, unit, monthly_price::text AS price, included_minutes, array_to_string(features, ',') AS features
+            FROM platform.catalogue ORDER BY kind DESC, code
+            """).map { row -> CatalogueItem in
+            let code: String = try row.decode("code")
+            guard let kind = CatalogueItem.Kind(rawValue: try row.decode("kind")), let unit = CatalogueItem.Unit(rawValue: try row.decode("unit")),
+                  let price = Money(try row.decode("price", as: String.self)) else {
+                throw TenancyError.invalid("catalogue item \(code) is malformed")
+            }
+            let features: String = try row.decode("features")
+            return CatalogueItem(code: code, kind: kind, name: try row.decode("name"), unit: unit, monthlyPrice: price,
+                                 includedMinutes: try row.decode("included_minutes"),
+                                 features: features.split(separator: ",").map(String.init))
+        }
+        return try Catalogue(items)
+    }
+
+    // MARK: Subscriptions
+
+    package func subscriptions(tenant: String) async throws -> [StoredSubscription] {
+        let slug = try TenantSlug(tenant)
+        return try await db.query("""
+            SELECT id, code, quantity, number, to_char(starts, 'YYYY-MM-DD') AS starts, to_char(ends, 'YYYY-MM-DD') AS ends
+            FROM \(identifier: slug.schema).subscriptions ORDER BY starts, code, id
+            """).map {
+            StoredSubscription(id: try $0.decode("id"), code: try $0.decode("code"), quantity: try $0.decode("quantity"),
+                               number: try $0.decode("number"), starts: try $0.decode("starts"), ends: try $0.decode("ends"))
+        }
+    }
+
+    /// Subscribes the tenant to a catalogue item from `starts` (inclusive). A per-user plan takes a
+    /// quantity of users; a per-number add-on (recording) a number of the tenant.
+    package func subscribe(tenant: String, code: String, quantity: Int, number: String?, starts: String,
+                           ends: String? = nil) async throws -> StoredSubscription {
+        let slug = try TenantSlug(tenant)
+        guard let startDay = Day(starts) else { throw TenancyError.invalid("starts \(starts): a date YYYY-MM-DD") }
+        let endDay = try ends.map { text -> Day in
+            guard let day = Day(text) else { throw TenancyError.invalid("ends \(text): a date YYYY-MM-DD") }
+            return day
+        }
+        guard let item = try await catalogue().item(code) else { throw TenancyError.invalid("no catalogue item \(code)") }
+        let subscription = Subscription(id: "new", item: item, quantity: quantity, number: number, starts: startDay, ends: endDay)
+        do {
+            try subscription.validate()
+        } catch {
+            throw TenancyError.invalid("\(error)")
+        }
+        if let number, try await db.query("SELECT 1 FROM platform.numbers WHERE e164 = \(number) AND tenant = \(slug.value)").isEmpty {
+            throw TenancyError.invalid("\(number) is not a number of tenant \(slug)")
+        }
+        let id = try await db.withTransaction { connection in
+            let rows = try await connection.query("""
+                INSERT INTO \(identifier: slug.schema).subscriptions (code, quantity, number, starts, ends)
+                VALUES (\(code), \(quantity), \(number), \(starts)::date, \(ends)::date) RETURNING id
+                """)
+            let id: UUID = try rows[0].decode("id")
+            try await audit(connection, slug, action: "subscription.create", subject: "\(code) \(id)")
+            return id
+        }
+        try await changed(slug, key: id.uuidString.lowercased())
+        return StoredSubscription(id: id, code: code, quantity: quantity, number: number, starts: starts, ends: ends)
+    }
+
+    /// Ends a subscription after `lastDay` (its last active, charged day).
+    package func end(tenant: String, subscription id: UUID, lastDay: String) async throws -> StoredSubscription {
+        let slug = try TenantSlug(tenant)
+        guard Day(lastDay) != nil else { throw TenancyError.invalid("lastDay \(lastDay): a date YYYY-MM-DD") }
+        try await db.withTransaction { connection in
+            let rows = try await connection.query("""
+                SELECT starts <= \(lastDay)::date AS fits, ends FROM \(identifier: slug.schema).subscriptions WHERE id = \(id) FOR UPDATE
+                """)
+            guard let row = rows.first else { throw TenancyError.notFound("no subscription \(id)") }
+            guard try row.decode("fits", as: Bool.self) else { throw TenancyError.invalid("a subscription cannot end before it starts") }
+            try await connection.query("UPDATE \(identifier: slug.schema).subscriptions SET ends = \(lastDay)::date WHERE id = \(id)")
+            try await audit(connection, slug, action: "subscription.end", subject: "\(id) \(lastDay)")
+        }
+        try await changed(slug, key: id.uuidString.lowercased())
+        guard let updated = try await subscriptions(tenant: tenant).first(where: { $0.id == id }) else {
+            throw TenancyError.notFound("no subscription \(id)")
+        }
+        return updated
+    }
+
+    /// A plan change from `day`: the old subscription ends the day before, the new one starts on `day`.
+    package func change(tenant: String, subscription id: UUID, to code: String, quantity: Int?,
+                        from day: String) async throws -> StoredSubscription {
+        guard let first = Day(day) else { throw TenancyError.invalid("from \(day): a date YYYY-MM-DD") }
+        guard let old = try await subscriptions(tenant: tenant).first(where: { $0.id == id }) else {
+            throw TenancyError.notFound("no subscription \(id)")
+        }
+        _ = try await end(tenant: tenant, subscription: id, lastDay: first.previous.description)
+        return try await subscribe(tenant: tenant, code: code, quantity: quantity ?? old.quantity, number: old.number, starts: day)
+    }
+
+    /// The features the tenant's subscriptions give on `day`, and recording retention per number.
+    package func entitlements(tenant: String, on day: Day) async throws -> EntitlementsChanged {
+        let catalogue = try await catalogue()
+        var features = Set<String>()
+        var retention: [String: Int] = [:]
+        var minutes = 0
+        for subscription in try await subscriptions(tenant: tenant) {
+            guard let starts = Day(subscription.starts), starts <= day, subscription.ends.flatMap(Day.init).map({ day <= $0 }) ?? true,
+                  let item = catalogue.item(subscription.code) else { continue }
+            features.formUnion(item.features)
+            if let number = subscription.number, let days = Int(item.code.drop(while: { !$0.isNumber }).prefix(while: \.isNumber)) {
+                retention[number] = max(retention[number] ?? 0, days)
+            }
+            minutes += (item.includedMinutes ?? 0) * subscription.quantity
+        }
+        return EntitlementsChanged(features: features.sorted(), maxConcurrentCalls: nil, recordingRetentionDays: retention,
+                                   internationalMinutes: minutes)
+    }
+
+    // MARK: Calls
+
+    /// Stores a CDR in the tenant's call history. The same call twice is stored (and charged) once.
+    /// - Returns: whether it was new.
+    @discardableResult
+    package func record(_ cdr: CallRecord, callID: String, tenant: String) async throws -> Bool {
+        let slug = try TenantSlug(tenant)
+        let international = cdr.direction == "outbound" && cdr.to.hasPrefix("+") && !cdr.to.hasPrefix(domesticPrefix)
+        let rows = try await db.query("""
+            INSERT INTO \(identifier: slug.schema).calls (call_id, direction, caller, callee, classification, started_at, answered_at,
+                ended_at, billable_seconds, cause, international)
+            VALUES (\(callID), \(cdr.direction), \(cdr.from), \(cdr.to), \(cdr.classification), \(cdr.start), \(cdr.answer), \(cdr.end),
+                \(cdr.billableSeconds), \(cdr.cause), \(international))
+            ON CONFLICT (call_id) DO NOTHING RETURNING call_id
+            """)
+        return !rows.isEmpty
+    }
+
+    // MARK: Invoices
+
+    /// The invoice of `period` as it would be issued now (no number, nothing stored).
+    package func preview(tenant: String, period: BillingPeriod) async throws -> InvoiceDraft {
+        try await db.withConnection { connection in try await draft(tenant: tenant, period: period, on: connection) }
+    }
+
+    /// Issues the invoice of a month that has ended: the next number without gaps, stored for ever.
+    /// Issuing the same month again returns the invoice already issued.
+    package func issue(tenant: String, period: BillingPeriod, today: Day) async throws -> IssuedInvoice {
+        let slug = try TenantSlug(tenant)
+        guard period.lastDay < today else { throw TenancyError.invalid("\(period) has not ended; it can be invoiced from \(period.next.firstDay)") }
+        if let existing = try await invoice(tenant: tenant, period: period) { return existing }
+        let name: String = try await db.query("SELECT name FROM platform.tenants WHERE slug = \(slug.value)").first?.decode("name") ?? slug.value
+        do {
+            return try await db.withTransaction { connection in
+                let draft = try await draft(tenant: tenant, period: period, on: connection)
+                let counter = try await connection.query("""
+                    UPDATE platform.invoice_counter SET next_number = next_number + 1 RETURNING next_number - 1 AS number
+                    """)
+                let sequence: Int = try counter[0].decode("number")
+                let number = "SB-" + String(format: "%07d", sequence)
+                let issued = IssuedInvoice(number: number, tenant: slug.value, tenantName: name, issuedAt: Date(), invoice: draft)
+                let document = String(decoding: try Self.encoder.encode(issued), as: UTF8.self)
+                try await connection.query("""
+                    INSERT INTO platform.invoices (number, tenant, period, subtotal, vat, total, document)
+                    VALUES (\(number), \(slug.value), \(period.description), \(draft.subtotal.description)::numeric,
+                            \(draft.vat.description)::numeric, \(draft.total.description)::numeric, \(document)::jsonb)
+                    """)
+                try await audit(connection, slug, action: "invoice.issue", subject: number)
+                return issued
+            }
+        } catch let error as PostgresError where error.isUniqueViolation {
+            // Issued by someone else meanwhile.
+            guard let existing = try await invoice(tenant: tenant, period: period) else { throw error }
+            return existing
+        }
+    }
+
+    package func invoices(tenant: String) async throws -> [IssuedInvoice] {
+        let slug = try TenantSlug(tenant)
+        return try await db.query("SELECT document::text AS document FROM platform.invoices WHERE tenant = \(slug.value) ORDER BY number")
+            .map { try Self.decoder.decode(IssuedInvoice.self, from: Data(try $0.decode("document", as: String.self).utf8)) }
+    }
+
+    package func invoice(tenant: String, number: String) async throws -> IssuedInvoice {
+        guard let found = try await invoices(tenant: tenant).first(where: { $0.number == number }) else {
+            throw TenancyError.notFound("tenant \(tenant) has no invoice \(number)")
+        }
+        return found
+    }
+
+    private func invoice(tenant: String, period: BillingPeriod) async throws -> IssuedInvoice? {
+        try await invoices(tenant: tenant).first { $0.invoice.period == period }
+    }
+
+    private func draft(tenant: String, period: BillingPeriod, on connection: PostgresConnection) async throws -> InvoiceDraft {
+        let slug = try TenantSlug(tenant)
+        let catalogue = try await catalogue()
+        let subscriptions = try await subscriptions(tenant: tenant).compactMap { stored -> Subscription? in
+            guard let item = catalogue.item(stored.code), let starts = Day(stored.starts) else { return nil }
+            return Subscription(id: stored.id.uuidString.lowercased(), item: item, quantity: stored.quantity, number: stored.number,
+                                starts: starts, ends: stored.ends.flatMap(Day.init))
+        }
+        // International calls of the month in the tenant's time zone, in the order they were made.
+        let calls = try await connection.query("""
+            SELECT c.call_id, c.callee, c.billable_seconds, c.classification,
+                   to_char(c.started_at AT TIME ZONE t.time_zone, 'YYYY-MM-DD') AS day
+            FROM \(identifier: slug.schema).calls c JOIN platform.tenants t ON t.slug = \(slug.value)
+            WHERE c.international AND c.billable_seconds > 0
+              AND to_char(c.started_at AT TIME ZONE t.time_zone, 'YYYY-MM') = \(period.description)
+            ORDER BY c.started_at, c.call_id
+            """).map { row -> BillableCall in
+            guard let day = Day(try row.decode("day", as: String.self)) else { throw TenancyError.invalid("bad call date") }
+            return BillableCall(callID: try row.decode("call_id"), destination: try row.decode("callee"),
+                                billableSeconds: try row.decode("billable_seconds"),
+                                classification: Classification(rawValue: try row.decode("classification")) ?? .business, day: day)
+        }
+        var rates: [String: Rate] = [:]
+        for row in try await connection.query("SELECT prefix, per_minute::text AS rate FROM platform.rates") {
+            rates[try row.decode("prefix")] = Rate(try row.decode("rate", as: String.self))
+        }
+        do {
+            return try Invoice.compute(period: period, subscriptions: subscriptions, calls: calls, rates: try RateTable(rates), vatRate: vatRate)
+        } catch let error as PricingError {
+            throw TenancyError.invalid("\(error)")
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    private func audit(_ connection: PostgresConnection, _ slug: TenantSlug, action: String, subject: String) async throws {
+        try await connection.query("""
+            INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES (\(actor), \(action), \(subject))
+            """)
+    }
+
+    private func changed(_ slug: TenantSlug, key: String) async throws {
+        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "subscription", key: key, action: "updated")))
+    }
+}
+
+extension Day {
+    /// The calendar day `now` falls on in `zone`.
+    package static func today(in zone: TimeZone, now: Date = Date()) -> Day {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day], from: now)
+        return Day(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? Day(ordinal: 0)
+    }
+}
