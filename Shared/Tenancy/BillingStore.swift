@@ -299,3 +299,14 @@ extension Day {
         return Day(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? Day(ordinal: 0)
     }
 }
+
+/// What a tenant's subscriptions allow today, read where a feature is used (routing, configuration).
+package enum Entitlements {
+    /// Whether a subscription active today gives `feature` (ivr, recording, international, calls).
+    package static func has(_ feature: String, slug: TenantSlug, db: PostgresClient) async throws -> Bool {
+        try await !db.query("""
+            SELECT 1 FROM \(identifier: slug.schema).subscriptions s JOIN platform.catalogue c ON c.code = s.code
+            WHERE \(feature) = ANY (c.features) AND s.starts <= current_date AND (s.ends IS NULL OR s.ends >= current_date) LIMIT 1
+            """).isEmpty
+    }
+}

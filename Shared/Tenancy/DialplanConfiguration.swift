@@ -202,6 +202,9 @@ package struct DialplanConfiguration: Sendable {
         let slug = try TenantSlug(tenant)
         let destination = try Self.destination(target)
         guard destination.kind != "external" else { throw TenancyError.invalid("a number routes inside the tenant, not to external") }
+        if destination.kind == "ivr", try await !Entitlements.has("ivr", slug: slug, db: db) {
+            throw TenancyError.invalid("the tenant has no IVR add-on: subscribe to it first")
+        }
         try await change(slug, entity: "number", key: number, action: "updated") { connection in
             var userID: UUID?
             if destination.kind == "user", let ext = destination.ref { userID = try await user(ext, slug: slug, connection: connection) }

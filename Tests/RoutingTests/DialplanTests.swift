@@ -105,6 +105,14 @@ struct DialplanTests {
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "user:1002")
         let own = try await tenant.call(tenant.did)
         #expect(Self.rung(own) == ["1002"] && own.targets.first?.via != "trunk", "the tenant's own number stays inside")
+
+        // The IVR is an add-on: without it, no call reaches one and no number can be routed to one.
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "ivr", noAnswerSeconds: nil)
+        #expect(try await tenant.call("1003").reject == RouteRejection(status: 480, reason: "IVR add-on not subscribed"))
+        await #expect(throws: TenancyError.self) { try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr") }
+        try await tenant.db.query("INSERT INTO \(identifier: tenant.slug.schema).subscriptions (code, starts) VALUES ('ivr', current_date)")
+        #expect(try await tenant.call("1003").reject == RouteRejection(status: 480, reason: "Ivr not available"), "subscribed: on to the IVR")
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr")
     }
 
     @Test("groups: strategies become stages; logged-out members are skipped; overflow after no answer; round robin takes turns")

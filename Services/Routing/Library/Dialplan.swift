@@ -140,6 +140,11 @@ struct Dialplan: Sendable {
             return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: "trunk", member: number)],
                              strategy: "parallel", presentedNumber: nil, classification: "business", reject: nil)
         case .application(let kind):
+            // The IVR is a paid add-on: without it the tenant's calls never reach one.
+            if kind == "ivr", try await !Entitlements.has("ivr", slug: slug, db: db) {
+                Counter(label: "switchboard_routing_unentitled_total", dimensions: [("feature", "ivr")]).increment()
+                return .rejected(480, "IVR add-on not subscribed")
+            }
             // Voicemail, announcements and IVR come with later work: a clear refusal, never a silent hang.
             Counter(label: "switchboard_routing_unavailable_destinations_total", dimensions: [("kind", kind)]).increment()
             return .rejected(480, "\(kind.capitalized) not available")
