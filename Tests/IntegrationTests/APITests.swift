@@ -158,6 +158,9 @@ struct APITests {
         #expect(try fixture.call("POST", "\(path)/groups/sales/members", as: a.admin, #"{"member":"1002"}"#).status == 201)
         #expect(try fixture.call("POST", "\(path)/schedules", as: a.admin, #"{"name":"hours","open":"group:sales","closed":"none"}"#).status == 201)
 
+        let subscription = try fixture.call("POST", "\(path)/subscriptions", as: a.admin, #"{"code":"call-sharing","quantity":2,"starts":"2026-10-01"}"#)
+        let subscriptionID = try #require(subscription.body["id"] as? String, "\(subscription.text)")
+
         enum Access { case operatorOnly, admin, selfOrAdmin }
         // Every operation on a tenant's things, with a body that is valid for it.
         let operations: [(String, String, String?, Access)] = [
@@ -192,6 +195,13 @@ struct APITests {
             ("POST", "\(path)/schedules/hours/periods", #"{"days":[6],"opens":"10:00","closes":"14:00"}"#, .admin),
             ("POST", "\(path)/schedules/hours/exceptions", #"{"day":"2026-12-25"}"#, .admin),
             ("DELETE", "\(path)/groups/sales/members/1001", nil, .admin),
+            ("GET", "\(path)/subscriptions", nil, .admin),
+            ("POST", "\(path)/subscriptions", #"{"code":"intl-50","starts":"2026-11-01"}"#, .admin),
+            ("POST", "\(path)/subscriptions/\(subscriptionID)/end", #"{"lastDay":"2026-12-31"}"#, .admin),
+            ("GET", "\(path)/entitlements", nil, .admin),
+            ("GET", "\(path)/invoices", nil, .admin),
+            ("GET", "\(path)/invoices/preview?period=2026-10", nil, .admin),
+            ("POST", "\(path)/invoices", #"{"period":"2026-10"}"#, .operatorOnly),
         ]
         for (method, target, body, access) in operations {
             let label = "\(method) \(target)"
