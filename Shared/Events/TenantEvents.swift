@@ -24,16 +24,26 @@ package struct TenantCreated: EventPayload, Equatable {
 package struct TenantStatusChanged: EventPayload, Equatable {
     package static let type = "tenant.status-changed"
     package static let topic = Topic.tenantLifecycle
-    package static let summary = "A tenant's status changed: active, suspended, terminating or terminated."
-    package static let example = TenantStatusChanged(slug: "demo", status: "suspended", previousStatus: "active")
+    package static let summary = """
+        A tenant's status changed: active, suspended; at contract end terminating (notice period), terminated (data export \
+        window), deleted (schema dropped: services drop what they keep of the tenant, recording deletes its media).
+        """
+    package static let example = TenantStatusChanged(slug: "demo", status: "terminating", previousStatus: "active",
+                                                     noticeEnds: "2026-12-31", exportEnds: "2027-01-30")
     package var slug: String
     package var status: String
     package var previousStatus: String
+    /// Set from termination on: the last day of service.
+    package var noticeEnds: String?
+    /// Set from termination on: the last day the data can be exported.
+    package var exportEnds: String?
 
-    package init(slug: String, status: String, previousStatus: String) {
+    package init(slug: String, status: String, previousStatus: String, noticeEnds: String? = nil, exportEnds: String? = nil) {
         self.slug = slug
         self.status = status
         self.previousStatus = previousStatus
+        self.noticeEnds = noticeEnds
+        self.exportEnds = exportEnds
     }
 }
 

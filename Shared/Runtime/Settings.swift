@@ -88,6 +88,12 @@ package enum Settings {
     package static let vatPercent = Setting(
         name: "SWITCHBOARD_VAT_PERCENT", defaultValue: "24",
         summary: "billing, api: VAT added on invoices, in percent (up to two decimals); catalogue prices exclude it.")
+    package static let noticeDays = Setting(
+        name: "SWITCHBOARD_NOTICE_DAYS", defaultValue: "30",
+        summary: "api: days of service after a tenant is terminated (its notice period), unless the request names its own.")
+    package static let exportDays = Setting(
+        name: "SWITCHBOARD_EXPORT_DAYS", defaultValue: "30",
+        summary: "api, billing: days after the notice period in which a terminated tenant's data can be exported; then it is deleted.")
     package static let instanceID = Setting(
         name: "SWITCHBOARD_INSTANCE_ID", defaultValue: "hostname",
         summary: "Names this process in consumer groups and logs; defaults to the host name.")
@@ -96,7 +102,7 @@ package enum Settings {
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, apiTokenMinutes,
-        vatPercent, instanceID,
+        vatPercent, noticeDays, exportDays, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -148,6 +154,8 @@ package struct RuntimeConfiguration: Sendable {
     package var countryCode: String
     package var apiTokenMinutes: Int
     package var vatPercent: String
+    package var noticeDays: Int
+    package var exportDays: Int
     package var instanceID: String
 
     /// Reads every setting. - Throws: `ConfigurationError` naming the variable that is wrong.
@@ -205,6 +213,8 @@ package struct RuntimeConfiguration: Sendable {
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),
             vatPercent: text(Settings.vatPercent),
+            noticeDays: try int(Settings.noticeDays, range: 0...3_650),
+            exportDays: try int(Settings.exportDays, range: 0...3_650),
             instanceID: environment[Settings.instanceID.name].flatMap { $0.isEmpty ? nil : $0 }
                 ?? ProcessInfo.processInfo.hostName)
     }

@@ -113,5 +113,10 @@ package enum PlatformSchema {
             CREATE TRIGGER invoices_are_final BEFORE UPDATE OR DELETE ON {schema}.invoices
                 FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_invoice_change();
             """),
+        Migration(version: 4, name: "contract end", sql: """
+            -- Termination: service until notice_ends, then the data can be exported until export_ends,
+            -- then the tenant schema is dropped (TenantLifecycle).
+            ALTER TABLE {schema}.tenants ADD COLUMN notice_ends date, ADD COLUMN export_ends date;
+            """),
     ]
 }

@@ -13,6 +13,10 @@ package struct Tenant: Sendable, Codable, Equatable {
     package var sipDomain: String
     package var timeZone: String
     package var mainNumber: String?
+    /// While terminating: the last day of service (YYYY-MM-DD).
+    package var noticeEnds: String?
+    /// After termination: the last day the data can be exported before it is deleted.
+    package var exportEnds: String?
 }
 
 /// A user of a tenant: an employee with an extension, a SIP device and maybe a console login.
@@ -66,20 +70,23 @@ package struct Provisioning: Sendable {
         } catch let error as PostgresError where error.isUniqueViolation {
             throw TenancyError.conflict("a tenant with slug \(slug) or SIP domain \(domain) already exists")
         }
-        let tenant = Tenant(slug: slug.value, name: name, status: "active", sipDomain: domain, timeZone: timeZone, mainNumber: nil)
+        let tenant = Tenant(slug: slug.value, name: name, status: "active", sipDomain: domain, timeZone: timeZone, mainNumber: nil,
+                            noticeEnds: nil, exportEnds: nil)
         try await publisher.publish(Envelope(tenant: slug.value, data: TenantCreated(
             slug: slug.value, name: name, sipDomain: domain, timeZone: timeZone)))
         return tenant
     }
 
     private static let tenantSelect = """
-        SELECT t.slug, t.name, t.status, t.sip_domain, t.time_zone, n.e164 AS main_number
+        SELECT t.slug, t.name, t.status, t.sip_domain, t.time_zone, n.e164 AS main_number,
+               to_char(t.notice_ends, 'YYYY-MM-DD') AS notice_ends, to_char(t.export_ends, 'YYYY-MM-DD') AS export_ends
         FROM platform.tenants t LEFT JOIN platform.numbers n ON n.tenant = t.slug AND n.is_main
         """
 
     private static func tenant(_ row: PostgresRow) throws -> Tenant {
         Tenant(slug: try row.decode("slug"), name: try row.decode("name"), status: try row.decode("status"),
-               sipDomain: try row.decode("sip_domain"), timeZone: try row.decode("time_zone"), mainNumber: try row.decode("main_number"))
+               sipDomain: try row.decode("sip_domain"), timeZone: try row.decode("time_zone"), mainNumber: try row.decode("main_number"),
+               noticeEnds: try row.decode("notice_ends"), exportEnds: try row.decode("export_ends"))
     }
 
     /// Tenants by slug: `limit` of them after the slug `after`; deleted ones are not listed.

@@ -38,6 +38,7 @@ struct API: Sendable {
     }
 
     var provisioning: Provisioning { Provisioning(db: context.db, publisher: context.publisher, logger: context.logger) }
+    var lifecycle: TenantLifecycle { TenantLifecycle(db: context.db, publisher: context.publisher, logger: context.logger) }
 
     func dialplan(_ principal: Principal) -> DialplanConfiguration {
         DialplanConfiguration(db: context.db, publisher: context.publisher, actor: principal.actor)

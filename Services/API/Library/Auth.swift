@@ -88,7 +88,7 @@ struct Authenticator: Sendable {
             SELECT k.id, k.role, k.tenant, k.subject FROM platform.api_tokens k
             LEFT JOIN platform.tenants t ON t.slug = k.tenant
             WHERE k.token_hash = \(Secrets.digest(token)) AND k.revoked_at IS NULL AND k.expires_at > now()
-              AND (k.tenant IS NULL OR t.status IN ('active', 'suspended', 'terminating'))
+              AND (k.tenant IS NULL OR t.status IN ('active', 'suspended', 'terminating', 'terminated'))
             """)
         guard let row = rows.first, let role = Principal.Role(rawValue: try row.decode("role")) else {
             throw APIError.unauthenticated("the token is not valid, has expired or was revoked")

@@ -14,15 +14,23 @@ import Tenancy
 package enum BillingService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "billing", defaultHTTPPort: 8085)
-        definition.services = { context in [CallHistoryConsumer(context: context), InvoiceRun(context: context)] }
-        definition.onControlEvent = { context, header, message in
-            guard header.type == ConfigChanged.type,
-                  let change = try? header.decode(message.value ?? [], as: ConfigChanged.self).data, change.entity == "subscription" else { return }
-            do {
-                try await publishEntitlements(context: context, tenant: header.tenant)
-            } catch {
-                context.logger.error("entitlements not published", metadata: ["tenant": "\(header.tenant)", "error": "\(error)"])
-            }
+        definition.services = { context in
+            let store = try store(context)
+            return [
+                // Every CDR into its tenant's call history; the call id makes a redelivered CDR a no-op.
+                GroupConsumer(context: context, group: "billing", topic: .callCDRs) { header, message in
+                    guard header.type == CallRecord.type else { return }
+                    let envelope = try header.decode(message.value ?? [], as: CallRecord.self)
+                    try await store.record(envelope.data, callID: envelope.callId ?? envelope.id.uuidString, tenant: header.tenant)
+                },
+                // A group of its own on config.changes, so no subscription change is missed across restarts.
+                GroupConsumer(context: context, group: "billing-entitlements", topic: .configChanges) { header, message in
+                    guard header.type == ConfigChanged.type,
+                          try header.decode(message.value ?? [], as: ConfigChanged.self).data.entity == "subscription" else { return }
+                    try await publishEntitlements(context: context, tenant: header.tenant)
+                },
+                InvoiceRun(context: context),
+            ]
         }
         return definition
     }
@@ -37,50 +45,28 @@ package enum BillingService {
     }
 
     static func publishEntitlements(context: ServiceContext, tenant: String) async throws {
+        // A deleted tenant has nothing left to entitle.
+        guard (try? await Provisioning(db: context.db, publisher: context.publisher, logger: context.logger).tenant(tenant)) != nil else { return }
         let entitlements = try await store(context).entitlements(tenant: tenant, on: Day.today(in: TimeZone(identifier: "UTC")!))
         try await context.publisher.publish(Envelope(tenant: tenant, data: entitlements))
     }
 }
 
-/// Every CDR into its tenant's call history; the call id makes a redelivered CDR a no-op.
-struct CallHistoryConsumer: Service {
-    let context: ServiceContext
-
-    func run() async throws {
-        let store = try BillingService.store(context)
-        let consumer = try KafkaConsumer(configuration: context.kafka(relaxed: true),
-                                         subscription: .group(groupID: context.configuration.topicPrefix + "billing",
-                                                              topics: [context.topic(.callCDRs)]),
-                                         logger: context.logger)
-        let loop = EventLoop(consumer: consumer, publisher: context.publisher, name: "billing", logger: context.logger)
-        let logger = context.logger
-        await withGracefulShutdownHandler {
-            do {
-                try await loop.run { header, message in
-                    guard header.type == CallRecord.type else { return }
-                    let envelope = try header.decode(message.value ?? [], as: CallRecord.self)
-                    try await store.record(envelope.data, callID: envelope.callId ?? envelope.id.uuidString, tenant: header.tenant)
-                }
-            } catch {
-                logger.error("call history consumer stopped", metadata: ["error": "\(error)"])
-            }
-        } onGracefulShutdown: {
-            Task { await consumer.close() }
-        }
-        await consumer.close()
-    }
-}
-
-/// Once a month has ended, issues its invoice for every tenant that had subscriptions in it.
-/// Runs hourly; issuing is idempotent, so several instances or a restart issue nothing twice.
+/// Hourly: moves tenants at contract end on (`TenantLifecycle.advance`), and once a month has
+/// ended issues its invoice for every tenant that had subscriptions in it. Both are idempotent, so
+/// several instances or a restart do nothing twice.
 struct InvoiceRun: Service {
     let context: ServiceContext
 
     func run() async throws {
         let store = try BillingService.store(context)
+        let lifecycle = TenantLifecycle(db: context.db, publisher: context.publisher, logger: context.logger)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let today = Day.today(in: TimeZone(identifier: "UTC")!)
             do {
+                for (tenant, status) in try await lifecycle.advance(today: today) {
+                    context.logger.notice("contract end", metadata: ["tenant": "\(tenant)", "status": "\(status)"])
+                }
                 let tenants = try await context.db.query("""
                     SELECT slug FROM platform.tenants WHERE status <> 'deleted'
                       AND NOT EXISTS (SELECT 1 FROM platform.invoices i WHERE i.tenant = slug AND i.period = \(today.period.previous.description))

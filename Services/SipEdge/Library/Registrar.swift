@@ -35,7 +35,7 @@ struct Registrar: Sendable {
             return request.response(503, "Directory unavailable", toTag: toTag)
         }
         guard let tenant else { return request.response(404, "Unknown domain", toTag: toTag) }
-        guard tenant.status == "active" else { return request.response(403, "Tenant suspended", toTag: toTag) }
+        guard tenant.inService else { return request.response(403, "Tenant suspended", toTag: toTag) }
 
         let deviceID: UUID
         switch await authenticator.authenticate(request, tenant: tenant, source: source, toTag: toTag, proxy: false) {

@@ -8,6 +8,9 @@ struct EdgeTenant: Sendable {
     let slug: TenantSlug
     let sipDomain: String
     let status: String
+
+    /// Phones register and call while the tenant is active or serving its notice period.
+    var inService: Bool { status == "active" || status == "terminating" }
 }
 
 /// SIP domain → tenant, cached per domain; `config.changes`/`tenant.lifecycle` drop the cache
@@ -39,7 +42,7 @@ actor TenantDirectory {
     }
 
     private func reload() async throws {
-        let rows = try await db.query("SELECT slug, sip_domain, status FROM platform.tenants WHERE status IN ('active', 'suspended')")
+        let rows = try await db.query("SELECT slug, sip_domain, status FROM platform.tenants WHERE status IN ('active', 'suspended', 'terminating')")
         var map: [String: EdgeTenant] = [:]
         for row in rows {
             let slug = try TenantSlug(try row.decode("slug", as: String.self))

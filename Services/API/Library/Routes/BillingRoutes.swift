@@ -52,7 +52,9 @@ extension API {
         }
         v1.get("tenants/:tenant/subscriptions") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            return try JSON.response(try await billing(principal).subscriptions(tenant: tenant))
+            // A tenant has a handful: one page holds them all.
+            let subscriptions = try await billing(principal).subscriptions(tenant: tenant)
+            return try JSON.response(Page(subscriptions, limit: subscriptions.count) { $0.id.uuidString })
         }
         v1.post("tenants/:tenant/subscriptions") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
@@ -80,7 +82,8 @@ extension API {
         }
         v1.get("tenants/:tenant/invoices") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            return try JSON.response(Page(try await billing(principal).invoices(tenant: tenant), limit: 10_000) { $0.number })
+            let invoices = try await billing(principal).invoices(tenant: tenant)
+            return try JSON.response(Page(invoices, limit: invoices.count) { $0.number })
         }
         v1.get("tenants/:tenant/invoices/preview") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }

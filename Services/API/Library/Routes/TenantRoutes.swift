@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Pricing
 import Tenancy
 
 /// Tenants: operators create, list, suspend and resume them; a tenant's own people read it.
@@ -9,6 +10,11 @@ extension API {
         let name: String
         let sipDomain: String
         let timeZone: String?
+    }
+
+    struct Termination: Decodable {
+        /// Days of service left; the configured notice period when absent.
+        let noticeDays: Int?
     }
 
     struct Limits: Decodable {
@@ -39,6 +45,20 @@ extension API {
                 let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
                 return try JSON.response(try await provisioning.setStatus(tenant: tenant, to: status, actor: principal.actor))
             }
+        }
+        v1.post("tenants/:tenant/terminate") { request, context -> Response in
+            // An operator ends the contract, or the tenant's admin gives notice.
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let termination = try await JSON.decode(Termination.self, from: request)
+            let configuration = self.context.configuration
+            let today = Day.today(in: TimeZone(identifier: "UTC")!)
+            return try JSON.response(try await lifecycle.terminate(tenant: tenant, today: today, noticeDays: termination.noticeDays ?? configuration.noticeDays,
+                                                                   exportDays: configuration.exportDays, actor: principal.actor))
+        }
+        v1.get("tenants/:tenant/export") { request, context -> Response in
+            let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            return Response(status: .ok, headers: [.contentType: "application/json", .contentDisposition: "attachment; filename=\"\(tenant).json\""],
+                            body: .init(byteBuffer: ByteBuffer(string: try await lifecycle.export(tenant: tenant))))
         }
         v1.get("tenants/:tenant/limits") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }

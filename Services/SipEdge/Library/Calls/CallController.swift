@@ -60,6 +60,7 @@ struct CallController: Sendable {
                     return invite.response(404, "Number not assigned", toTag: toTag)
                 }
                 tenant = owner
+                guard tenant.inService else { return invite.response(480, "Number not in service", toTag: toTag) }
                 callerIdentity.parameters = ""
             } else {
                 origin = "device"
@@ -67,6 +68,7 @@ struct CallController: Sendable {
                     return invite.response(403, "Unknown domain", toTag: toTag)
                 }
                 tenant = owner
+                guard tenant.inService else { return invite.response(403, "Tenant suspended", toTag: toTag) }
                 switch await authenticator.authenticate(invite, tenant: tenant, source: source, toTag: toTag, proxy: true) {
                 case .answer(let response):
                     return response

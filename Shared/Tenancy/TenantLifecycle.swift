@@ -1,0 +1,135 @@
+import Events
+import Foundation
+import Logging
+import Messaging
+import Postgres
+import Pricing
+
+/// Contract end (DESIGN §7): terminating a tenant starts its notice period (service goes on, its
+/// subscriptions end on the last day), then a data-export window (service stopped, data exportable),
+/// then deletion: the tenant schema is dropped, its numbers released and its tokens revoked. Each
+/// step is a `tenant.status-changed` event on `tenant.lifecycle`; the recording service deletes the
+/// tenant's media on `deleted`. Issued invoices stay in `platform.invoices`.
+package struct TenantLifecycle: Sendable {
+    let db: PostgresClient
+    let publisher: EventPublisher
+    let logger: Logger
+
+    package init(db: PostgresClient, publisher: EventPublisher, logger: Logger) {
+        self.db = db
+        self.publisher = publisher
+        self.logger = logger
+    }
+
+    /// Gives notice: service up to and including `today + noticeDays`, then `exportDays` in which
+    /// the data can be exported. - Throws: `.notFound`, `.conflict` when already terminating.
+    @discardableResult
+    package func terminate(tenant rawSlug: String, today: Day, noticeDays: Int, exportDays: Int, actor: String) async throws -> Tenant {
+        let slug = try TenantSlug(rawSlug)
+        guard (0...3_650).contains(noticeDays), (0...3_650).contains(exportDays) else {
+            throw TenancyError.invalid("noticeDays and exportDays must be 0–3650")
+        }
+        let lastDay = today.adding(days: noticeDays)
+        let exportEnds = lastDay.adding(days: exportDays)
+        let previous: String = try await db.withTransaction { connection in
+            let rows = try await connection.query("SELECT status FROM platform.tenants WHERE slug = \(slug.value) FOR UPDATE")
+            guard let row = rows.first else { throw TenancyError.notFound("no tenant \(slug)") }
+            let status: String = try row.decode("status")
+            guard ["active", "suspended"].contains(status) else { throw TenancyError.conflict("tenant \(slug) is already \(status)") }
+            try await connection.query("""
+                UPDATE platform.tenants SET status = 'terminating', contract_end = \(lastDay.description)::date,
+                    notice_ends = \(lastDay.description)::date, export_ends = \(exportEnds.description)::date, updated_at = now()
+                WHERE slug = \(slug.value)
+                """)
+            // The last invoice charges up to the last day of service.
+            try await connection.query("""
+                UPDATE \(identifier: slug.schema).subscriptions SET ends = \(lastDay.description)::date
+                WHERE ends IS NULL OR ends > \(lastDay.description)::date
+                """)
+            try await connection.query("""
+                INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES (\(actor), 'tenant.terminate', \(lastDay.description))
+                """)
+            return status
+        }
+        try await publisher.publish(Envelope(tenant: slug.value, data: TenantStatusChanged(
+            slug: slug.value, status: "terminating", previousStatus: previous, noticeEnds: lastDay.description, exportEnds: exportEnds.description)))
+        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "subscription", key: "*", action: "updated")))
+        return try await Provisioning(db: db, publisher: publisher, logger: logger).tenant(slug.value)
+    }
+
+    /// Moves every tenant whose period has passed on one step: terminating → terminated after the
+    /// notice, terminated → deleted after the export window. Idempotent; run it often.
+    /// - Returns: the tenants moved and their new status.
+    @discardableResult
+    package func advance(today: Day) async throws -> [(tenant: String, status: String)] {
+        var moved: [(String, String)] = []
+        let ended = try await db.query("""
+            SELECT slug, to_char(notice_ends, 'YYYY-MM-DD') AS notice_ends, to_char(export_ends, 'YYYY-MM-DD') AS export_ends
+            FROM platform.tenants WHERE status = 'terminating' AND notice_ends < \(today.description)::date
+            """)
+        for row in ended {
+            let slug: String = try row.decode("slug")
+            let changed = try await db.query("""
+                UPDATE platform.tenants SET status = 'terminated', updated_at = now() WHERE slug = \(slug) AND status = 'terminating' RETURNING slug
+                """)
+            guard !changed.isEmpty else { continue }
+            try await publisher.publish(Envelope(tenant: slug, data: TenantStatusChanged(
+                slug: slug, status: "terminated", previousStatus: "terminating", noticeEnds: try row.decode("notice_ends"),
+                exportEnds: try row.decode("export_ends"))))
+            moved.append((slug, "terminated"))
+        }
+        let expired = try await db.query("""
+            SELECT slug FROM platform.tenants WHERE status = 'terminated' AND export_ends < \(today.description)::date
+            """)
+        for row in expired {
+            let slug = try TenantSlug(try row.decode("slug", as: String.self))
+            try await delete(slug)
+            moved.append((slug.value, "deleted"))
+        }
+        return moved
+    }
+
+    private func delete(_ slug: TenantSlug) async throws {
+        try await db.withTransaction { connection in
+            try await connection.query("DROP SCHEMA IF EXISTS \(identifier: slug.schema) CASCADE")
+            try await connection.query("DELETE FROM platform.numbers WHERE tenant = \(slug.value)")
+            try await connection.query("UPDATE platform.api_tokens SET revoked_at = now() WHERE tenant = \(slug.value) AND revoked_at IS NULL")
+            try await connection.query("DELETE FROM platform.edge_calls WHERE tenant = \(slug.value)")
+            // The row stays (invoices refer to it); its SIP domain is freed for someone else.
+            try await connection.query("""
+                UPDATE platform.tenants SET status = 'deleted', sip_domain = slug || '.deleted.invalid', updated_at = now() WHERE slug = \(slug.value)
+                """)
+        }
+        logger.notice("tenant deleted at contract end", metadata: ["tenant": "\(slug)"])
+        try await publisher.publish(Envelope(tenant: slug.value, data: TenantStatusChanged(slug: slug.value, status: "deleted",
+                                                                                       previousStatus: "terminated")))
+    }
+
+    /// Everything of the tenant a customer takes away: configuration, call history and invoices,
+    /// as one JSON document (built by PostgreSQL, passed through as text). Available until deletion.
+    package func export(tenant rawSlug: String) async throws -> String {
+        let slug = try TenantSlug(rawSlug)
+        // Credentials never leave: devices (HA1) and password hashes are not exported.
+        let tables: [(name: String, columns: String, order: String)] = [
+            ("users", "id, extension, name, email, mobile, role, caller_id, default_class, created_at", "extension"),
+            ("numbers", "*", "e164"), ("groups", "*", "name"), ("group_members", "*", "group_name, position"),
+            ("schedules", "*", "name"), ("schedule_periods", "*", "schedule_name, weekday, opens"),
+            ("schedule_exceptions", "*", "schedule_name, day"), ("forwarding", "*", "user_id, condition"),
+            ("subscriptions", "*", "starts, id"), ("calls", "*", "started_at, call_id"), ("audit_log", "*", "id"),
+        ]
+        var parts: [String] = []
+        for table in tables {
+            let rows = try await db.query("""
+                SELECT coalesce(json_agg(row_to_json(x))::text, '[]') AS rows FROM
+                (SELECT \(unsafeSQL: table.columns) FROM \(identifier: slug.schema).\(identifier: try SQLIdentifier(table.name))
+                 ORDER BY \(unsafeSQL: table.order)) x
+                """)
+            parts.append("\"\(table.name)\":" + (try rows[0].decode("rows", as: String.self)))
+        }
+        let invoices = try await db.query("""
+            SELECT coalesce(json_agg(document ORDER BY number)::text, '[]') AS rows FROM platform.invoices WHERE tenant = \(slug.value)
+            """)
+        parts.append("\"invoices\":" + (try invoices[0].decode("rows", as: String.self)))
+        return "{\"tenant\":\"\(slug.value)\"," + parts.joined(separator: ",") + "}"
+    }
+}
