@@ -67,11 +67,22 @@ struct BillingTests {
         #expect(try fixture.call("POST", "\(path)/invoices", as: fixture.operatorToken, #"{"period":"2026-10"}"#).body["number"] as? String == number)
         #expect(try fixture.call("POST", "\(path)/invoices", as: fixture.operatorToken, #"{"period":"2099-01"}"#).status == 400)
         #expect(try fixture.call("POST", "\(path)/invoices", as: tenant.admin, #"{"period":"2026-10"}"#).status == 403)
-        // The next invoice of any tenant takes the next number.
+        // A plan change mid-month splits the month. By hand, September 2026 has 30 days:
+        //   call-sharing 2 users × 2.00 × 15 days (1st–15th) / 30 = 2.00
+        //   mobile-unlimited 2 users × 7.00 × 15 days (16th–30th) / 30 = 7.00
+        //   subtotal 9.00; VAT 24 % = 2.16; total 11.16
         let other = try fixture.tenant("bill2")
-        #expect(try fixture.call("POST", "/v1/tenants/\(other.slug)/subscriptions", as: other.admin,
-                                 #"{"code":"call-sharing","quantity":2,"starts":"2026-09-01","ends":"2026-09-30"}"#).status == 201)
+        let first = try fixture.call("POST", "/v1/tenants/\(other.slug)/subscriptions", as: other.admin,
+                                     #"{"code":"call-sharing","quantity":2,"starts":"2026-09-01"}"#)
+        let firstID = try #require(first.body["id"] as? String)
+        let changed = try fixture.call("POST", "/v1/tenants/\(other.slug)/subscriptions/\(firstID)/change", as: other.admin,
+                                       #"{"code":"mobile-unlimited","from":"2026-09-16"}"#)
+        #expect(changed.status == 201 && changed.body["quantity"] as? Int == 2, "\(changed.text)")
+        // The next invoice of any tenant takes the next number.
         let next = try fixture.call("POST", "/v1/tenants/\(other.slug)/invoices", as: fixture.operatorToken, #"{"period":"2026-09"}"#)
+        let split = try #require(next.body["invoice"] as? [String: Any])
+        #expect((split["lines"] as? [[String: Any]])?.compactMap { $0["amount"] as? String } == ["2.00", "7.00"], "\(next.text)")
+        #expect(split["total"] as? String == "11.16")
         let sequence = { (text: String) in Int(text.dropFirst(3)) ?? -1 }
         #expect(sequence(try #require(next.body["number"] as? String)) > sequence(number))
         // An issued invoice never changes, not even by SQL.
