@@ -58,14 +58,15 @@ package struct TenantLifecycle: Sendable {
     }
 
     /// Moves every tenant whose period has passed on one step: terminating → terminated after the
-    /// notice, terminated → deleted after the export window. Idempotent; run it often.
+    /// notice, terminated → deleted after the export window (all tenants, or `only` one). Idempotent; run it often.
     /// - Returns: the tenants moved and their new status.
     @discardableResult
-    package func advance(today: Day) async throws -> [(tenant: String, status: String)] {
+    package func advance(today: Day, only tenant: String? = nil) async throws -> [(tenant: String, status: String)] {
         var moved: [(String, String)] = []
         let ended = try await db.query("""
             SELECT slug, to_char(notice_ends, 'YYYY-MM-DD') AS notice_ends, to_char(export_ends, 'YYYY-MM-DD') AS export_ends
             FROM platform.tenants WHERE status = 'terminating' AND notice_ends < \(today.description)::date
+              AND (\(tenant)::text IS NULL OR slug = \(tenant))
             """)
         for row in ended {
             let slug: String = try row.decode("slug")
@@ -80,6 +81,7 @@ package struct TenantLifecycle: Sendable {
         }
         let expired = try await db.query("""
             SELECT slug FROM platform.tenants WHERE status = 'terminated' AND export_ends < \(today.description)::date
+              AND (\(tenant)::text IS NULL OR slug = \(tenant))
             """)
         for row in expired {
             let slug = try TenantSlug(try row.decode("slug", as: String.self))

@@ -103,6 +103,32 @@ struct CLITests {
         }
     }
 
+    @Test("billing and contract-end commands: subscriptions add, change and list, invoice preview, issue and list, terminate, advance")
+    func billingCommands() async throws {
+        #expect(try cli("topics", "ensure").status == 0)
+        #expect(try cli("migrate").status == 0)
+        let slug = TestEnvironment.unique("cli")
+        #expect(try cli("tenants", "create", "--slug", slug, "--name", "Billing", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
+        let added = try cli("subscriptions", "add", "--tenant", slug, "--code", "call-sharing", "--quantity", "4", "--starts", "2026-09-01")
+        #expect(added.status == 0, "\(added.stderr)")
+        let id = try #require(added.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let changed = try cli("subscriptions", "change", "--tenant", slug, "--id", id, "--code", "mobile-unlimited", "--from", "2026-09-10")
+        #expect(changed.status == 0, "\(changed.stderr)")
+        let list = try cli("subscriptions", "list", "--tenant", slug)
+        #expect(list.stdout.contains("2026-09-09") && list.stdout.contains("mobile-unlimited"), "\(list.stdout)")
+        // By hand: 4 × 2.00 × 9/30 = 2.40 and 4 × 7.00 × 21/30 = 19.60; subtotal 22.00, VAT 24 % 5.28, total 27.28.
+        let preview = try cli("invoices", "preview", "--tenant", slug, "--period", "2026-09")
+        #expect(preview.stdout.contains("\"total\" : \"27.28\""), "\(preview.stdout)\(preview.stderr)")
+        let issued = try cli("invoices", "issue", "--tenant", slug, "--period", "2026-09")
+        #expect(issued.status == 0 && issued.stdout.contains("total 27.28 EUR"), "\(issued.stdout)\(issued.stderr)")
+        #expect(try cli("invoices", "list", "--tenant", slug).stdout.contains("27.28"))
+        let early = try cli("invoices", "issue", "--tenant", slug, "--period", "2099-01")
+        #expect(early.status != 0 && early.stderr.contains("has not ended"))
+        let terminated = try cli("lifecycle", "terminate", "--tenant", slug, "--notice-days", "0")
+        #expect(terminated.status == 0 && terminated.stdout.contains("terminating"), "\(terminated.stderr)")
+        #expect(try cli("lifecycle", "advance", "--today", "2999-01-01", "--tenant", slug).stdout.contains("\(slug): terminated"))
+    }
+
     @Test("errors are one clear line and a non-zero exit", arguments: [
         ["tenants", "create", "--slug", "Bad Slug", "--name", "X", "--domain", "x.example.com"],
         ["users", "create", "--tenant", "no_such_tenant", "--extension", "1001", "--name", "X", "--password", "long-enough"],

@@ -16,7 +16,8 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "Operate a Switchboard deployment: migrations, tenants, users, numbers, topics.",
         subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Groups.self, Schedules.self, Forwarding.self, CallerID.self,
-                      Limits.self, Topics.self, Lag.self, Demo.self, Docs.self, Operators.self])
+                      Limits.self, Topics.self, Lag.self, Demo.self, Docs.self, Operators.self, Subscriptions.self, Invoices.self,
+                      Lifecycle.self])
 }
 
 /// Clients for one CLI invocation, made on first use and closed at the end.
