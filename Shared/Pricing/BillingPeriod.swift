@@ -78,18 +78,6 @@ package struct BillingPeriod: Hashable, Comparable, Sendable, CustomStringConver
     }
 }
 
-extension BillingPeriod: Codable {
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let period = BillingPeriod(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a month YYYY-MM: \"\(text)\"")
-        }
-        self = period
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension BillingPeriod: TextCodable {
+    package static let textForm = "a month YYYY-MM"
 }

@@ -102,21 +102,8 @@ package struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-extension Day: Codable {
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let day = Day(text) else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "not an existing date YYYY-MM-DD: \"\(text)\"")
-        }
-        self = day
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension Day: TextCodable {
+    package static let textForm = "an existing date YYYY-MM-DD"
 }
 
 extension String {

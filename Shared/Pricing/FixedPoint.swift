@@ -68,3 +68,27 @@ enum FixedPoint {
         return value
     }
 }
+
+/// A value that JSON carries as its text (`description`), read back with `init?(_:)`: amounts,
+/// rates and dates travel as strings, never as floating-point numbers.
+package protocol TextCodable: Codable, CustomStringConvertible {
+    init?(_ text: String)
+    /// What the text must look like, for the error when it does not: "an amount with at most 2 decimals".
+    static var textForm: String { get }
+}
+
+extension TextCodable {
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Self(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not \(Self.textForm): \"\(text)\"")
+        }
+        self = value
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -66,21 +66,8 @@ package struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     package static func -= (lhs: inout Money, rhs: Money) { lhs = lhs - rhs }
 }
 
-extension Money: Codable {
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let money = Money(text) else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "not an amount with at most 2 decimals: \"\(text)\"")
-        }
-        self = money
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension Money: TextCodable {
+    package static let textForm = "an amount with at most 2 decimals"
 }
 
 /// A per-minute price in 1/10000 EUR (0.0523 EUR/min = 523), the precision operators publish
@@ -113,21 +100,8 @@ package struct Rate: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-extension Rate: Codable {
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let rate = Rate(text) else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "not a rate with at most 4 decimals: \"\(text)\"")
-        }
-        self = rate
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension Rate: TextCodable {
+    package static let textForm = "a rate with at most 4 decimals"
 }
 
 /// An exact usage charge in 1/10000 EUR: what a rated call costs before any rounding. Only an
@@ -165,21 +139,8 @@ package struct Charge: Hashable, Comparable, Sendable, CustomStringConvertible {
     package static func += (lhs: inout Charge, rhs: Charge) { lhs = lhs + rhs }
 }
 
-extension Charge: Codable {
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let charge = Charge(text) else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "not a charge with at most 4 decimals: \"\(text)\"")
-        }
-        self = charge
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension Charge: TextCodable {
+    package static let textForm = "a charge with at most 4 decimals"
 }
 
 /// A percentage held exactly in basis points (24 % = 2400, 22.5 % = 2250), used for VAT rates.
@@ -213,19 +174,6 @@ package struct Percent: Hashable, Comparable, Sendable, CustomStringConvertible 
     package static func < (lhs: Percent, rhs: Percent) -> Bool { lhs.basisPoints < rhs.basisPoints }
 }
 
-extension Percent: Codable {
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let percent = Percent(text) else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "not a percentage with at most 2 decimals: \"\(text)\"")
-        }
-        self = percent
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension Percent: TextCodable {
+    package static let textForm = "a percentage with at most 2 decimals"
 }
