@@ -239,6 +239,12 @@ struct APITests {
         // A wrong password, or a tenant that is not the user's, gives no token.
         #expect(try httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"tenant":"\#(b.slug)","email":"admin@\#(a.domain)","password":"admin-password-1"}"#).status == 401)
         #expect(try httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"email":"nobody@example.com","password":"whatever-password"}"#).status == 401)
+        // Guessing is throttled per e-mail: after 10 failures even the right password waits (429).
+        for _ in 0..<10 {
+            _ = try httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"tenant":"\#(a.slug)","email":"user@\#(a.domain)","password":"wrong-password-1"}"#)
+        }
+        let locked = try fixture.call("POST", "/v1/auth/token", as: nil, #"{"tenant":"\#(a.slug)","email":"user@\#(a.domain)","password":"user-password-12"}"#)
+        #expect(locked.status == 429 && (locked.body["error"] as? [String: Any])?["code"] as? String == "too_many_attempts", "\(locked.text)")
         // The audit log names who changed what.
         let actors = try await fixture.db.query("""
             SELECT actor FROM \(identifier: try TenantSlug(a.slug).schema).audit_log WHERE action = 'group.created'

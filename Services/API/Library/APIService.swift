@@ -31,6 +31,7 @@ package enum APIService {
 struct API: Sendable {
     let context: ServiceContext
     let auth: Authenticator
+    let throttle = LoginThrottle()
 
     init(context: ServiceContext) {
         self.context = context

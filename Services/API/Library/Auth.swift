@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import Postgres
 import Tenancy
 
@@ -105,5 +106,49 @@ struct Authenticator: Sendable {
         try await db.query("""
             UPDATE platform.api_tokens SET revoked_at = now() WHERE tenant = \(tenant) AND subject = \(subject) AND revoked_at IS NULL
             """)
+    }
+}
+
+/// Slows down password guessing: after `limit` failed logins for one e-mail within `window`, its
+/// logins are refused (429) until the window has passed. In memory per process: a guesser spread
+/// over instances gets `limit` tries per instance, each costing a PBKDF2 hash.
+final class LoginThrottle: Sendable {
+    private let failures = NIOLockedValueBox([String: (count: Int, since: ContinuousClock.Instant)]())
+    let limit: Int
+    let window: Duration
+
+    init(limit: Int = 10, window: Duration = .seconds(300)) {
+        self.limit = limit
+        self.window = window
+    }
+
+    /// - Throws: 429 while the e-mail is locked out.
+    func check(_ email: String) throws {
+        let key = email.lowercased()
+        let locked = failures.withLockedValue { failures -> Bool in
+            guard let entry = failures[key] else { return false }
+            if ContinuousClock.now - entry.since > window {
+                failures[key] = nil
+                return false
+            }
+            return entry.count >= limit
+        }
+        if locked {
+            throw APIError(status: .tooManyRequests, code: "too_many_attempts",
+                           message: "too many failed logins for this e-mail; try again in a few minutes")
+        }
+    }
+
+    func failed(_ email: String) {
+        failures.withLockedValue { failures in
+            if failures.count > 100_000 { failures.removeAll() }
+            let key = email.lowercased()
+            let entry = failures[key] ?? (0, .now)
+            failures[key] = (entry.count + 1, entry.since)
+        }
+    }
+
+    func succeeded(_ email: String) {
+        _ = failures.withLockedValue { $0.removeValue(forKey: email.lowercased()) }
     }
 }

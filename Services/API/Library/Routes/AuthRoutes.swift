@@ -20,17 +20,22 @@ extension API {
     func addAuthRoutes(to v1: RouterGroup<BasicRequestContext>) {
         v1.post("auth/token") { request, _ -> Response in
             let login = try await JSON.decode(Login.self, from: request)
-            guard login.password.count <= 200 else { throw APIError.invalid("password is too long") }
+            guard login.password.count <= 200, login.email.count <= 254 else { throw APIError.invalid("email or password is too long") }
+            try throttle.check(login.email)
             if let tenant = login.tenant {
                 guard let user = try await provisioning.authenticateUser(tenant: tenant, email: login.email, password: login.password) else {
+                    throttle.failed(login.email)
                     throw APIError.unauthenticated("wrong e-mail, password or tenant")
                 }
+                throttle.succeeded(login.email)
                 let role: Principal.Role = user.role == "admin" ? .admin : .user
                 return try JSON.response(try await auth.issue(role: role, tenant: tenant, subject: user.extension_), status: .created)
             }
             guard let email = try await provisioning.authenticateOperator(email: login.email, password: login.password) else {
+                throttle.failed(login.email)
                 throw APIError.unauthenticated("wrong e-mail or password")
             }
+            throttle.succeeded(login.email)
             return try JSON.response(try await auth.issue(role: .operator, tenant: nil, subject: email), status: .created)
         }
         v1.delete("auth/token") { request, _ -> Response in
