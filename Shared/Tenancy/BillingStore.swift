@@ -9,6 +9,8 @@ package struct StoredSubscription: Sendable, Codable, Equatable {
     package var id: UUID
     package var code: String
     package var quantity: Int
+    /// The price per unit and month it was sold at (VAT excluded).
+    package var monthlyPrice: Money
     package var number: String?
     package var starts: String
     /// The last active day (inclusive); nil while open-ended.
@@ -69,10 +71,12 @@ package struct BillingStore: Sendable {
     package func subscriptions(tenant: String) async throws -> [StoredSubscription] {
         let slug = try TenantSlug(tenant)
         return try await db.query("""
-            SELECT id, code, quantity, number, to_char(starts, 'YYYY-MM-DD') AS starts, to_char(ends, 'YYYY-MM-DD') AS ends
+            SELECT id, code, quantity, monthly_price::text AS price, number, to_char(starts, 'YYYY-MM-DD') AS starts,
+                   to_char(ends, 'YYYY-MM-DD') AS ends
             FROM \(identifier: slug.schema).subscriptions ORDER BY starts, code, id
             """).map {
             StoredSubscription(id: try $0.decode("id"), code: try $0.decode("code"), quantity: try $0.decode("quantity"),
+                               monthlyPrice: Money(try $0.decode("price", as: String.self)) ?? Money(cents: 0),
                                number: try $0.decode("number"), starts: try $0.decode("starts"), ends: try $0.decode("ends"))
         }
     }
@@ -99,15 +103,16 @@ package struct BillingStore: Sendable {
         }
         let id = try await db.withTransaction { connection in
             let rows = try await connection.query("""
-                INSERT INTO \(identifier: slug.schema).subscriptions (code, quantity, number, starts, ends)
-                VALUES (\(code), \(quantity), \(number), \(starts)::date, \(ends)::date) RETURNING id
+                INSERT INTO \(identifier: slug.schema).subscriptions (code, quantity, number, starts, ends, monthly_price)
+                VALUES (\(code), \(quantity), \(number), \(starts)::date, \(ends)::date, \(item.monthlyPrice.description)::numeric) RETURNING id
                 """)
             let id: UUID = try rows[0].decode("id")
             try await audit(connection, slug, action: "subscription.create", subject: "\(code) \(id)")
             return id
         }
         try await changed(slug, key: id.uuidString.lowercased())
-        return StoredSubscription(id: id, code: code, quantity: quantity, number: number, starts: starts, ends: ends)
+        return StoredSubscription(id: id, code: code, quantity: quantity, monthlyPrice: item.monthlyPrice, number: number, starts: starts,
+                                  ends: ends)
     }
 
     /// Ends a subscription after `lastDay` (its last active, charged day).
@@ -238,7 +243,8 @@ package struct BillingStore: Sendable {
         let slug = try TenantSlug(tenant)
         let catalogue = try await catalogue()
         let subscriptions = try await subscriptions(tenant: tenant).compactMap { stored -> Subscription? in
-            guard let item = catalogue.item(stored.code), let starts = Day(stored.starts) else { return nil }
+            guard var item = catalogue.item(stored.code), let starts = Day(stored.starts) else { return nil }
+            item.monthlyPrice = stored.monthlyPrice
             return Subscription(id: stored.id.uuidString.lowercased(), item: item, quantity: stored.quantity, number: stored.number,
                                 starts: starts, ends: stored.ends.flatMap(Day.init))
         }

@@ -164,5 +164,11 @@ package enum TenantSchema {
                 international boolean NOT NULL);
             CREATE INDEX calls_by_time ON {schema}.calls (started_at);
             """),
+        Migration(version: 6, name: "price a subscription was sold at", sql: """
+            -- A later catalogue price change leaves existing subscriptions at their price.
+            ALTER TABLE {schema}.subscriptions ADD COLUMN monthly_price numeric(12, 2) CHECK (monthly_price >= 0);
+            UPDATE {schema}.subscriptions s SET monthly_price = c.monthly_price FROM platform.catalogue c WHERE c.code = s.code;
+            ALTER TABLE {schema}.subscriptions ALTER COLUMN monthly_price SET NOT NULL;
+            """),
     ]
 }

@@ -24,7 +24,7 @@ struct BillingTests {
 
         let plan = try fixture.call("POST", "\(path)/subscriptions", as: tenant.admin,
                                     #"{"code":"mobile-unlimited","quantity":3,"starts":"2026-10-17"}"#)
-        #expect(plan.status == 201, "\(plan.text)")
+        #expect(plan.status == 201 && plan.body["monthlyPrice"] as? String == "7.00", "\(plan.text)")
         #expect(try fixture.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"ivr","starts":"2026-10-01"}"#).status == 201)
         #expect(try fixture.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"no-such-plan"}"#).status == 400)
 
@@ -83,6 +83,12 @@ struct BillingTests {
         let split = try #require(next.body["invoice"] as? [String: Any])
         #expect((split["lines"] as? [[String: Any]])?.compactMap { $0["amount"] as? String } == ["2.00", "7.00"], "\(next.text)")
         #expect(split["total"] as? String == "11.16")
+        // A subscription keeps the price it was sold at, whatever the catalogue says later.
+        try await fixture.db.query("""
+            UPDATE \(identifier: try TenantSlug(other.slug).schema).subscriptions SET monthly_price = 1.00 WHERE code = 'call-sharing'
+            """)
+        let repriced = try fixture.call("GET", "/v1/tenants/\(other.slug)/invoices/preview?period=2026-09", as: other.admin)
+        #expect((repriced.body["lines"] as? [[String: Any]])?.first?["amount"] as? String == "1.00", "\(repriced.text)")
         let sequence = { (text: String) in Int(text.dropFirst(3)) ?? -1 }
         #expect(sequence(try #require(next.body["number"] as? String)) > sequence(number))
         // An issued invoice never changes, not even by SQL.
