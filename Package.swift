@@ -86,7 +86,7 @@ let package = Package(
         ], path: "Shared/Runtime"),
 
         .executableTarget(name: "switchboard", dependencies: [
-            "Runtime", "Kafka", "Postgres", "Events", "Messaging", "Tenancy", "Pricing",
+            "Runtime", "Kafka", "Postgres", "Events", "Messaging", "Tenancy", "Pricing", "API",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tools/switchboard"),
         .executableTarget(name: "kafka-bench", dependencies: ["Kafka", "Runtime"], path: "Tools/kafka-bench"),

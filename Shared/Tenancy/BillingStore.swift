@@ -15,6 +15,18 @@ package struct StoredSubscription: Sendable, Codable, Equatable {
     package var starts: String
     /// The last active day (inclusive); nil while open-ended.
     package var ends: String?
+
+    /// The id in lower case, as paths and events carry it.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(code, forKey: .code)
+        try container.encode(quantity, forKey: .quantity)
+        try container.encode(monthlyPrice, forKey: .monthlyPrice)
+        try container.encodeIfPresent(number, forKey: .number)
+        try container.encode(starts, forKey: .starts)
+        try container.encodeIfPresent(ends, forKey: .ends)
+    }
 }
 
 /// An issued invoice: its number, the tenant and the computed document.
@@ -86,29 +98,9 @@ package struct BillingStore: Sendable {
     package func subscribe(tenant: String, code: String, quantity: Int, number: String?, starts: String,
                            ends: String? = nil) async throws -> StoredSubscription {
         let slug = try TenantSlug(tenant)
-        guard let startDay = Day(starts) else { throw TenancyError.invalid("starts \(starts): a date YYYY-MM-DD") }
-        let endDay = try ends.map { text -> Day in
-            guard let day = Day(text) else { throw TenancyError.invalid("ends \(text): a date YYYY-MM-DD") }
-            return day
-        }
-        guard let item = try await catalogue().item(code) else { throw TenancyError.invalid("no catalogue item \(code)") }
-        let subscription = Subscription(id: "new", item: item, quantity: quantity, number: number, starts: startDay, ends: endDay)
-        do {
-            try subscription.validate()
-        } catch {
-            throw TenancyError.invalid("\(error)")
-        }
-        if let number, try await db.query("SELECT 1 FROM platform.numbers WHERE e164 = \(number) AND tenant = \(slug.value)").isEmpty {
-            throw TenancyError.invalid("\(number) is not a number of tenant \(slug)")
-        }
+        let item = try await checkedNew(slug, code: code, quantity: quantity, number: number, starts: starts, ends: ends)
         let id = try await db.withTransaction { connection in
-            let rows = try await connection.query("""
-                INSERT INTO \(identifier: slug.schema).subscriptions (code, quantity, number, starts, ends, monthly_price)
-                VALUES (\(code), \(quantity), \(number), \(starts)::date, \(ends)::date, \(item.monthlyPrice.description)::numeric) RETURNING id
-                """)
-            let id: UUID = try rows[0].decode("id")
-            try await audit(connection, slug, action: "subscription.create", subject: "\(code) \(id)")
-            return id
+            try await insert(connection, slug, item: item, quantity: quantity, number: number, starts: starts, ends: ends)
         }
         try await changed(slug, key: id.uuidString.lowercased())
         return StoredSubscription(id: id, code: code, quantity: quantity, monthlyPrice: item.monthlyPrice, number: number, starts: starts,
@@ -120,30 +112,87 @@ package struct BillingStore: Sendable {
         let slug = try TenantSlug(tenant)
         guard Day(lastDay) != nil else { throw TenancyError.invalid("lastDay \(lastDay): a date YYYY-MM-DD") }
         try await db.withTransaction { connection in
-            let rows = try await connection.query("""
-                SELECT starts <= \(lastDay)::date AS fits, ends FROM \(identifier: slug.schema).subscriptions WHERE id = \(id) FOR UPDATE
-                """)
-            guard let row = rows.first else { throw TenancyError.notFound("no subscription \(id)") }
-            guard try row.decode("fits", as: Bool.self) else { throw TenancyError.invalid("a subscription cannot end before it starts") }
-            try await connection.query("UPDATE \(identifier: slug.schema).subscriptions SET ends = \(lastDay)::date WHERE id = \(id)")
-            try await audit(connection, slug, action: "subscription.end", subject: "\(id) \(lastDay)")
+            try await end(connection, slug, id: id, lastDay: lastDay)
         }
         try await changed(slug, key: id.uuidString.lowercased())
-        guard let updated = try await subscriptions(tenant: tenant).first(where: { $0.id == id }) else {
-            throw TenancyError.notFound("no subscription \(id)")
-        }
-        return updated
+        return try await subscription(tenant: tenant, id: id)
     }
 
-    /// A plan change from `day`: the old subscription ends the day before, the new one starts on `day`.
+    /// A plan change from `day`: the old subscription ends the day before, the new one starts on
+    /// `day`; both in one transaction, after the new one is checked, so a refused change changes nothing.
     package func change(tenant: String, subscription id: UUID, to code: String, quantity: Int?,
                         from day: String) async throws -> StoredSubscription {
+        let slug = try TenantSlug(tenant)
         guard let first = Day(day) else { throw TenancyError.invalid("from \(day): a date YYYY-MM-DD") }
-        guard let old = try await subscriptions(tenant: tenant).first(where: { $0.id == id }) else {
-            throw TenancyError.notFound("no subscription \(id)")
+        let old = try await subscription(tenant: tenant, id: id)
+        let quantity = quantity ?? old.quantity
+        let item = try await checkedNew(slug, code: code, quantity: quantity, number: old.number, starts: day, ends: nil)
+        let newID = try await db.withTransaction { connection in
+            try await end(connection, slug, id: id, lastDay: first.previous.description)
+            return try await insert(connection, slug, item: item, quantity: quantity, number: old.number, starts: day, ends: nil)
         }
-        _ = try await end(tenant: tenant, subscription: id, lastDay: first.previous.description)
-        return try await subscribe(tenant: tenant, code: code, quantity: quantity ?? old.quantity, number: old.number, starts: day)
+        try await changed(slug, key: id.uuidString.lowercased())
+        try await changed(slug, key: newID.uuidString.lowercased())
+        return try await subscription(tenant: tenant, id: newID)
+    }
+
+    private func subscription(tenant: String, id: UUID) async throws -> StoredSubscription {
+        guard let found = try await subscriptions(tenant: tenant).first(where: { $0.id == id }) else {
+            throw TenancyError.notFound("no subscription \(id.uuidString.lowercased())")
+        }
+        return found
+    }
+
+    /// The catalogue item of a new subscription, once everything about it is checked: a tenant in
+    /// service, known item, dates, quantity, and the number (the tenant's own).
+    private func checkedNew(_ slug: TenantSlug, code: String, quantity: Int, number: String?, starts: String,
+                            ends: String?) async throws -> CatalogueItem {
+        guard let status = try await db.query("SELECT status FROM platform.tenants WHERE slug = \(slug.value)").first?
+            .decode("status", as: String.self), status != "deleted" else { throw TenancyError.notFound("no tenant \(slug)") }
+        guard status == "active" || status == "suspended" else {
+            throw TenancyError.conflict("tenant \(slug) is \(status): its contract is ending, no new subscriptions")
+        }
+        guard let startDay = Day(starts) else { throw TenancyError.invalid("starts \(starts): a date YYYY-MM-DD") }
+        let endDay = try ends.map { text -> Day in
+            guard let day = Day(text) else { throw TenancyError.invalid("ends \(text): a date YYYY-MM-DD") }
+            return day
+        }
+        try Validation.range(quantity, Self.quantityRange, field: "quantity")
+        guard let item = try await catalogue().item(code) else { throw TenancyError.invalid("no catalogue item \(code)") }
+        do {
+            try Subscription(id: "new", item: item, quantity: quantity, number: number, starts: startDay, ends: endDay).validate()
+        } catch {
+            throw TenancyError.invalid("\(error)")
+        }
+        if let number, !Validation.isE164(number) { throw TenancyError.invalid("number \(String(reflecting: number)): an E.164 number") }
+        if let number, try await db.query("SELECT 1 FROM platform.numbers WHERE e164 = \(number) AND tenant = \(slug.value)").isEmpty {
+            throw TenancyError.invalid("\(number) is not a number of tenant \(slug)")
+        }
+        return item
+    }
+
+    /// Users (or bundles) one subscription may count.
+    package static let quantityRange = 1...100_000
+
+    private func insert(_ connection: PostgresConnection, _ slug: TenantSlug, item: CatalogueItem, quantity: Int, number: String?,
+                        starts: String, ends: String?) async throws -> UUID {
+        let rows = try await connection.query("""
+            INSERT INTO \(identifier: slug.schema).subscriptions (code, quantity, number, starts, ends, monthly_price)
+            VALUES (\(item.code), \(quantity), \(number), \(starts)::date, \(ends)::date, \(item.monthlyPrice.description)::numeric) RETURNING id
+            """)
+        let id: UUID = try rows[0].decode("id")
+        try await audit(connection, slug, action: "subscription.create", subject: "\(item.code) \(id.uuidString.lowercased())")
+        return id
+    }
+
+    private func end(_ connection: PostgresConnection, _ slug: TenantSlug, id: UUID, lastDay: String) async throws {
+        let rows = try await connection.query("""
+            SELECT starts <= \(lastDay)::date AS fits FROM \(identifier: slug.schema).subscriptions WHERE id = \(id) FOR UPDATE
+            """)
+        guard let row = rows.first else { throw TenancyError.notFound("no subscription \(id.uuidString.lowercased())") }
+        guard try row.decode("fits", as: Bool.self) else { throw TenancyError.invalid("a subscription cannot end before it starts") }
+        try await connection.query("UPDATE \(identifier: slug.schema).subscriptions SET ends = \(lastDay)::date WHERE id = \(id)")
+        try await audit(connection, slug, action: "subscription.end", subject: "\(id.uuidString.lowercased()) \(lastDay)")
     }
 
     /// The features the tenant's subscriptions give on `day`, and recording retention per number.
@@ -235,7 +284,7 @@ package struct BillingStore: Sendable {
         return found
     }
 
-    private func invoice(tenant: String, period: BillingPeriod) async throws -> IssuedInvoice? {
+    package func invoice(tenant: String, period: BillingPeriod) async throws -> IssuedInvoice? {
         try await invoices(tenant: tenant).first { $0.invoice.period == period }
     }
 

@@ -24,38 +24,52 @@ package struct DialplanConfiguration: Sendable {
 
     /// "user:1002", "group:sales", "external:+3725550100", "voicemail", "none" → kind and reference.
     package static func destination(_ text: String) throws -> (kind: String, ref: String?) {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let kind = parts.first, destinationKinds.contains(kind) else {
             throw TenancyError.invalid("destination \(String(reflecting: text)): use user:EXT, group:NAME, schedule:NAME, external:+E164, voicemail, announcement, ivr or none")
         }
         let ref = parts.count > 1 ? parts[1] : nil
         switch kind {
-        case "user", "group", "schedule":
-            guard let ref, !ref.isEmpty else { throw TenancyError.invalid("destination \(kind) needs a name: \(kind):NAME") }
+        case "user":
+            guard let ref, Validation.isExtension(ref) else { throw TenancyError.invalid("a user destination names an extension: user:1002") }
+        case "group", "schedule":
+            guard let ref, Validation.isDialplanName(ref) else {
+                throw TenancyError.invalid("destination \(kind) needs a name of lower-case letters, digits, - and _: \(kind):NAME")
+            }
         case "external":
             guard let ref, Validation.isE164(ref) else { throw TenancyError.invalid("external destination needs an E.164 number: external:+3725550100") }
         default:
-            break
+            guard ref == nil else { throw TenancyError.invalid("destination \(kind) takes no name") }
         }
         return (kind, ref)
     }
 
     // MARK: Groups
 
+    /// Ring times a group or member may have: a phone needs some seconds to ring; an hour is plenty.
+    package static let memberSecondsRange = 5...300
+    package static let totalSecondsRange = 5...3600
+
+    /// Creates a group, or with `replacing` also changes an existing one (else an existing name is a conflict).
     package func createGroup(tenant: String, name: String, strategy: String, memberSeconds: Int, totalSeconds: Int,
-                             overflow: String) async throws {
+                             overflow: String, replacing: Bool = true) async throws {
         let slug = try TenantSlug(tenant)
+        guard Validation.isDialplanName(name) else { throw TenancyError.invalid("group name \(String(reflecting: name)): lower-case letters, digits, - and _") }
         guard Self.strategies.contains(strategy) else {
             throw TenancyError.invalid("strategy \(strategy): one of \(Self.strategies.sorted().joined(separator: ", "))")
         }
+        try Validation.range(memberSeconds, Self.memberSecondsRange, field: "memberSeconds")
+        try Validation.range(totalSeconds, Self.totalSecondsRange, field: "totalSeconds")
         let target = try Self.destination(overflow)
         try await change(slug, entity: "group", key: name, action: "created") { connection in
-            try await connection.query("""
+            let written = try await connection.query("""
                 INSERT INTO \(identifier: slug.schema).groups (name, strategy, member_seconds, total_seconds, overflow_kind, overflow_ref)
                 VALUES (\(name), \(strategy), \(memberSeconds), \(totalSeconds), \(target.kind), \(target.ref))
                 ON CONFLICT (name) DO UPDATE SET strategy = EXCLUDED.strategy, member_seconds = EXCLUDED.member_seconds,
                     total_seconds = EXCLUDED.total_seconds, overflow_kind = EXCLUDED.overflow_kind, overflow_ref = EXCLUDED.overflow_ref
+                WHERE \(replacing) RETURNING name
                 """)
+            guard !written.isEmpty else { throw TenancyError.conflict("group \(name) exists") }
         }
     }
 
@@ -65,6 +79,7 @@ package struct DialplanConfiguration: Sendable {
         guard Validation.isExtension(member) || Validation.isE164(member) else {
             throw TenancyError.invalid("member \(member): an extension or an E.164 number")
         }
+        try Validation.range(ringSeconds, Self.memberSecondsRange, field: "ringSeconds")
         try await change(slug, entity: "group", key: group, action: "updated") { connection in
             if Validation.isExtension(member) {
                 guard try await !connection.query("SELECT 1 AS one FROM \(identifier: slug.schema).users WHERE extension = \(member)").isEmpty else {
@@ -104,17 +119,21 @@ package struct DialplanConfiguration: Sendable {
 
     // MARK: Schedules
 
-    package func createSchedule(tenant: String, name: String, open: String, closed: String) async throws {
+    /// Creates a schedule, or with `replacing` also changes an existing one (else an existing name is a conflict).
+    package func createSchedule(tenant: String, name: String, open: String, closed: String, replacing: Bool = true) async throws {
         let slug = try TenantSlug(tenant)
+        guard Validation.isDialplanName(name) else { throw TenancyError.invalid("schedule name \(String(reflecting: name)): lower-case letters, digits, - and _") }
         let whenOpen = try Self.destination(open)
         let whenClosed = try Self.destination(closed)
         try await change(slug, entity: "schedule", key: name, action: "created") { connection in
-            try await connection.query("""
+            let written = try await connection.query("""
                 INSERT INTO \(identifier: slug.schema).schedules (name, open_kind, open_ref, closed_kind, closed_ref)
                 VALUES (\(name), \(whenOpen.kind), \(whenOpen.ref), \(whenClosed.kind), \(whenClosed.ref))
                 ON CONFLICT (name) DO UPDATE SET open_kind = EXCLUDED.open_kind, open_ref = EXCLUDED.open_ref,
                     closed_kind = EXCLUDED.closed_kind, closed_ref = EXCLUDED.closed_ref
+                WHERE \(replacing) RETURNING name
                 """)
+            guard !written.isEmpty else { throw TenancyError.conflict("schedule \(name) exists") }
         }
     }
 
@@ -137,7 +156,11 @@ package struct DialplanConfiguration: Sendable {
     /// A holiday (no hours: closed all day) or a special opening (these hours instead), `day` as YYYY-MM-DD.
     package func addException(tenant: String, schedule: String, day: String, opens: String?, closes: String?, label: String?) async throws {
         let slug = try TenantSlug(tenant)
-        guard day.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil else { throw TenancyError.invalid("date \(day): YYYY-MM-DD") }
+        guard Validation.isDate(day) else { throw TenancyError.invalid("date \(String(reflecting: day)): a calendar date YYYY-MM-DD") }
+        if let label {
+            try Validation.text(label, field: "label")
+            guard label.unicodeScalars.count <= 200 else { throw TenancyError.invalid("label must be at most 200 characters") }
+        }
         guard (opens == nil) == (closes == nil) else { throw TenancyError.invalid("give both --opens and --closes, or neither (closed all day)") }
         if let opens, let closes { try Self.checkTimes(opens, closes) }
         try await change(slug, entity: "schedule", key: schedule, action: "updated") { connection in
@@ -151,9 +174,8 @@ package struct DialplanConfiguration: Sendable {
 
     private static func checkTimes(_ opens: String, _ closes: String) throws {
         // A period may close at 24:00, the end of the day.
-        for time in [opens, closes] where time.wholeMatch(of: /([01]\d|2[0-3]):[0-5]\d/) == nil && !(time == closes && time == "24:00") {
-            throw TenancyError.invalid("time \(time): HH:MM")
-        }
+        guard Validation.isTime(opens) else { throw TenancyError.invalid("time \(String(reflecting: opens)): HH:MM") }
+        guard Validation.isTime(closes, endOfDay: true) else { throw TenancyError.invalid("time \(String(reflecting: closes)): HH:MM or 24:00") }
         guard opens < closes else { throw TenancyError.invalid("\(opens) is not before \(closes)") }
     }
 
@@ -168,6 +190,7 @@ package struct DialplanConfiguration: Sendable {
             throw TenancyError.invalid("forwarding condition \(condition): always, busy, no-answer or unregistered")
         }
         let destination = try target.map(Self.destination)
+        try Validation.range(noAnswerSeconds, Self.memberSecondsRange, field: "noAnswerSeconds")
         try await change(slug, entity: "user", key: ext, action: "updated") { connection in
             let userID = try await user(ext, slug: slug, connection: connection)
             if let destination {
@@ -200,11 +223,7 @@ package struct DialplanConfiguration: Sendable {
     /// Where calls to one of the tenant's numbers go.
     package func routeNumber(tenant: String, number: String, to target: String) async throws {
         let slug = try TenantSlug(tenant)
-        let destination = try Self.destination(target)
-        guard destination.kind != "external" else { throw TenancyError.invalid("a number routes inside the tenant, not to external") }
-        if destination.kind == "ivr", try await !Entitlements.has("ivr", slug: slug, db: db) {
-            throw TenancyError.invalid("the tenant has no IVR add-on: subscribe to it first")
-        }
+        let destination = try await checkNumberDestination(tenant: tenant, target)
         try await change(slug, entity: "number", key: number, action: "updated") { connection in
             var userID: UUID?
             if destination.kind == "user", let ext = destination.ref { userID = try await user(ext, slug: slug, connection: connection) }
@@ -216,9 +235,34 @@ package struct DialplanConfiguration: Sendable {
         }
     }
 
+    /// Checks that a number of the tenant may route to `target`: inside the tenant, to a user,
+    /// group or schedule that exists, to the IVR only with its add-on. Callers check before they
+    /// change anything (a number is assigned only with a destination it can take).
+    @discardableResult
+    package func checkNumberDestination(tenant: String, _ target: String) async throws -> (kind: String, ref: String?) {
+        let slug = try TenantSlug(tenant)
+        let destination = try Self.destination(target)
+        guard destination.kind != "external" else { throw TenancyError.invalid("a number routes inside the tenant, not to external") }
+        if destination.kind == "ivr", try await !Entitlements.has("ivr", slug: slug, db: db) {
+            throw TenancyError.invalid("the tenant has no IVR add-on: subscribe to it first")
+        }
+        let lookup: PostgresQuery? = switch destination.kind {
+        case "user": "SELECT 1 AS one FROM \(identifier: slug.schema).users WHERE extension = \(destination.ref)"
+        case "group": "SELECT 1 AS one FROM \(identifier: slug.schema).groups WHERE name = \(destination.ref)"
+        case "schedule": "SELECT 1 AS one FROM \(identifier: slug.schema).schedules WHERE name = \(destination.ref)"
+        default: nil
+        }
+        if let lookup, try await db.query(lookup).isEmpty {
+            throw TenancyError.notFound("tenant \(slug) has no \(destination.kind) \(destination.ref ?? "")")
+        }
+        return destination
+    }
+
     /// Caps on concurrent calls and concurrent international calls; nil removes a cap.
     package func setLimits(tenant: String, concurrentCalls: Int?, internationalCalls: Int?) async throws {
         let slug = try TenantSlug(tenant)
+        try Validation.range(concurrentCalls, 0...100_000, field: "concurrentCalls")
+        try Validation.range(internationalCalls, 0...100_000, field: "internationalCalls")
         try await change(slug, entity: "tenant", key: slug.value, action: "updated") { connection in
             try await connection.query("""
                 INSERT INTO \(identifier: slug.schema).limits (only_row, max_concurrent_calls, max_international_calls)
@@ -250,8 +294,8 @@ package struct DialplanConfiguration: Sendable {
             }
         } catch let error as PostgresError where error.sqlState == "23503" {
             throw TenancyError.notFound("\(entity) \(key): what it refers to does not exist")
-        } catch let error as PostgresError where error.sqlState == "23514" {
-            throw TenancyError.invalid("\(entity) \(key): a value is out of range (\(error))")
+        } catch let error as PostgresError where ["23514", "22003", "22007", "22008"].contains(error.sqlState) {
+            throw TenancyError.invalid("\(entity) \(key): a value is out of range")
         } catch let error as PostgresError where error.sqlState == "3F000" {
             throw TenancyError.notFound("no tenant \(slug)")
         }

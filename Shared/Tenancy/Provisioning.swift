@@ -53,11 +53,11 @@ package struct Provisioning: Sendable {
     package func createTenant(slug rawSlug: String, name: String, sipDomain: String,
                               timeZone: String = "Europe/Tallinn", actor: String = "cli") async throws -> Tenant {
         let slug = try TenantSlug(rawSlug)
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count) else { throw TenancyError.invalid("name must be 1–200 characters") }
-        let domain = sipDomain.lowercased()
+        let name = try Validation.name(name)
+        // ASCII only before lower-casing: some letters lower-case into ASCII (the Kelvin sign into k).
+        let domain = sipDomain.utf8.allSatisfy({ $0 < 0x80 }) ? sipDomain.lowercased() : sipDomain
         guard Validation.isDomain(domain) else { throw TenancyError.invalid("\(String(reflecting: sipDomain)) is not a valid SIP domain") }
-        guard TimeZone(identifier: timeZone) != nil else { throw TenancyError.invalid("unknown time zone \(String(reflecting: timeZone))") }
+        guard !timeZone.unicodeScalars.contains("\0"), TimeZone(identifier: timeZone) != nil else { throw TenancyError.invalid("unknown time zone \(String(reflecting: timeZone))") }
         let migrator = Migrator(db: db, logger: logger)
         do {
             try await db.withTransaction { connection in
@@ -245,17 +245,24 @@ package enum DigestCredentials {
 
 /// Input checks shared by the CLI and the API.
 package enum Validation {
-    /// A display name: trimmed, 1–200 characters.
+    /// A display name: trimmed, 1–200 characters (code points, as PostgreSQL counts), no NUL.
     package static func name(_ text: String) throws -> String {
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count) else { throw TenancyError.invalid("name must be 1–200 characters") }
+        guard (1...200).contains(name.unicodeScalars.count) else { throw TenancyError.invalid("name must be 1–200 characters") }
+        try Self.text(name, field: "name")
         return name
+    }
+
+    /// Free text: PostgreSQL cannot store a NUL character, and C strings would cut the text there.
+    package static func text(_ text: String, field: String) throws {
+        guard !text.unicodeScalars.contains("\0") else { throw TenancyError.invalid("\(field) contains a NUL character") }
     }
 
     /// An e-mail address, lower-cased; only its shape is checked.
     package static func email(_ text: String) throws -> String {
         let email = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard email.count <= 254, email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else {
+        guard email.unicodeScalars.count <= 254, !email.unicodeScalars.contains("\0"),
+              email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else {
             throw TenancyError.invalid("\(String(reflecting: text)) is not an e-mail address")
         }
         return email
@@ -263,20 +270,48 @@ package enum Validation {
 
     /// SIP passwords: long enough to survive online guessing, printable ASCII so any phone can take them.
     package static func sipPassword(_ text: String) throws {
-        guard (8...128).contains(text.count), text.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue.map { $0 >= 33 && $0 < 127 } == true }) else {
+        guard (8...128).contains(text.utf8.count), text.utf8.allSatisfy({ (33..<127).contains($0) }) else {
             throw TenancyError.invalid("the SIP password must have 8–128 printable ASCII characters")
         }
     }
 
-    package static func isE164(_ text: String) -> Bool {
-        text.wholeMatch(of: /\+[1-9][0-9]{5,14}/) != nil
-    }
+    package static func isE164(_ text: String) -> Bool { matches(text, /\+[1-9][0-9]{5,14}/) }
 
-    package static func isExtension(_ text: String) -> Bool {
-        text.wholeMatch(of: /[0-9]{2,6}/) != nil
-    }
+    package static func isExtension(_ text: String) -> Bool { matches(text, /[0-9]{2,6}/) }
+
+    /// The name of a group or schedule, as the tenant schema's CHECK has it.
+    package static func isDialplanName(_ text: String) -> Bool { matches(text, /[a-z0-9][a-z0-9_-]{0,39}/) }
 
     package static func isDomain(_ text: String) -> Bool {
-        text.count <= 253 && text.wholeMatch(of: /([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/) != nil
+        text.utf8.count <= 253 && matches(text, /(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?/)
+    }
+
+    /// A calendar date YYYY-MM-DD.
+    package static func isDate(_ text: String) -> Bool {
+        guard matches(text, /[0-9]{4}-[0-9]{2}-[0-9]{2}/) else { return false }
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
+        guard (1...9999).contains(parts[0]), (1...12).contains(parts[1]), let date = calendar.date(from: components) else { return false }
+        return calendar.component(.day, from: date) == parts[2] && (1...31).contains(parts[2])
+    }
+
+    /// A time of day HH:MM; `endOfDay` also takes 24:00.
+    package static func isTime(_ text: String, endOfDay: Bool = false) -> Bool {
+        matches(text, /(?:[01][0-9]|2[0-3]):[0-5][0-9]/) || (endOfDay && text == "24:00")
+    }
+
+    /// Whole-text match of ASCII text only: Swift's regexes match grapheme clusters, so a combining
+    /// mark can hide inside a matched character.
+    static func matches<Output>(_ text: String, _ regex: Regex<Output>) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 } && text.wholeMatch(of: regex) != nil
+    }
+
+    /// A number of seconds, users, calls... within its documented range.
+    package static func range(_ value: Int?, _ bounds: ClosedRange<Int>, field: String) throws {
+        if let value, !bounds.contains(value) {
+            throw TenancyError.invalid("\(field) must be \(bounds.lowerBound)–\(bounds.upperBound)")
+        }
     }
 }

@@ -93,6 +93,9 @@ package struct TenantLifecycle: Sendable {
 
     private func delete(_ slug: TenantSlug) async throws {
         try await db.withTransaction { connection in
+            // Under the migration lock: a migration run that listed this tenant before the drop would
+            // otherwise create its schema again.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Migrator.lockKey))")
             try await connection.query("DROP SCHEMA IF EXISTS \(identifier: slug.schema) CASCADE")
             try await connection.query("DELETE FROM platform.numbers WHERE tenant = \(slug.value)")
             try await connection.query("UPDATE platform.api_tokens SET revoked_at = now() WHERE tenant = \(slug.value) AND revoked_at IS NULL")

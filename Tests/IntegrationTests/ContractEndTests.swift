@@ -21,9 +21,10 @@ struct ContractEndTests {
         #expect(try stack.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"call-sharing","quantity":2,"starts":"2026-10-01"}"#).status == 201)
         #expect(try stack.call("POST", "\(path)/invoices", as: stack.operatorToken, #"{"period":"2026-10"}"#).status == 201)
 
-        // The admin gives notice: 10 days of service from today.
+        // The contract's notice is 30 days: the admin cannot shorten it, the operator can (10 days of service).
         let today = Day.today(in: TimeZone(identifier: "UTC")!)
-        let terminated = try stack.call("POST", "\(path)/terminate", as: tenant.admin, #"{"noticeDays":10}"#)
+        #expect(try stack.call("POST", "\(path)/terminate", as: tenant.admin, #"{"noticeDays":10}"#).status == 403)
+        let terminated = try stack.call("POST", "\(path)/terminate", as: stack.operatorToken, #"{"noticeDays":10}"#)
         #expect(terminated.status == 200, "\(terminated.text)")
         let lastDay = today.adding(days: 10)
         #expect(terminated.body["status"] as? String == "terminating" && terminated.body["noticeEnds"] as? String == lastDay.description)

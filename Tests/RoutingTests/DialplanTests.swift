@@ -110,7 +110,7 @@ struct DialplanTests {
         try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "ivr", noAnswerSeconds: nil)
         #expect(try await tenant.call("1003").reject == RouteRejection(status: 480, reason: "IVR add-on not subscribed"))
         await #expect(throws: TenancyError.self) { try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr") }
-        try await tenant.db.query("INSERT INTO \(identifier: tenant.slug.schema).subscriptions (code, starts) VALUES ('ivr', current_date)")
+        try await tenant.db.query("INSERT INTO \(identifier: tenant.slug.schema).subscriptions (code, starts, monthly_price) VALUES ('ivr', current_date, 5)")
         #expect(try await tenant.call("1003").reject == RouteRejection(status: 480, reason: "Ivr not available"), "subscribed: on to the IVR")
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr")
     }

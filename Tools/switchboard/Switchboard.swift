@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import Events
 import Foundation
@@ -198,14 +199,15 @@ struct Numbers: AsyncParsableCommand {
 
 struct Docs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the generated documents: docs/events.md and docs/configuration.md.")
+        abstract: "Write the generated documents: docs/events.md, docs/configuration.md and docs/openapi.yaml.")
     @Option(help: "The docs folder.") var output: String = "docs"
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try EventCatalogue.markdown().write(toFile: "\(output)/events.md", atomically: true, encoding: .utf8)
         try Settings.markdown().write(toFile: "\(output)/configuration.md", atomically: true, encoding: .utf8)
-        print("wrote \(output)/events.md and \(output)/configuration.md")
+        try OpenAPIDocument.yaml.write(toFile: "\(output)/openapi.yaml", atomically: true, encoding: .utf8)
+        print("wrote \(output)/events.md, \(output)/configuration.md and \(output)/openapi.yaml")
     }
 }
 

@@ -10,6 +10,8 @@ struct APIError: Error, HTTPResponseError {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// For 429: when to try again (the Retry-After header).
+    var retryAfterSeconds: Int? = nil
 
     static func invalid(_ message: String) -> APIError { APIError(status: .badRequest, code: "invalid_request", message: message) }
     static func unauthenticated(_ message: String) -> APIError { APIError(status: .unauthorized, code: "unauthenticated", message: message) }
@@ -20,6 +22,7 @@ struct APIError: Error, HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"switchboard\"" }
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         let body = ErrorBody(error: .init(code: code, message: message))
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array((try? JSON.encoder.encode(body)) ?? Data()))))
     }
@@ -97,8 +100,11 @@ enum JSON {
         } catch {
             throw APIError(status: .contentTooLarge, code: "too_large", message: "the request body is larger than \(maximumBody) bytes")
         }
+        let bytes = Array(body.readableBytesView)
+        // PostgreSQL takes no NUL in text, and C strings would cut the text there.
+        if containsEscapedNUL(bytes) { throw APIError.invalid("text in the body may not contain NUL (\\u0000)") }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch DecodingError.keyNotFound(let key, let context) {
             throw APIError.invalid("missing field \(path(context.codingPath + [key]))")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
@@ -108,6 +114,20 @@ enum JSON {
         } catch {
             throw APIError.invalid("the body must be a JSON object")
         }
+    }
+
+    /// Whether a JSON text has the escape `\u0000` (a backslash that is itself escaped does not count).
+    static func containsEscapedNUL(_ bytes: [UInt8]) -> Bool {
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\\") else { index += 1; continue }
+            if index + 5 < bytes.count, bytes[index + 1] == UInt8(ascii: "u"),
+               bytes[(index + 2)...(index + 5)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                return true
+            }
+            index += 2  // an escape: skip the escaped character (an escaped backslash included)
+        }
+        return false
     }
 
     private static func path(_ keys: [any CodingKey]) -> String {
@@ -141,7 +161,7 @@ struct PageRequest {
             limit = 50
         }
         after = query["after"].map(String.init)
-        if let after, after.count > 200 { throw APIError.invalid("after is not a cursor of this list") }
+        if let after, after.unicodeScalars.count > 200 || after.unicodeScalars.contains("\0") { throw APIError.invalid("after is not a cursor of this list") }
     }
 
     /// Rows to fetch: one more than the page, to know whether another follows.

@@ -13,7 +13,9 @@ package enum APIService {
                 Response(status: .ok, headers: [.contentType: "application/yaml"],
                          body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
             }
-            let v1 = router.group("v1").add(middleware: APIErrorMiddleware(logger: context.logger))
+            // On the router, not the group: unknown paths get the one error shape too.
+            router.add(middleware: APIErrorMiddleware(logger: context.logger))
+            let v1 = router.group("v1")
             api.addAuthRoutes(to: v1)
             api.addTenantRoutes(to: v1)
             api.addUserRoutes(to: v1)
@@ -49,9 +51,18 @@ struct API: Sendable {
     func tenantRequest(_ request: Request, _ context: BasicRequestContext,
                        _ check: (Principal, String) throws -> Void) async throws -> (Principal, String) {
         let principal = try await auth.principal(request)
-        let tenant = try context.parameters.require("tenant")
+        let tenant = try context.parameter("tenant")
         try check(principal, tenant)
         _ = try await provisioning.tenant(tenant)
         return (principal, tenant)
+    }
+}
+
+extension BasicRequestContext {
+    /// A path parameter, percent-decoded: clients send `+3726001000` as `%2B3726001000`.
+    func parameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding, !decoded.unicodeScalars.contains("\0") else { throw APIError.invalid("path parameter \(name) is not valid percent-encoding") }
+        return decoded
     }
 }

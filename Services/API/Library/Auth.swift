@@ -125,17 +125,19 @@ final class LoginThrottle: Sendable {
     /// - Throws: 429 while the e-mail is locked out.
     func check(_ email: String) throws {
         let key = email.lowercased()
-        let locked = failures.withLockedValue { failures -> Bool in
-            guard let entry = failures[key] else { return false }
-            if ContinuousClock.now - entry.since > window {
+        let wait = failures.withLockedValue { failures -> Duration? in
+            guard let entry = failures[key] else { return nil }
+            let elapsed = ContinuousClock.now - entry.since
+            if elapsed > window {
                 failures[key] = nil
-                return false
+                return nil
             }
-            return entry.count >= limit
+            return entry.count >= limit ? window - elapsed : nil
         }
-        if locked {
+        if let wait {
             throw APIError(status: .tooManyRequests, code: "too_many_attempts",
-                           message: "too many failed logins for this e-mail; try again in a few minutes")
+                           message: "too many failed logins for this e-mail; try again in a few minutes",
+                           retryAfterSeconds: Int(wait.components.seconds) + 1)
         }
     }
 

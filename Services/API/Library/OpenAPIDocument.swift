@@ -1,2 +1,2566 @@
-/// Placeholder until the document lands.
-enum OpenAPIDocument { static let yaml = "" }
+/// The OpenAPI 3.1 document of the REST API: the single source of its contract. The `api` service
+/// serves it at `GET /openapi.yaml`, `switchboard docs` writes it to docs/openapi.yaml, and the
+/// contract tests (Tests/IntegrationTests/APIContractTests.swift) hold the routes to it.
+package enum OpenAPIDocument {
+    package static let yaml = #"""
+        openapi: 3.1.0
+        info:
+          title: Switchboard API
+          version: "1"
+          summary: The control plane of a multi-tenant cloud PBX.
+          description: |
+            The REST API of Switchboard's `api` service: tenants and their contract end, users and
+            their SIP devices, numbers, call sharing groups, working-hours schedules, forwarding,
+            outbound identity, subscriptions and invoices.
+
+            **Authentication.** `POST /v1/auth/token` exchanges an e-mail and password for a bearer
+            token; every other `/v1` operation needs `Authorization: Bearer <token>`. A token is
+            stored only as a digest, expires (SWITCHBOARD_API_TOKEN_MINUTES, default 12 hours) and is
+            revoked by `DELETE /v1/auth/token`, by a password or role change, by deleting the user,
+            and when the tenant is deleted at the end of its contract.
+
+            **Roles.** An *operator* runs the platform and may do everything in every tenant. A
+            tenant *admin* manages one tenant. A *user* (an employee) reads and changes their own
+            settings. The access rules are the same everywhere:
+            - another tenant's things do not exist for an admin or user: **404**;
+            - a user reaching what only their tenant's admins may do: **403**;
+            - anyone but an operator reaching an operator-only operation: **403** (for an
+              operation on one tenant's things, only that tenant's own admins and users get 403;
+              the others get 404).
+
+            **Errors** all have one shape, `{"error": {"code": "...", "message": "..."}}` (schema
+            `Error`). `code` is stable and is one of `invalid_request` (400), `unauthenticated` (401,
+            with `WWW-Authenticate: Bearer`), `forbidden` (403), `not_found` (404, also for unknown
+            paths under `/v1`), `method_not_allowed` (405), `conflict` (409), `too_large` (413),
+            `too_many_attempts` (429, failed logins) and `internal` (500, details only in the
+            operator's logs); `message` says in words what is wrong, naming the field of a bad body.
+
+            **Bodies** are JSON objects of at most 64 KiB. Fields the API does not know are ignored;
+            an optional field that is `null` is the same as one that is absent.
+
+            **Lists** are pages `{"items": [...], "next": "<cursor>"}` ordered by their key; `next` is
+            absent on the last page. `?limit=` takes 1–200 (default 50), `?after=` the `next` of the
+            previous page. A tenant's subscriptions and invoices are few: they come in one page.
+
+            **Money** travels as decimal strings, never as JSON numbers: amounts in euros with two
+            decimals (`"12.78"`), per-minute rates and exact charges with four (`"0.0523"`), VAT
+            percentages without trailing zeros (`"24"`, `"22.5"`). Prices exclude VAT.
+
+            **Path parameters** are percent-decoded: a number is `/numbers/%2B3726001000` or
+            `/numbers/+3726001000`.
+
+            Dates are ISO 8601 (`2025-01-31T12:00:00Z`); times of day are `HH:MM` in the tenant's
+            time zone.
+        servers:
+          - url: /
+            description: The `api` service this document was fetched from.
+        security:
+          - bearer: []
+        tags:
+          - name: auth
+            description: Logging in and out, and who the caller is.
+          - name: tenants
+            description: Tenants (operators provision them), their limits, contract end and data export.
+          - name: users
+            description: Users, their SIP device, forwarding and outbound identity.
+          - name: numbers
+            description: The tenant's numbers (DIDs) and where their calls go.
+          - name: groups
+            description: Call sharing groups (hunt groups) and their members.
+          - name: schedules
+            description: Working hours, with weekly periods and exception days.
+          - name: billing
+            description: The catalogue, subscriptions, entitlements and invoices.
+          - name: meta
+            description: This document.
+        paths:
+          /openapi.yaml:
+            get:
+              tags: [meta]
+              operationId: getOpenAPIDocument
+              summary: This OpenAPI document.
+              description: Anyone, without a token.
+              security: []
+              responses:
+                "200":
+                  description: The document.
+                  content:
+                    application/yaml:
+                      schema:
+                        type: string
+
+          /v1/auth/token:
+            post:
+              tags: [auth]
+              operationId: login
+              summary: Log in; get a bearer token.
+              description: |
+                Anyone, without a token. Operators log in with their e-mail and password; tenant
+                admins and users also name their tenant (and need an e-mail and console password,
+                set when they were created or changed). A wrong e-mail, password or tenant is a 401
+                that does not tell which one was wrong. Failed logins are throttled per e-mail (429).
+                The people of a suspended or terminating tenant can log in, and those of a terminated
+                one too, to export its data, until it is deleted.
+              security: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/Login"
+              responses:
+                "201":
+                  description: A new token.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/IssuedToken"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "429":
+                  description: |
+                    After 10 failed logins for one e-mail within five minutes, its logins are refused
+                    (`too_many_attempts`) until the five minutes have passed.
+                  headers:
+                    Retry-After:
+                      description: Seconds until logins of this e-mail are taken again.
+                      schema:
+                        type: integer
+                        minimum: 1
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TooManyAttemptsError"
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [auth]
+              operationId: logout
+              summary: Log out; revoke the token of this request.
+              description: Anyone with a valid token.
+              responses:
+                "204":
+                  description: The token is revoked.
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/me:
+            get:
+              tags: [auth]
+              operationId: getMe
+              summary: Who the caller is.
+              description: Anyone with a valid token.
+              responses:
+                "200":
+                  description: The caller's role, tenant and subject.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Me"
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants:
+            get:
+              tags: [tenants]
+              operationId: listTenants
+              summary: List tenants by slug.
+              description: Operators only. Deleted tenants are not listed.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of tenants.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TenantPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [tenants]
+              operationId: createTenant
+              summary: Create a tenant.
+              description: |
+                Operators only. Creates the tenant, active, with its own schema, and announces
+                `tenant.created`. The slug and the SIP domain must both be new.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewTenant"
+              responses:
+                "201":
+                  description: The new tenant.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Tenant"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [tenants]
+              operationId: getTenant
+              summary: A tenant.
+              description: Operators, and the tenant's own admins and users.
+              responses:
+                "200":
+                  description: The tenant.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Tenant"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/suspend:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            post:
+              tags: [tenants]
+              operationId: suspendTenant
+              summary: Suspend a tenant.
+              description: |
+                Operators only (the tenant's own admins and users get 403, others 404). Calls and
+                registrations are refused, data is kept, the tenant's people can still log in.
+                Suspending a suspended tenant changes nothing; a tenant that is terminating or
+                terminated cannot be suspended (409). No body.
+              responses:
+                "200":
+                  description: The tenant, suspended.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Tenant"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/resume:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            post:
+              tags: [tenants]
+              operationId: resumeTenant
+              summary: Make a suspended tenant active again.
+              description: |
+                Operators only (the tenant's own admins and users get 403, others 404). Resuming an
+                active tenant changes nothing; a tenant that is
+                terminating or terminated cannot be resumed (409). No body.
+              responses:
+                "200":
+                  description: The tenant, active.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Tenant"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/terminate:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            post:
+              tags: [tenants]
+              operationId: terminateTenant
+              summary: End the tenant's contract (give notice).
+              description: |
+                Operators and the tenant's admins. Service goes on for `noticeDays` (its subscriptions
+                end on that last day), then the data can be exported for SWITCHBOARD_EXPORT_DAYS,
+                then the tenant is deleted. Only an active or suspended tenant can be terminated (409).
+                An admin gives at least the contract's notice (SWITCHBOARD_NOTICE_DAYS); only an
+                operator can shorten it (403).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/Termination"
+              responses:
+                "200":
+                  description: The tenant, terminating, with the last day of service and of the export window.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Tenant"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/export:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [tenants]
+              operationId: exportTenant
+              summary: Everything of the tenant a customer takes away, as one JSON document.
+              description: |
+                Operators and the tenant's admins, until the tenant is deleted. Configuration, call
+                history, subscriptions, the audit log and issued invoices; never credentials (no
+                device hashes, no password hashes).
+              responses:
+                "200":
+                  description: "The export, as a download (`Content-Disposition: attachment`)."
+                  headers:
+                    Content-Disposition:
+                      required: true
+                      schema:
+                        type: string
+                        pattern: ^attachment
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TenantExport"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/limits:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [tenants]
+              operationId: getLimits
+              summary: The tenant's caps on concurrent and international calls.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The caps; an absent one is no cap.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TenantLimits"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [tenants]
+              operationId: setLimits
+              summary: Set the tenant's caps (the toll-fraud guard).
+              description: |
+                Operators only: a tenant cannot raise its own caps (its admins and users get 403,
+                others 404). Replaces both caps; an absent or null one is no cap.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/LimitsChange"
+              responses:
+                "200":
+                  description: The caps now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TenantLimits"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/users:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [users]
+              operationId: listUsers
+              summary: List the tenant's users by extension.
+              description: Operators and the tenant's admins.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of users.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/UserPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [users]
+              operationId: createUser
+              summary: Create a user and their SIP device.
+              description: |
+                Operators and the tenant's admins. The device's SIP username is the extension and
+                its domain the tenant's SIP domain; its password is generated unless given, and is
+                shown in this answer only (the server keeps digest hashes). With an e-mail and a
+                console `password` the user can log in to the API. Extensions and e-mails are
+                unique within the tenant (409).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewUser"
+              responses:
+                "201":
+                  description: The new user and their device's SIP credentials.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/CreatedUser"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/users/{extension}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Extension"
+            get:
+              tags: [users]
+              operationId: getUser
+              summary: A user.
+              description: Operators, the tenant's admins, and the user themself.
+              responses:
+                "200":
+                  description: The user.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/User"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            patch:
+              tags: [users]
+              operationId: updateUser
+              summary: Change a user's name, e-mail, mobile, role or console password.
+              description: |
+                Operators, the tenant's admins, and the user themself; only operators and admins may
+                change a role or an e-mail (403 for a user). Absent or null fields stay as they are;
+                `""` clears an e-mail or a mobile. A new password or role revokes the user's tokens.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/UserUpdate"
+              responses:
+                "200":
+                  description: The user, changed.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/User"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [users]
+              operationId: deleteUser
+              summary: Delete a user with their device, registrations, forwarding and group memberships.
+              description: |
+                Operators and the tenant's admins. Numbers routed to the user go nowhere until routed
+                again; the user's tokens are revoked.
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/users/{extension}/device:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Extension"
+            get:
+              tags: [users]
+              operationId: getDevice
+              summary: The user's SIP device and where it is registered now.
+              description: Operators, the tenant's admins, and the user themself.
+              responses:
+                "200":
+                  description: The device (never its password).
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Device"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/users/{extension}/device/password:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Extension"
+            post:
+              tags: [users]
+              operationId: resetSIPPassword
+              summary: Set a new SIP password for the user's device.
+              description: |
+                Operators, the tenant's admins, and the user themself. The password is generated
+                unless given and is shown in this answer only. Registered phones keep working until
+                their next REGISTER.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewSIPPassword"
+              responses:
+                "200":
+                  description: The device's new SIP credentials.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/SIPCredentials"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/users/{extension}/forwarding:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Extension"
+            get:
+              tags: [users]
+              operationId: getForwarding
+              summary: The user's forwarding rules.
+              description: Operators, the tenant's admins, and the user themself.
+              responses:
+                "200":
+                  description: The rules, by condition; empty when calls are not forwarded.
+                  content:
+                    application/json:
+                      schema:
+                        type: array
+                        items:
+                          $ref: "#/components/schemas/ForwardingRule"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/users/{extension}/forwarding/{when}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Extension"
+              - name: when
+                in: path
+                required: true
+                description: The condition; any other is a 404.
+                schema:
+                  $ref: "#/components/schemas/ForwardingCondition"
+            put:
+              tags: [users]
+              operationId: setForwarding
+              summary: Set or remove the forwarding rule of one condition.
+              description: Operators, the tenant's admins, and the user themself.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/ForwardingChange"
+              responses:
+                "200":
+                  description: All the user's rules now.
+                  content:
+                    application/json:
+                      schema:
+                        type: array
+                        items:
+                          $ref: "#/components/schemas/ForwardingRule"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/users/{extension}/outbound-identity:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Extension"
+            get:
+              tags: [users]
+              operationId: getOutboundIdentity
+              summary: The number the user's outbound calls present, and their default class.
+              description: Operators, the tenant's admins, and the user themself.
+              responses:
+                "200":
+                  description: The setting.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/OutboundIdentity"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [users]
+              operationId: setOutboundIdentity
+              summary: Change the presented number or the default class of the user's outbound calls.
+              description: |
+                Operators, the tenant's admins, and the user themself. Absent or null fields stay as
+                they are.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/OutboundIdentityChange"
+              responses:
+                "200":
+                  description: The setting now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/OutboundIdentity"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/numbers:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [numbers]
+              operationId: listNumbers
+              summary: List the tenant's numbers.
+              description: Operators and the tenant's admins.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of numbers.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/NumberPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [numbers]
+              operationId: assignNumber
+              summary: Assign a number (DID) to the tenant.
+              description: |
+                Operators only: numbers come from the operator's ranges (the tenant's admins and users
+                get 403, others 404). The tenant's first number
+                becomes its main number. A number belongs to one tenant (409). Nothing is assigned
+                when the destination is wrong.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewNumber"
+              responses:
+                "201":
+                  description: The number and where its calls go.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/NumberAssignment"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/numbers/{number}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - name: number
+                in: path
+                required: true
+                description: The number in E.164 (`+` may be sent as `%2B`).
+                schema:
+                  $ref: "#/components/schemas/E164"
+            get:
+              tags: [numbers]
+              operationId: getNumber
+              summary: One of the tenant's numbers.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The number and where its calls go.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/NumberAssignment"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [numbers]
+              operationId: routeNumber
+              summary: Say where calls to the number go.
+              description: |
+                Operators and the tenant's admins. A number routes inside the tenant: not to an
+                external number; a `user:` destination must be a user of the tenant (404); `ivr`
+                needs a subscription that gives the IVR add-on (400).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NumberRoute"
+              responses:
+                "200":
+                  description: The number and where its calls go now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/NumberAssignment"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/groups:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [groups]
+              operationId: listGroups
+              summary: List the tenant's groups by name, with their members.
+              description: Operators and the tenant's admins.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of groups.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/GroupPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [groups]
+              operationId: createGroup
+              summary: Create a call sharing group.
+              description: Operators and the tenant's admins. The name must be new (409).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewGroup"
+              responses:
+                "201":
+                  description: The new group.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Group"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/groups/{group}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Group"
+            get:
+              tags: [groups]
+              operationId: getGroup
+              summary: A group with its members in order.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The group.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Group"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [groups]
+              operationId: updateGroup
+              summary: Change a group's strategy, ring times or overflow.
+              description: |
+                Operators and the tenant's admins. The body's `name` must be the group's (a group is
+                not renamed); absent or null fields stay as they are. Members are kept.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewGroup"
+              responses:
+                "200":
+                  description: The group, changed.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Group"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [groups]
+              operationId: deleteGroup
+              summary: Delete a group.
+              description: |
+                Operators and the tenant's admins. Numbers and rules that pointed to it go nowhere
+                until changed.
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/groups/{group}/members:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Group"
+            post:
+              tags: [groups]
+              operationId: addGroupMember
+              summary: Add a member to a group (or change an existing member's ring time).
+              description: |
+                Operators and the tenant's admins. A member is a user of the tenant (by extension; an
+                unknown one is a 404) or an E.164 number (a mobile, reached through the trunk). A new
+                member comes last and is logged in.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewMember"
+              responses:
+                "201":
+                  description: The group with its members.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Group"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/groups/{group}/members/{member}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Group"
+              - $ref: "#/components/parameters/Member"
+            delete:
+              tags: [groups]
+              operationId: removeGroupMember
+              summary: Remove a member from a group.
+              description: Operators and the tenant's admins.
+              responses:
+                "204":
+                  description: Removed.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/groups/{group}/members/{member}/login:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Group"
+              - $ref: "#/components/parameters/Member"
+            put:
+              tags: [groups]
+              operationId: setMemberLogin
+              summary: Log a member in to or out of a group (logged-out members are not rung).
+              description: |
+                Operators, the tenant's admins, and the user whose extension the member is (a user
+                logs themself in and out).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/MemberLogin"
+              responses:
+                "200":
+                  description: The group with its members.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Group"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/schedules:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [schedules]
+              operationId: listSchedules
+              summary: List the tenant's schedules by name, with their periods and exceptions.
+              description: Operators and the tenant's admins.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of schedules.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/SchedulePage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [schedules]
+              operationId: createSchedule
+              summary: Create a schedule.
+              description: |
+                Operators and the tenant's admins. The name must be new (409). A new schedule has no
+                periods: it is closed until periods are added.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewSchedule"
+              responses:
+                "201":
+                  description: The new schedule.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Schedule"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/schedules/{schedule}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Schedule"
+            get:
+              tags: [schedules]
+              operationId: getSchedule
+              summary: A schedule with its periods and exceptions.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The schedule.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Schedule"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/schedules/{schedule}/periods:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Schedule"
+            post:
+              tags: [schedules]
+              operationId: addSchedulePeriod
+              summary: Add a weekly open period on some days.
+              description: |
+                Operators and the tenant's admins. A period of the same day and opening time is
+                replaced.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewPeriod"
+              responses:
+                "201":
+                  description: The schedule with its periods.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Schedule"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/schedules/{schedule}/exceptions:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Schedule"
+            post:
+              tags: [schedules]
+              operationId: addScheduleException
+              summary: Add a holiday (closed all day) or a special opening (these hours instead).
+              description: |
+                Operators and the tenant's admins. Give both `opens` and `closes`, or neither (closed
+                all day). An exception of the same day is replaced.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewException"
+              responses:
+                "201":
+                  description: The schedule with its exceptions.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Schedule"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/catalogue:
+            get:
+              tags: [billing]
+              operationId: getCatalogue
+              summary: The plans and add-ons a tenant can subscribe to, with their monthly prices.
+              description: Anyone with a valid token.
+              responses:
+                "200":
+                  description: Plans first, then add-ons, each by code.
+                  content:
+                    application/json:
+                      schema:
+                        type: array
+                        items:
+                          $ref: "#/components/schemas/CatalogueItem"
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/subscriptions:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [billing]
+              operationId: listSubscriptions
+              summary: The tenant's subscriptions, past, present and future.
+              description: Operators and the tenant's admins. All in one page, by start day.
+              responses:
+                "200":
+                  description: The subscriptions.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/SubscriptionPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [billing]
+              operationId: subscribe
+              summary: Subscribe the tenant to a plan or an add-on.
+              description: |
+                Operators and the tenant's admins. The subscription keeps the catalogue price it was
+                sold at. A per-user plan takes a quantity of users; other items a quantity of 1; a
+                per-number add-on (recording) names one of the tenant's numbers. A tenant at contract
+                end (terminating or terminated) takes no new subscriptions (409).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewSubscription"
+              responses:
+                "201":
+                  description: The new subscription.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Subscription"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/subscriptions/{subscription}/end:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Subscription"
+            post:
+              tags: [billing]
+              operationId: endSubscription
+              summary: End a subscription after a day (its last active, charged day).
+              description: Operators and the tenant's admins. A subscription cannot end before it starts (400).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/SubscriptionEnd"
+              responses:
+                "200":
+                  description: The subscription, ending.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Subscription"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/subscriptions/{subscription}/change:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Subscription"
+            post:
+              tags: [billing]
+              operationId: changeSubscription
+              summary: Change to another plan or quantity from a day.
+              description: |
+                Operators and the tenant's admins. The subscription ends the day before `from` and a
+                new one (of the same number) starts on `from`: each invoice line has one price and
+                one quantity. Nothing changes when the new one is wrong. A tenant at contract end
+                changes no plan (409).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/PlanChange"
+              responses:
+                "201":
+                  description: The new subscription.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Subscription"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/entitlements:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [billing]
+              operationId: getEntitlements
+              summary: What the tenant's subscriptions active today allow.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The features, recording retention per number and international minutes.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Entitlements"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/invoices:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [billing]
+              operationId: listInvoices
+              summary: The tenant's issued invoices, by number.
+              description: Operators and the tenant's admins. All in one page.
+              responses:
+                "200":
+                  description: The invoices.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/InvoicePage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [billing]
+              operationId: issueInvoice
+              summary: Issue the invoice of a month that has ended.
+              description: |
+                Operators only (the tenant's admins and users get 403, others 404). The invoice gets
+                the next number without gaps and is kept for ever; issuing a month again returns the
+                invoice already issued (200).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/InvoiceRequest"
+              responses:
+                "200":
+                  description: The month's invoice, issued before.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/IssuedInvoice"
+                "201":
+                  description: The invoice, issued now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/IssuedInvoice"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/invoices/preview:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [billing]
+              operationId: previewInvoice
+              summary: The invoice of a month as it would be issued now.
+              description: Operators and the tenant's admins. Nothing is numbered or stored.
+              parameters:
+                - name: period
+                  in: query
+                  required: true
+                  description: The month, YYYY-MM.
+                  schema:
+                    $ref: "#/components/schemas/BillingPeriod"
+              responses:
+                "200":
+                  description: The draft.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/InvoiceDraft"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/invoices/{number}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - name: number
+                in: path
+                required: true
+                description: The invoice's number; with `.html` after it, the printable page.
+                schema:
+                  type: string
+                  pattern: ^SB-[0-9]{7}(\.html)?$
+                  examples: [SB-0000001]
+            get:
+              tags: [billing]
+              operationId: getInvoice
+              summary: An issued invoice, as JSON or as a printable HTML page.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The invoice (`SB-0000001`), or its page (`SB-0000001.html`).
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/IssuedInvoice"
+                    text/html:
+                      schema:
+                        type: string
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+        components:
+          securitySchemes:
+            bearer:
+              type: http
+              scheme: bearer
+              description: A token from `POST /v1/auth/token`.
+
+          parameters:
+            Tenant:
+              name: tenant
+              in: path
+              required: true
+              description: The tenant's slug.
+              schema:
+                $ref: "#/components/schemas/Slug"
+            Extension:
+              name: extension
+              in: path
+              required: true
+              description: The user's extension.
+              schema:
+                $ref: "#/components/schemas/Extension"
+            Group:
+              name: group
+              in: path
+              required: true
+              description: The group's name.
+              schema:
+                $ref: "#/components/schemas/DialplanName"
+            Schedule:
+              name: schedule
+              in: path
+              required: true
+              description: The schedule's name.
+              schema:
+                $ref: "#/components/schemas/DialplanName"
+            Member:
+              name: member
+              in: path
+              required: true
+              description: The member, an extension or an E.164 number (`+` may be sent as `%2B`).
+              schema:
+                $ref: "#/components/schemas/MemberID"
+            Subscription:
+              name: subscription
+              in: path
+              required: true
+              description: The subscription's id.
+              schema:
+                type: string
+                format: uuid
+            Limit:
+              name: limit
+              in: query
+              required: false
+              description: How many items a page has at most.
+              schema:
+                type: integer
+                minimum: 1
+                maximum: 200
+                default: 50
+            After:
+              name: after
+              in: query
+              required: false
+              description: The `next` of the previous page; absent for the first page.
+              schema:
+                type: string
+                maxLength: 200
+
+          responses:
+            BadRequest:
+              description: |
+                The input is wrong (`invalid_request`): a body that is not a JSON object of the
+                documented fields, a field of the wrong type or out of range, a bad query parameter,
+                or a path parameter that cannot be one (a malformed tenant slug). The message names
+                the field.
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/InvalidRequestError"
+            Unauthenticated:
+              description: |
+                No bearer token, or one that is not valid, has expired or was revoked
+                (`unauthenticated`); for `POST /v1/auth/token`, a wrong e-mail, password or tenant.
+              headers:
+                WWW-Authenticate:
+                  required: true
+                  description: Always `Bearer realm="switchboard"`.
+                  schema:
+                    type: string
+                    pattern: ^Bearer
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/UnauthenticatedError"
+            Forbidden:
+              description: |
+                The caller may not do this (`forbidden`): a non-operator on an operator-only
+                operation, or a user on what only their tenant's admins may do.
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/ForbiddenError"
+            NotFound:
+              description: |
+                No such thing (`not_found`), or it belongs to another tenant than the caller's.
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/NotFoundError"
+            Conflict:
+              description: It collides with what exists (`conflict`), or the tenant's state does not allow it.
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/ConflictError"
+            TooLarge:
+              description: The body is larger than 64 KiB (`too_large`).
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/TooLargeError"
+            Internal:
+              description: |
+                Something failed on the server (`internal`): never the caller's input. The operator's
+                logs have the details.
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/InternalError"
+
+          schemas:
+            Error:
+              description: The one shape of every error.
+              type: object
+              required: [error]
+              properties:
+                error:
+                  type: object
+                  required: [code, message]
+                  properties:
+                    code:
+                      description: Stable; clients switch on it.
+                      type: string
+                      enum: [invalid_request, unauthenticated, forbidden, not_found, method_not_allowed, conflict, too_large,
+                             too_many_attempts, internal]
+                    message:
+                      description: What is wrong, in words.
+                      type: string
+                      minLength: 1
+            InvalidRequestError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: invalid_request } } } }
+            UnauthenticatedError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: unauthenticated } } } }
+            ForbiddenError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: forbidden } } } }
+            NotFoundError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: not_found } } } }
+            ConflictError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: conflict } } } }
+            TooLargeError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: too_large } } } }
+            TooManyAttemptsError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: too_many_attempts } } } }
+            InternalError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: internal } } } }
+
+            Slug:
+              description: A tenant's short name; its schema is `tenant_<slug>`.
+              type: string
+              pattern: ^[a-z][a-z0-9_]{1,39}$
+              examples: [acme]
+            Extension:
+              description: A user's extension, 2–6 digits; also their SIP username.
+              type: string
+              pattern: ^[0-9]{2,6}$
+              examples: ["1001"]
+            E164:
+              description: A phone number in E.164.
+              type: string
+              pattern: ^\+[1-9][0-9]{5,14}$
+              examples: ["+3726001000"]
+            DialplanName:
+              description: The name of a group or schedule.
+              type: string
+              pattern: ^[a-z0-9][a-z0-9_-]{0,39}$
+              examples: [sales]
+            MemberID:
+              description: A group member, an extension of the tenant or an E.164 number (a mobile).
+              type: string
+              pattern: ^([0-9]{2,6}|\+[1-9][0-9]{5,14})$
+              examples: ["1001"]
+            Destination:
+              description: |
+                Where calls go: `user:EXT`, `group:NAME`, `schedule:NAME`, `external:+E164`,
+                `voicemail`, `announcement`, `ivr` or `none`.
+              type: string
+              pattern: "^(user:[0-9]{2,6}|group:[a-z0-9][a-z0-9_-]{0,39}|schedule:[a-z0-9][a-z0-9_-]{0,39}\
+                |external:\\+[1-9][0-9]{5,14}|voicemail|announcement|ivr|none)$"
+              examples: ["group:sales"]
+            DestinationView:
+              description: A destination as stored, in the syntax of `Destination`.
+              type: string
+              examples: ["group:sales"]
+            Role:
+              description: "`admin` manages the tenant; `user` reads and changes their own settings."
+              type: string
+              enum: [admin, user]
+            Strategy:
+              description: |
+                How a group rings its logged-in members: all at once (`ring-all`), one after the
+                other in order (`linear`), in turn starting after the last one offered a call
+                (`round-robin`), the one offered a call longest ago first (`least-recent`), the one
+                whose last call ended longest ago first (`longest-idle`), or in a random order
+                (`random`).
+              type: string
+              enum: [ring-all, linear, round-robin, least-recent, longest-idle, random]
+            ForwardingCondition:
+              description: |
+                When a rule forwards the user's calls: `always`, when `busy`, on `no-answer`, or when
+                no device is registered (`unregistered`).
+              type: string
+              enum: [always, busy, no-answer, unregistered]
+            CallerID:
+              description: |
+                What the user's outbound calls present: the tenant's main number (`main`), the user's
+                own number (`own`), or nothing (`anonymous`).
+              type: string
+              enum: [main, own, anonymous]
+            CallClass:
+              description: How the user's calls are classified in records and billing unless chosen per call.
+              type: string
+              enum: [business, private]
+            TimeOfDay:
+              description: HH:MM, 00:00–23:59.
+              type: string
+              pattern: ^([01][0-9]|2[0-3]):[0-5][0-9]$
+              examples: ["08:00"]
+            ClosingTime:
+              description: HH:MM, 00:00–23:59, or 24:00 (the end of the day).
+              type: string
+              pattern: ^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$
+              examples: ["17:00"]
+            PageNext:
+              description: The cursor of the next page (its `?after=`); absent on the last page.
+              type: string
+
+            Login:
+              type: object
+              required: [email, password]
+              properties:
+                email:
+                  type: string
+                  maxLength: 254
+                  examples: [admin@acme.example]
+                password:
+                  type: string
+                  maxLength: 200
+                tenant:
+                  description: The tenant of an admin or user; absent or null for an operator.
+                  type: [string, "null"]
+                  pattern: ^[a-z][a-z0-9_]{1,39}$
+            IssuedToken:
+              type: object
+              required: [token, expiresAt, role, subject]
+              properties:
+                token:
+                  description: "Send it as `Authorization: Bearer <token>`."
+                  type: string
+                  minLength: 20
+                  maxLength: 100
+                expiresAt:
+                  type: string
+                  format: date-time
+                role:
+                  type: string
+                  enum: [operator, admin, user]
+                tenant:
+                  description: The tenant of an admin or user; absent for an operator.
+                  $ref: "#/components/schemas/Slug"
+                subject:
+                  description: An operator's e-mail, or an admin's or user's extension.
+                  type: string
+            Me:
+              type: object
+              required: [role, subject]
+              properties:
+                role:
+                  type: string
+                  enum: [operator, admin, user]
+                tenant:
+                  description: The tenant of an admin or user; absent for an operator.
+                  $ref: "#/components/schemas/Slug"
+                subject:
+                  description: An operator's e-mail, or an admin's or user's extension.
+                  type: string
+
+            Tenant:
+              type: object
+              required: [slug, name, status, sipDomain, timeZone]
+              properties:
+                slug:
+                  $ref: "#/components/schemas/Slug"
+                name:
+                  type: string
+                  minLength: 1
+                  maxLength: 200
+                status:
+                  description: |
+                    `active`; `suspended` (calls and registrations refused, data kept);
+                    `terminating` and `terminated` (the contract is ending or has ended).
+                  type: string
+                  enum: [active, suspended, terminating, terminated]
+                sipDomain:
+                  description: The SIP domain (digest realm) of the tenant's devices, lower case.
+                  type: string
+                timeZone:
+                  description: An IANA time zone; schedules are in it.
+                  type: string
+                mainNumber:
+                  description: The tenant's main number (its first); absent while it has none.
+                  $ref: "#/components/schemas/E164"
+                noticeEnds:
+                  description: While terminating, the last day of service; absent before.
+                  type: string
+                  format: date
+                exportEnds:
+                  description: After termination, the last day the data can be exported before it is deleted.
+                  type: string
+                  format: date
+            Termination:
+              type: object
+              properties:
+                noticeDays:
+                  description: Days of service left, 0–3650; absent or null is SWITCHBOARD_NOTICE_DAYS (default 30).
+                  type: [integer, "null"]
+                  minimum: 0
+                  maximum: 3650
+            TenantExport:
+              description: |
+                The tenant's data as stored: each table's rows as JSON objects of its columns, and
+                the issued invoices.
+              type: object
+              required: [tenant, users, numbers, groups, group_members, schedules, schedule_periods, schedule_exceptions,
+                         forwarding, subscriptions, calls, audit_log, invoices]
+              properties:
+                tenant:
+                  $ref: "#/components/schemas/Slug"
+                users: { $ref: "#/components/schemas/ExportRows" }
+                numbers: { $ref: "#/components/schemas/ExportRows" }
+                groups: { $ref: "#/components/schemas/ExportRows" }
+                group_members: { $ref: "#/components/schemas/ExportRows" }
+                schedules: { $ref: "#/components/schemas/ExportRows" }
+                schedule_periods: { $ref: "#/components/schemas/ExportRows" }
+                schedule_exceptions: { $ref: "#/components/schemas/ExportRows" }
+                forwarding: { $ref: "#/components/schemas/ExportRows" }
+                subscriptions: { $ref: "#/components/schemas/ExportRows" }
+                calls: { $ref: "#/components/schemas/ExportRows" }
+                audit_log: { $ref: "#/components/schemas/ExportRows" }
+                invoices:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/IssuedInvoice"
+            ExportRows:
+              type: array
+              items:
+                type: object
+            NewTenant:
+              type: object
+              required: [slug, name, sipDomain]
+              properties:
+                slug:
+                  $ref: "#/components/schemas/Slug"
+                name:
+                  description: 1–200 characters; surrounding white space is dropped.
+                  type: string
+                  minLength: 1
+                  maxLength: 200
+                  examples: [Acme Ltd]
+                sipDomain:
+                  description: A DNS name, stored in lower case; unique among tenants.
+                  type: string
+                  maxLength: 253
+                  pattern: ^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$
+                  examples: [acme.pbx.example]
+                timeZone:
+                  description: An IANA time zone name; absent or null is Europe/Tallinn.
+                  type: [string, "null"]
+                  default: Europe/Tallinn
+                  examples: [Europe/Tallinn]
+            TenantPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Tenant"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            TenantLimits:
+              description: The tenant's caps; an absent one is no cap.
+              type: object
+              properties:
+                concurrentCalls:
+                  description: Calls of the tenant at once.
+                  type: integer
+                  minimum: 0
+                internationalCalls:
+                  description: International calls of the tenant at once.
+                  type: integer
+                  minimum: 0
+            LimitsChange:
+              type: object
+              properties:
+                concurrentCalls:
+                  description: Calls of the tenant at once; absent or null is no cap.
+                  type: [integer, "null"]
+                  minimum: 0
+                  maximum: 100000
+                internationalCalls:
+                  description: International calls of the tenant at once; absent or null is no cap.
+                  type: [integer, "null"]
+                  minimum: 0
+                  maximum: 100000
+
+            User:
+              type: object
+              required: [id, extension, name, role]
+              properties:
+                id:
+                  type: string
+                  format: uuid
+                extension:
+                  $ref: "#/components/schemas/Extension"
+                name:
+                  type: string
+                  minLength: 1
+                  maxLength: 200
+                email:
+                  description: The console login, lower case; absent when the user has none.
+                  type: string
+                mobile:
+                  description: The user's mobile; absent when the user has none.
+                  $ref: "#/components/schemas/E164"
+                role:
+                  $ref: "#/components/schemas/Role"
+            UserPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/User"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewUser:
+              type: object
+              required: [extension, name]
+              properties:
+                extension:
+                  $ref: "#/components/schemas/Extension"
+                name:
+                  description: 1–200 characters; surrounding white space is dropped.
+                  type: string
+                  minLength: 1
+                  maxLength: 200
+                  examples: [Mari Maasikas]
+                email:
+                  description: The console login (stored in lower case); unique within the tenant.
+                  type: [string, "null"]
+                  maxLength: 254
+                  pattern: ^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$
+                  examples: [mari@acme.example]
+                mobile:
+                  $ref: "#/components/schemas/OptionalE164"
+                role:
+                  description: Absent or null is `user`.
+                  type: [string, "null"]
+                  enum: [admin, user, null]
+                password:
+                  description: The console password, 10–200 characters; needs `email`.
+                  type: [string, "null"]
+                  minLength: 10
+                  maxLength: 200
+                sipPassword:
+                  description: |
+                    The device's SIP password, 8–128 printable ASCII characters; generated when absent
+                    or null.
+                  type: [string, "null"]
+                  pattern: ^[!-~]{8,128}$
+            OptionalE164:
+              description: An E.164 number; absent or null for none.
+              type: [string, "null"]
+              pattern: ^\+[1-9][0-9]{5,14}$
+            UserUpdate:
+              type: object
+              properties:
+                name:
+                  description: 1–200 characters; surrounding white space is dropped.
+                  type: [string, "null"]
+                  minLength: 1
+                  maxLength: 200
+                email:
+                  description: The console login (stored in lower case); `""` clears it. Operators and admins only.
+                  type: [string, "null"]
+                  maxLength: 254
+                  pattern: ^$|^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$
+                mobile:
+                  description: An E.164 number; `""` clears it.
+                  type: [string, "null"]
+                  pattern: ^$|^\+[1-9][0-9]{5,14}$
+                role:
+                  description: Operators and admins only.
+                  type: [string, "null"]
+                  enum: [admin, user, null]
+                password:
+                  description: A new console password, 10–200 characters; the user needs an e-mail.
+                  type: [string, "null"]
+                  minLength: 10
+                  maxLength: 200
+            CreatedUser:
+              type: object
+              required: [user, sip]
+              properties:
+                user:
+                  $ref: "#/components/schemas/User"
+                sip:
+                  $ref: "#/components/schemas/SIPCredentials"
+            SIPCredentials:
+              description: What a phone is configured with; the password is shown this once.
+              type: object
+              required: [username, domain, password]
+              properties:
+                username:
+                  $ref: "#/components/schemas/Extension"
+                domain:
+                  type: string
+                password:
+                  type: string
+                  pattern: ^[!-~]{8,128}$
+            NewSIPPassword:
+              type: object
+              properties:
+                password:
+                  description: 8–128 printable ASCII characters; generated when absent or null.
+                  type: [string, "null"]
+                  pattern: ^[!-~]{8,128}$
+            Device:
+              type: object
+              required: [username, domain, registrations]
+              properties:
+                username:
+                  $ref: "#/components/schemas/Extension"
+                domain:
+                  type: string
+                registrations:
+                  description: Live registrations, the one expiring first first.
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Registration"
+            Registration:
+              type: object
+              required: [contact, transport, expiresAt]
+              properties:
+                contact:
+                  type: string
+                transport:
+                  type: string
+                  examples: [UDP]
+                userAgent:
+                  type: string
+                expiresAt:
+                  type: string
+                  format: date-time
+            ForwardingRule:
+              type: object
+              required: [when, to]
+              properties:
+                when:
+                  $ref: "#/components/schemas/ForwardingCondition"
+                to:
+                  $ref: "#/components/schemas/DestinationView"
+                noAnswerSeconds:
+                  description: For `no-answer`, how long the user's devices ring first.
+                  type: integer
+            ForwardingChange:
+              type: object
+              properties:
+                to:
+                  description: Where calls go; absent or null removes the rule.
+                  anyOf:
+                    - $ref: "#/components/schemas/Destination"
+                    - type: "null"
+                noAnswerSeconds:
+                  description: For `no-answer`, how long the user's devices ring first, 5–300 seconds.
+                  type: [integer, "null"]
+                  minimum: 5
+                  maximum: 300
+            OutboundIdentity:
+              type: object
+              required: [callerId, defaultClass]
+              properties:
+                callerId:
+                  $ref: "#/components/schemas/CallerID"
+                defaultClass:
+                  $ref: "#/components/schemas/CallClass"
+            OutboundIdentityChange:
+              type: object
+              properties:
+                callerId:
+                  type: [string, "null"]
+                  enum: [main, own, anonymous, null]
+                defaultClass:
+                  type: [string, "null"]
+                  enum: [business, private, null]
+
+            NumberAssignment:
+              type: object
+              required: [number, isMain, destination]
+              properties:
+                number:
+                  $ref: "#/components/schemas/E164"
+                isMain:
+                  description: Whether this is the tenant's main number.
+                  type: boolean
+                destination:
+                  $ref: "#/components/schemas/DestinationView"
+            NumberPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/NumberAssignment"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewNumber:
+              type: object
+              required: [number]
+              properties:
+                number:
+                  $ref: "#/components/schemas/E164"
+                destination:
+                  description: Where its calls go (not `external:`); absent or null is `none`.
+                  anyOf:
+                    - $ref: "#/components/schemas/Destination"
+                    - type: "null"
+            NumberRoute:
+              type: object
+              required: [destination]
+              properties:
+                destination:
+                  description: Where its calls go, inside the tenant (not `external:`).
+                  $ref: "#/components/schemas/Destination"
+
+            Group:
+              type: object
+              required: [name, strategy, memberSeconds, totalSeconds, overflow, members]
+              properties:
+                name:
+                  $ref: "#/components/schemas/DialplanName"
+                strategy:
+                  $ref: "#/components/schemas/Strategy"
+                memberSeconds:
+                  description: How long a member rings unless the member says otherwise.
+                  type: integer
+                  minimum: 5
+                  maximum: 300
+                totalSeconds:
+                  description: How long the group rings before the overflow.
+                  type: integer
+                  minimum: 5
+                  maximum: 3600
+                overflow:
+                  $ref: "#/components/schemas/DestinationView"
+                members:
+                  description: In order.
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/GroupMember"
+            GroupMember:
+              type: object
+              required: [member, loggedIn]
+              properties:
+                member:
+                  $ref: "#/components/schemas/MemberID"
+                ringSeconds:
+                  description: This member's ring time; absent is the group's.
+                  type: integer
+                  minimum: 5
+                  maximum: 300
+                loggedIn:
+                  type: boolean
+            GroupPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Group"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewGroup:
+              type: object
+              required: [name]
+              properties:
+                name:
+                  $ref: "#/components/schemas/DialplanName"
+                strategy:
+                  description: Absent or null is `ring-all` (or, for a change, unchanged).
+                  anyOf:
+                    - $ref: "#/components/schemas/Strategy"
+                    - type: "null"
+                memberSeconds:
+                  description: 5–300; absent or null is 20 (or unchanged).
+                  type: [integer, "null"]
+                  minimum: 5
+                  maximum: 300
+                totalSeconds:
+                  description: 5–3600; absent or null is 60 (or unchanged).
+                  type: [integer, "null"]
+                  minimum: 5
+                  maximum: 3600
+                overflow:
+                  description: Where calls go when no member answers in time; absent or null is `none` (or unchanged).
+                  anyOf:
+                    - $ref: "#/components/schemas/Destination"
+                    - type: "null"
+            NewMember:
+              type: object
+              required: [member]
+              properties:
+                member:
+                  $ref: "#/components/schemas/MemberID"
+                ringSeconds:
+                  description: 5–300; absent or null is the group's `memberSeconds`.
+                  type: [integer, "null"]
+                  minimum: 5
+                  maximum: 300
+            MemberLogin:
+              type: object
+              required: [loggedIn]
+              properties:
+                loggedIn:
+                  type: boolean
+
+            Schedule:
+              type: object
+              required: [name, open, closed, periods, exceptions]
+              properties:
+                name:
+                  $ref: "#/components/schemas/DialplanName"
+                open:
+                  description: Where calls go while open.
+                  $ref: "#/components/schemas/DestinationView"
+                closed:
+                  description: Where calls go while closed.
+                  $ref: "#/components/schemas/DestinationView"
+                periods:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Period"
+                exceptions:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/ScheduleException"
+            Period:
+              type: object
+              required: [day, opens, closes]
+              properties:
+                day:
+                  description: ISO weekday, 1 = Monday.
+                  type: integer
+                  minimum: 1
+                  maximum: 7
+                opens:
+                  $ref: "#/components/schemas/TimeOfDay"
+                closes:
+                  $ref: "#/components/schemas/ClosingTime"
+            ScheduleException:
+              type: object
+              required: [day]
+              properties:
+                day:
+                  type: string
+                  format: date
+                opens:
+                  description: Absent, with `closes`, for a day closed all day.
+                  $ref: "#/components/schemas/TimeOfDay"
+                closes:
+                  $ref: "#/components/schemas/ClosingTime"
+                label:
+                  type: string
+            SchedulePage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Schedule"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewSchedule:
+              type: object
+              required: [name, open, closed]
+              properties:
+                name:
+                  $ref: "#/components/schemas/DialplanName"
+                open:
+                  description: Where calls go while open.
+                  $ref: "#/components/schemas/Destination"
+                closed:
+                  description: Where calls go while closed.
+                  $ref: "#/components/schemas/Destination"
+            NewPeriod:
+              type: object
+              required: [days, opens, closes]
+              properties:
+                days:
+                  description: ISO weekdays, 1 = Monday.
+                  type: array
+                  minItems: 1
+                  items:
+                    type: integer
+                    minimum: 1
+                    maximum: 7
+                  examples: [[1, 2, 3, 4, 5]]
+                opens:
+                  $ref: "#/components/schemas/TimeOfDay"
+                closes:
+                  description: After `opens`.
+                  $ref: "#/components/schemas/ClosingTime"
+            NewException:
+              type: object
+              required: [day]
+              properties:
+                day:
+                  description: The date, YYYY-MM-DD.
+                  type: string
+                  format: date
+                  pattern: ^[0-9]{4}-[0-9]{2}-[0-9]{2}$
+                  examples: ["2025-12-24"]
+                opens:
+                  description: With `closes`, the hours of a special opening; absent or null for closed all day.
+                  type: [string, "null"]
+                  pattern: ^([01][0-9]|2[0-3]):[0-5][0-9]$
+                closes:
+                  description: After `opens`.
+                  type: [string, "null"]
+                  pattern: ^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$
+                label:
+                  type: [string, "null"]
+                  examples: [Christmas Eve]
+
+            Money:
+              description: An amount in euros with two decimals, as a string.
+              type: string
+              pattern: ^-?[0-9]+\.[0-9]{2}$
+              examples: ["12.78"]
+            FourDecimals:
+              description: A per-minute rate or an exact charge in euros with four decimals, as a string.
+              type: string
+              pattern: ^-?[0-9]+\.[0-9]{4}$
+              examples: ["0.0523"]
+            Day:
+              description: A calendar date, YYYY-MM-DD.
+              type: string
+              format: date
+              pattern: ^[0-9]{4}-[0-9]{2}-[0-9]{2}$
+              examples: ["2025-03-01"]
+            BillingPeriod:
+              description: A calendar month, YYYY-MM.
+              type: string
+              pattern: ^[0-9]{4}-(0[1-9]|1[0-2])$
+              examples: ["2025-02"]
+            CatalogueItem:
+              type: object
+              required: [code, kind, name, unit, monthlyPrice, features]
+              properties:
+                code:
+                  description: Stable identifier.
+                  type: string
+                  examples: [mobile-unlimited]
+                kind:
+                  description: "`plan`: the per-user base product; `addon`: anything bought on top."
+                  type: string
+                  enum: [plan, addon]
+                name:
+                  description: As shown on invoices.
+                  type: string
+                unit:
+                  description: What one unit of a subscription's quantity is.
+                  type: string
+                  enum: [user, tenant, number, bundle]
+                monthlyPrice:
+                  description: Per unit and month, VAT excluded.
+                  $ref: "#/components/schemas/Money"
+                includedMinutes:
+                  description: International minutes per unit and full month, for bundles; absent when none.
+                  type: integer
+                  minimum: 0
+                features:
+                  description: What the item entitles to (calls, ivr, recording, international).
+                  type: array
+                  items:
+                    type: string
+            Subscription:
+              type: object
+              required: [id, code, quantity, monthlyPrice, starts]
+              properties:
+                id:
+                  type: string
+                  format: uuid
+                code:
+                  description: The catalogue item.
+                  type: string
+                quantity:
+                  description: Users for a per-user plan; 1 for everything else.
+                  type: integer
+                  minimum: 1
+                monthlyPrice:
+                  description: The price per unit and month it was sold at, VAT excluded.
+                  $ref: "#/components/schemas/Money"
+                number:
+                  description: The number a per-number add-on covers.
+                  $ref: "#/components/schemas/E164"
+                starts:
+                  description: The first active day.
+                  $ref: "#/components/schemas/Day"
+                ends:
+                  description: The last active (charged) day; absent while open-ended.
+                  $ref: "#/components/schemas/Day"
+            SubscriptionPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Subscription"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewSubscription:
+              type: object
+              required: [code]
+              properties:
+                code:
+                  description: A code of the catalogue (`GET /v1/catalogue`); another is a 400.
+                  type: string
+                  examples: [mobile-unlimited]
+                quantity:
+                  description: Users, for a per-user plan; 1 for other items. Absent or null is 1.
+                  type: [integer, "null"]
+                  minimum: 1
+                  maximum: 100000
+                number:
+                  description: For a per-number add-on, one of the tenant's numbers.
+                  $ref: "#/components/schemas/OptionalE164"
+                starts:
+                  description: The first active day, YYYY-MM-DD; absent or null is today (UTC).
+                  type: [string, "null"]
+                  format: date
+                  pattern: ^[0-9]{4}-[0-9]{2}-[0-9]{2}$
+            SubscriptionEnd:
+              type: object
+              required: [lastDay]
+              properties:
+                lastDay:
+                  description: The last active (charged) day, not before the first.
+                  $ref: "#/components/schemas/Day"
+            PlanChange:
+              type: object
+              required: [code, from]
+              properties:
+                code:
+                  description: The new catalogue item.
+                  type: string
+                  examples: [mobile-unlimited-plus]
+                quantity:
+                  description: The new quantity; absent or null keeps the old one.
+                  type: [integer, "null"]
+                  minimum: 1
+                  maximum: 100000
+                from:
+                  description: The first day of the new subscription.
+                  $ref: "#/components/schemas/Day"
+            Entitlements:
+              type: object
+              required: [features, recordingRetentionDays, internationalMinutes]
+              properties:
+                features:
+                  description: What the tenant may use today (calls, ivr, recording, international).
+                  type: array
+                  items:
+                    type: string
+                maxConcurrentCalls:
+                  description: A cap on calls at once from the subscriptions; absent when none.
+                  type: integer
+                  minimum: 0
+                recordingRetentionDays:
+                  description: Days recordings of each number are kept, by number.
+                  type: object
+                  additionalProperties:
+                    type: integer
+                    minimum: 0
+                internationalMinutes:
+                  description: International minutes a month from bundles.
+                  type: integer
+                  minimum: 0
+            InvoiceRequest:
+              type: object
+              required: [period]
+              properties:
+                period:
+                  description: The month; it must have ended.
+                  $ref: "#/components/schemas/BillingPeriod"
+            InvoicePage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/IssuedInvoice"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            IssuedInvoice:
+              type: object
+              required: [number, tenant, tenantName, issuedAt, invoice]
+              properties:
+                number:
+                  description: Gapless, across all tenants.
+                  type: string
+                  pattern: ^SB-[0-9]{7}$
+                tenant:
+                  $ref: "#/components/schemas/Slug"
+                tenantName:
+                  type: string
+                issuedAt:
+                  type: string
+                  format: date-time
+                invoice:
+                  $ref: "#/components/schemas/InvoiceDraft"
+            InvoiceDraft:
+              type: object
+              required: [period, lines, subtotal, vatRate, vat, total, usage]
+              properties:
+                period:
+                  $ref: "#/components/schemas/BillingPeriod"
+                lines:
+                  description: Subscription lines, then usage lines (business, then private).
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/InvoiceLine"
+                subtotal:
+                  description: The sum of the lines' amounts.
+                  $ref: "#/components/schemas/Money"
+                vatRate:
+                  description: VAT in percent.
+                  type: string
+                  pattern: ^[0-9]+(\.[0-9]{1,2})?$
+                  examples: ["24"]
+                vat:
+                  description: subtotal × vatRate, rounded once half away from zero.
+                  $ref: "#/components/schemas/Money"
+                total:
+                  description: subtotal + vat.
+                  $ref: "#/components/schemas/Money"
+                usage:
+                  $ref: "#/components/schemas/UsageRating"
+            InvoiceLine:
+              type: object
+              required: [kind, description, code, quantity, amount]
+              properties:
+                kind:
+                  description: |
+                    `subscription`: a pro-rated subscription; `usage`: international minutes beyond the
+                    bundle.
+                  type: string
+                  enum: [subscription, usage]
+                description:
+                  type: string
+                code:
+                  description: The catalogue code, or intl-minutes-business / intl-minutes-private for usage.
+                  type: string
+                quantity:
+                  description: Users (or 1) for a subscription; charged minutes for usage.
+                  type: integer
+                unitPrice:
+                  description: Monthly price per unit; absent for usage.
+                  $ref: "#/components/schemas/Money"
+                activeDays:
+                  description: Days the subscription was active in the month; absent for usage.
+                  type: integer
+                periodDays:
+                  description: Days in the month; absent for usage.
+                  type: integer
+                from:
+                  description: The first active day in the month; absent for usage.
+                  $ref: "#/components/schemas/Day"
+                through:
+                  description: The last active day in the month; absent for usage.
+                  $ref: "#/components/schemas/Day"
+                subscriptionID:
+                  type: string
+                number:
+                  description: The number a per-number item covers.
+                  type: string
+                minutesFromBundle:
+                  description: Usage only, minutes the bundle covered.
+                  type: integer
+                exactCharge:
+                  description: Usage only, the exact sum of the calls' charges before rounding.
+                  $ref: "#/components/schemas/FourDecimals"
+                amount:
+                  description: Rounded once to cents, half away from zero.
+                  $ref: "#/components/schemas/Money"
+            UsageRating:
+              description: The international calls of the month, rated.
+              type: object
+              required: [bundleMinutes, bundleMinutesUsed, calls]
+              properties:
+                bundleMinutes:
+                  description: Included minutes of the month (pro-rated, rounded down).
+                  type: integer
+                bundleMinutesUsed:
+                  type: integer
+                calls:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/RatedCall"
+            RatedCall:
+              type: object
+              required: [call, minutes, minutesFromBundle, chargedMinutes, prefix, rate, charge]
+              properties:
+                call:
+                  type: object
+                  required: [callID, destination, billableSeconds, classification, day]
+                  properties:
+                    callID:
+                      type: string
+                    destination:
+                      type: string
+                    billableSeconds:
+                      type: integer
+                    classification:
+                      $ref: "#/components/schemas/CallClass"
+                    day:
+                      $ref: "#/components/schemas/Day"
+                minutes:
+                  description: Started minutes = minutesFromBundle + chargedMinutes.
+                  type: integer
+                minutesFromBundle:
+                  type: integer
+                chargedMinutes:
+                  type: integer
+                prefix:
+                  description: The rate table's prefix that priced the call.
+                  type: string
+                rate:
+                  description: Per minute.
+                  $ref: "#/components/schemas/FourDecimals"
+                charge:
+                  description: chargedMinutes × rate, exact.
+                  $ref: "#/components/schemas/FourDecimals"
+
+        """#
+}

@@ -61,7 +61,11 @@ struct InvoiceRun: Service {
     func run() async throws {
         let store = try BillingService.store(context)
         let lifecycle = TenantLifecycle(db: context.db, publisher: context.publisher, logger: context.logger)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        try? await cancelWhenGracefulShutdown { try await runHourly(store: store, lifecycle: lifecycle) }
+    }
+
+    private func runHourly(store: BillingStore, lifecycle: TenantLifecycle) async throws {
+        while !Task.isCancelled {
             let today = Day.today(in: TimeZone(identifier: "UTC")!)
             do {
                 for (tenant, status) in try await lifecycle.advance(today: today) {
@@ -80,7 +84,7 @@ struct InvoiceRun: Service {
             } catch {
                 context.logger.error("invoice run failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(3600))
+            try await Task.sleep(for: .seconds(3600))
         }
     }
 }

@@ -20,7 +20,7 @@ extension API {
     func addAuthRoutes(to v1: RouterGroup<BasicRequestContext>) {
         v1.post("auth/token") { request, _ -> Response in
             let login = try await JSON.decode(Login.self, from: request)
-            guard login.password.count <= 200, login.email.count <= 254 else { throw APIError.invalid("email or password is too long") }
+            guard login.password.unicodeScalars.count <= 200, login.email.unicodeScalars.count <= 254 else { throw APIError.invalid("email or password is too long") }
             try throttle.check(login.email)
             if let tenant = login.tenant {
                 guard let user = try await provisioning.authenticateUser(tenant: tenant, email: login.email, password: login.password) else {

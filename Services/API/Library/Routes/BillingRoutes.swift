@@ -41,20 +41,19 @@ extension API {
     }
 
     func subscriptionID(_ context: BasicRequestContext) throws -> UUID {
-        guard let id = UUID(uuidString: try context.parameters.require("subscription")) else { throw APIError.notFound("no such subscription") }
+        guard let id = UUID(uuidString: try context.parameter("subscription")) else { throw APIError.notFound("no such subscription") }
         return id
     }
 
     func addBillingRoutes(to v1: RouterGroup<BasicRequestContext>) {
         v1.get("catalogue") { request, _ -> Response in
-            _ = try await auth.principal(request)
-            return try JSON.response(try await billing(try await auth.principal(request)).catalogue())
+            try JSON.response(try await billing(try await auth.principal(request)).catalogue())
         }
         v1.get("tenants/:tenant/subscriptions") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             // A tenant has a handful: one page holds them all.
             let subscriptions = try await billing(principal).subscriptions(tenant: tenant)
-            return try JSON.response(Page(subscriptions, limit: subscriptions.count) { $0.id.uuidString })
+            return try JSON.response(Page(subscriptions, limit: subscriptions.count) { $0.id.uuidString.lowercased() })
         }
         v1.post("tenants/:tenant/subscriptions") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
@@ -93,12 +92,15 @@ extension API {
         v1.post("tenants/:tenant/invoices") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
             let period = try Self.period(try await JSON.decode(InvoiceRequest.self, from: request).period)
-            let invoice = try await billing(principal).issue(tenant: tenant, period: period, today: Day.today(in: TimeZone(identifier: "UTC")!))
+            let store = try billing(principal)
+            // Issuing is idempotent: the month's invoice, if it exists, is the answer.
+            if let issued = try await store.invoice(tenant: tenant, period: period) { return try JSON.response(issued) }
+            let invoice = try await store.issue(tenant: tenant, period: period, today: Day.today(in: TimeZone(identifier: "UTC")!))
             return try JSON.response(invoice, status: .created)
         }
         v1.get("tenants/:tenant/invoices/:number") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            let number = try context.parameters.require("number")
+            let number = try context.parameter("number")
             if number.hasSuffix(".html") {
                 let invoice = try await billing(principal).invoice(tenant: tenant, number: String(number.dropLast(5)))
                 return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],

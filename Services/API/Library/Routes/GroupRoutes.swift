@@ -33,19 +33,18 @@ extension API {
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let new = try await JSON.decode(NewGroup.self, from: request)
             let config = dialplan(principal)
-            if (try? await config.group(tenant: tenant, name: new.name)) != nil { throw APIError.conflict("group \(new.name) exists") }
             try await config.createGroup(tenant: tenant, name: new.name, strategy: new.strategy ?? "ring-all",
                                          memberSeconds: new.memberSeconds ?? 20, totalSeconds: new.totalSeconds ?? 60,
-                                         overflow: new.overflow ?? "none")
+                                         overflow: new.overflow ?? "none", replacing: false)
             return try JSON.response(try await config.group(tenant: tenant, name: new.name), status: .created)
         }
         v1.get("tenants/:tenant/groups/:group") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            return try JSON.response(try await dialplan(principal).group(tenant: tenant, name: try context.parameters.require("group")))
+            return try JSON.response(try await dialplan(principal).group(tenant: tenant, name: try context.parameter("group")))
         }
         v1.put("tenants/:tenant/groups/:group") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            let name = try context.parameters.require("group")
+            let name = try context.parameter("group")
             let change = try await JSON.decode(NewGroup.self, from: request)
             guard change.name == name else { throw APIError.invalid("the body's name must be the group's, \(name)") }
             let config = dialplan(principal)
@@ -57,12 +56,12 @@ extension API {
         }
         v1.delete("tenants/:tenant/groups/:group") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            try await dialplan(principal).deleteGroup(tenant: tenant, name: try context.parameters.require("group"))
+            try await dialplan(principal).deleteGroup(tenant: tenant, name: try context.parameter("group"))
             return JSON.noContent()
         }
         v1.post("tenants/:tenant/groups/:group/members") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            let name = try context.parameters.require("group")
+            let name = try context.parameter("group")
             let new = try await JSON.decode(NewMember.self, from: request)
             let config = dialplan(principal)
             try await config.addMember(tenant: tenant, group: name, member: new.member, ringSeconds: new.ringSeconds)
@@ -70,14 +69,14 @@ extension API {
         }
         v1.delete("tenants/:tenant/groups/:group/members/:member") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            try await dialplan(principal).removeMember(tenant: tenant, group: try context.parameters.require("group"),
-                                                       member: try context.parameters.require("member"))
+            try await dialplan(principal).removeMember(tenant: tenant, group: try context.parameter("group"),
+                                                       member: try context.parameter("member"))
             return JSON.noContent()
         }
         v1.put("tenants/:tenant/groups/:group/members/:member/login") { request, context -> Response in
-            let member = try context.parameters.require("member")
+            let member = try context.parameter("member")
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: member) }
-            let name = try context.parameters.require("group")
+            let name = try context.parameter("group")
             let login = try await JSON.decode(MemberLogin.self, from: request)
             let config = dialplan(principal)
             try await config.setLoggedIn(tenant: tenant, group: name, member: member, loggedIn: login.loggedIn)

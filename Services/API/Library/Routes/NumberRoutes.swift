@@ -25,7 +25,7 @@ extension API {
         v1.post("tenants/:tenant/numbers") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
             let new = try await JSON.decode(NewNumber.self, from: request)
-            if let destination = new.destination { _ = try DialplanConfiguration.destination(destination) }
+            if let destination = new.destination { try await dialplan(principal).checkNumberDestination(tenant: tenant, destination) }
             try await provisioning.assignNumber(tenant: tenant, number: new.number, actor: principal.actor)
             if let destination = new.destination {
                 try await dialplan(principal).routeNumber(tenant: tenant, number: new.number, to: destination)
@@ -34,11 +34,11 @@ extension API {
         }
         v1.get("tenants/:tenant/numbers/:number") { request, context -> Response in
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            return try JSON.response(try await number(try context.parameters.require("number"), of: tenant))
+            return try JSON.response(try await number(try context.parameter("number"), of: tenant))
         }
         v1.put("tenants/:tenant/numbers/:number") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            let number = try context.parameters.require("number")
+            let number = try context.parameter("number")
             let route = try await JSON.decode(NumberRoute.self, from: request)
             try await dialplan(principal).routeNumber(tenant: tenant, number: number, to: route.destination)
             return try JSON.response(try await self.number(number, of: tenant))

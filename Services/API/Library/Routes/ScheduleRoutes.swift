@@ -35,17 +35,16 @@ extension API {
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let new = try await JSON.decode(NewSchedule.self, from: request)
             let config = dialplan(principal)
-            if (try? await config.schedule(tenant: tenant, name: new.name)) != nil { throw APIError.conflict("schedule \(new.name) exists") }
-            try await config.createSchedule(tenant: tenant, name: new.name, open: new.open, closed: new.closed)
+            try await config.createSchedule(tenant: tenant, name: new.name, open: new.open, closed: new.closed, replacing: false)
             return try JSON.response(try await config.schedule(tenant: tenant, name: new.name), status: .created)
         }
         v1.get("tenants/:tenant/schedules/:schedule") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            return try JSON.response(try await dialplan(principal).schedule(tenant: tenant, name: try context.parameters.require("schedule")))
+            return try JSON.response(try await dialplan(principal).schedule(tenant: tenant, name: try context.parameter("schedule")))
         }
         v1.post("tenants/:tenant/schedules/:schedule/periods") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            let name = try context.parameters.require("schedule")
+            let name = try context.parameter("schedule")
             let period = try await JSON.decode(NewPeriod.self, from: request)
             let config = dialplan(principal)
             _ = try await config.schedule(tenant: tenant, name: name)
@@ -54,7 +53,7 @@ extension API {
         }
         v1.post("tenants/:tenant/schedules/:schedule/exceptions") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            let name = try context.parameters.require("schedule")
+            let name = try context.parameter("schedule")
             let exception = try await JSON.decode(NewException.self, from: request)
             let config = dialplan(principal)
             _ = try await config.schedule(tenant: tenant, name: name)

@@ -51,8 +51,13 @@ extension API {
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let termination = try await JSON.decode(Termination.self, from: request)
             let configuration = self.context.configuration
+            let noticeDays = termination.noticeDays ?? configuration.noticeDays
+            // The notice period is the contract's: only the operator may shorten it.
+            if noticeDays < configuration.noticeDays && principal.role != .operator {
+                throw APIError.forbidden("the contract's notice is \(configuration.noticeDays) days; only the operator can shorten it")
+            }
             let today = Day.today(in: TimeZone(identifier: "UTC")!)
-            return try JSON.response(try await lifecycle.terminate(tenant: tenant, today: today, noticeDays: termination.noticeDays ?? configuration.noticeDays,
+            return try JSON.response(try await lifecycle.terminate(tenant: tenant, today: today, noticeDays: noticeDays,
                                                                    exportDays: configuration.exportDays, actor: principal.actor))
         }
         v1.get("tenants/:tenant/export") { request, context -> Response in
@@ -68,9 +73,6 @@ extension API {
             // The toll-fraud guard is the operator's: tenants cannot raise it.
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
             let limits = try await JSON.decode(Limits.self, from: request)
-            for value in [limits.concurrentCalls, limits.internationalCalls].compactMap({ $0 }) where !(0...100_000).contains(value) {
-                throw APIError.invalid("limits must be 0–100000 (or null for none)")
-            }
             try await dialplan(principal).setLimits(tenant: tenant, concurrentCalls: limits.concurrentCalls,
                                                     internationalCalls: limits.internationalCalls)
             return try JSON.response(try await dialplan(principal).limits(tenant: tenant))

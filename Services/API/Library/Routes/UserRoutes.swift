@@ -74,12 +74,12 @@ extension API {
                                      status: .created)
         }
         v1.get("tenants/:tenant/users/:extension") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
+            let ext = try context.parameter("extension")
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: ext) }
             return try JSON.response(try await provisioning.user(tenant: tenant, extension: ext))
         }
         v1.patch("tenants/:tenant/users/:extension") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
+            let ext = try context.parameter("extension")
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: ext) }
             let update = try await JSON.decode(UserUpdate.self, from: request)
             if principal.role == .user, update.role != nil || update.email != nil {
@@ -93,19 +93,19 @@ extension API {
             return try JSON.response(user)
         }
         v1.delete("tenants/:tenant/users/:extension") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
+            let ext = try context.parameter("extension")
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             try await provisioning.deleteUser(tenant: tenant, extension: ext, actor: principal.actor)
             try await auth.revokeAll(tenant: tenant, subject: ext)
             return JSON.noContent()
         }
         v1.get("tenants/:tenant/users/:extension/device") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
+            let ext = try context.parameter("extension")
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: ext) }
             return try JSON.response(try await provisioning.device(tenant: tenant, extension: ext))
         }
         v1.post("tenants/:tenant/users/:extension/device/password") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
+            let ext = try context.parameter("extension")
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: ext) }
             let change = try await JSON.decode(NewSIPPassword.self, from: request)
             let secret = try await provisioning.resetSIPPassword(tenant: tenant, extension: ext, password: change.password, actor: principal.actor)
@@ -113,13 +113,13 @@ extension API {
             return try JSON.response(SIPCredentials(username: ext, domain: domain, password: secret))
         }
         v1.get("tenants/:tenant/users/:extension/forwarding") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
+            let ext = try context.parameter("extension")
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: ext) }
             return try JSON.response(try await dialplan(principal).forwarding(tenant: tenant, extension: ext))
         }
         v1.put("tenants/:tenant/users/:extension/forwarding/:when") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
-            let when = try context.parameters.require("when")
+            let ext = try context.parameter("extension")
+            let when = try context.parameter("when")
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: ext) }
             guard Self.forwardingConditions.contains(when) else {
                 throw APIError.notFound("forwarding conditions are always, busy, no-answer and unregistered")
@@ -130,12 +130,12 @@ extension API {
             return try JSON.response(try await config.forwarding(tenant: tenant, extension: ext))
         }
         v1.get("tenants/:tenant/users/:extension/outbound-identity") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
+            let ext = try context.parameter("extension")
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: ext) }
             return try JSON.response(try await dialplan(principal).outboundIdentity(tenant: tenant, extension: ext))
         }
         v1.put("tenants/:tenant/users/:extension/outbound-identity") { request, context -> Response in
-            let ext = try context.parameters.require("extension")
+            let ext = try context.parameter("extension")
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdminOrSelf(of: $1, extension: ext) }
             let change = try await JSON.decode(OutboundIdentityChange.self, from: request)
             let config = dialplan(principal)
