@@ -81,9 +81,13 @@ package struct CallRoute: EventPayload, Equatable {
     package var context: String?
     /// Hide the caller's number from the called party.
     package var anonymous: Bool?
+    /// Record the call and keep the recording this many days: set for calls to a number with a
+    /// recording add-on (its retention); nil: not recorded.
+    package var recordingRetentionDays: Int?
 
     package init(targets: [RouteTarget], strategy: String, presentedNumber: String?, classification: String,
-                 reject: RouteRejection?, totalSeconds: Int? = nil, context: String? = nil, anonymous: Bool? = nil) {
+                 reject: RouteRejection?, totalSeconds: Int? = nil, context: String? = nil, anonymous: Bool? = nil,
+                 recordingRetentionDays: Int? = nil) {
         self.targets = targets
         self.strategy = strategy
         self.presentedNumber = presentedNumber
@@ -92,6 +96,7 @@ package struct CallRoute: EventPayload, Equatable {
         self.totalSeconds = totalSeconds
         self.context = context
         self.anonymous = anonymous
+        self.recordingRetentionDays = recordingRetentionDays
     }
 }
 

@@ -205,7 +205,7 @@ package struct BillingStore: Sendable {
             guard let starts = Day(subscription.starts), starts <= day, subscription.ends.flatMap(Day.init).map({ day <= $0 }) ?? true,
                   let item = catalogue.item(subscription.code) else { continue }
             features.formUnion(item.features)
-            if let number = subscription.number, let days = Int(item.code.drop(while: { !$0.isNumber }).prefix(while: \.isNumber)) {
+            if let number = subscription.number, let days = Entitlements.retentionDays(code: item.code) {
                 retention[number] = max(retention[number] ?? 0, days)
             }
             minutes += (item.includedMinutes ?? 0) * subscription.quantity
@@ -357,6 +357,21 @@ extension Day {
 
 /// What a tenant's subscriptions allow today, read where a feature is used (routing, configuration).
 package enum Entitlements {
+    /// Days a recording add-on keeps recordings, as its code says ("recording-60d" → 60).
+    package static func retentionDays(code: String) -> Int? {
+        guard code.hasPrefix("recording-") else { return nil }
+        return Int(code.dropFirst("recording-".count).prefix(while: \.isNumber))
+    }
+
+    /// How many days calls to `number` are recorded for, from the number's recording add-on active
+    /// today (the longest, if several); nil: calls to it are not recorded.
+    package static func recordingRetentionDays(number: String, slug: TenantSlug, db: PostgresClient) async throws -> Int? {
+        try await db.query("""
+            SELECT s.code FROM \(identifier: slug.schema).subscriptions s JOIN platform.catalogue c ON c.code = s.code
+            WHERE 'recording' = ANY (c.features) AND s.number = \(number) AND s.starts <= current_date AND (s.ends IS NULL OR s.ends >= current_date)
+            """).compactMap { retentionDays(code: try $0.decode("code", as: String.self)) }.max()
+    }
+
     /// Whether a subscription active today gives `feature` (ivr, recording, international, calls).
     package static func has(_ feature: String, slug: TenantSlug, db: PostgresClient) async throws -> Bool {
         try await !db.query("""

@@ -13,7 +13,7 @@ package struct Migration: Sendable {
 /// row in the schema's `schema_migrations`, so a run repeated or interrupted is safe.
 package struct Migrator: Sendable {
     /// pg_advisory_lock key: "SWBD" in ASCII.
-    static let lockKey = 0x5357_4244
+    package static let lockKey = 0x5357_4244
     let db: PostgresClient
     let logger: Logger
 

@@ -9,10 +9,13 @@ import TestSupport
 
 /// The running `api` process, an operator account, and helpers to call it as someone.
 struct APIStack {
+    static let operatorPassword = "operator-password-1"
     let api: ServiceProcess
     let base: String
     let prefix: String
     let db: PostgresClient
+    let producer: KafkaProducer
+    let operatorEmail: String
     let operatorToken: String
 
     static func start(extraEnvironment: [String: String] = [:]) async throws -> APIStack {
@@ -23,15 +26,50 @@ struct APIStack {
         let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
         let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
         let email = TestEnvironment.unique("op") + "@operator.example.com"
-        try await provisioning.createOperator(email: email, password: "operator-password-1")
+        try await provisioning.createOperator(email: email, password: operatorPassword)
         let port = try freePort()
         let api = try ServiceProcess("api", environment: serviceEnvironment(prefix: prefix, port: port).merging(extraEnvironment) { $1 })
         let base = "http://127.0.0.1:\(port)"
         let up = await eventually(timeout: .seconds(30)) { (try? httpGet("\(base)/health/ready").status) == 200 }
         try #require(up, "api did not start:\n\(api.log)")
-        let login = try httpRequest("POST", "\(base)/v1/auth/token", json: #"{"email":"\#(email)","password":"operator-password-1"}"#)
+        let login = try httpRequest("POST", "\(base)/v1/auth/token", json: #"{"email":"\#(email)","password":"\#(operatorPassword)"}"#)
         try #require(login.status == 201, "operator login: \(login.body)")
-        return APIStack(api: api, base: base, prefix: prefix, db: db, operatorToken: try Self.string("token", in: login.body))
+        return APIStack(api: api, base: base, prefix: prefix, db: db, producer: producer, operatorEmail: email,
+                        operatorToken: try Self.string("token", in: login.body))
+    }
+
+    /// Stops the api and removes the tenants this stack's operator created (through the test or
+    /// schemathesis) as contract end would, and the operator, so that runs do not pile up tenant
+    /// schemas; then closes the clients.
+    func close() async {
+        api.stop()
+        let actor = "operator:\(operatorEmail)"
+        let recent = (try? await db.query("SELECT slug FROM platform.tenants WHERE created_at > now() - interval '1 hour' AND status <> 'deleted'")) ?? []
+        for row in recent {
+            guard let slug = try? TenantSlug(try row.decode("slug", as: String.self)),
+                  let created = try? await db.query("""
+                      SELECT 1 AS one FROM \(identifier: slug.schema).audit_log WHERE action = 'tenant.create' AND actor = \(actor)
+                      """), !created.isEmpty
+            else { continue }
+            // The schema goes, and the row too unless invoices (kept for ever) refer to it.
+            _ = try? await db.withTransaction { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Migrator.lockKey))")
+                try await connection.query("DROP SCHEMA \(identifier: slug.schema) CASCADE")
+                try await connection.query("DELETE FROM platform.api_tokens WHERE tenant = \(slug.value)")
+                try await connection.query("DELETE FROM platform.numbers WHERE tenant = \(slug.value)")
+                try await connection.query("""
+                    UPDATE platform.tenants SET status = 'deleted', sip_domain = slug || '.deleted.invalid' WHERE slug = \(slug.value)
+                    """)
+                try await connection.query("""
+                    DELETE FROM platform.tenants t WHERE slug = \(slug.value)
+                      AND NOT EXISTS (SELECT 1 FROM platform.invoices i WHERE i.tenant = t.slug)
+                    """)
+            }
+        }
+        _ = try? await db.query("DELETE FROM platform.api_tokens WHERE tenant IS NULL AND subject = \(operatorEmail)")
+        _ = try? await db.query("DELETE FROM platform.operators WHERE email = \(operatorEmail)")
+        await producer.shutdown()
+        await db.shutdown()
     }
 
     /// Calls the API; the body is parsed as a JSON object when it is one.
@@ -143,6 +181,7 @@ struct APITests {
             return old?.status == 0
         }
         #expect(refused, "the old password no longer registers")
+        await fixture.close()
     }
 
     @Test("roles and tenant isolation on every endpoint: another tenant's admin gets 404, a user gets 403 on admin operations and their own settings only, operator-only operations refuse tenants, no or revoked token gets 401")
@@ -250,6 +289,7 @@ struct APITests {
             SELECT actor FROM \(identifier: try TenantSlug(a.slug).schema).audit_log WHERE action = 'group.created'
             """).map { try $0.decode("actor", as: String.self) }
         #expect(actors.contains("admin:1001@\(a.slug)"), "\(actors)")
+        await fixture.close()
     }
 
     @Test("pagination: limit and after walk a list page by page without gaps or repeats")
@@ -271,5 +311,6 @@ struct APITests {
         } while cursor != nil
         #expect(seen == ["1001", "1002"] + (2010..<2017).map(String.init))
         #expect(try fixture.call("GET", "/v1/tenants/\(a.slug)/users?limit=0", as: a.admin).status == 400)
+        await fixture.close()
     }
 }

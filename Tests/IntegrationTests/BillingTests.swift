@@ -98,6 +98,7 @@ struct BillingTests {
         let page = try httpRequest("GET", "\(fixture.base)\(path)/invoices/\(number).html", token: tenant.admin)
         #expect(page.status == 200 && page.body.contains("27.68") && page.body.contains("Invoice \(number)"))
         #expect(try fixture.call("GET", "\(path)/invoices/\(number)", as: other.admin).status == 404, "another tenant's invoice")
+        await fixture.close()
     }
 
     static func read<P: EventPayload>(_ type: P.Type, prefix: String, tenant: String, until done: ([P]) -> Bool) async throws -> [P] {

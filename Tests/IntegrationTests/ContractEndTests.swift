@@ -58,5 +58,6 @@ struct ContractEndTests {
 
         let events = try await BillingTests.read(TenantStatusChanged.self, prefix: stack.prefix, tenant: tenant.slug) { $0.count >= 3 }
         #expect(events.map(\.status) == ["terminating", "terminated", "deleted"], "\(events)")
+        await stack.close()
     }
 }

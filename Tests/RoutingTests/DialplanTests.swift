@@ -65,7 +65,7 @@ struct DialplanTests {
         route.targets.map { $0.uri.dropFirst(4).split(separator: "@").first.map(String.init) ?? $0.uri }
     }
 
-    @Test("forwarding chains")
+    @Test("forwarding chains and number destinations: own numbers stay inside, the IVR needs its add-on, recording follows the number's add-on")
     func forwardingChains() async throws {
         let tenant = try await Tenant.make()
         let config = tenant.config
@@ -113,6 +113,18 @@ struct DialplanTests {
         try await tenant.db.query("INSERT INTO \(identifier: tenant.slug.schema).subscriptions (code, starts, monthly_price) VALUES ('ivr', current_date, 5)")
         #expect(try await tenant.call("1003").reject == RouteRejection(status: 480, reason: "Ivr not available"), "subscribed: on to the IVR")
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr")
+
+        // Recording follows the number's recording add-on: its retention rides on the plan.
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "user:1002")
+        let inbound = CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did)
+        #expect(try await tenant.dialplan.route(inbound, callID: "test", tenant: tenant.slug).recordingRetentionDays == nil)
+        try await tenant.db.query("""
+            INSERT INTO \(identifier: tenant.slug.schema).subscriptions (code, number, starts, monthly_price)
+            VALUES ('recording-60d', \(tenant.did), current_date, 12.78), ('recording-10d', \(tenant.did), current_date - 40, 6.39)
+            """)
+        #expect(try await tenant.dialplan.route(inbound, callID: "test", tenant: tenant.slug).recordingRetentionDays == 60, "the longest retention")
+        #expect(try await tenant.call(tenant.did).recordingRetentionDays == 60, "dialled from inside too")
+        #expect(try await tenant.call("1002").recordingRetentionDays == nil, "an extension has no recording add-on")
     }
 
     @Test("groups: strategies become stages; logged-out members are skipped; overflow after no answer; round robin takes turns")

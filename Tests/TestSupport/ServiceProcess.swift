@@ -78,11 +78,8 @@ enum LiveProcesses {
 }
 
 /// HTTP GET through curl: status code and body.
-package func httpGet(_ url: String) throws -> (status: Int, body: String) {
-    let result = try runProgram("/usr/bin/curl", ["-s", "-m", "2", "-w", "\n%{http_code}", url])
-    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-    let status = Int(lines.last ?? "") ?? 0
-    return (status, lines.dropLast().joined(separator: "\n"))
+package func httpGet(_ url: String) throws -> HTTPAnswer {
+    try httpRequest("GET", url, timeoutSeconds: 2)
 }
 
 func spawnWithEnvironment(_ path: String, _ arguments: [String], _ environment: [String: String], output: String) throws -> pid_t {
@@ -103,12 +100,35 @@ func spawnWithEnvironment(_ path: String, _ arguments: [String], _ environment: 
     return pid
 }
 
+/// An HTTP answer: status, headers by lower-cased name, body.
+package struct HTTPAnswer: Sendable {
+    package let status: Int
+    package let headers: [String: String]
+    package let body: String
+}
+
 /// One HTTP request with curl: `method` to `url`, with a bearer token and a JSON body when given.
-package func httpRequest(_ method: String, _ url: String, token: String? = nil, json: String? = nil) throws -> (status: Int, body: String) {
-    var arguments = ["-s", "-m", "5", "-X", method, "-w", "\n%{http_code}"]
+/// A status of 0 means no answer.
+package func httpRequest(_ method: String, _ url: String, token: String? = nil, json: String? = nil,
+                         timeoutSeconds: Int = 30) throws -> HTTPAnswer {
+    let folder = NSTemporaryDirectory() + "http-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    // No `Expect: 100-continue` for large bodies: the answer is what the server says to the body.
+    var arguments = ["-s", "-m", "\(timeoutSeconds)", "-X", method, "-D", "\(folder)/headers", "-o", "\(folder)/body", "-H", "Expect:"]
     if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
-    if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
-    let result = try runProgram("/usr/bin/curl", arguments + [url])
-    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-    return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    if let json {
+        // From a file: a body can be longer than one command-line argument may be.
+        try json.write(toFile: "\(folder)/request", atomically: true, encoding: .utf8)
+        arguments += ["-H", "Content-Type: application/json", "--data-binary", "@\(folder)/request"]
+    }
+    _ = try runProgram("/usr/bin/curl", arguments + [url])
+    let lines = ((try? String(contentsOfFile: "\(folder)/headers", encoding: .utf8)) ?? "").components(separatedBy: "\r\n")
+    let status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
+    var headers: [String: String] = [:]
+    for line in lines.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return HTTPAnswer(status: status, headers: headers, body: (try? String(contentsOfFile: "\(folder)/body", encoding: .utf8)) ?? "")
 }

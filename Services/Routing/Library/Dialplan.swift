@@ -56,7 +56,7 @@ struct Dialplan: Sendable {
                 return .rejected(404, "Number not assigned")
             }
             guard let destination = try await destination(ofNumber: number, slug: slug) else { return .rejected(404, "Number not assigned") }
-            return try await resolve(destination, slug: slug, visited: [])
+            return try await recorded(try await resolve(destination, slug: slug, visited: []), number: number, slug: slug)
         }
         let context = try await tenantContext(caller: offer.callerExtension, slug: slug)
         let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: context.callerID, defaultClass: context.defaultClass,
@@ -71,7 +71,7 @@ struct Dialplan: Sendable {
         case .external(let number) where !identity.emergency:
             // A call to one of the tenant's own numbers stays inside, as if it came from the trunk.
             if let destination = try await destination(ofNumber: number, slug: slug) {
-                var route = try await resolve(destination, slug: slug, visited: [])
+                var route = try await recorded(try await resolve(destination, slug: slug, visited: []), number: number, slug: slug)
                 route.classification = identity.classification
                 return route
             }
@@ -109,6 +109,15 @@ struct Dialplan: Sendable {
     }
 
     // MARK: Destinations
+
+    /// A call to one of the tenant's numbers is recorded when the number has a recording add-on,
+    /// for the add-on's retention.
+    private func recorded(_ route: CallRoute, number: String, slug: TenantSlug) async throws -> CallRoute {
+        guard route.reject == nil else { return route }
+        var route = route
+        route.recordingRetentionDays = try await Entitlements.recordingRetentionDays(number: number, slug: slug, db: db)
+        return route
+    }
 
     /// Where calls to one of the tenant's numbers go; nil when the number is not the tenant's.
     private func destination(ofNumber number: String, slug: TenantSlug) async throws -> Destination? {
