@@ -19,6 +19,7 @@ package final class KafkaConsumer: Sendable {
     // One thread: librdkafka's poll, commit and close for this handle run there in order.
     private let thread: NIOThreadPool
     private let closed = NIOLockedValueBox(false)
+    private let stopped = NIOLockedValueBox(false)
     private let logger: Logger
     package let groupID: String
 
@@ -98,7 +99,7 @@ package final class KafkaConsumer: Sendable {
         package struct AsyncIterator: AsyncIteratorProtocol {
             let consumer: KafkaConsumer
             package mutating func next() async throws -> KafkaMessage? {
-                while !Task.isCancelled {
+                while !Task.isCancelled && !consumer.stopped.withLockedValue({ $0 }) {
                     do {
                         if let message = try await consumer.poll() { return message }
                     } catch let error as KafkaError where error.code == .shutdown {
@@ -110,6 +111,13 @@ package final class KafkaConsumer: Sendable {
         }
 
         package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
+    }
+
+    /// Ends `messages` at the next poll, without closing: the message being handled finishes and is
+    /// marked processed, and `close()` afterwards commits it. For graceful shutdown: closing under
+    /// a handler loses its commit, and the next owner of the partition handles the message again.
+    package func stopReading() {
+        stopped.withLockedValue { $0 = true }
     }
 
     /// Marks a message as processed: its offset is committed with the next (automatic or explicit)

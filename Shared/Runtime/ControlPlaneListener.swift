@@ -49,7 +49,7 @@ package struct ControlPlaneListener: Service {
                 logger.error("control-plane listener stopped", metadata: ["error": "\(error)"])
             }
         } onGracefulShutdown: {
-            Task { await consumer.close() }
+            consumer.stopReading()
         }
         await consumer.close()
     }

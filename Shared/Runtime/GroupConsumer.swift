@@ -53,7 +53,7 @@ package struct GroupConsumer: Service {
                 logger.error("consumer stopped", metadata: ["group": "\(group)", "error": "\(error)"])
             }
         } onGracefulShutdown: {
-            Task { await consumer.close() }
+            consumer.stopReading()
         }
         await consumer.close()
     }

@@ -94,32 +94,24 @@ struct RoutingCallTests {
         try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: own, userExtension: "1001")
         try await config.setOutboundIdentity(tenant: fixture.slug, extension: "1001", callerID: "anonymous", defaultClass: "private")
 
-        let hidden = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
-        try await Task.sleep(for: .milliseconds(300))
-        let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["5550123"]],
-                               localPort: try freeUDPPort(), arguments: ["-d", "500"])
-        #expect(call.status == 0, "\(call.errors)")
-        let seen = try await hidden.value
-        #expect(seen.messages.contains("From: \"Anonymous\" <sip:anonymous@\(CallFixture.trunkHost)>"), "\(seen.messages.prefix(1500))")
-        #expect(seen.messages.contains("Privacy: id"))
-
-        let shown = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
-        try await Task.sleep(for: .milliseconds(300))
-        let call2 = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["*32#5550123"]],
-                                localPort: try freeUDPPort(), arguments: ["-d", "500"])
-        #expect(call2.status == 0, "\(call2.errors)")
-        let seen2 = try await shown.value
-        #expect(seen2.messages.contains("<sip:\(own)@\(CallFixture.trunkHost)>"), "own number presented")
-        #expect(seen2.messages.contains("INVITE sip:+3725550123@"))
-
-        let company = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
-        try await Task.sleep(for: .milliseconds(300))
-        let call3 = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["*33#5550123"]],
-                                localPort: try freeUDPPort(), arguments: ["-d", "500"])
-        #expect(call3.status == 0, "\(call3.errors)")
-        let seen3 = try await company.value
-        #expect(seen3.messages.contains("<sip:\(main)@\(CallFixture.trunkHost)>"), "main number presented")
-        #expect(seen3.messages.contains("P-Asserted-Identity: <sip:\(main)@\(CallFixture.trunkHost)>"))
+        // 1001 dials `dialled`; what the trunk received.
+        func callOut(_ dialled: String) async throws -> String {
+            let trunk = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
+            try await Task.sleep(for: .milliseconds(300))
+            let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + [dialled]],
+                                   localPort: try freeUDPPort(), arguments: ["-d", "500"])
+            #expect(call.status == 0, "\(dialled): \(call.errors)")
+            return try await trunk.value.messages
+        }
+        let hidden = try await callOut("5550123")
+        #expect(hidden.contains("From: \"Anonymous\" <sip:anonymous@\(CallFixture.trunkHost)>"), "\(hidden.prefix(1500))")
+        #expect(hidden.contains("Privacy: id"))
+        let shown = try await callOut("*32#5550123")
+        #expect(shown.contains("<sip:\(own)@\(CallFixture.trunkHost)>"), "own number presented")
+        #expect(shown.contains("INVITE sip:+3725550123@"))
+        let company = try await callOut("*33#5550123")
+        #expect(company.contains("<sip:\(main)@\(CallFixture.trunkHost)>"), "main number presented")
+        #expect(company.contains("P-Asserted-Identity: <sip:\(main)@\(CallFixture.trunkHost)>"))
 
         let records = try await fixture.events(CallRecord.self) { $0.count >= 3 }.map(\.data)
         #expect(records.count == 3)

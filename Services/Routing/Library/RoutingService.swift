@@ -79,7 +79,7 @@ struct OfferConsumer: Service {
                 logger.error("offer consumer stopped", metadata: ["error": "\(error)"])
             }
         } onGracefulShutdown: {
-            Task { await consumer.close() }
+            consumer.stopReading()
         }
         await consumer.close()
     }
@@ -108,7 +108,7 @@ struct IdleTracker: Service {
                 logger.error("idle tracker stopped", metadata: ["error": "\(error)"])
             }
         } onGracefulShutdown: {
-            Task { await consumer.close() }
+            consumer.stopReading()
         }
         await consumer.close()
     }

@@ -43,7 +43,7 @@ struct CallCommandListener: Service {
             }
         } onGracefulShutdown: {
             for call in registry.all { call.post(.terminate(reason: "edge shutdown")) }
-            Task { await consumer.close() }
+            consumer.stopReading()
         }
         await consumer.close()
     }
