@@ -152,6 +152,39 @@ struct KafkaClientTests {
         await producer.shutdown()
     }
 
+    @Test("stopping while a message is in hand: the message finishes, is committed at close, and the next reader starts after it")
+    func stopReadingWithMessageInHand() async throws {
+        let topic = try await TestEnvironment.makeTopic("stop")
+        let group = TestEnvironment.unique("stop")
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: logger)
+        for i in 0..<5 {
+            try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array("m\(i)".utf8)))
+        }
+        let partitions = [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.stored)]
+        let consumer = try KafkaConsumer(configuration: TestEnvironment.kafka(), subscription: .assigned(groupID: group, partitions: partitions),
+                                         logger: logger)
+        var handled: [String] = []
+        for try await message in consumer.messages {
+            handled.append(String(decoding: message.value ?? [], as: UTF8.self))
+            if handled.count == 2 {
+                // Shutdown arrives while m1 is being handled: it still finishes and is marked.
+                consumer.stopReading()
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            consumer.markProcessed(message)
+        }
+        #expect(handled == ["m0", "m1"], "no message after the stop")
+        await consumer.close()
+
+        let next = try KafkaConsumer(configuration: TestEnvironment.kafka(), subscription: .assigned(groupID: group, partitions: partitions),
+                                     logger: logger)
+        var first: KafkaMessage?
+        _ = try await eventually { first = try await next.poll(); return first != nil }
+        #expect(first.map { String(decoding: $0.value ?? [], as: UTF8.self) } == "m2", "m1 is not handled again")
+        await next.close()
+        await producer.shutdown()
+    }
+
     @Test("ensureTopics creates what is missing and is idempotent")
     func ensureTopics() async throws {
         let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(), logger: logger)
