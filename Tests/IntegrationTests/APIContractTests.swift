@@ -20,7 +20,7 @@ struct APIContractTests {
     func documentIsCurrent() async throws {
         let fixture = try await APIFixture.start()
         defer { fixture.api.stop() }
-        let served = try fixture.call("GET", "/openapi.yaml", as: .anonymous)
+        let served = try await fixture.call("GET", "/openapi.yaml", as: .anonymous)
         #expect(served.status == 200)
         #expect(served.headers["content-type"] == "application/yaml")
         let path = Self.repository + "/docs/openapi.yaml"
@@ -47,7 +47,7 @@ struct APIContractTests {
             ("/schedules/office/periods", #"{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:00"}"#),
             ("/subscriptions", #"{"code": "mobile-unlimited", "quantity": 3}"#),
         ] {
-            let answer = try fixture.call("POST", fixture.tenant + path, json: body)
+            let answer = try await fixture.call("POST", fixture.tenant + path, json: body)
             try #require(answer.status == 201, "POST \(path): \(answer.status) \(answer.body)")
         }
 
@@ -128,61 +128,61 @@ struct APIContractTests {
 
         // 401: no token, a token that is none, a revoked token, a wrong password; with WWW-Authenticate.
         for caller in [APIFixture.Caller.anonymous, .token("not-a-token-at-all-but-long-enough")] {
-            let answer = try fixture.expect("GET", "/v1/me", as: caller, 401, "unauthenticated")
+            let answer = try await fixture.expect("GET", "/v1/me", as: caller, 401, "unauthenticated")
             #expect(answer.headers["www-authenticate"]?.hasPrefix("Bearer") == true, "\(answer.headers)")
         }
         let operatorLogin = #"{"email": "\#(fixture.operatorEmail)", "password": "\#(APIStack.operatorPassword)"}"#
-        let spare = try fixture.login(operatorLogin)
-        #expect(try fixture.call("DELETE", "/v1/auth/token", as: .token(spare)).status == 204)
-        try fixture.expect("GET", "/v1/me", as: .token(spare), 401, "unauthenticated")
+        let spare = try await fixture.login(operatorLogin)
+        #expect(try await fixture.call("DELETE", "/v1/auth/token", as: .token(spare)).status == 204)
+        try await fixture.expect("GET", "/v1/me", as: .token(spare), 401, "unauthenticated")
         let wrongPassword = #"{"email": "\#(fixture.operatorEmail)", "password": "not the password"}"#
-        try fixture.expect("POST", "/v1/auth/token", as: .anonymous, json: wrongPassword, 401, "unauthenticated")
+        try await fixture.expect("POST", "/v1/auth/token", as: .anonymous, json: wrongPassword, 401, "unauthenticated")
 
         // 404: an unknown path under /v1, another tenant's things, an unknown thing of one's own.
-        try fixture.expect("GET", "/v1/no-such-thing", 404, "not_found")
-        let other = try fixture.createTenant()
-        try fixture.expect("GET", "/v1/tenants/\(other)", as: admin, 404, "not_found")
-        try fixture.expect("GET", "/v1/tenants/\(other)/users", as: admin, 404, "not_found")
-        try fixture.expect("POST", "/v1/tenants/\(other)/suspend", as: admin, 404, "not_found")
-        try fixture.expect("GET", "\(tenant)/groups/nothing", as: admin, 404, "not_found")
-        try fixture.expect(
+        try await fixture.expect("GET", "/v1/no-such-thing", 404, "not_found")
+        let other = try await fixture.createTenant()
+        try await fixture.expect("GET", "/v1/tenants/\(other)", as: admin, 404, "not_found")
+        try await fixture.expect("GET", "/v1/tenants/\(other)/users", as: admin, 404, "not_found")
+        try await fixture.expect("POST", "/v1/tenants/\(other)/suspend", as: admin, 404, "not_found")
+        try await fixture.expect("GET", "\(tenant)/groups/nothing", as: admin, 404, "not_found")
+        try await fixture.expect(
             "PUT", "\(tenant)/users/1001/forwarding/sometimes", json: #"{"to": "voicemail"}"#, 404, "not_found")
 
         // 403: an admin on operator-only operations; a user on admin-only ones and on another user.
-        try fixture.expect("GET", "/v1/tenants", as: admin, 403, "forbidden")
-        try fixture.expect("POST", "\(tenant)/suspend", as: admin, 403, "forbidden")
-        try fixture.expect("PUT", "\(tenant)/limits", as: admin, json: #"{"concurrentCalls": 1000}"#, 403, "forbidden")
+        try await fixture.expect("GET", "/v1/tenants", as: admin, 403, "forbidden")
+        try await fixture.expect("POST", "\(tenant)/suspend", as: admin, 403, "forbidden")
+        try await fixture.expect("PUT", "\(tenant)/limits", as: admin, json: #"{"concurrentCalls": 1000}"#, 403, "forbidden")
         let email = "user@\(fixture.slug).example"
         let newUser = #"{"extension": "1002", "name": "User", "email": "\#(email)", "password": "user-password-1"}"#
-        #expect(try fixture.call("POST", "\(tenant)/users", as: admin, json: newUser).status == 201)
+        #expect(try await fixture.call("POST", "\(tenant)/users", as: admin, json: newUser).status == 201)
         let userLogin = #"{"email": "\#(email)", "password": "user-password-1", "tenant": "\#(fixture.slug)"}"#
-        let user = APIFixture.Caller.token(try fixture.login(userLogin))
-        try fixture.expect("GET", "\(tenant)/users", as: user, 403, "forbidden")
-        try fixture.expect("GET", "\(tenant)/users/1001", as: user, 403, "forbidden")
-        try fixture.expect("PATCH", "\(tenant)/users/1002", as: user, json: #"{"role": "admin"}"#, 403, "forbidden")
-        #expect(try fixture.call("GET", "\(tenant)/users/1002/forwarding", as: user).status == 200)
+        let user = APIFixture.Caller.token(try await fixture.login(userLogin))
+        try await fixture.expect("GET", "\(tenant)/users", as: user, 403, "forbidden")
+        try await fixture.expect("GET", "\(tenant)/users/1001", as: user, 403, "forbidden")
+        try await fixture.expect("PATCH", "\(tenant)/users/1002", as: user, json: #"{"role": "admin"}"#, 403, "forbidden")
+        #expect(try await fixture.call("GET", "\(tenant)/users/1002/forwarding", as: user).status == 200)
 
         // 400: a bad body names the field; a bad query parameter; a malformed slug.
-        let missing = try fixture.expect(
+        let missing = try await fixture.expect(
             "POST", "/v1/tenants", json: #"{"name": "x", "sipDomain": "x.example"}"#, 400, "invalid_request")
         #expect(missing.body.contains("slug"), "\(missing.body)")
-        let wrongType = try fixture.expect(
+        let wrongType = try await fixture.expect(
             "POST", "/v1/tenants", json: #"{"slug": 5, "name": "x", "sipDomain": "x.example"}"#, 400, "invalid_request")
         #expect(wrongType.body.contains("slug"), "\(wrongType.body)")
         let period = #"{"days": [1, "two"], "opens": "08:00", "closes": "17:00"}"#
-        let nested = try fixture.expect(
+        let nested = try await fixture.expect(
             "POST", "\(tenant)/schedules/office/periods", json: period, 400, "invalid_request")
         #expect(nested.body.contains("days.1"), "\(nested.body)")
-        try fixture.expect("POST", "/v1/tenants", json: "[1, 2]", 400, "invalid_request")
-        try fixture.expect("POST", "/v1/tenants", json: "{", 400, "invalid_request")
-        try fixture.expect("GET", "/v1/tenants?limit=0", 400, "invalid_request")
-        try fixture.expect("GET", "/v1/tenants?limit=201", 400, "invalid_request")
-        try fixture.expect("GET", "/v1/tenants/Not-A-Slug", 400, "invalid_request")
-        try fixture.expect("GET", "\(tenant)/invoices/preview?period=2025-13", 400, "invalid_request")
+        try await fixture.expect("POST", "/v1/tenants", json: "[1, 2]", 400, "invalid_request")
+        try await fixture.expect("POST", "/v1/tenants", json: "{", 400, "invalid_request")
+        try await fixture.expect("GET", "/v1/tenants?limit=0", 400, "invalid_request")
+        try await fixture.expect("GET", "/v1/tenants?limit=201", 400, "invalid_request")
+        try await fixture.expect("GET", "/v1/tenants/Not-A-Slug", 400, "invalid_request")
+        try await fixture.expect("GET", "\(tenant)/invoices/preview?period=2025-13", 400, "invalid_request")
         // Values JSON Schema cannot fully say: references by kind, ranges, NUL, code points, calendar dates.
         let schedule = #"{"name": "office", "open": "voicemail", "closed": "voicemail"}"#
-        #expect(try fixture.call("POST", "\(tenant)/schedules", json: schedule).status == 201)
-        try fixture.expect("POST", "\(tenant)/schedules", json: schedule, 409, "conflict")
+        #expect(try await fixture.call("POST", "\(tenant)/schedules", json: schedule).status == 201)
+        try await fixture.expect("POST", "\(tenant)/schedules", json: schedule, 409, "conflict")
         for (path, body) in [
             ("/groups", #"{"name": "desk", "overflow": "user:abc"}"#),
             ("/groups", #"{"name": "desk", "overflow": "none:x"}"#),
@@ -195,29 +195,29 @@ struct APIContractTests {
             ("/schedules/office/exceptions", #"{"day": "2027-02-30"}"#),
             ("/subscriptions", #"{"code": "mobile-unlimited", "quantity": 100001}"#),
         ] {
-            try fixture.expect("POST", tenant + path, json: body, 400, "invalid_request")
+            try await fixture.expect("POST", tenant + path, json: body, 400, "invalid_request")
         }
 
         // 409: the same slug twice; the same extension twice; terminating twice.
         let domain = "again-" + fixture.slug.replacingOccurrences(of: "_", with: "-") + ".example"
         let again = #"{"slug": "\#(fixture.slug)", "name": "Again", "sipDomain": "\#(domain)"}"#
-        try fixture.expect("POST", "/v1/tenants", json: again, 409, "conflict")
-        try fixture.expect(
+        try await fixture.expect("POST", "/v1/tenants", json: again, 409, "conflict")
+        try await fixture.expect(
             "POST", "\(tenant)/users", as: admin, json: #"{"extension": "1002", "name": "Twin"}"#, 409, "conflict")
-        #expect(try fixture.call("POST", "/v1/tenants/\(other)/terminate", json: "{}").status == 200)
-        try fixture.expect("POST", "/v1/tenants/\(other)/terminate", json: "{}", 409, "conflict")
+        #expect(try await fixture.call("POST", "/v1/tenants/\(other)/terminate", json: "{}").status == 200)
+        try await fixture.expect("POST", "/v1/tenants/\(other)/terminate", json: "{}", 409, "conflict")
 
         // 413: a body over 64 KiB, even a well-formed one, with a token or without.
         let padding = String(repeating: "x", count: 70 * 1024)
         let large = #"{"slug": "big", "name": "\#(padding)", "sipDomain": "big.example"}"#
-        try fixture.expect("POST", "/v1/tenants", json: large, 413, "too_large")
-        try fixture.expect(
+        try await fixture.expect("POST", "/v1/tenants", json: large, 413, "too_large")
+        try await fixture.expect(
             "POST", "/v1/auth/token", as: .anonymous, json: #"{"email": "\#(padding)", "password": "x"}"#, 413,
             "too_large")
 
         // 429: the eleventh failed login of an e-mail within five minutes, even with the right password.
-        for _ in 0..<10 { _ = try fixture.call("POST", "/v1/auth/token", as: .anonymous, json: wrongPassword) }
-        let throttled = try fixture.expect("POST", "/v1/auth/token", as: .anonymous, json: operatorLogin, 429, "too_many_attempts")
+        for _ in 0..<10 { _ = try await fixture.call("POST", "/v1/auth/token", as: .anonymous, json: wrongPassword) }
+        let throttled = try await fixture.expect("POST", "/v1/auth/token", as: .anonymous, json: operatorLogin, 429, "too_many_attempts")
         #expect(Int(throttled.headers["retry-after"] ?? "").map { (1...300).contains($0) } == true, "\(throttled.headers)")
         await fixture.close()
     }
@@ -232,28 +232,28 @@ struct APIContractTests {
         let number = "+3726\(Int.random(in: 1_000_000...9_999_999))"
         for destination in ["external:+3725550100", "user:4321", "group:nobody", "ivr"] {
             let body = #"{"number": "\#(number)", "destination": "\#(destination)"}"#
-            #expect([400, 404].contains(try fixture.call("POST", "\(tenant)/numbers", json: body).status), "\(destination)")
-            try fixture.expect("GET", "\(tenant)/numbers/\(number)", 404, "not_found")
+            #expect([400, 404].contains(try await fixture.call("POST", "\(tenant)/numbers", json: body).status), "\(destination)")
+            try await fixture.expect("GET", "\(tenant)/numbers/\(number)", 404, "not_found")
         }
 
         // A plan change ends the old subscription, then refuses the new plan: the 400 leaves it ended.
-        let subscription = try fixture.call(
+        let subscription = try await fixture.call(
             "POST", "\(tenant)/subscriptions", json: #"{"code": "mobile-unlimited", "quantity": 2}"#)
         try #require(subscription.status == 201, "\(subscription.body)")
         let id = try #require(try fixture.object(subscription)["id"] as? String)
         let change = #"{"code": "no-such-plan", "from": "2031-01-01"}"#
-        try fixture.expect("POST", "\(tenant)/subscriptions/\(id)/change", json: change, 400, "invalid_request")
-        let list = try fixture.call("GET", "\(tenant)/subscriptions").body
+        try await fixture.expect("POST", "\(tenant)/subscriptions/\(id)/change", json: change, 400, "invalid_request")
+        let list = try await fixture.call("GET", "\(tenant)/subscriptions").body
         #expect(!list.contains("\"ends\""), "\(list)")
         #expect(list.contains(id.lowercased()), "ids in lower case, as paths take them: \(list)")
 
         // `+` percent-encoded, as most clients send it in a path segment.
         let digits = "3727\(Int.random(in: 1_000_000...9_999_999))"
-        #expect(try fixture.call("POST", "\(tenant)/numbers", json: #"{"number": "+\#(digits)"}"#).status == 201)
-        #expect(try fixture.call("GET", "\(tenant)/numbers/+\(digits)").status == 200)
-        let encoded = try fixture.call("GET", "\(tenant)/numbers/%2B\(digits)")
+        #expect(try await fixture.call("POST", "\(tenant)/numbers", json: #"{"number": "+\#(digits)"}"#).status == 201)
+        #expect(try await fixture.call("GET", "\(tenant)/numbers/+\(digits)").status == 200)
+        let encoded = try await fixture.call("GET", "\(tenant)/numbers/%2B\(digits)")
         #expect(encoded.status == 200, "\(encoded.body)")
-        try fixture.expect("GET", "\(tenant)/numbers/%2B\(digits)%00", 400, "invalid_request")
+        try await fixture.expect("GET", "\(tenant)/numbers/%2B\(digits)%00", 400, "invalid_request")
         await fixture.close()
     }
 
@@ -263,20 +263,20 @@ struct APIContractTests {
         defer { fixture.api.stop() }
         let admin = APIFixture.Caller.token(fixture.adminToken)
         // The admin cannot shorten the contract's notice; the operator can.
-        try fixture.expect("POST", "\(fixture.tenant)/terminate", as: admin, json: #"{"noticeDays": 0}"#, 403, "forbidden")
-        let terminated = try fixture.call("POST", "\(fixture.tenant)/terminate", json: #"{"noticeDays": 0}"#)
+        try await fixture.expect("POST", "\(fixture.tenant)/terminate", as: admin, json: #"{"noticeDays": 0}"#, 403, "forbidden")
+        let terminated = try await fixture.call("POST", "\(fixture.tenant)/terminate", json: #"{"noticeDays": 0}"#)
         #expect(terminated.status == 200, "\(terminated.body)")
         #expect(try fixture.object(terminated)["status"] as? String == "terminating")
-        let export = try fixture.call("GET", "\(fixture.tenant)/export", as: admin)
+        let export = try await fixture.call("GET", "\(fixture.tenant)/export", as: admin)
         #expect(export.status == 200 && export.headers["content-disposition"]?.hasPrefix("attachment") == true)
         #expect(try fixture.object(export)["tenant"] as? String == fixture.slug)
         // Its people still log in (a token that expires in the export window can be replaced), but
         // take no new subscriptions.
         let login =
             #"{"email": "admin@\#(fixture.slug).example", "password": "admin-password-1", "tenant": "\#(fixture.slug)"}"#
-        let again = try fixture.call("POST", "/v1/auth/token", as: .anonymous, json: login)
+        let again = try await fixture.call("POST", "/v1/auth/token", as: .anonymous, json: login)
         #expect(again.status == 201, "\(again.body)")
-        try fixture.expect("POST", "\(fixture.tenant)/subscriptions", as: admin, json: #"{"code": "ivr"}"#, 409, "conflict")
+        try await fixture.expect("POST", "\(fixture.tenant)/subscriptions", as: admin, json: #"{"code": "ivr"}"#, 409, "conflict")
         await fixture.close()
     }
 
@@ -302,15 +302,15 @@ struct APIFixture {
 
     static func start() async throws -> APIFixture {
         var fixture = APIFixture(stack: try await APIStack.start())
-        fixture.slug = try fixture.createTenant()
+        fixture.slug = try await fixture.createTenant()
         let adminEmail = "admin@\(fixture.slug).example"
-        let admin = try fixture.call(
+        let admin = try await fixture.call(
             "POST", "\(fixture.tenant)/users",
             json: """
                 {"extension": "1001", "name": "Admin", "email": "\(adminEmail)", "password": "admin-password-1", "role": "admin"}
                 """)
         try #require(admin.status == 201, "create admin: \(admin.status) \(admin.body)")
-        fixture.adminToken = try fixture.login(
+        fixture.adminToken = try await fixture.login(
             #"{"email": "\#(adminEmail)", "password": "admin-password-1", "tenant": "\#(fixture.slug)"}"#)
         return fixture
     }
@@ -318,18 +318,18 @@ struct APIFixture {
     func close() async { await stack.close() }
 
     /// A new tenant, created by the operator through the API.
-    func createTenant() throws -> String {
+    func createTenant() async throws -> String {
         let slug = TestEnvironment.unique("contract")
         let domain = slug.replacingOccurrences(of: "_", with: "-") + ".example"
-        let answer = try call(
+        let answer = try await call(
             "POST", "/v1/tenants", json: #"{"slug": "\#(slug)", "name": "Contract", "sipDomain": "\#(domain)"}"#)
         try #require(answer.status == 201, "create tenant: \(answer.status) \(answer.body)")
         return slug
     }
 
     /// A token from `POST /v1/auth/token`.
-    func login(_ json: String) throws -> String {
-        let answer = try call("POST", "/v1/auth/token", as: .anonymous, json: json)
+    func login(_ json: String) async throws -> String {
+        let answer = try await call("POST", "/v1/auth/token", as: .anonymous, json: json)
         try #require(answer.status == 201, "login: \(answer.status) \(answer.body)")
         return try #require(try object(answer)["token"] as? String)
     }
@@ -345,13 +345,13 @@ struct APIFixture {
     }
 
     /// One request, by default as the operator.
-    func call(_ method: String, _ path: String, as caller: Caller = .operator, json: String? = nil) throws -> HTTPAnswer {
+    func call(_ method: String, _ path: String, as caller: Caller = .operator, json: String? = nil) async throws -> HTTPAnswer {
         let token: String? = switch caller {
         case .operator: operatorToken
         case .anonymous: nil
         case .token(let token): token
         }
-        let answer = try httpRequest(method, base + path, token: token, json: json)
+        let answer = try await httpRequest(method, base + path, token: token, json: json)
         guard answer.status != 0 else { throw TestFailure("\(method) \(path): no answer") }
         return answer
     }
@@ -363,8 +363,8 @@ struct APIFixture {
         _ method: String, _ path: String, as caller: Caller = .operator, json: String? = nil, _ status: Int,
         _ code: String,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) throws -> HTTPAnswer {
-        let answer = try call(method, path, as: caller, json: json)
+    ) async throws -> HTTPAnswer {
+        let answer = try await call(method, path, as: caller, json: json)
         #expect(
             answer.status == status, "\(method) \(path): \(answer.status) \(answer.body)",
             sourceLocation: sourceLocation)

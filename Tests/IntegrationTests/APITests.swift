@@ -30,9 +30,9 @@ struct APIStack {
         let port = try freePort()
         let api = try ServiceProcess("api", environment: serviceEnvironment(prefix: prefix, port: port).merging(extraEnvironment) { $1 })
         let base = "http://127.0.0.1:\(port)"
-        let up = await eventually(timeout: .seconds(30)) { (try? httpGet("\(base)/health/ready").status) == 200 }
+        let up = await eventually(timeout: .seconds(30)) { (try? await httpGet("\(base)/health/ready").status) == 200 }
         try #require(up, "api did not start:\n\(api.log)")
-        let login = try httpRequest("POST", "\(base)/v1/auth/token", json: #"{"email":"\#(email)","password":"\#(operatorPassword)"}"#)
+        let login = try await httpRequest("POST", "\(base)/v1/auth/token", json: #"{"email":"\#(email)","password":"\#(operatorPassword)"}"#)
         try #require(login.status == 201, "operator login: \(login.body)")
         return APIStack(api: api, base: base, prefix: prefix, db: db, producer: producer, operatorEmail: email,
                         operatorToken: try Self.string("token", in: login.body))
@@ -74,30 +74,30 @@ struct APIStack {
 
     /// Calls the API; the body is parsed as a JSON object when it is one.
     @discardableResult
-    func call(_ method: String, _ path: String, as token: String?, _ json: String? = nil) throws -> (status: Int, body: [String: Any], text: String) {
-        let response = try httpRequest(method, base + path, token: token, json: json)
+    func call(_ method: String, _ path: String, as token: String?, _ json: String? = nil) async throws -> (status: Int, body: [String: Any], text: String) {
+        let response = try await httpRequest(method, base + path, token: token, json: json)
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body.utf8))) as? [String: Any] ?? [:]
         return (response.status, object, response.body)
     }
 
     /// Creates a tenant through the API with an admin and a user who can log in; returns their tokens.
-    func tenant(_ name: String) throws -> (slug: String, domain: String, admin: String, user: String, adminSIP: String) {
+    func tenant(_ name: String) async throws -> (slug: String, domain: String, admin: String, user: String, adminSIP: String) {
         let slug = TestEnvironment.unique(name)
         let domain = slug.replacingOccurrences(of: "_", with: "-") + ".example.com"
-        let created = try call("POST", "/v1/tenants", as: operatorToken, #"{"slug":"\#(slug)","name":"\#(name) OÜ","sipDomain":"\#(domain)"}"#)
+        let created = try await call("POST", "/v1/tenants", as: operatorToken, #"{"slug":"\#(slug)","name":"\#(name) OÜ","sipDomain":"\#(domain)"}"#)
         try #require(created.status == 201, "\(created.text)")
-        let admin = try call("POST", "/v1/tenants/\(slug)/users", as: operatorToken,
+        let admin = try await call("POST", "/v1/tenants/\(slug)/users", as: operatorToken,
                              #"{"extension":"1001","name":"Admin","email":"admin@\#(domain)","role":"admin","password":"admin-password-1"}"#)
         try #require(admin.status == 201, "\(admin.text)")
-        let user = try call("POST", "/v1/tenants/\(slug)/users", as: operatorToken,
+        let user = try await call("POST", "/v1/tenants/\(slug)/users", as: operatorToken,
                             #"{"extension":"1002","name":"User","email":"user@\#(domain)","password":"user-password-12"}"#)
         try #require(user.status == 201, "\(user.text)")
-        return (slug, domain, try login(slug, "admin@\(domain)", "admin-password-1"), try login(slug, "user@\(domain)", "user-password-12"),
+        return (slug, domain, try await login(slug, "admin@\(domain)", "admin-password-1"), try await login(slug, "user@\(domain)", "user-password-12"),
                 try #require((admin.body["sip"] as? [String: Any])?["password"] as? String))
     }
 
-    func login(_ tenant: String, _ email: String, _ password: String) throws -> String {
-        let response = try httpRequest("POST", "\(base)/v1/auth/token", json: #"{"tenant":"\#(tenant)","email":"\#(email)","password":"\#(password)"}"#)
+    func login(_ tenant: String, _ email: String, _ password: String) async throws -> String {
+        let response = try await httpRequest("POST", "\(base)/v1/auth/token", json: #"{"tenant":"\#(tenant)","email":"\#(email)","password":"\#(password)"}"#)
         try #require(response.status == 201, "login \(email): \(response.body)")
         return try Self.string("token", in: response.body)
     }
@@ -121,11 +121,11 @@ struct APITests {
         let edge = try ServiceProcess("sip-edge", environment: edgeEnvironment)
         defer { _ = edge.stop() }
         let op = fixture.operatorToken
-        let tenant = try fixture.tenant("prov")
+        let tenant = try await fixture.tenant("prov")
         let admin = tenant.admin
         let path = "/v1/tenants/\(tenant.slug)"
 
-        let carol = try fixture.call("POST", "\(path)/users", as: admin, #"{"extension":"1003","name":"Carol","mobile":"+37255500003"}"#)
+        let carol = try await fixture.call("POST", "\(path)/users", as: admin, #"{"extension":"1003","name":"Carol","mobile":"+37255500003"}"#)
         #expect(carol.status == 201, "\(carol.text)")
         let sip = try #require(carol.body["sip"] as? [String: Any])
         let secret = try #require(sip["password"] as? String)
@@ -133,26 +133,26 @@ struct APITests {
         #expect(!carol.text.contains("ha1"), "only the secret, shown once, never a hash")
 
         let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
-        #expect(try fixture.call("POST", "\(path)/numbers", as: op, #"{"number":"\#(did)"}"#).status == 201)
-        #expect(try fixture.call("POST", "\(path)/groups", as: admin,
+        #expect(try await fixture.call("POST", "\(path)/numbers", as: op, #"{"number":"\#(did)"}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/groups", as: admin,
                                  #"{"name":"sales","strategy":"linear","memberSeconds":10,"overflow":"voicemail"}"#).status == 201)
-        let members = try fixture.call("POST", "\(path)/groups/sales/members", as: admin, #"{"member":"1003"}"#)
+        let members = try await fixture.call("POST", "\(path)/groups/sales/members", as: admin, #"{"member":"1003"}"#)
         #expect(members.status == 201)
-        #expect(try fixture.call("POST", "\(path)/groups/sales/members", as: admin, #"{"member":"+37255500009","ringSeconds":15}"#).status == 201)
-        #expect(try fixture.call("POST", "\(path)/schedules", as: admin, #"{"name":"hours","open":"group:sales","closed":"voicemail"}"#).status == 201)
-        #expect(try fixture.call("POST", "\(path)/schedules/hours/periods", as: admin, #"{"days":[1,2,3,4,5],"opens":"08:00","closes":"17:00"}"#).status == 201)
-        #expect(try fixture.call("POST", "\(path)/schedules/hours/exceptions", as: admin, #"{"day":"2026-12-24","label":"Christmas Eve"}"#).status == 201)
-        let routed = try fixture.call("PUT", "\(path)/numbers/\(did)", as: admin, #"{"destination":"schedule:hours"}"#)
+        #expect(try await fixture.call("POST", "\(path)/groups/sales/members", as: admin, #"{"member":"+37255500009","ringSeconds":15}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/schedules", as: admin, #"{"name":"hours","open":"group:sales","closed":"voicemail"}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/schedules/hours/periods", as: admin, #"{"days":[1,2,3,4,5],"opens":"08:00","closes":"17:00"}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/schedules/hours/exceptions", as: admin, #"{"day":"2026-12-24","label":"Christmas Eve"}"#).status == 201)
+        let routed = try await fixture.call("PUT", "\(path)/numbers/\(did)", as: admin, #"{"destination":"schedule:hours"}"#)
         #expect(routed.body["destination"] as? String == "schedule:hours" && routed.body["isMain"] as? Bool == true, "\(routed.text)")
-        let forwarding = try fixture.call("PUT", "\(path)/users/1003/forwarding/no-answer", as: admin, #"{"to":"user:1001","noAnswerSeconds":15}"#)
+        let forwarding = try await fixture.call("PUT", "\(path)/users/1003/forwarding/no-answer", as: admin, #"{"to":"user:1001","noAnswerSeconds":15}"#)
         #expect(forwarding.status == 200, "\(forwarding.text)")
-        let identity = try fixture.call("PUT", "\(path)/users/1003/outbound-identity", as: admin, #"{"callerId":"own","defaultClass":"private"}"#)
+        let identity = try await fixture.call("PUT", "\(path)/users/1003/outbound-identity", as: admin, #"{"callerId":"own","defaultClass":"private"}"#)
         #expect(identity.body["callerId"] as? String == "own" && identity.body["defaultClass"] as? String == "private")
 
         // What the API wrote is what routing reads.
-        let schedule = try fixture.call("GET", "\(path)/schedules/hours", as: admin)
+        let schedule = try await fixture.call("GET", "\(path)/schedules/hours", as: admin)
         #expect((schedule.body["periods"] as? [Any])?.count == 5 && (schedule.body["exceptions"] as? [Any])?.count == 1)
-        let group = try fixture.call("GET", "\(path)/groups/sales", as: admin)
+        let group = try await fixture.call("GET", "\(path)/groups/sales", as: admin)
         #expect((group.body["members"] as? [[String: Any]])?.compactMap { $0["member"] as? String } == ["1003", "+37255500009"])
         let rules = try await DialplanConfiguration(db: fixture.db, publisher: EventPublisher(producer: try KafkaProducer(
             configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger), topicPrefix: fixture.prefix))
@@ -162,21 +162,21 @@ struct APITests {
         // A phone registers with the generated credentials at the sip-edge of the same deployment.
         let listening = await eventually(timeout: .seconds(30)) { edge.log.contains("SIP listening") }
         try #require(listening, "\(edge.log)")
-        let register = try runSIPp(scenario: "register.xml", target: "127.0.0.1:\(sipPort)", injection: [["1003", tenant.domain, secret, "60"]],
+        let register = try await runSIPp(scenario: "register.xml", target: "127.0.0.1:\(sipPort)", injection: [["1003", tenant.domain, secret, "60"]],
                                    localPort: try freeUDPPort())
         #expect(register.status == 0, "registered with the API's credentials: \(register.errors)")
-        let device = try fixture.call("GET", "\(path)/users/1003/device", as: admin)
+        let device = try await fixture.call("GET", "\(path)/users/1003/device", as: admin)
         #expect((device.body["registrations"] as? [Any])?.count == 1, "\(device.text)")
 
         // A new SIP password replaces the old one: the old one is refused.
-        let reset = try fixture.call("POST", "\(path)/users/1003/device/password", as: admin, "{}")
+        let reset = try await fixture.call("POST", "\(path)/users/1003/device/password", as: admin, "{}")
         let newSecret = try #require(reset.body["password"] as? String)
         #expect(newSecret != secret)
-        let renewed = try runSIPp(scenario: "register.xml", target: "127.0.0.1:\(sipPort)", injection: [["1003", tenant.domain, newSecret, "60"]],
+        let renewed = try await runSIPp(scenario: "register.xml", target: "127.0.0.1:\(sipPort)", injection: [["1003", tenant.domain, newSecret, "60"]],
                                   localPort: try freeUDPPort())
         #expect(renewed.status == 0, "the new password works at once: \(renewed.errors)")
         let refused = await eventually(timeout: .seconds(5)) {
-            let old = try? runSIPp(scenario: "register-refused.xml", target: "127.0.0.1:\(sipPort)",
+            let old = try? await runSIPp(scenario: "register-refused.xml", target: "127.0.0.1:\(sipPort)",
                                    injection: [["1003", tenant.domain, secret, "60"]], localPort: try freeUDPPort())
             return old?.status == 0
         }
@@ -188,16 +188,16 @@ struct APITests {
     func rolesAndIsolation() async throws {
         let fixture = try await APIStack.start()
         defer { _ = fixture.api.stop() }
-        let a = try fixture.tenant("isoa")
-        let b = try fixture.tenant("isob")
+        let a = try await fixture.tenant("isoa")
+        let b = try await fixture.tenant("isob")
         let path = "/v1/tenants/\(a.slug)"
         let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
-        #expect(try fixture.call("POST", "\(path)/numbers", as: fixture.operatorToken, #"{"number":"\#(did)"}"#).status == 201)
-        #expect(try fixture.call("POST", "\(path)/groups", as: a.admin, #"{"name":"sales"}"#).status == 201)
-        #expect(try fixture.call("POST", "\(path)/groups/sales/members", as: a.admin, #"{"member":"1002"}"#).status == 201)
-        #expect(try fixture.call("POST", "\(path)/schedules", as: a.admin, #"{"name":"hours","open":"group:sales","closed":"none"}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/numbers", as: fixture.operatorToken, #"{"number":"\#(did)"}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/groups", as: a.admin, #"{"name":"sales"}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/groups/sales/members", as: a.admin, #"{"member":"1002"}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/schedules", as: a.admin, #"{"name":"hours","open":"group:sales","closed":"none"}"#).status == 201)
 
-        let subscription = try fixture.call("POST", "\(path)/subscriptions", as: a.admin, #"{"code":"call-sharing","quantity":2,"starts":"2026-10-01"}"#)
+        let subscription = try await fixture.call("POST", "\(path)/subscriptions", as: a.admin, #"{"code":"call-sharing","quantity":2,"starts":"2026-10-01"}"#)
         let subscriptionID = try #require(subscription.body["id"] as? String, "\(subscription.text)")
 
         enum Access { case operatorOnly, admin, selfOrAdmin }
@@ -244,16 +244,16 @@ struct APITests {
         ]
         for (method, target, body, access) in operations {
             let label = "\(method) \(target)"
-            #expect(try fixture.call(method, target, as: nil, body).status == 401, "\(label) without a token")
-            let foreign = try fixture.call(method, target, as: b.admin, body)
+            #expect(try await fixture.call(method, target, as: nil, body).status == 401, "\(label) without a token")
+            let foreign = try await fixture.call(method, target, as: b.admin, body)
             #expect(foreign.status == 404 && (foreign.body["error"] as? [String: Any])?["code"] as? String == "not_found",
                     "\(label) as tenant B's admin: \(foreign.status) \(foreign.text)")
             #expect(!foreign.text.contains(a.domain), "\(label): nothing of A in the answer")
-            let asUser = try fixture.call(method, target, as: a.user, body)
+            let asUser = try await fixture.call(method, target, as: a.user, body)
             #expect(access == .selfOrAdmin ? (200..<300).contains(asUser.status) : asUser.status == 403,
                     "\(label) as A's user: \(asUser.status) \(asUser.text)")
             if access != .selfOrAdmin || target == path {
-                let asAdmin = try fixture.call(method, target, as: a.admin, body)
+                let asAdmin = try await fixture.call(method, target, as: a.admin, body)
                 #expect(access == .operatorOnly ? asAdmin.status == 403 : (200..<300).contains(asAdmin.status),
                         "\(label) as A's admin: \(asAdmin.status) \(asAdmin.text)")
             }
@@ -263,26 +263,26 @@ struct APITests {
                                        ("POST", "\(path)/users/1001/device/password", "{}"),
                                        ("PUT", "\(path)/users/1001/forwarding/always", #"{"to":"voicemail"}"#),
                                        ("PUT", "\(path)/users/1001/outbound-identity", #"{"callerId":"own"}"#)] as [(String, String, String?)] {
-            #expect(try fixture.call(method, target, as: a.user, body).status == 403, "\(method) \(target) as 1002")
+            #expect(try await fixture.call(method, target, as: a.user, body).status == 403, "\(method) \(target) as 1002")
         }
-        #expect(try fixture.call("PATCH", "\(path)/users/1002", as: a.user, #"{"role":"admin"}"#).status == 403, "no self-promotion")
+        #expect(try await fixture.call("PATCH", "\(path)/users/1002", as: a.user, #"{"role":"admin"}"#).status == 403, "no self-promotion")
         // Operator-only lists.
-        #expect(try fixture.call("GET", "/v1/tenants", as: a.admin).status == 403)
-        #expect(try fixture.call("POST", "/v1/tenants", as: a.admin, #"{"slug":"x_y","name":"X","sipDomain":"x.example.com"}"#).status == 403)
-        let tenants = try fixture.call("GET", "/v1/tenants?limit=200", as: fixture.operatorToken)
+        #expect(try await fixture.call("GET", "/v1/tenants", as: a.admin).status == 403)
+        #expect(try await fixture.call("POST", "/v1/tenants", as: a.admin, #"{"slug":"x_y","name":"X","sipDomain":"x.example.com"}"#).status == 403)
+        let tenants = try await fixture.call("GET", "/v1/tenants?limit=200", as: fixture.operatorToken)
         #expect((tenants.body["items"] as? [[String: Any]])?.contains { $0["slug"] as? String == a.slug } == true)
 
         // Logging out revokes the token.
-        #expect(try fixture.call("DELETE", "/v1/auth/token", as: b.admin).status == 204)
-        #expect(try fixture.call("GET", "/v1/me", as: b.admin).status == 401)
+        #expect(try await fixture.call("DELETE", "/v1/auth/token", as: b.admin).status == 204)
+        #expect(try await fixture.call("GET", "/v1/me", as: b.admin).status == 401)
         // A wrong password, or a tenant that is not the user's, gives no token.
-        #expect(try httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"tenant":"\#(b.slug)","email":"admin@\#(a.domain)","password":"admin-password-1"}"#).status == 401)
-        #expect(try httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"email":"nobody@example.com","password":"whatever-password"}"#).status == 401)
+        #expect(try await httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"tenant":"\#(b.slug)","email":"admin@\#(a.domain)","password":"admin-password-1"}"#).status == 401)
+        #expect(try await httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"email":"nobody@example.com","password":"whatever-password"}"#).status == 401)
         // Guessing is throttled per e-mail: after 10 failures even the right password waits (429).
         for _ in 0..<10 {
-            _ = try httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"tenant":"\#(a.slug)","email":"user@\#(a.domain)","password":"wrong-password-1"}"#)
+            _ = try await httpRequest("POST", "\(fixture.base)/v1/auth/token", json: #"{"tenant":"\#(a.slug)","email":"user@\#(a.domain)","password":"wrong-password-1"}"#)
         }
-        let locked = try fixture.call("POST", "/v1/auth/token", as: nil, #"{"tenant":"\#(a.slug)","email":"user@\#(a.domain)","password":"user-password-12"}"#)
+        let locked = try await fixture.call("POST", "/v1/auth/token", as: nil, #"{"tenant":"\#(a.slug)","email":"user@\#(a.domain)","password":"user-password-12"}"#)
         #expect(locked.status == 429 && (locked.body["error"] as? [String: Any])?["code"] as? String == "too_many_attempts", "\(locked.text)")
         // The audit log names who changed what.
         let actors = try await fixture.db.query("""
@@ -296,21 +296,21 @@ struct APITests {
     func pagination() async throws {
         let fixture = try await APIStack.start()
         defer { _ = fixture.api.stop() }
-        let a = try fixture.tenant("page")
+        let a = try await fixture.tenant("page")
         for ext in 2010..<2017 {
-            #expect(try fixture.call("POST", "/v1/tenants/\(a.slug)/users", as: a.admin, #"{"extension":"\#(ext)","name":"U\#(ext)"}"#).status == 201)
+            #expect(try await fixture.call("POST", "/v1/tenants/\(a.slug)/users", as: a.admin, #"{"extension":"\#(ext)","name":"U\#(ext)"}"#).status == 201)
         }
         var seen: [String] = []
         var cursor: String?
         repeat {
-            let page = try fixture.call("GET", "/v1/tenants/\(a.slug)/users?limit=3" + (cursor.map { "&after=\($0)" } ?? ""), as: a.admin)
+            let page = try await fixture.call("GET", "/v1/tenants/\(a.slug)/users?limit=3" + (cursor.map { "&after=\($0)" } ?? ""), as: a.admin)
             let items = try #require(page.body["items"] as? [[String: Any]])
             #expect(items.count <= 3)
             seen += items.compactMap { $0["extension"] as? String }
             cursor = page.body["next"] as? String
         } while cursor != nil
         #expect(seen == ["1001", "1002"] + (2010..<2017).map(String.init))
-        #expect(try fixture.call("GET", "/v1/tenants/\(a.slug)/users?limit=0", as: a.admin).status == 400)
+        #expect(try await fixture.call("GET", "/v1/tenants/\(a.slug)/users?limit=0", as: a.admin).status == 400)
         await fixture.close()
     }
 }

@@ -17,16 +17,16 @@ struct BillingTests {
         let billingPort = try freePort()
         let billing = try ServiceProcess("billing", environment: serviceEnvironment(prefix: fixture.prefix, port: billingPort))
         defer { _ = billing.stop() }
-        let ready = await eventually(timeout: .seconds(40)) { (try? httpGet("http://127.0.0.1:\(billingPort)/health/ready").status) == 200 }
+        let ready = await eventually(timeout: .seconds(40)) { (try? await httpGet("http://127.0.0.1:\(billingPort)/health/ready").status) == 200 }
         try #require(ready, "billing did not start:\n\(billing.log)")
-        let tenant = try fixture.tenant("bill")
+        let tenant = try await fixture.tenant("bill")
         let path = "/v1/tenants/\(tenant.slug)"
 
-        let plan = try fixture.call("POST", "\(path)/subscriptions", as: tenant.admin,
+        let plan = try await fixture.call("POST", "\(path)/subscriptions", as: tenant.admin,
                                     #"{"code":"mobile-unlimited","quantity":3,"starts":"2026-10-17"}"#)
         #expect(plan.status == 201 && plan.body["monthlyPrice"] as? String == "7.00", "\(plan.text)")
-        #expect(try fixture.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"ivr","starts":"2026-10-01"}"#).status == 201)
-        #expect(try fixture.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"no-such-plan"}"#).status == 400)
+        #expect(try await fixture.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"ivr","starts":"2026-10-01"}"#).status == 201)
+        #expect(try await fixture.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"no-such-plan"}"#).status == 400)
 
         // The entitlements follow the subscriptions: billing publishes them on the change.
         let entitlements = try await Self.read(EntitlementsChanged.self, prefix: fixture.prefix, tenant: tenant.slug) {
@@ -53,7 +53,7 @@ struct BillingTests {
         //   IVR 12.00 × 31/31                                                              = 12.00
         //   international, business: 125 s → 3 min × 0.0523 (+1) = 0.1569, no bundle     →  0.16
         //   subtotal 22.32; VAT 24 % = 5.3568 → 5.36; total 27.68
-        let issued = try fixture.call("POST", "\(path)/invoices", as: fixture.operatorToken, #"{"period":"2026-10"}"#)
+        let issued = try await fixture.call("POST", "\(path)/invoices", as: fixture.operatorToken, #"{"period":"2026-10"}"#)
         #expect(issued.status == 201, "\(issued.text)")
         let invoice = try #require(issued.body["invoice"] as? [String: Any])
         let amounts = (invoice["lines"] as? [[String: Any]])?.compactMap { $0["amount"] as? String }.sorted()
@@ -64,22 +64,22 @@ struct BillingTests {
         let number = try #require(issued.body["number"] as? String)
 
         // Issuing again gives the same invoice; a month that has not ended cannot be issued; admins cannot issue.
-        #expect(try fixture.call("POST", "\(path)/invoices", as: fixture.operatorToken, #"{"period":"2026-10"}"#).body["number"] as? String == number)
-        #expect(try fixture.call("POST", "\(path)/invoices", as: fixture.operatorToken, #"{"period":"2099-01"}"#).status == 400)
-        #expect(try fixture.call("POST", "\(path)/invoices", as: tenant.admin, #"{"period":"2026-10"}"#).status == 403)
+        #expect(try await fixture.call("POST", "\(path)/invoices", as: fixture.operatorToken, #"{"period":"2026-10"}"#).body["number"] as? String == number)
+        #expect(try await fixture.call("POST", "\(path)/invoices", as: fixture.operatorToken, #"{"period":"2099-01"}"#).status == 400)
+        #expect(try await fixture.call("POST", "\(path)/invoices", as: tenant.admin, #"{"period":"2026-10"}"#).status == 403)
         // A plan change mid-month splits the month. By hand, September 2026 has 30 days:
         //   call-sharing 2 users × 2.00 × 15 days (1st–15th) / 30 = 2.00
         //   mobile-unlimited 2 users × 7.00 × 15 days (16th–30th) / 30 = 7.00
         //   subtotal 9.00; VAT 24 % = 2.16; total 11.16
-        let other = try fixture.tenant("bill2")
-        let first = try fixture.call("POST", "/v1/tenants/\(other.slug)/subscriptions", as: other.admin,
+        let other = try await fixture.tenant("bill2")
+        let first = try await fixture.call("POST", "/v1/tenants/\(other.slug)/subscriptions", as: other.admin,
                                      #"{"code":"call-sharing","quantity":2,"starts":"2026-09-01"}"#)
         let firstID = try #require(first.body["id"] as? String)
-        let changed = try fixture.call("POST", "/v1/tenants/\(other.slug)/subscriptions/\(firstID)/change", as: other.admin,
+        let changed = try await fixture.call("POST", "/v1/tenants/\(other.slug)/subscriptions/\(firstID)/change", as: other.admin,
                                        #"{"code":"mobile-unlimited","from":"2026-09-16"}"#)
         #expect(changed.status == 201 && changed.body["quantity"] as? Int == 2, "\(changed.text)")
         // The next invoice of any tenant takes the next number.
-        let next = try fixture.call("POST", "/v1/tenants/\(other.slug)/invoices", as: fixture.operatorToken, #"{"period":"2026-09"}"#)
+        let next = try await fixture.call("POST", "/v1/tenants/\(other.slug)/invoices", as: fixture.operatorToken, #"{"period":"2026-09"}"#)
         let split = try #require(next.body["invoice"] as? [String: Any])
         #expect((split["lines"] as? [[String: Any]])?.compactMap { $0["amount"] as? String } == ["2.00", "7.00"], "\(next.text)")
         #expect(split["total"] as? String == "11.16")
@@ -87,7 +87,7 @@ struct BillingTests {
         try await fixture.db.query("""
             UPDATE \(identifier: try TenantSlug(other.slug).schema).subscriptions SET monthly_price = 1.00 WHERE code = 'call-sharing'
             """)
-        let repriced = try fixture.call("GET", "/v1/tenants/\(other.slug)/invoices/preview?period=2026-09", as: other.admin)
+        let repriced = try await fixture.call("GET", "/v1/tenants/\(other.slug)/invoices/preview?period=2026-09", as: other.admin)
         #expect((repriced.body["lines"] as? [[String: Any]])?.first?["amount"] as? String == "1.00", "\(repriced.text)")
         let sequence = { (text: String) in Int(text.dropFirst(3)) ?? -1 }
         #expect(sequence(try #require(next.body["number"] as? String)) > sequence(number))
@@ -95,9 +95,9 @@ struct BillingTests {
         await #expect(throws: PostgresError.self) {
             try await fixture.db.query("UPDATE platform.invoices SET total = 0 WHERE number = \(number)")
         }
-        let page = try httpRequest("GET", "\(fixture.base)\(path)/invoices/\(number).html", token: tenant.admin)
+        let page = try await httpRequest("GET", "\(fixture.base)\(path)/invoices/\(number).html", token: tenant.admin)
         #expect(page.status == 200 && page.body.contains("27.68") && page.body.contains("Invoice \(number)"))
-        #expect(try fixture.call("GET", "\(path)/invoices/\(number)", as: other.admin).status == 404, "another tenant's invoice")
+        #expect(try await fixture.call("GET", "\(path)/invoices/\(number)", as: other.admin).status == 404, "another tenant's invoice")
         await fixture.close()
     }
 

@@ -17,37 +17,38 @@ struct CLITests {
         ]
     }
 
-    func cli(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
-        try runProgram("\(TestEnvironment.binPath)/switchboard", arguments, environment: environment)
+    func cli(_ arguments: String...) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let environment = self.environment
+        return try await onOwnThread { try runProgram("\(TestEnvironment.binPath)/switchboard", arguments, environment: environment) }
     }
 
     @Test("topics ensure, migrate, tenants create, users create, numbers assign, tenants list, topics tail")
     func provisioningFlow() async throws {
-        #expect(try cli("topics", "ensure").status == 0)
-        #expect(try cli("topics", "ensure").stdout.contains("all exist"))
-        #expect(try cli("migrate").status == 0)
-        #expect(try cli("migrate").stdout.contains("up to date"))
+        #expect(try await cli("topics", "ensure").status == 0)
+        #expect(try await cli("topics", "ensure").stdout.contains("all exist"))
+        #expect(try await cli("migrate").status == 0)
+        #expect(try await cli("migrate").stdout.contains("up to date"))
 
         let slug = TestEnvironment.unique("cli")
         let domain = slug.replacingOccurrences(of: "_", with: "-") + ".example.com"
-        let created = try cli("tenants", "create", "--slug", slug, "--name", "CLI Test OÜ", "--domain", domain, "--timezone", "Europe/Riga")
+        let created = try await cli("tenants", "create", "--slug", slug, "--name", "CLI Test OÜ", "--domain", domain, "--timezone", "Europe/Riga")
         #expect(created.status == 0, "\(created.stderr)")
         #expect(created.stdout.contains("schema tenant_\(slug)"))
 
-        let user = try cli("users", "create", "--tenant", slug, "--extension", "1001", "--name", "Mari", "--password", "mari-secret-1", "--mobile", "+37255500001")
+        let user = try await cli("users", "create", "--tenant", slug, "--extension", "1001", "--name", "Mari", "--password", "mari-secret-1", "--mobile", "+37255500001")
         #expect(user.status == 0, "\(user.stderr)")
         let number = "+37260\(Int.random(in: 10_000...99_999))"
-        #expect(try cli("numbers", "assign", "--tenant", slug, "--number", number, "--user", "1001").status == 0)
+        #expect(try await cli("numbers", "assign", "--tenant", slug, "--number", number, "--user", "1001").status == 0)
 
-        let list = try cli("tenants", "list")
+        let list = try await cli("tenants", "list")
         let line = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix(slug + " ") })
         #expect(line.contains(domain) && line.contains("Europe/Riga") && line.contains(number))
 
         // As an operator checks it: create, then tail (which shows the latest messages first).
-        let tail = try cli("topics", "tail", "tenant.lifecycle", "--tenant", slug, "--count", "1", "--timeout", "10")
+        let tail = try await cli("topics", "tail", "tenant.lifecycle", "--tenant", slug, "--count", "1", "--timeout", "10")
         #expect(tail.status == 0)
         #expect(tail.stdout.contains("tenant.created") && tail.stdout.contains("tenant=\(slug)") && tail.stdout.contains("\"sipDomain\" : \"\(domain)\""))
-        let changes = try cli("topics", "tail", "config.changes", "--from-beginning", "--tenant", slug, "--type", "config.changed", "--count", "2", "--timeout", "10")
+        let changes = try await cli("topics", "tail", "config.changes", "--from-beginning", "--tenant", slug, "--type", "config.changed", "--count", "2", "--timeout", "10")
         #expect(changes.stdout.components(separatedBy: "  config.changed  tenant=\(slug)").count - 1 == 2, "\(changes.stdout)")
 
         let schema = try await TestEnvironment.postgres(maxConnections: 1).query(
@@ -57,15 +58,15 @@ struct CLITests {
 
     @Test("dialplan commands: a group with members and login, working hours with a holiday, forwarding, caller ID, limits, a number's destination")
     func dialplanCommands() async throws {
-        #expect(try cli("topics", "ensure").status == 0)
-        #expect(try cli("migrate").status == 0)
+        #expect(try await cli("topics", "ensure").status == 0)
+        #expect(try await cli("migrate").status == 0)
         let slug = TestEnvironment.unique("cli")
-        #expect(try cli("tenants", "create", "--slug", slug, "--name", "Dialplan", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
+        #expect(try await cli("tenants", "create", "--slug", slug, "--name", "Dialplan", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
         for ext in ["1001", "1002"] {
-            #expect(try cli("users", "create", "--tenant", slug, "--extension", ext, "--name", "U \(ext)", "--password", "password-\(ext)").status == 0)
+            #expect(try await cli("users", "create", "--tenant", slug, "--extension", ext, "--name", "U \(ext)", "--password", "password-\(ext)").status == 0)
         }
         let number = "+37260\(Int.random(in: 10_000...99_999))"
-        #expect(try cli("numbers", "assign", "--tenant", slug, "--number", number).status == 0)
+        #expect(try await cli("numbers", "assign", "--tenant", slug, "--number", number).status == 0)
         let steps: [[String]] = [
             ["groups", "create", "--tenant", slug, "--name", "sales", "--strategy", "round-robin", "--member-seconds", "15", "--overflow", "voicemail"],
             ["groups", "add-member", "--tenant", slug, "--group", "sales", "--member", "1001"],
@@ -105,28 +106,28 @@ struct CLITests {
 
     @Test("billing and contract-end commands: subscriptions add, change and list, invoice preview, issue and list, terminate, advance")
     func billingCommands() async throws {
-        #expect(try cli("topics", "ensure").status == 0)
-        #expect(try cli("migrate").status == 0)
+        #expect(try await cli("topics", "ensure").status == 0)
+        #expect(try await cli("migrate").status == 0)
         let slug = TestEnvironment.unique("cli")
-        #expect(try cli("tenants", "create", "--slug", slug, "--name", "Billing", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
-        let added = try cli("subscriptions", "add", "--tenant", slug, "--code", "call-sharing", "--quantity", "4", "--starts", "2026-09-01")
+        #expect(try await cli("tenants", "create", "--slug", slug, "--name", "Billing", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
+        let added = try await cli("subscriptions", "add", "--tenant", slug, "--code", "call-sharing", "--quantity", "4", "--starts", "2026-09-01")
         #expect(added.status == 0, "\(added.stderr)")
         let id = try #require(added.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
-        let changed = try cli("subscriptions", "change", "--tenant", slug, "--id", id, "--code", "mobile-unlimited", "--from", "2026-09-10")
+        let changed = try await cli("subscriptions", "change", "--tenant", slug, "--id", id, "--code", "mobile-unlimited", "--from", "2026-09-10")
         #expect(changed.status == 0, "\(changed.stderr)")
-        let list = try cli("subscriptions", "list", "--tenant", slug)
+        let list = try await cli("subscriptions", "list", "--tenant", slug)
         #expect(list.stdout.contains("2026-09-09") && list.stdout.contains("mobile-unlimited"), "\(list.stdout)")
         // By hand: 4 × 2.00 × 9/30 = 2.40 and 4 × 7.00 × 21/30 = 19.60; subtotal 22.00, VAT 24 % 5.28, total 27.28.
-        let preview = try cli("invoices", "preview", "--tenant", slug, "--period", "2026-09")
+        let preview = try await cli("invoices", "preview", "--tenant", slug, "--period", "2026-09")
         #expect(preview.stdout.contains("\"total\" : \"27.28\""), "\(preview.stdout)\(preview.stderr)")
-        let issued = try cli("invoices", "issue", "--tenant", slug, "--period", "2026-09")
+        let issued = try await cli("invoices", "issue", "--tenant", slug, "--period", "2026-09")
         #expect(issued.status == 0 && issued.stdout.contains("total 27.28 EUR"), "\(issued.stdout)\(issued.stderr)")
-        #expect(try cli("invoices", "list", "--tenant", slug).stdout.contains("27.28"))
-        let early = try cli("invoices", "issue", "--tenant", slug, "--period", "2099-01")
+        #expect(try await cli("invoices", "list", "--tenant", slug).stdout.contains("27.28"))
+        let early = try await cli("invoices", "issue", "--tenant", slug, "--period", "2099-01")
         #expect(early.status != 0 && early.stderr.contains("has not ended"))
-        let terminated = try cli("lifecycle", "terminate", "--tenant", slug, "--notice-days", "0")
+        let terminated = try await cli("lifecycle", "terminate", "--tenant", slug, "--notice-days", "0")
         #expect(terminated.status == 0 && terminated.stdout.contains("terminating"), "\(terminated.stderr)")
-        #expect(try cli("lifecycle", "advance", "--today", "2999-01-01", "--tenant", slug).stdout.contains("\(slug): terminated"))
+        #expect(try await cli("lifecycle", "advance", "--today", "2999-01-01", "--tenant", slug).stdout.contains("\(slug): terminated"))
     }
 
     @Test("errors are one clear line and a non-zero exit", arguments: [
@@ -135,8 +136,8 @@ struct CLITests {
         ["numbers", "assign", "--tenant", "no_such_tenant", "--number", "12345"],
         ["topics", "tail", "no.such.topic", "--timeout", "1"],
     ])
-    func errors(arguments: [String]) throws {
-        _ = try cli("migrate")
+    func errors(arguments: [String]) async throws {
+        _ = try await cli("migrate")
         let result = try runProgram("\(TestEnvironment.binPath)/switchboard", arguments, environment: environment)
         #expect(result.status != 0)
         let lines = result.stderr.split(separator: "\n")
@@ -168,14 +169,14 @@ struct CLITests {
 
     @Test("lag lists a group's committed offsets and what it has left to read")
     func lag() async throws {
-        #expect(try cli("topics", "ensure").status == 0)
+        #expect(try await cli("topics", "ensure").status == 0)
         let slug = TestEnvironment.unique("lag")
-        _ = try cli("migrate")
-        _ = try cli("tenants", "create", "--slug", slug, "--name", "Lag", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com")
+        _ = try await cli("migrate")
+        _ = try await cli("tenants", "create", "--slug", slug, "--name", "Lag", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com")
         // A group that read nothing yet commits offset 0 on tenant.lifecycle, so its lag is everything.
         let group = TestEnvironment.unique("laggroup")
         try await commitStart(group: group, topic: prefix + "tenant.lifecycle")
-        let result = try cli("lag", "--group", group)
+        let result = try await cli("lag", "--group", group)
         #expect(result.status == 0, "\(result.stderr)")
         let row = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix(group) })
         let columns = row.split(separator: " ", omittingEmptySubsequences: true)

@@ -14,26 +14,26 @@ struct ContractEndTests {
     func terminationToDeletion() async throws {
         let stack = try await APIStack.start()
         defer { _ = stack.api.stop() }
-        let tenant = try stack.tenant("bye")
+        let tenant = try await stack.tenant("bye")
         let path = "/v1/tenants/\(tenant.slug)"
         let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
-        #expect(try stack.call("POST", "\(path)/numbers", as: stack.operatorToken, #"{"number":"\#(did)"}"#).status == 201)
-        #expect(try stack.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"call-sharing","quantity":2,"starts":"2026-10-01"}"#).status == 201)
-        #expect(try stack.call("POST", "\(path)/invoices", as: stack.operatorToken, #"{"period":"2026-10"}"#).status == 201)
+        #expect(try await stack.call("POST", "\(path)/numbers", as: stack.operatorToken, #"{"number":"\#(did)"}"#).status == 201)
+        #expect(try await stack.call("POST", "\(path)/subscriptions", as: tenant.admin, #"{"code":"call-sharing","quantity":2,"starts":"2026-10-01"}"#).status == 201)
+        #expect(try await stack.call("POST", "\(path)/invoices", as: stack.operatorToken, #"{"period":"2026-10"}"#).status == 201)
 
         // The contract's notice is 30 days: the admin cannot shorten it, the operator can (10 days of service).
         let today = Day.today(in: TimeZone(identifier: "UTC")!)
-        #expect(try stack.call("POST", "\(path)/terminate", as: tenant.admin, #"{"noticeDays":10}"#).status == 403)
-        let terminated = try stack.call("POST", "\(path)/terminate", as: stack.operatorToken, #"{"noticeDays":10}"#)
+        #expect(try await stack.call("POST", "\(path)/terminate", as: tenant.admin, #"{"noticeDays":10}"#).status == 403)
+        let terminated = try await stack.call("POST", "\(path)/terminate", as: stack.operatorToken, #"{"noticeDays":10}"#)
         #expect(terminated.status == 200, "\(terminated.text)")
         let lastDay = today.adding(days: 10)
         #expect(terminated.body["status"] as? String == "terminating" && terminated.body["noticeEnds"] as? String == lastDay.description)
         let exportEndsText = try #require(terminated.body["exportEnds"] as? String)
         let exportEnds = try #require(Day(exportEndsText))
-        let subscriptions = try stack.call("GET", "\(path)/subscriptions", as: tenant.admin)
+        let subscriptions = try await stack.call("GET", "\(path)/subscriptions", as: tenant.admin)
         let ends = (subscriptions.body["items"] as? [[String: Any]])?.first?["ends"] as? String
         #expect(ends == lastDay.description, "\(subscriptions.text)")
-        #expect(try stack.call("POST", "\(path)/terminate", as: tenant.admin, "{}").status == 409, "already terminating")
+        #expect(try await stack.call("POST", "\(path)/terminate", as: tenant.admin, "{}").status == 409, "already terminating")
 
         let publisher = EventPublisher(producer: try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger),
                                        topicPrefix: stack.prefix)
@@ -41,7 +41,7 @@ struct ContractEndTests {
         // During the notice period nothing moves; the day after, service ends and the export window opens.
         #expect(try await lifecycle.advance(today: lastDay, only: tenant.slug).allSatisfy { $0.tenant != tenant.slug })
         #expect(try await lifecycle.advance(today: lastDay.next, only: tenant.slug).contains { $0.tenant == tenant.slug && $0.status == "terminated" })
-        let export = try httpRequest("GET", "\(stack.base)\(path)/export", token: tenant.admin)
+        let export = try await httpRequest("GET", "\(stack.base)\(path)/export", token: tenant.admin)
         #expect(export.status == 200, "\(export.body)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(export.body.utf8)) as? [String: Any])
         #expect((document["users"] as? [[String: Any]])?.count == 2 && (document["invoices"] as? [Any])?.count == 1)
@@ -53,8 +53,8 @@ struct ContractEndTests {
         #expect(schema.isEmpty, "the tenant schema is dropped")
         #expect(try await stack.db.query("SELECT 1 FROM platform.numbers WHERE e164 = \(did)").isEmpty, "its number is free again")
         #expect(try await !stack.db.query("SELECT 1 FROM platform.invoices WHERE tenant = \(tenant.slug)").isEmpty, "invoices are kept")
-        #expect(try stack.call("GET", path, as: tenant.admin).status == 401, "its tokens are revoked")
-        #expect(try stack.call("GET", path, as: stack.operatorToken).status == 404)
+        #expect(try await stack.call("GET", path, as: tenant.admin).status == 401, "its tokens are revoked")
+        #expect(try await stack.call("GET", path, as: stack.operatorToken).status == 404)
 
         let events = try await BillingTests.read(TenantStatusChanged.self, prefix: stack.prefix, tenant: tenant.slug) { $0.count >= 3 }
         #expect(events.map(\.status) == ["terminating", "terminated", "deleted"], "\(events)")

@@ -24,11 +24,11 @@ struct RoutingCallTests {
         try await config.routeNumber(tenant: fixture.slug, number: did, to: "schedule:hours")
 
         let deskPort = try freeUDPPort()
-        try fixture.register("1002", port: deskPort)
+        try await fixture.register("1002", port: deskPort)
         let desk = fixture.answer(with: "ring.xml", port: deskPort)
         let mobileLeg = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
         try await Task.sleep(for: .milliseconds(300))
-        let call = try runSIPp(scenario: "inbound.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
+        let call = try await runSIPp(scenario: "inbound.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
                                localPort: try freeUDPPort(), localIP: CallFixture.trunkHost, timeout: 25, arguments: ["-d", "1000"])
         #expect(call.status == 0, "caller: \(call.errors)\n\(fixture.edge.log.suffix(2000))")
         let rang = try await desk.value
@@ -44,7 +44,7 @@ struct RoutingCallTests {
         // Today a holiday in the tenant's time zone: the number's calls go to the closed destination (voicemail, not there yet: 480).
         let today = Date.now.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "Europe/Tallinn")!).year().month().day())
         try await config.addException(tenant: fixture.slug, schedule: "hours", day: today, opens: nil, closes: nil, label: "holiday")
-        let closed = try runSIPp(scenario: "inbound-refused.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
+        let closed = try await runSIPp(scenario: "inbound-refused.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
                                  localPort: try freeUDPPort(), localIP: CallFixture.trunkHost)
         #expect(finalStatus(in: closed.messages) == 480)
         #expect(closed.messages.contains("480 Voicemail not available"))
@@ -68,12 +68,12 @@ struct RoutingCallTests {
         try await config.routeNumber(tenant: fixture.slug, number: did, to: "group:support")
         let ringPort = try freeUDPPort()
         let answerPort = try freeUDPPort()
-        try fixture.register("1002", port: ringPort)
-        try fixture.register("1003", port: answerPort)
+        try await fixture.register("1002", port: ringPort)
+        try await fixture.register("1003", port: answerPort)
         let ringing = fixture.answer(with: "ring.xml", port: ringPort)
         let answer = fixture.answer(with: "answer.xml", port: answerPort)
         try await Task.sleep(for: .milliseconds(300))
-        let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + [did]],
+        let call = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + [did]],
                                localPort: try freeUDPPort(), timeout: 25, arguments: ["-d", "500"])
         #expect(call.status == 0, "\(call.errors)\n\(fixture.edge.log.suffix(2000))")
         #expect(try await ringing.value.status == 0, "1002 rang and was cancelled")
@@ -98,7 +98,7 @@ struct RoutingCallTests {
         func callOut(_ dialled: String) async throws -> String {
             let trunk = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
             try await Task.sleep(for: .milliseconds(300))
-            let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + [dialled]],
+            let call = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + [dialled]],
                                    localPort: try freeUDPPort(), arguments: ["-d", "500"])
             #expect(call.status == 0, "\(dialled): \(call.errors)")
             return try await trunk.value.messages
@@ -126,12 +126,12 @@ struct RoutingCallTests {
         try await config.setForwarding(tenant: fixture.slug, extension: "1002", when: "busy", to: "user:1003", noAnswerSeconds: nil)
         let busyPort = try freeUDPPort()
         let answerPort = try freeUDPPort()
-        try fixture.register("1002", port: busyPort)
-        try fixture.register("1003", port: answerPort)
+        try await fixture.register("1002", port: busyPort)
+        try await fixture.register("1003", port: answerPort)
         let busy = fixture.answer(with: "busy.xml", port: busyPort)
         let answer = fixture.answer(with: "answer.xml", port: answerPort)
         try await Task.sleep(for: .milliseconds(300))
-        let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+        let call = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
                                localPort: try freeUDPPort(), arguments: ["-d", "500"])
         #expect(call.status == 0, "\(call.errors)\n\(fixture.edge.log.suffix(2000))")
         #expect(try await busy.value.status == 0, "1002 was tried and said busy")
@@ -139,7 +139,7 @@ struct RoutingCallTests {
 
         try await config.setForwarding(tenant: fixture.slug, extension: "1002", when: "always", to: "user:1003", noAnswerSeconds: nil)
         try await config.setForwarding(tenant: fixture.slug, extension: "1003", when: "always", to: "user:1002", noAnswerSeconds: nil)
-        let loop = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+        let loop = try await runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
                                localPort: try freeUDPPort())
         #expect(finalStatus(in: loop.messages) == 482, "\(loop.messages.suffix(1500))")
     }
@@ -152,12 +152,12 @@ struct RoutingCallTests {
         try await config.setForwarding(tenant: fixture.slug, extension: "1002", when: "no-answer", to: "user:1003", noAnswerSeconds: 5)
         let ringPort = try freeUDPPort()
         let answerPort = try freeUDPPort()
-        try fixture.register("1002", port: ringPort)
-        try fixture.register("1003", port: answerPort)
+        try await fixture.register("1002", port: ringPort)
+        try await fixture.register("1003", port: answerPort)
         let ringing = fixture.answer(with: "ring.xml", port: ringPort)
         let answer = fixture.answer(with: "answer.xml", port: answerPort)
         try await Task.sleep(for: .milliseconds(300))
-        let call = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+        let call = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
                                localPort: try freeUDPPort(), timeout: 25, arguments: ["-d", "500"])
         #expect(call.status == 0, "\(call.errors)\n\(fixture.edge.log.suffix(2000))")
         let rang = try await ringing.value

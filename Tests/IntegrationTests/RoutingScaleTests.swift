@@ -28,7 +28,7 @@ struct RoutingScaleTests {
         }
         let (first, firstPort) = try startRouting()
         defer { first.stop() }
-        let ready = await eventually(timeout: .seconds(40)) { (try? httpGet("http://127.0.0.1:\(firstPort)/health/ready").status) == 200 }
+        let ready = await eventually(timeout: .seconds(40)) { (try? await httpGet("http://127.0.0.1:\(firstPort)/health/ready").status) == 200 }
         try #require(ready, "routing did not become ready: \(first.log)")
 
         // 150 offers over about 9 s; the second instance joins after 2 s, the first leaves after 5 s.

@@ -45,7 +45,8 @@ struct CallFixture {
         let routing = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: routingPort))
         // Routing is ready once its consumer group gave it the offers' partitions.
         let ready = await eventually(timeout: .seconds(40)) {
-            edge.log.contains("SIP listening") && (try? httpGet("http://127.0.0.1:\(routingPort)/health/ready").status) == 200
+            guard edge.log.contains("SIP listening") else { return false }
+            return (try? await httpGet("http://127.0.0.1:\(routingPort)/health/ready").status) == 200
         }
         try #require(ready, "services did not start:\n\(edge.log)\n\(routing.log)")
         return CallFixture(edge: edge, edgeEnvironment: edgeEnvironment, routing: routing, sipPort: sipPort, edgeHTTPPort: edgeHTTPPort, prefix: prefix, db: db,
@@ -60,8 +61,8 @@ struct CallFixture {
     func credentials(_ ext: String) -> [String] { [ext, domain, "password-\(ext)"] }
 
     /// Registers `ext` from `port` (where a UAS scenario then answers).
-    func register(_ ext: String, port: Int, transport: String = "u1") throws {
-        let result = try runSIPp(scenario: "register.xml", target: target, injection: [credentials(ext) + ["3600"]], localPort: port,
+    func register(_ ext: String, port: Int, transport: String = "u1") async throws {
+        let result = try await runSIPp(scenario: "register.xml", target: target, injection: [credentials(ext) + ["3600"]], localPort: port,
                                  transport: transport)
         try #require(result.status == 0, "register \(ext): \(result.errors)")
     }
@@ -71,9 +72,7 @@ struct CallFixture {
         -> Task<(status: Int32, errors: String, messages: String), any Error>
     {
         Task {
-            try await onOwnThread {
-                try runSIPp(scenario: scenario, target: nil, localPort: port, localIP: host, transport: transport, timeout: timeout)
-            }
+            try await runSIPp(scenario: scenario, target: nil, localPort: port, localIP: host, transport: transport, timeout: timeout)
         }
     }
 
@@ -99,8 +98,8 @@ struct CallFixture {
         return found
     }
 
-    func metric(_ name: String) throws -> Double {
-        let body = try httpGet("http://127.0.0.1:\(edgeHTTPPort)/metrics").body
+    func metric(_ name: String) async throws -> Double {
+        let body = try await httpGet("http://127.0.0.1:\(edgeHTTPPort)/metrics").body
         return body.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
@@ -126,10 +125,10 @@ struct SIPCallTests {
         let fixture = try await CallFixture.start(name: "calls")
         defer { fixture.stopProcesses() }
         let calleePort = try freeUDPPort()
-        try fixture.register("1002", port: calleePort)
+        try await fixture.register("1002", port: calleePort)
         let callee = fixture.answer(with: "answer.xml", port: calleePort)
         try await Task.sleep(for: .milliseconds(300))
-        let caller = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+        let caller = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
                                  localPort: try freeUDPPort(), arguments: ["-d", "3000"])
         #expect(caller.status == 0, "caller: \(caller.errors)\n\(fixture.edge.log.suffix(3000))")
         let answered = try await callee.value
@@ -153,8 +152,8 @@ struct SIPCallTests {
         #expect(offers.first?.data.dialled == "1002")
 
         // The caller sent PCMU, the callee PCMA: the edge transcoded in both directions (50 packets/s each).
-        #expect(try fixture.metric("switchboard_media_packets_transcoded_total") > 150)
-        #expect(try fixture.metric("switchboard_calls_active") == 0)
+        #expect(try await fixture.metric("switchboard_media_packets_transcoded_total") > 150)
+        #expect(try await fixture.metric("switchboard_calls_active") == 0)
     }
 
     @Test("refusals: unknown extension 404, nobody registered 480, busy 486, a device of another tenant 403")
@@ -162,17 +161,17 @@ struct SIPCallTests {
         let fixture = try await CallFixture.start(name: "refusals")
         defer { fixture.stopProcesses() }
         let caller = fixture.credentials("1001")
-        let unknown = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1999"]], localPort: try freeUDPPort())
+        let unknown = try await runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1999"]], localPort: try freeUDPPort())
         #expect(unknown.status == 0, "\(unknown.errors)")
         #expect(finalStatus(in: unknown.messages) == 404)
-        let unregistered = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1003"]], localPort: try freeUDPPort())
+        let unregistered = try await runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1003"]], localPort: try freeUDPPort())
         #expect(finalStatus(in: unregistered.messages) == 480)
 
         let busyPort = try freeUDPPort()
-        try fixture.register("1002", port: busyPort)
+        try await fixture.register("1002", port: busyPort)
         let busy = fixture.answer(with: "busy.xml", port: busyPort)
         try await Task.sleep(for: .milliseconds(300))
-        let toBusy = try runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1002"]], localPort: try freeUDPPort())
+        let toBusy = try await runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [caller + ["1002"]], localPort: try freeUDPPort())
         #expect(finalStatus(in: toBusy.messages) == 486, "\(toBusy.messages.suffix(1500))")
         #expect(try await busy.value.status == 0)
 
@@ -180,7 +179,7 @@ struct SIPCallTests {
         let other = TestEnvironment.unique("other")
         try await fixture.provisioning.createTenant(slug: other, name: "Other", sipDomain: other.replacingOccurrences(of: "_", with: "-") + ".example.com")
         try await fixture.provisioning.createUser(tenant: other, extension: "1001", name: "Intruder", password: "intruder-pw")
-        let intruder = try runSIPp(scenario: "call-refused.xml", target: fixture.target,
+        let intruder = try await runSIPp(scenario: "call-refused.xml", target: fixture.target,
                                    injection: [["1001", fixture.domain, "intruder-pw", "1002"]], localPort: try freeUDPPort())
         #expect(finalStatus(in: intruder.messages) == 403)
 
@@ -194,10 +193,10 @@ struct SIPCallTests {
         let fixture = try await CallFixture.start(name: "cancel")
         defer { fixture.stopProcesses() }
         let calleePort = try freeUDPPort()
-        try fixture.register("1002", port: calleePort)
+        try await fixture.register("1002", port: calleePort)
         let callee = fixture.answer(with: "ring.xml", port: calleePort)
         try await Task.sleep(for: .milliseconds(300))
-        let caller = try runSIPp(scenario: "cancel.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+        let caller = try await runSIPp(scenario: "cancel.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
                                  localPort: try freeUDPPort())
         #expect(caller.status == 0, "caller: \(caller.errors)\n\(caller.messages.suffix(2000))")
         #expect(try await callee.value.status == 0, "the callee was cancelled")
@@ -216,17 +215,17 @@ struct SIPCallTests {
         try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: did, userExtension: "1002")
 
         let calleePort = try freeUDPPort()
-        try fixture.register("1002", port: calleePort)
+        try await fixture.register("1002", port: calleePort)
         let callee = fixture.answer(with: "answer.xml", port: calleePort)
         try await Task.sleep(for: .milliseconds(300))
-        let inbound = try runSIPp(scenario: "inbound.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
+        let inbound = try await runSIPp(scenario: "inbound.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
                                   localPort: try freeUDPPort(), localIP: CallFixture.trunkHost, arguments: ["-d", "1000"])
         #expect(inbound.status == 0, "trunk: \(inbound.errors)\n\(fixture.edge.log.suffix(2000))")
         #expect(try await callee.value.status == 0)
 
         let operatorNetwork = fixture.answer(with: "answer.xml", port: trunkPort, host: CallFixture.trunkHost)
         try await Task.sleep(for: .milliseconds(300))
-        let outbound = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["5550123"]],
+        let outbound = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["5550123"]],
                                    localPort: try freeUDPPort(), arguments: ["-d", "1000"])
         #expect(outbound.status == 0, "caller: \(outbound.errors)")
         let reached = try await operatorNetwork.value
@@ -250,10 +249,10 @@ struct SIPCallTests {
         let fixture = try await CallFixture.start(name: "hold")
         defer { fixture.stopProcesses() }
         let calleePort = try freeUDPPort()
-        try fixture.register("1002", port: calleePort)
+        try await fixture.register("1002", port: calleePort)
         let callee = fixture.answer(with: "answer-held.xml", port: calleePort)
         try await Task.sleep(for: .milliseconds(300))
-        let caller = try runSIPp(scenario: "hold.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+        let caller = try await runSIPp(scenario: "hold.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
                                  localPort: try freeUDPPort())
         #expect(caller.status == 0, "caller: \(caller.errors)\n\(caller.messages.suffix(3000))")
         let held = try await callee.value
@@ -270,15 +269,13 @@ struct SIPCallTests {
         let fixture = try await CallFixture.start(name: "crash")
         defer { fixture.stopProcesses() }
         let calleePort = try freeUDPPort()
-        try fixture.register("1002", port: calleePort)
+        try await fixture.register("1002", port: calleePort)
         let callee = fixture.answer(with: "answer.xml", port: calleePort, timeout: 8)
         try await Task.sleep(for: .milliseconds(300))
         let callerPort = try freeUDPPort()
         let caller = Task {
-            try await onOwnThread {
-                try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
-                            localPort: callerPort, timeout: 8, arguments: ["-d", "3000"])
-            }
+            try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                              localPort: callerPort, timeout: 8, arguments: ["-d", "3000"])
         }
         let answered = try await eventually(timeout: .seconds(10)) {
             try await !fixture.db.query("SELECT 1 AS one FROM platform.edge_calls WHERE tenant = \(fixture.slug) AND answered_at IS NOT NULL").isEmpty
@@ -306,10 +303,10 @@ struct SIPCallTests {
         let fixture = try await CallFixture.start(name: "tcp")
         defer { fixture.stopProcesses() }
         let calleePort = try freePort()
-        try fixture.register("1002", port: calleePort, transport: "t1")
+        try await fixture.register("1002", port: calleePort, transport: "t1")
         let callee = fixture.answer(with: "answer.xml", port: calleePort, transport: "t1")
         try await Task.sleep(for: .milliseconds(300))
-        let caller = try runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+        let caller = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
                                  localPort: try freePort(), transport: "t1", arguments: ["-d", "1000"])
         #expect(caller.status == 0, "caller: \(caller.errors)\n\(caller.messages.suffix(2000))")
         let answered = try await callee.value

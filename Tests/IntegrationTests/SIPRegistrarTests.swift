@@ -61,7 +61,7 @@ struct SIPRegistrarTests {
         let fixture = try await EdgeFixture.start()
         let (slug, domain) = try await fixture.tenant("reg")
         let sippPort = try freeUDPPort()
-        let registered = try runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
+        let registered = try await runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
                                      injection: [["1001", domain, "password-\(slug)", "3600"]], localPort: sippPort)
         #expect(registered.status == 0, "\(registered.errors)\n\(fixture.edge.log)")
         let bindings = try await fixture.bindings(slug)
@@ -86,7 +86,7 @@ struct SIPRegistrarTests {
         #expect(event?.data.aor == "sip:1001@\(domain)")
         #expect(event?.data.expires == 3600)
 
-        let removed = try runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
+        let removed = try await runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
                                   injection: [["1001", domain, "password-\(slug)", "0"]], localPort: sippPort)
         #expect(removed.status == 0, "\(removed.errors)")
         #expect(try await fixture.bindings(slug).isEmpty)
@@ -97,7 +97,7 @@ struct SIPRegistrarTests {
     func registerOverTCP() async throws {
         let fixture = try await EdgeFixture.start()
         let (slug, domain) = try await fixture.tenant("tcp")
-        let result = try runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
+        let result = try await runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
                                  injection: [["1001", domain, "password-\(slug)", "600"]], localPort: try freePort(), transport: "t1")
         #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.log)")
         let bindings = try await fixture.bindings(slug)
@@ -111,11 +111,11 @@ struct SIPRegistrarTests {
         let fixture = try await EdgeFixture.start()
         let (slugA, domainA) = try await fixture.tenant("ta")
         let (slugB, domainB) = try await fixture.tenant("tb")
-        let wrong = try runSIPp(scenario: "register-refused.xml", target: "127.0.0.1:\(fixture.sipPort)",
+        let wrong = try await runSIPp(scenario: "register-refused.xml", target: "127.0.0.1:\(fixture.sipPort)",
                                 injection: [["1001", domainA, "not-the-password", "3600"]], localPort: try freeUDPPort())
         #expect(wrong.status == 0, "\(wrong.errors)")
         // Tenant A's user 1001 with A's password, registering into tenant B (which has its own 1001).
-        let crossTenant = try runSIPp(scenario: "register-refused.xml", target: "127.0.0.1:\(fixture.sipPort)",
+        let crossTenant = try await runSIPp(scenario: "register-refused.xml", target: "127.0.0.1:\(fixture.sipPort)",
                                       injection: [["1001", domainB, "password-\(slugA)", "3600"]], localPort: try freeUDPPort())
         #expect(crossTenant.status == 0, "\(crossTenant.errors)")
         #expect(try await fixture.bindings(slugA).isEmpty)

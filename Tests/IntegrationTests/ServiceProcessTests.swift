@@ -39,10 +39,10 @@ struct ServiceProcessTests {
         let port = try freePort()
         let service = try ServiceProcess(executable, environment: serviceEnvironment(prefix: prefix, port: port))
         let base = "http://127.0.0.1:\(port)"
-        let ready = await eventually(timeout: .seconds(30)) { (try? httpGet("\(base)/health/ready").status) == 200 }
+        let ready = await eventually(timeout: .seconds(30)) { (try? await httpGet("\(base)/health/ready").status) == 200 }
         try #require(ready, "not ready; log:\n\(service.log)")
-        #expect(try httpGet("\(base)/health/live").status == 200)
-        let readiness = try httpGet("\(base)/health/ready").body
+        #expect(try await httpGet("\(base)/health/live").status == 200)
+        let readiness = try await httpGet("\(base)/health/ready").body
         #expect(readiness.contains("\"postgres\":true") && readiness.contains("\"kafka\":true"))
 
         // A tenant created now reaches the service's control-plane listener.
@@ -56,10 +56,10 @@ struct ServiceProcessTests {
         let slug = TestEnvironment.unique("svc")
         try await provisioning.createTenant(slug: slug, name: "Service test", sipDomain: slug.replacingOccurrences(of: "_", with: "-") + ".example.com")
         let counted = await eventually(timeout: .seconds(15)) {
-            ((try? httpGet("\(base)/metrics").body) ?? "").contains("switchboard_control_events_total{type=\"tenant.created\"} 1")
+            ((try? await httpGet("\(base)/metrics").body) ?? "").contains("switchboard_control_events_total{type=\"tenant.created\"} 1")
         }
         #expect(counted, "the service counted the tenant.created event; log:\n\(service.log)")
-        #expect(try httpGet("\(base)/metrics").body.contains("switchboard_dependency_up{dependency=\"postgres\"} 1"))
+        #expect(try await httpGet("\(base)/metrics").body.contains("switchboard_dependency_up{dependency=\"postgres\"} 1"))
 
         let status = service.stop(signal: SIGTERM)
         #expect(status == 0, "exit status after SIGTERM; log:\n\(service.log)")
@@ -78,12 +78,12 @@ struct ServiceProcessTests {
         let port = try freePort()
         let service = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: port, databaseURL: cluster.url))
         let base = "http://127.0.0.1:\(port)/health/ready"
-        #expect(await eventually(timeout: .seconds(30)) { (try? httpGet(base).status) == 200 }, "log:\n\(service.log)")
+        #expect(await eventually(timeout: .seconds(30)) { (try? await httpGet(base).status) == 200 }, "log:\n\(service.log)")
         try cluster.stop()
-        #expect(await eventually(timeout: .seconds(15)) { (try? httpGet(base).status) == 503 })
-        #expect(try httpGet(base).body.contains("\"postgres\":false"))
+        #expect(await eventually(timeout: .seconds(15)) { (try? await httpGet(base).status) == 503 })
+        #expect(try await httpGet(base).body.contains("\"postgres\":false"))
         try cluster.start()
-        #expect(await eventually(timeout: .seconds(15)) { (try? httpGet(base).status) == 200 })
+        #expect(await eventually(timeout: .seconds(15)) { (try? await httpGet(base).status) == 200 })
         #expect(service.stop() == 0)
     }
 

@@ -4,9 +4,20 @@ import Media
 /// Runs a SIPp scenario from Tests/SIPScenarios against `target` (nil: a UAS that waits) in a
 /// working directory of its own holding `files` (the raw audio `rtp_stream` sends); returns SIPp's
 /// exit status (0 = every call succeeded), its error log, and the messages it sent and received.
+/// Runs SIPp to the end on a thread of its own: a run takes seconds, and blocking one of the few
+/// threads that run the tests' tasks would stall every other test in the process.
 package func runSIPp(scenario: String, target: String?, injection: [[String]] = [], calls: Int = 1, localPort: Int,
                      localIP: String = "127.0.0.1", transport: String = "u1", timeout: Int = 20, arguments: [String] = [],
-                     files: [String: [UInt8]] = defaultSIPpAudio) throws -> (status: Int32, errors: String, messages: String) {
+                     files: [String: [UInt8]] = defaultSIPpAudio) async throws -> (status: Int32, errors: String, messages: String) {
+    try await onOwnThread {
+        try runSIPpBlocking(scenario: scenario, target: target, injection: injection, calls: calls, localPort: localPort, localIP: localIP,
+                            transport: transport, timeout: timeout, arguments: arguments, files: files)
+    }
+}
+
+private func runSIPpBlocking(scenario: String, target: String?, injection: [[String]], calls: Int, localPort: Int,
+                             localIP: String, transport: String, timeout: Int, arguments: [String],
+                             files: [String: [UInt8]]) throws -> (status: Int32, errors: String, messages: String) {
     let folder = NSTemporaryDirectory() + "sipp-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -78,8 +78,8 @@ enum LiveProcesses {
 }
 
 /// HTTP GET through curl: status code and body.
-package func httpGet(_ url: String) throws -> HTTPAnswer {
-    try httpRequest("GET", url, timeoutSeconds: 2)
+package func httpGet(_ url: String) async throws -> HTTPAnswer {
+    try await httpRequest("GET", url, timeoutSeconds: 2)
 }
 
 func spawnWithEnvironment(_ path: String, _ arguments: [String], _ environment: [String: String], output: String) throws -> pid_t {
@@ -108,9 +108,13 @@ package struct HTTPAnswer: Sendable {
 }
 
 /// One HTTP request with curl: `method` to `url`, with a bearer token and a JSON body when given.
-/// A status of 0 means no answer.
+/// A status of 0 means no answer. Curl runs on a thread of its own (see `runSIPp`).
 package func httpRequest(_ method: String, _ url: String, token: String? = nil, json: String? = nil,
-                         timeoutSeconds: Int = 30) throws -> HTTPAnswer {
+                         timeoutSeconds: Int = 30) async throws -> HTTPAnswer {
+    try await onOwnThread { try httpRequestBlocking(method, url, token: token, json: json, timeoutSeconds: timeoutSeconds) }
+}
+
+private func httpRequestBlocking(_ method: String, _ url: String, token: String?, json: String?, timeoutSeconds: Int) throws -> HTTPAnswer {
     let folder = NSTemporaryDirectory() + "http-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
