@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Media
 
 /// Runs a SIPp scenario from Tests/SIPScenarios against `target` (nil: a UAS that waits) in a
@@ -29,7 +30,7 @@ private func runSIPpBlocking(scenario: String, target: String?, injection: [[Str
         options += ["-inf", "\(folder)/users.csv"]
     }
     let result = try runProgram("/usr/bin/timeout", ["-k", "3", String(timeout), "/usr/bin/sipp"] + (target.map { [$0] } ?? []) + [
-        "-sf", "\(sippScenarios)/\(scenario)", "-m", String(calls), "-buff_size", "4194304", "-mp", String(try freeUDPPort()),
+        "-sf", "\(sippScenarios)/\(scenario)", "-m", String(calls), "-buff_size", "4194304", "-mp", String(try freeSIPpMediaPort()),
         "-p", String(localPort), "-i", localIP, "-t", transport, "-nostdin", "-trace_err", "-error_file", "\(folder)/errors.log",
         "-trace_msg", "-message_file", "\(folder)/messages.log", "-timeout_error", "-timeout", "\(timeout - 2)s",
     ] + options + arguments, directory: folder)
@@ -74,6 +75,27 @@ package func freeUDPPort() throws -> Int {
     }
     throw TestFailure("no free UDP port")
 }
+
+/// The first of four free UDP ports for one SIPp run's media (`-mp`: audio RTP and RTCP, then video
+/// RTP and RTCP). Blocks come from 30000–32759, between the edge's RTP range and the kernel's
+/// ephemeral ports, each handed out once per round, so concurrent runs do not take each other's.
+package func freeSIPpMediaPort() throws -> Int {
+    for _ in 0..<100 {
+        let base = nextMediaBlock.withLock { next -> Int in
+            defer { next = (next + 4) % 2_760 }
+            return 30_000 + next
+        }
+        let free = (base..<base + 4).allSatisfy { port in
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(fd) }
+            return withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0
+        }
+        if free { return base }
+    }
+    throw TestFailure("no free block of four UDP ports for SIPp's media")
+}
+
+private let nextMediaBlock = Mutex(Int.random(in: 0..<690) * 4)
 
 /// Runs blocking work (a SIPp run) on a thread of its own, so that it never holds one of the few
 /// threads of Swift's cooperative pool while the test goes on.
