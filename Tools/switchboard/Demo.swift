@@ -21,11 +21,17 @@ struct Demo: AsyncParsableCommand {
                 }
                 // Alice is the tenant's admin in the console and API.
                 for (ext, name, role) in [("1001", "Alice Tamm", "admin"), ("1002", "Bob Kask", "user"), ("1003", "Carol Saar", "user")] {
+                    let email = "\(name.split(separator: " ")[0].lowercased())@demo.localhost"
                     do {
                         try await provisioning.createUser(tenant: "demo", extension: ext, name: name, password: "demo-\(ext)-secret",
-                                                          email: "\(name.split(separator: " ")[0].lowercased())@demo.localhost", role: role,
-                                                          consolePassword: "demo-\(ext)-console")
-                    } catch TenancyError.conflict {}
+                                                          email: email, role: role, consolePassword: "demo-\(ext)-console")
+                    } catch TenancyError.conflict {
+                        // A demo user from before console logins existed gets its login now.
+                        if try await provisioning.user(tenant: "demo", extension: ext).email == nil {
+                            _ = try await provisioning.updateUser(tenant: "demo", extension: ext, .init(
+                                email: .some(email), role: role, consolePassword: "demo-\(ext)-console"))
+                        }
+                    }
                 }
                 do {
                     try await provisioning.createOperator(email: Self.operatorEmail, password: Self.operatorPassword)
