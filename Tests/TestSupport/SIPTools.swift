@@ -1,12 +1,13 @@
 import Foundation
-import Synchronization
 import Media
+import Synchronization
 
 /// Runs a SIPp scenario from Tests/SIPScenarios against `target` (nil: a UAS that waits) in a
 /// working directory of its own holding `files` (the raw audio `rtp_stream` sends); returns SIPp's
 /// exit status (0 = every call succeeded), its error log, and the messages it sent and received.
-/// Runs SIPp to the end on a thread of its own: a run takes seconds, and blocking one of the few
-/// threads that run the tests' tasks would stall every other test in the process.
+///
+/// SIPp runs on a thread of its own: a run takes seconds, and blocking one of the few threads that
+/// run the tests' tasks would stall every other test in the process.
 package func runSIPp(scenario: String, target: String?, injection: [[String]] = [], calls: Int = 1, localPort: Int,
                      localIP: String = "127.0.0.1", transport: String = "u1", timeout: Int = 20, arguments: [String] = [],
                      files: [String: [UInt8]] = defaultSIPpAudio) async throws -> (status: Int32, errors: String, messages: String) {
