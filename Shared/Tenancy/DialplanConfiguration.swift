@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import Postgres
+import Pricing
 
 /// Changes to a tenant's dialplan (groups, schedules, forwarding, number destinations, caller ID,
 /// limits): validated, written in the tenant schema with an audit entry, and announced on
@@ -156,11 +157,8 @@ package struct DialplanConfiguration: Sendable {
     /// A holiday (no hours: closed all day) or a special opening (these hours instead), `day` as YYYY-MM-DD.
     package func addException(tenant: String, schedule: String, day: String, opens: String?, closes: String?, label: String?) async throws {
         let slug = try TenantSlug(tenant)
-        guard Validation.isDate(day) else { throw TenancyError.invalid("date \(String(reflecting: day)): a calendar date YYYY-MM-DD") }
-        if let label {
-            try Validation.text(label, field: "label")
-            guard label.unicodeScalars.count <= 200 else { throw TenancyError.invalid("label must be at most 200 characters") }
-        }
+        guard Day(day) != nil else { throw TenancyError.invalid("date \(String(reflecting: day)): a calendar date YYYY-MM-DD") }
+        if let label, label.unicodeScalars.count > 200 { throw TenancyError.invalid("label must be at most 200 characters") }
         guard (opens == nil) == (closes == nil) else { throw TenancyError.invalid("give both --opens and --closes, or neither (closed all day)") }
         if let opens, let closes { try Self.checkTimes(opens, closes) }
         try await change(slug, entity: "schedule", key: schedule, action: "updated") { connection in
@@ -294,7 +292,7 @@ package struct DialplanConfiguration: Sendable {
             }
         } catch let error as PostgresError where error.sqlState == "23503" {
             throw TenancyError.notFound("\(entity) \(key): what it refers to does not exist")
-        } catch let error as PostgresError where ["23514", "22003", "22007", "22008"].contains(error.sqlState) {
+        } catch let error as PostgresError where error.sqlState == "23514" || error.sqlState?.hasPrefix("22") == true {
             throw TenancyError.invalid("\(entity) \(key): a value is out of range")
         } catch let error as PostgresError where error.sqlState == "3F000" {
             throw TenancyError.notFound("no tenant \(slug)")

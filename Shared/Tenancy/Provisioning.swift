@@ -57,7 +57,7 @@ package struct Provisioning: Sendable {
         // ASCII only before lower-casing: some letters lower-case into ASCII (the Kelvin sign into k).
         let domain = sipDomain.utf8.allSatisfy({ $0 < 0x80 }) ? sipDomain.lowercased() : sipDomain
         guard Validation.isDomain(domain) else { throw TenancyError.invalid("\(String(reflecting: sipDomain)) is not a valid SIP domain") }
-        guard !timeZone.unicodeScalars.contains("\0"), TimeZone(identifier: timeZone) != nil else { throw TenancyError.invalid("unknown time zone \(String(reflecting: timeZone))") }
+        guard TimeZone(identifier: timeZone) != nil else { throw TenancyError.invalid("unknown time zone \(String(reflecting: timeZone))") }
         let migrator = Migrator(db: db, logger: logger)
         do {
             try await db.withTransaction { connection in
@@ -245,24 +245,17 @@ package enum DigestCredentials {
 
 /// Input checks shared by the CLI and the API.
 package enum Validation {
-    /// A display name: trimmed, 1–200 characters (code points, as PostgreSQL counts), no NUL.
+    /// A display name: trimmed, 1–200 characters (code points, as PostgreSQL counts).
     package static func name(_ text: String) throws -> String {
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(name.unicodeScalars.count) else { throw TenancyError.invalid("name must be 1–200 characters") }
-        try Self.text(name, field: "name")
         return name
-    }
-
-    /// Free text: PostgreSQL cannot store a NUL character, and C strings would cut the text there.
-    package static func text(_ text: String, field: String) throws {
-        guard !text.unicodeScalars.contains("\0") else { throw TenancyError.invalid("\(field) contains a NUL character") }
     }
 
     /// An e-mail address, lower-cased; only its shape is checked.
     package static func email(_ text: String) throws -> String {
         let email = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard email.unicodeScalars.count <= 254, !email.unicodeScalars.contains("\0"),
-              email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else {
+        guard email.unicodeScalars.count <= 254, email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else {
             throw TenancyError.invalid("\(String(reflecting: text)) is not an e-mail address")
         }
         return email
@@ -284,17 +277,6 @@ package enum Validation {
 
     package static func isDomain(_ text: String) -> Bool {
         text.utf8.count <= 253 && matches(text, /(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?/)
-    }
-
-    /// A calendar date YYYY-MM-DD.
-    package static func isDate(_ text: String) -> Bool {
-        guard matches(text, /[0-9]{4}-[0-9]{2}-[0-9]{2}/) else { return false }
-        let parts = text.split(separator: "-").compactMap { Int($0) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
-        guard (1...9999).contains(parts[0]), (1...12).contains(parts[1]), let date = calendar.date(from: components) else { return false }
-        return calendar.component(.day, from: date) == parts[2] && (1...31).contains(parts[2])
     }
 
     /// A time of day HH:MM; `endOfDay` also takes 24:00.

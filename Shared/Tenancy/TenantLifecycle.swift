@@ -91,7 +91,9 @@ package struct TenantLifecycle: Sendable {
         return moved
     }
 
-    private func delete(_ slug: TenantSlug) async throws {
+    /// The last step of contract end, now: schema dropped, numbers released, tokens revoked, the
+    /// SIP domain freed; the row stays for the invoices. (Tests also clean up with it.)
+    package func delete(_ slug: TenantSlug) async throws {
         try await db.withTransaction { connection in
             // Under the migration lock: a migration run that listed this tenant before the drop would
             // otherwise create its schema again.

@@ -44,6 +44,7 @@ struct APIStack {
     func close() async {
         api.stop()
         let actor = "operator:\(operatorEmail)"
+        let lifecycle = TenantLifecycle(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
         let recent = (try? await db.query("SELECT slug FROM platform.tenants WHERE created_at > now() - interval '1 hour' AND status <> 'deleted'")) ?? []
         for row in recent {
             guard let slug = try? TenantSlug(try row.decode("slug", as: String.self)),
@@ -51,20 +52,12 @@ struct APIStack {
                       SELECT 1 AS one FROM \(identifier: slug.schema).audit_log WHERE action = 'tenant.create' AND actor = \(actor)
                       """), !created.isEmpty
             else { continue }
-            // The schema goes, and the row too unless invoices (kept for ever) refer to it.
-            _ = try? await db.withTransaction { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Migrator.lockKey))")
-                try await connection.query("DROP SCHEMA \(identifier: slug.schema) CASCADE")
-                try await connection.query("DELETE FROM platform.api_tokens WHERE tenant = \(slug.value)")
-                try await connection.query("DELETE FROM platform.numbers WHERE tenant = \(slug.value)")
-                try await connection.query("""
-                    UPDATE platform.tenants SET status = 'deleted', sip_domain = slug || '.deleted.invalid' WHERE slug = \(slug.value)
-                    """)
-                try await connection.query("""
-                    DELETE FROM platform.tenants t WHERE slug = \(slug.value)
-                      AND NOT EXISTS (SELECT 1 FROM platform.invoices i WHERE i.tenant = t.slug)
-                    """)
-            }
+            // As contract end deletes, then the row too unless invoices (kept for ever) refer to it.
+            try? await lifecycle.delete(slug)
+            _ = try? await db.query("DELETE FROM platform.api_tokens WHERE tenant = \(slug.value)")
+            _ = try? await db.query("""
+                DELETE FROM platform.tenants t WHERE slug = \(slug.value) AND NOT EXISTS (SELECT 1 FROM platform.invoices i WHERE i.tenant = t.slug)
+                """)
         }
         _ = try? await db.query("DELETE FROM platform.api_tokens WHERE tenant IS NULL AND subject = \(operatorEmail)")
         _ = try? await db.query("DELETE FROM platform.operators WHERE email = \(operatorEmail)")

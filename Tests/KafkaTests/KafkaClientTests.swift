@@ -115,21 +115,34 @@ struct KafkaClientTests {
         await first.close()
     }
 
+    /// Sends m0, m1, … to partition 0 of `topic` (one key); returns the producer, still open.
+    func sendNumbered(_ count: Int, to topic: String) async throws -> KafkaProducer {
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: logger)
+        for i in 0..<count {
+            try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array("m\(i)".utf8)))
+        }
+        return producer
+    }
+
+    /// Reads partition 0 of `topic` from where `group` committed.
+    func reader(of topic: String, group: String) throws -> KafkaConsumer {
+        let partitions = [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.stored)]
+        return try KafkaConsumer(configuration: TestEnvironment.kafka(), subscription: .assigned(groupID: group, partitions: partitions),
+                                 logger: logger)
+    }
+
+    func text(_ message: KafkaMessage) -> String { String(decoding: message.value ?? [], as: UTF8.self) }
+
     @Test("a restarted consumer resumes after the last committed offset")
     func commitAndResume() async throws {
         let topic = try await TestEnvironment.makeTopic("resume")
         let group = TestEnvironment.unique("resume")
-        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: logger)
-        for i in 0..<10 {
-            try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array("m\(i)".utf8)))
-        }
-        let partitions = [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.stored)]
-        let first = try KafkaConsumer(configuration: TestEnvironment.kafka(), subscription: .assigned(groupID: group, partitions: partitions),
-                                      logger: logger)
+        let producer = try await sendNumbered(10, to: topic)
+        let first = try reader(of: topic, group: group)
         var processed: [String] = []
         _ = try await eventually {
             if let message = try await first.poll() {
-                processed.append(String(decoding: message.value ?? [], as: UTF8.self))
+                processed.append(text(message))
                 first.markProcessed(message)
             }
             return processed.count == 4
@@ -142,11 +155,10 @@ struct KafkaClientTests {
         let committed = try await admin.committedOffsets(groupID: group, topics: [topic: 1])
         #expect(committed.first?.offset == 4)
 
-        let second = try KafkaConsumer(configuration: TestEnvironment.kafka(), subscription: .assigned(groupID: group, partitions: partitions),
-                                       logger: logger)
+        let second = try reader(of: topic, group: group)
         var next: KafkaMessage?
         _ = try await eventually { next = try await second.poll(); return next != nil }
-        #expect(next.map { String(decoding: $0.value ?? [], as: UTF8.self) } == "m4")
+        #expect(next.map(text) == "m4")
         #expect(next?.offset == 4)
         await second.close()
         await producer.shutdown()
@@ -156,16 +168,11 @@ struct KafkaClientTests {
     func stopReadingWithMessageInHand() async throws {
         let topic = try await TestEnvironment.makeTopic("stop")
         let group = TestEnvironment.unique("stop")
-        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: logger)
-        for i in 0..<5 {
-            try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array("m\(i)".utf8)))
-        }
-        let partitions = [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.stored)]
-        let consumer = try KafkaConsumer(configuration: TestEnvironment.kafka(), subscription: .assigned(groupID: group, partitions: partitions),
-                                         logger: logger)
+        let producer = try await sendNumbered(5, to: topic)
+        let consumer = try reader(of: topic, group: group)
         var handled: [String] = []
         for try await message in consumer.messages {
-            handled.append(String(decoding: message.value ?? [], as: UTF8.self))
+            handled.append(text(message))
             if handled.count == 2 {
                 // Shutdown arrives while m1 is being handled: it still finishes and is marked.
                 consumer.stopReading()
@@ -176,11 +183,10 @@ struct KafkaClientTests {
         #expect(handled == ["m0", "m1"], "no message after the stop")
         await consumer.close()
 
-        let next = try KafkaConsumer(configuration: TestEnvironment.kafka(), subscription: .assigned(groupID: group, partitions: partitions),
-                                     logger: logger)
+        let next = try reader(of: topic, group: group)
         var first: KafkaMessage?
         _ = try await eventually { first = try await next.poll(); return first != nil }
-        #expect(first.map { String(decoding: $0.value ?? [], as: UTF8.self) } == "m2", "m1 is not handled again")
+        #expect(first.map(text) == "m2", "m1 is not handled again")
         await next.close()
         await producer.shutdown()
     }

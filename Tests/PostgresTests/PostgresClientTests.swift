@@ -17,6 +17,15 @@ struct PostgresClientTests {
         }
     }
 
+    @Test("text with a NUL is refused with a data-exception error, never cut short at the NUL")
+    func nulIsRefused() async throws {
+        await #expect {
+            try await db.query("SELECT \("cut\u{0}here")::text AS value")
+        } throws: { error in
+            (error as? PostgresError)?.sqlState == "22021"
+        }
+    }
+
     @Test("typed decoding of integers, booleans, UUIDs, decimals, times and bytes")
     func typedDecoding() async throws {
         let id = UUID()

@@ -44,6 +44,8 @@ struct APIError: Error, HTTPResponseError {
         case TenancyError.invalid(let message): return .invalid(message)
         case TenancyError.notFound(let message): return .notFound(message)
         case TenancyError.conflict(let message): return .conflict(message)
+        // Class 22, data exception: a value that does not fit where it goes is the caller's.
+        case let error as PostgresError where error.sqlState?.hasPrefix("22") == true: return .invalid(error.message)
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .notFound(error.body ?? "no such resource")
@@ -100,11 +102,8 @@ enum JSON {
         } catch {
             throw APIError(status: .contentTooLarge, code: "too_large", message: "the request body is larger than \(maximumBody) bytes")
         }
-        let bytes = Array(body.readableBytesView)
-        // PostgreSQL takes no NUL in text, and C strings would cut the text there.
-        if containsEscapedNUL(bytes) { throw APIError.invalid("text in the body may not contain NUL (\\u0000)") }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch DecodingError.keyNotFound(let key, let context) {
             throw APIError.invalid("missing field \(path(context.codingPath + [key]))")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
@@ -114,20 +113,6 @@ enum JSON {
         } catch {
             throw APIError.invalid("the body must be a JSON object")
         }
-    }
-
-    /// Whether a JSON text has the escape `\u0000` (a backslash that is itself escaped does not count).
-    static func containsEscapedNUL(_ bytes: [UInt8]) -> Bool {
-        var index = 0
-        while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "\\") else { index += 1; continue }
-            if index + 5 < bytes.count, bytes[index + 1] == UInt8(ascii: "u"),
-               bytes[(index + 2)...(index + 5)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
-                return true
-            }
-            index += 2  // an escape: skip the escaped character (an escaped backslash included)
-        }
-        return false
     }
 
     private static func path(_ keys: [any CodingKey]) -> String {
@@ -161,7 +146,7 @@ struct PageRequest {
             limit = 50
         }
         after = query["after"].map(String.init)
-        if let after, after.unicodeScalars.count > 200 || after.unicodeScalars.contains("\0") { throw APIError.invalid("after is not a cursor of this list") }
+        if let after, after.unicodeScalars.count > 200 { throw APIError.invalid("after is not a cursor of this list") }
     }
 
     /// Rows to fetch: one more than the page, to know whether another follows.

@@ -62,7 +62,7 @@ extension BasicRequestContext {
     /// A path parameter, percent-decoded: clients send `+3726001000` as `%2B3726001000`.
     func parameter(_ name: String) throws -> String {
         let raw = try parameters.require(name)
-        guard let decoded = raw.removingPercentEncoding, !decoded.unicodeScalars.contains("\0") else { throw APIError.invalid("path parameter \(name) is not valid percent-encoding") }
+        guard let decoded = raw.removingPercentEncoding else { throw APIError.invalid("path parameter \(name) is not valid percent-encoding") }
         return decoded
     }
 }

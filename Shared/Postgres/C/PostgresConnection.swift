@@ -68,6 +68,10 @@ package final class PostgresConnection: @unchecked Sendable {
     deinit { close() }
 
     private static func execute(_ conn: OpaquePointer, _ query: PostgresQuery) throws -> [PostgresRow] {
+        // Parameters travel as C strings: a NUL would silently cut the value short.
+        if query.binds.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(.server, "a text value contains a NUL character, which PostgreSQL cannot store", sqlState: "22021")
+        }
         let result: OpaquePointer? =
             if query.binds.isEmpty {
                 // PQexec allows several statements in one string (scripts, migrations).
