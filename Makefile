@@ -1,5 +1,5 @@
 # The README's commands. Each installs what is missing first (scripts/bootstrap).
-.PHONY: run test bench build docs clean
+.PHONY: run test bench fuzz build docs clean
 
 run:
 	@scripts/run
@@ -9,6 +9,9 @@ test:
 
 bench:
 	@scripts/bench
+
+fuzz:
+	@scripts/fuzz
 
 build:
 	@scripts/bootstrap && swift build

@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "api", targets: ["api"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
+        .executable(name: "fuzz", targets: ["fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -60,6 +61,7 @@ let package = Package(
         ], path: "Shared/Postgres"),
         .target(name: "Events", dependencies: [], path: "Shared/Events"),
         .target(name: "SIP", dependencies: [
+            "Media",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Shared/SIP"),
@@ -90,6 +92,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tools/switchboard"),
         .executableTarget(name: "kafka-bench", dependencies: ["Kafka", "Runtime"], path: "Tools/kafka-bench"),
+
+        // Fuzzing (Fuzz/README.md): the targets, and the driver `make fuzz` builds with libFuzzer.
+        .target(name: "FuzzTargets", dependencies: ["SIP", "Media", .product(name: "NIOCore", package: "swift-nio")],
+                path: "Fuzz/Targets"),
+        .executableTarget(name: "fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Driver"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "SIP"], path: "Tests/FuzzTests"),
 
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")], path: "Tests/KafkaTests"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests"),

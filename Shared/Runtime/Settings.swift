@@ -231,7 +231,7 @@ private func algorithms(_ text: String) throws -> [String] {
 
 private func portRange(_ text: String) throws -> ClosedRange<Int> {
     let bounds = text.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard bounds.count == 2, 1_024 <= bounds[0], bounds[0] + 2 <= bounds[1], bounds[1] <= 65_535 else {
+    guard bounds.count == 2, 1_024 <= bounds[0], bounds[1] <= 65_535, bounds[1] - bounds[0] >= 2 else {
         throw ConfigurationError(message: "\(Settings.rtpPorts.name)=\(text) must be a range like 20000-29999 above 1023")
     }
     return bounds[0]...bounds[1]

@@ -87,8 +87,7 @@ package struct SessionDescription: Sendable, Equatable {
         var section = "session"  // "session", "audio" (the first audio m-line) or "other"
         for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             let line = rawLine.trimmingSIPWhitespace()
-            guard line.count >= 2, line.dropFirst().first == "=" else { continue }
-            let kind = line.first!
+            guard let kind = line.first, line.dropFirst().first == "=" else { continue }
             let value = String(line.dropFirst(2))
             switch kind {
             case "o":

@@ -39,9 +39,9 @@ package struct SIPURI: Sendable, Equatable, CustomStringConvertible {
         } else {
             let pieces = hostPart.split(separator: ":", omittingEmptySubsequences: false)
             guard pieces.count <= 2 else { return nil }
-            host = String(pieces[0])
-            if pieces.count == 2 {
-                guard let value = Int(pieces[1]), (1...65_535).contains(value) else { return nil }
+            host = String(pieces.first ?? "")
+            if let portText = pieces.dropFirst().first {
+                guard let value = Int(portText), (1...65_535).contains(value) else { return nil }
                 port = value
             }
         }
@@ -156,14 +156,27 @@ package struct Via: Sendable {
         let proto = protocolAndHost[0].split(separator: "/")
         guard proto.count == 3, proto[0].uppercased() == "SIP", proto[1] == "2.0" else { return nil }
         transport = proto[2].uppercased()
+        // sent-by = host [ ":" port ]; an empty host or a port out of range is malformed (a bare
+        // ":" once split into no parts and trapped here).
         let sentBy = protocolAndHost[1]
-        if sentBy.hasPrefix("["), let close = sentBy.firstIndex(of: "]") {
+        let portText: Substring?
+        if sentBy.hasPrefix("[") {
+            guard let close = sentBy.firstIndex(of: "]") else { return nil }
             host = String(sentBy[...close])
-            port = Int(sentBy[sentBy.index(after: close)...].dropFirst())
+            let after = sentBy[sentBy.index(after: close)...]
+            guard after.isEmpty || after.hasPrefix(":") else { return nil }
+            portText = after.isEmpty ? nil : after.dropFirst()
         } else {
-            let hostPort = sentBy.split(separator: ":")
-            host = String(hostPort[0])
-            port = hostPort.count > 1 ? Int(hostPort[1]) : nil
+            let hostPort = sentBy.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            host = String(hostPort.first ?? "")
+            portText = hostPort.dropFirst().first
+        }
+        guard host.count > (host.hasPrefix("[") ? 2 : 0) else { return nil }
+        if let portText {
+            guard let value = Int(portText), (1...65_535).contains(value) else { return nil }
+            port = value
+        } else {
+            port = nil
         }
         var branch: String?
         var rport = false

@@ -101,6 +101,25 @@ package struct SIPMessage: Sendable, Equatable {
         return response
     }
 
+    /// This request with received/rport on its top Via (RFC 3261 §18.2.1, RFC 3581), so that every
+    /// response, copied from it, reaches a client behind NAT.
+    package func withReceived(host: String, port: Int) -> SIPMessage {
+        guard let index = headers.firstIndex(where: { $0.name == "Via" }) else { return self }
+        var copy = self
+        let list = SIPHeader.splitList(headers[index].value)
+        guard let top = list.first else { return self }
+        if list.count > 1 {
+            // Only the first Via of a combined header line is the client's; the others keep their own line.
+            copy.headers[index].value = top
+            copy.headers.insert(SIPHeader(name: "Via", value: list.dropFirst().joined(separator: ", ")), at: index + 1)
+        }
+        var parameters = top.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+        parameters = parameters.map { $0.trimmingSIPWhitespace() == "rport" ? "rport=\(port)" : $0 }
+        parameters.append("received=\(host)")
+        copy.headers[index].value = parameters.joined(separator: ";")
+        return copy
+    }
+
     package static func reasonPhrase(_ status: Int) -> String {
         switch status {
         case 100: "Trying"

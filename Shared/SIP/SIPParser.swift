@@ -3,11 +3,18 @@ package struct SIPParseError: Error, Equatable, CustomStringConvertible, Sendabl
     /// 400, 413, 416, 420, 505, 513, ...
     package let status: Int
     package let reason: String
+    /// The start line and headers, when only the body was wrong: enough to answer the request.
+    package var partial: SIPMessage?
     package var description: String { "\(status) \(reason)" }
 
-    package init(_ status: Int, _ reason: String) {
+    package init(_ status: Int, _ reason: String, partial: SIPMessage? = nil) {
         self.status = status
         self.reason = reason
+        self.partial = partial
+    }
+
+    package static func == (lhs: SIPParseError, rhs: SIPParseError) -> Bool {
+        lhs.status == rhs.status && lhs.reason == rhs.reason
     }
 }
 
@@ -53,8 +60,10 @@ package enum SIPParser {
         message.version = version
         let available = bytes.count - bodyStart
         if let lengthText = message["Content-Length"] {
-            guard let length = Int(lengthText), length >= 0 else { throw SIPParseError(400, "Malformed Content-Length") }
-            guard length <= available else { throw SIPParseError(400, "Content-Length larger than the body") }
+            guard let length = Int(lengthText), length >= 0 else {
+                throw SIPParseError(400, "Malformed Content-Length", partial: message)
+            }
+            guard length <= available else { throw SIPParseError(400, "Content-Length larger than the body", partial: message) }
             message.body = Array(bytes[bodyStart..<(bodyStart + length)])
         } else {
             message.body = Array(bytes[bodyStart...])

@@ -125,6 +125,11 @@ package struct BillingStore: Sendable {
         let slug = try TenantSlug(tenant)
         guard let first = Day(day) else { throw TenancyError.invalid("from \(day): a date YYYY-MM-DD") }
         let old = try await subscription(tenant: tenant, id: id)
+        // The old subscription ends the day before: a change must come after its start (which also
+        // keeps `first.previous` inside the calendar for 0001-01-01).
+        guard let starts = Day(old.starts), first > starts else {
+            throw TenancyError.invalid("from \(day): a change must start after the subscription's start \(old.starts)")
+        }
         let quantity = quantity ?? old.quantity
         let item = try await checkedNew(slug, code: code, quantity: quantity, number: old.number, starts: day, ends: nil)
         let newID = try await db.withTransaction { connection in
@@ -243,7 +248,7 @@ package struct BillingStore: Sendable {
     /// Issuing the same month again returns the invoice already issued.
     package func issue(tenant: String, period: BillingPeriod, today: Day) async throws -> IssuedInvoice {
         let slug = try TenantSlug(tenant)
-        guard period.lastDay < today else { throw TenancyError.invalid("\(period) has not ended; it can be invoiced from \(period.next.firstDay)") }
+        guard period.lastDay < today else { throw TenancyError.invalid("\(period) has not ended; it can be invoiced after \(period.lastDay)") }
         if let existing = try await invoice(tenant: tenant, period: period) { return existing }
         let name: String = try await db.query("SELECT name FROM platform.tenants WHERE slug = \(slug.value)").first?.decode("name") ?? slug.value
         do {
@@ -252,7 +257,8 @@ package struct BillingStore: Sendable {
                 let counter = try await connection.query("""
                     UPDATE platform.invoice_counter SET next_number = next_number + 1 RETURNING next_number - 1 AS number
                     """)
-                let sequence: Int = try counter[0].decode("number")
+                guard let row = counter.first else { throw TenancyError.invalid("the invoice counter is missing") }
+                let sequence: Int = try row.decode("number")
                 let number = "SB-" + String(format: "%07d", sequence)
                 let issued = IssuedInvoice(number: number, tenant: slug.value, tenantName: name, issuedAt: Date(), invoice: draft)
                 let document = String(decoding: try Self.encoder.encode(issued), as: UTF8.self)

@@ -133,11 +133,51 @@ struct SIPRegistrarTests {
         let badVersion = Array("OPTIONS sip:x@y SIP/3.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKa\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: bad1\r\nCSeq: 1 OPTIONS\r\n\r\n".utf8)
         let reply = try #require(udpExchange(badVersion, to: fixture.sipPort))
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix("SIP/2.0 505"))
+        // The datagram that once killed the edge (Via: SIP/2.0/UDP :), and a body shorter than its
+        // Content-Length: each gets 400 with its reason.
+        let emptySentBy = Array("OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP :\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: bad2\r\nCSeq: 1 OPTIONS\r\n\r\n".utf8)
+        let viaRefused = String(decoding: try #require(udpExchange(emptySentBy, to: fixture.sipPort)), as: UTF8.self)
+        #expect(viaRefused.hasPrefix("SIP/2.0 400 Malformed Via"), "\(viaRefused)")
+        let shortBody = Array("OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKc\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: bad3\r\nCSeq: 1 OPTIONS\r\nContent-Length: 500\r\n\r\nv=0".utf8)
+        let shortRefused = String(decoding: try #require(udpExchange(shortBody, to: fixture.sipPort)), as: UTF8.self)
+        #expect(shortRefused.hasPrefix("SIP/2.0 400 Content-Length larger than the body"), "\(shortRefused)")
+        // Every input that ever crashed a parser, and every seed of the SIP fuzzers, as datagrams.
+        let fuzz = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz").standardizedFileURL
+        var sent = 0
+        for folder in ["Crashes/sip-message", "Crashes/sip-stream", "Corpus/sip-message"] {
+            let url = fuzz.appendingPathComponent(folder)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] {
+                _ = udpExchange(Array(try Data(contentsOf: url.appendingPathComponent(name))), to: fixture.sipPort, timeout: 0.02)
+                sent += 1
+            }
+        }
+        #expect(sent > 100, "the fuzz corpus was not found at \(fuzz.path)")
         let options = Array("OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKb;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: ok1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n".utf8)
         let answer = String(decoding: try #require(udpExchange(options, to: fixture.sipPort)), as: UTF8.self)
         #expect(answer.hasPrefix("SIP/2.0 200 OK"))
         #expect(answer.contains("received=127.0.0.1"))
         #expect(answer.contains("Allow: "))
+        // And a device still registers.
+        let (slug, domain) = try await fixture.tenant("fuzzed")
+        let registered = try await runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                                           injection: [["1001", domain, "password-\(slug)", "3600"]], localPort: try freeUDPPort())
+        #expect(registered.status == 0, "\(registered.errors)\n\(fixture.edge.log)")
+        #expect(try await fixture.bindings(slug).count == 1)
+        #expect(!fixture.edge.log.contains("Fatal error"), "\(fixture.edge.log)")
+        await fixture.stop()
+    }
+
+    @Test("over TCP a message beyond the limit gets 513 and one without Content-Length 400, then the connection closes")
+    func framingRefusals() async throws {
+        let fixture = try await EdgeFixture.start()
+        let head = "OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKd\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: tcp1\r\nCSeq: 1 OPTIONS\r\n"
+        let tooLarge = try await tcpExchange(Array((head + "Content-Length: 9223372036854775807\r\n\r\n").utf8), port: fixture.sipPort)
+        #expect(tooLarge.hasPrefix("SIP/2.0 400") || tooLarge.hasPrefix("SIP/2.0 513"), "\(tooLarge)")
+        let huge = try await tcpExchange(Array((head + "Content-Length: 1000000\r\n\r\n").utf8), port: fixture.sipPort)
+        #expect(huge.hasPrefix("SIP/2.0 513 Message Too Large"), "\(huge)")
+        let unframed = try await tcpExchange(Array((head + "\r\n").utf8), port: fixture.sipPort)
+        #expect(unframed.hasPrefix("SIP/2.0 400 Missing or malformed Content-Length"), "\(unframed)")
+        #expect(!fixture.edge.log.contains("Fatal error"))
         await fixture.stop()
     }
 

@@ -23,9 +23,9 @@ struct SIPStreamDecoderTests {
     func tooLarge() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(SIPStreamDecoder(maximumMessageSize: 100)))
         let big = Array("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 5000\r\n\r\n".utf8)
-        #expect(throws: SIPStreamDecoder.FramingError.messageTooLarge) { try channel.writeInbound(ByteBuffer(bytes: big)) }
+        #expect(throws: SIPStreamDecoder.FramingError.messageTooLarge(head: big)) { try channel.writeInbound(ByteBuffer(bytes: big)) }
         let endless = EmbeddedChannel(handler: ByteToMessageHandler(SIPStreamDecoder(maximumMessageSize: 100)))
-        #expect(throws: SIPStreamDecoder.FramingError.messageTooLarge) {
+        #expect(throws: SIPStreamDecoder.FramingError.messageTooLarge(head: nil)) {
             try endless.writeInbound(ByteBuffer(bytes: [UInt8](repeating: 65, count: 200)))
         }
     }
@@ -33,8 +33,18 @@ struct SIPStreamDecoderTests {
     @Test("a message without Content-Length cannot be framed on a stream")
     func missingLength() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(SIPStreamDecoder()))
-        #expect(throws: SIPStreamDecoder.FramingError.missingContentLength) {
-            try channel.writeInbound(ByteBuffer(bytes: Array("OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n".utf8)))
+        let head = Array("OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n".utf8)
+        #expect(throws: SIPStreamDecoder.FramingError.missingContentLength(head: head)) {
+            try channel.writeInbound(ByteBuffer(bytes: head))
         }
+    }
+
+    @Test("a Content-Length near Int.max is refused, not added up until it overflows", arguments: [
+        "9223372036854775807", "99999999999999999999", "-1", "+5", "1 2", "0x10",
+    ])
+    func hugeContentLength(value: String) throws {
+        var decoder = SIPStreamDecoder()
+        var buffer = ByteBuffer(string: "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: \(value)\r\n\r\n")
+        #expect(throws: SIPStreamDecoder.FramingError.self) { _ = try decoder.nextMessage(&buffer) }
     }
 }

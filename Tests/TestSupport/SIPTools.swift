@@ -66,6 +66,27 @@ package func udpExchange(_ payload: [UInt8], to port: Int, timeout: TimeInterval
     return received > 0 ? Array(reply.prefix(received)) : nil
 }
 
+/// Opens a TCP connection to loopback `port`, sends `payload`, and returns what comes back until
+/// the server closes the connection or `timeout` passes (on a thread of its own).
+package func tcpExchange(_ payload: [UInt8], port: Int, timeout: TimeInterval = 3) async throws -> String {
+    try await onOwnThread {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        guard withLoopbackAddress(port: port, { connect(fd, $0, $1) }) == 0 else { throw TestFailure("no TCP connection to \(port)") }
+        _ = payload.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_535)
+        while true {
+            let count = recv(fd, &chunk, chunk.count, 0)
+            guard count > 0 else { break }
+            received += chunk.prefix(count)
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+}
+
 /// A free UDP port on loopback.
 package func freeUDPPort() throws -> Int {
     for _ in 0..<20 {

@@ -5,7 +5,7 @@ import Tenancy
 
 extension CLIContext {
     func billing() throws -> BillingStore {
-        guard let vat = Percent(configuration.vatPercent) else {
+        guard let vat = Percent(configuration.vatPercent), vat <= Percent(basisPoints: 10_000) else {
             throw ValidationError("SWITCHBOARD_VAT_PERCENT \(configuration.vatPercent) is not a percentage")
         }
         return BillingStore(db: db, publisher: try publisher(), vatRate: vat, countryCode: configuration.countryCode)

@@ -124,7 +124,9 @@ struct Schedules: AsyncParsableCommand {
             var days: [Int] = []
             for part in text.split(separator: ",") {
                 let bounds = part.split(separator: "-").compactMap { Int($0) }
-                guard let first = bounds.first, let last = bounds.last, bounds.count <= 2, first <= last else {
+                guard let first = bounds.first, let last = bounds.last, bounds.count <= 2, first <= last, (1...7).contains(first),
+                      (1...7).contains(last)
+                else {
                     throw ValidationError("days \(text): like 1-5 or 6,7")
                 }
                 days += Array(first...last)

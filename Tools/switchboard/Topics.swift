@@ -47,6 +47,13 @@ struct Topics: AsyncParsableCommand {
         @Option(help: "Stop after this many messages.") var count: Int?
         @Option(help: "Stop after this many seconds.") var timeout: Double?
 
+        func validate() throws {
+            guard (0...1_000_000).contains(last) else { throw ValidationError("--last must be 0 to 1000000") }
+            if let timeout, !(timeout.isFinite && (0...31_536_000).contains(timeout)) {
+                throw ValidationError("--timeout must be 0 to 31536000 seconds")
+            }
+        }
+
         func run() async throws {
             try await withCLI { cli in
                 let name = cli.configuration.topicPrefix + topic

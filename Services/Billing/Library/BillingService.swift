@@ -37,7 +37,7 @@ package enum BillingService {
 
     /// The billing store with this process's settings. - Throws: `ConfigurationError` for a bad VAT rate.
     package static func store(_ context: ServiceContext, actor: String = "billing") throws -> BillingStore {
-        guard let vat = Percent(context.configuration.vatPercent) else {
+        guard let vat = Percent(context.configuration.vatPercent), vat <= Percent(basisPoints: 10_000) else {
             throw ConfigurationError(message: "SWITCHBOARD_VAT_PERCENT \(context.configuration.vatPercent) is not a percentage like 24 or 22.5")
         }
         return BillingStore(db: context.db, publisher: context.publisher, actor: actor, vatRate: vat,

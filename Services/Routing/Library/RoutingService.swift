@@ -61,6 +61,10 @@ struct OfferConsumer: Service {
                     default:
                         return
                     }
+                    // The edge ordinal picks the partition of call.commands: one out of range is a bad message.
+                    guard let partition = Int32(exactly: edge), partition >= 0 else {
+                        throw EventError(message: "edge \(edge) is not a partition of \(Topic.callCommands.rawValue)")
+                    }
                     let started = ContinuousClock.now
                     let route: CallRoute
                     do {
@@ -70,7 +74,7 @@ struct OfferConsumer: Service {
                         route = .rejected(503, "Routing unavailable")
                     }
                     try await publisher.publish(Envelope(tenant: header.tenant, callId: header.callId, data: route),
-                                                partition: Int32(edge))
+                                                partition: partition)
                     decisions.record(duration: ContinuousClock.now - started)
                     Counter(label: "switchboard_routing_decisions_total",
                             dimensions: [("outcome", route.reject.map { String($0.status) } ?? "route")]).increment()

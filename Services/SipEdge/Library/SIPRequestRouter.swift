@@ -27,8 +27,15 @@ struct SIPRequestRouter: Sendable {
         do {
             message = try SIPParser.parseUnvalidated(bytes)
         } catch {
-            drop("unparseable", source: source, error: error)
-            return nil
+            // A request whose headers parsed but whose body did not (a Content-Length past the end of
+            // a datagram) is answered 400 like any other malformed request (RFC 3261 §18.3).
+            guard let partial = error.partial, partial.method != nil else {
+                drop("unparseable", source: source, error: error)
+                return nil
+            }
+            return sequencer.enqueue(key: partial["Call-ID"] ?? "") {
+                if let response = refusal(partial, error, source: source) { await reply(response) }
+            }
         }
         return sequencer.enqueue(key: message["Call-ID"] ?? "") {
             if let response = await handle(parsed: message, source: source) { await reply(response) }
@@ -53,15 +60,9 @@ struct SIPRequestRouter: Sendable {
         do {
             try SIPParser.validate(message)
         } catch {
-            SIPMetrics.malformed(error.status).increment()
-            // A request too broken to carry the headers of a response is dropped.
-            guard message["Via"] != nil, message["Call-ID"] != nil, message["CSeq"] != nil else {
-                drop("no headers to answer with", source: source, error: error)
-                return nil
-            }
-            return Self.withReceived(message, source: source).response(error.status, error.reason).serialized()
+            return refusal(message, error, source: source)
         }
-        let request = Self.withReceived(message, source: source)
+        let request = message.withReceived(host: source.host, port: source.port)
         // The ACK, and an INVITE of a live call (retransmission or re-INVITE), go to the call as they are.
         if request.method == "ACK" || (request.method == "INVITE" && calls.registry.call(sipCallID: request["Call-ID"] ?? "") != nil) {
             return await respond(to: request, source: source)?.serialized()
@@ -73,6 +74,35 @@ struct SIPRequestRouter: Sendable {
         let bytes = response.serialized()
         transactions.complete(message, source: source.description, response: bytes)
         return bytes
+    }
+
+    /// The answer to a malformed request: its status and reason, or nothing when the request is an
+    /// ACK or too broken to carry the headers of a response (then it is dropped and counted).
+    private func refusal(_ request: SIPMessage, _ error: SIPParseError, source: SIPSource) -> [UInt8]? {
+        SIPMetrics.malformed(error.status).increment()
+        guard request.method != "ACK", request["Via"] != nil, request["Call-ID"] != nil, request["CSeq"] != nil else {
+            drop("no headers to answer with", source: source, error: error)
+            return nil
+        }
+        return request.withReceived(host: source.host, port: source.port).response(error.status, error.reason).serialized()
+    }
+
+    /// The answer to a request that broke a stream's framing (513 when too large, 400 without a
+    /// Content-Length), when its header block can carry a response.
+    func framingRefusal(_ error: SIPStreamDecoder.FramingError, source: SIPSource) -> [UInt8]? {
+        guard let head = error.head else {
+            SIPMetrics.malformed(error.status).increment()
+            return nil
+        }
+        let request: SIPMessage
+        do {
+            request = try SIPParser.parseUnvalidated(head)
+        } catch {
+            guard let partial = error.partial else { return nil }
+            request = partial
+        }
+        guard request.method != nil else { return nil }
+        return refusal(request, SIPParseError(error.status, error.reason), source: source)
     }
 
     /// A 503 for a request that arrives while the edge is saturated.
@@ -113,25 +143,6 @@ struct SIPRequestRouter: Sendable {
             response.add("Allow", Self.allow)
             return response
         }
-    }
-
-    /// Adds received/rport to the top Via of a request (RFC 3261 §18.2.1, RFC 3581), so that every
-    /// response, copied from it, reaches a client behind NAT.
-    static func withReceived(_ request: SIPMessage, source: SIPSource) -> SIPMessage {
-        guard let index = request.headers.firstIndex(where: { $0.name == "Via" }) else { return request }
-        let response = request
-        var copy = request
-        var via = copy.headers[index].value
-        if let top = SIPHeader.splitList(via).first, top.count != via.count {
-            // Only the first Via of a combined header line is the client's.
-            via = top
-            copy.headers.insert(SIPHeader(name: "Via", value: String(response.headers[index].value.dropFirst(top.count + 1)).trimmingSIPWhitespace()), at: index + 1)
-        }
-        var parameters = via.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
-        parameters = parameters.map { $0.trimmingSIPWhitespace() == "rport" ? "rport=\(source.port)" : $0 }
-        parameters.append("received=\(source.host)")
-        copy.headers[index].value = parameters.joined(separator: ";")
-        return copy
     }
 
     private func drop(_ why: String, source: SIPSource, error: any Error) {

@@ -162,11 +162,17 @@ struct SIPTCPServer: Service {
                 defer { transport.detach(tcpFor: source) }
                 ready?.resume()
                 ready = nil
-                for try await frame in inbound {
-                    SIPMetrics.receivedTCP.increment()
-                    if let reply = await router.handle(frame, source: source) {
-                        try await outbound.write(ByteBuffer(bytes: reply))
+                do {
+                    for try await frame in inbound {
+                        SIPMetrics.receivedTCP.increment()
+                        if let reply = await router.handle(frame, source: source) {
+                            try await outbound.write(ByteBuffer(bytes: reply))
+                        }
                     }
+                } catch let error as SIPStreamDecoder.FramingError {
+                    // The stream cannot be framed past this message: answer it if its headers allow, then close.
+                    if let reply = router.framingRefusal(error, source: source) { try? await outbound.write(ByteBuffer(bytes: reply)) }
+                    throw error
                 }
             }
         } catch {

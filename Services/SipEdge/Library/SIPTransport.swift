@@ -22,7 +22,7 @@ struct SIPTarget: Sendable, Hashable, CustomStringConvertible {
             transport = first.uppercased()
             parts.removeFirst()
         }
-        guard parts.count >= 2, let port = Int(parts.last!), (1...65_535).contains(port) else { return nil }
+        guard parts.count >= 2, let port = parts.last.flatMap({ Int($0) }), (1...65_535).contains(port) else { return nil }
         self.init(transport: transport, host: parts.dropLast().joined(separator: ":"), port: port)
     }
 

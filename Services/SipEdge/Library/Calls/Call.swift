@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import SIP
+import Tenancy
 
 /// What the edge knows of a new call when it creates it.
 struct CallSetup: Sendable {
@@ -217,7 +218,7 @@ actor Call {
         stages = Self.stages(of: route)
         nextStage = 0
         planFirstBranch = branches.count
-        if let total = route.totalSeconds { schedule(.planTimeout, after: .seconds(total)) }
+        if let total = route.totalSeconds { schedule(.planTimeout, after: Self.ringTime(total, within: DialplanConfiguration.totalSecondsRange)) }
         await ringNextStage()
     }
 
@@ -250,7 +251,13 @@ actor Call {
             await ringNextStage()  // nothing of it could be rung
             return
         }
-        schedule(.stageTimeout, after: .seconds(stage.map(\.ringSeconds).max() ?? 30))
+        schedule(.stageTimeout, after: Self.ringTime(stage.map(\.ringSeconds).max() ?? 30, within: DialplanConfiguration.memberSecondsRange))
+    }
+
+    /// A ring time from a route command, kept to what the dialplan allows: a value near Int.max
+    /// from a bad command must not overflow the timer's deadline.
+    static func ringTime(_ seconds: Int, within range: ClosedRange<Int>) -> Duration {
+        .seconds(min(max(seconds, 1), range.upperBound))
     }
 
     /// Nobody of the plan answered: routing may have a next plan (forwarding, overflow), else the
@@ -393,7 +400,8 @@ actor Call {
         cancelTimer(.stageTimeout)
         cancelTimer(.planTimeout)
         state = .answered
-        answeredAt = Date()
+        let answered = Date()
+        answeredAt = answered
         var ok = setup.invite.response(200, toTag: callerDialog.localTag)
         ok.add("Contact", env.transport.contact(transport: callerTarget.transport))
         ok.add("Allow", SIPRequestRouter.allow)
@@ -401,7 +409,6 @@ actor Call {
         ok.body = callerAnswer.serialized()
         await sendFinalToCaller(ok)
         publish(CallStateChanged(state: "answered", cause: nil, party: dialog.remoteURI))
-        let answered = answeredAt!
         let db = env.db
         let id = setup.id
         let logger = env.logger
@@ -583,9 +590,10 @@ actor Call {
             request = callerDialog.request(method, via: env.via(for: target), contact: env.transport.contact(transport: target.transport),
                                            body: body, contentType: contentType)
         } else {
-            guard let calleeTarget, calleeDialog != nil else { return }
+            guard let calleeTarget, var dialog = calleeDialog else { return }
             target = calleeTarget
-            request = calleeDialog!.request(method, via: env.via(for: target), contact: env.transport.contact(transport: target.transport),
+            defer { calleeDialog = dialog }
+            request = dialog.request(method, via: env.via(for: target), contact: env.transport.contact(transport: target.transport),
                                             body: body, contentType: contentType)
         }
         await env.transactions.start(request, to: target) { [weak self] event in
