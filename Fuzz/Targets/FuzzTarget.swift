@@ -110,6 +110,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     static func sdp(_ bytes: [UInt8]) {
         guard let offer = try? SessionDescription.parse(bytes) else { return }
         _ = (offer.g711, offer.telephoneEvent, offer.isHold, offer.direction.answer)
+        // The edge answers only with formats it shares (else 488): with one, what it writes must parse.
+        guard !offer.formats.isEmpty else { return }
         check((try? SessionDescription.parse(offer.serialized())) != nil, "an SDP the edge wrote does not parse")
     }
 

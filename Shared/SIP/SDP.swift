@@ -97,12 +97,16 @@ package struct SessionDescription: Sendable, Equatable {
                     sessionVersion = UInt64(fields[2]) ?? 0
                 }
             case "c":
-                let fields = value.split(separator: " ")
+                let fields = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard fields.count >= 3 else { throw ParseError(description: "malformed c= line") }
-                let address = String(fields[2].split(separator: "/").first ?? "")
+                // An IPv4 or IPv6 address or a domain name: the edge sends RTP to it and writes it back.
+                let address = String(fields[2].split(separator: "/", omittingEmptySubsequences: false).first ?? "")
+                guard !address.isEmpty, address.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".:-_".contains($0)) }) else {
+                    throw ParseError(description: "malformed c= address")
+                }
                 if section == "session" { sessionAddress = address } else if section == "audio" { audioAddress = address }
             case "m":
-                let fields = value.split(separator: " ")
+                let fields = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 if section != "audio", audioPort == nil, fields.count >= 4, fields[0] == "audio", fields[2].hasPrefix("RTP/AVP") {
                     guard let port = Int(fields[1]), (0...65_535).contains(port) else { throw ParseError(description: "malformed audio port") }
                     audioPort = port

@@ -150,8 +150,7 @@ package struct Via: Sendable {
         let parts = text.split(separator: ";")
         guard let first = parts.first else { return nil }
         // Linear whitespace may surround the slashes (RFC 4475 wsinv): "SIP  /   2.0 /UDP  host".
-        let compact = first.replacing(/\s*\/\s*/, with: "/").trimmingSIPWhitespace()
-        let protocolAndHost = compact.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        let protocolAndHost = Self.compactingSlashes(first).split(separator: " ")
         guard protocolAndHost.count == 2 else { return nil }
         let proto = protocolAndHost[0].split(separator: "/")
         guard proto.count == 3, proto[0].uppercased() == "SIP", proto[1] == "2.0" else { return nil }
@@ -190,5 +189,27 @@ package struct Via: Sendable {
         }
         self.branch = branch
         hasRport = rport
+    }
+
+    /// Drops the whitespace around slashes and makes every other run of it one space (a loop, not a
+    /// regular expression: this runs for every message).
+    static func compactingSlashes(_ text: Substring) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for character in text {
+            switch character {
+            case " ", "\t", "\r", "\n":
+                pendingSpace = true
+            case "/":
+                pendingSpace = false
+                result.append("/")
+            default:
+                if pendingSpace, let last = result.last, last != "/" { result.append(" ") }
+                pendingSpace = false
+                result.append(character)
+            }
+        }
+        return result
     }
 }

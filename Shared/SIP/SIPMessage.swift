@@ -226,9 +226,13 @@ package struct SIPHeader: Sendable, Equatable {
 
 extension StringProtocol {
     package func trimmingSIPWhitespace() -> String {
+        // "\r\n" is one Character in Swift, equal to neither "\r" nor "\n".
+        func isWhitespace(_ character: Character) -> Bool {
+            character == " " || character == "\t" || character == "\r" || character == "\n" || character == "\r\n"
+        }
         var slice = Substring(self)
-        while let first = slice.first, first == " " || first == "\t" || first == "\r" || first == "\n" { slice.removeFirst() }
-        while let last = slice.last, last == " " || last == "\t" || last == "\r" || last == "\n" { slice.removeLast() }
+        while let first = slice.first, isWhitespace(first) { slice.removeFirst() }
+        while let last = slice.last, isWhitespace(last) { slice.removeLast() }
         return String(slice)
     }
 }

@@ -39,8 +39,16 @@ package enum SIPParser {
         // Leading CRLFs before the start line are allowed (RFC 3261 §7.5).
         var start = 0
         while start + 1 < headEnd, bytes[start] == 13, bytes[start + 1] == 10 { start += 2 }
-        guard let head = String(validating: bytes[start..<headEnd], as: UTF8.self) else {
-            throw SIPParseError(400, "Headers are not UTF-8")
+        // Headers that are not UTF-8 or a header line that is not one are refused, but the rest is
+        // still read, so that the refusal can be answered (`partial`) when Via, Call-ID and CSeq are intact.
+        var refusal: String?
+        let headBytes = bytes[start..<headEnd]
+        let head: String
+        if let valid = String(validating: headBytes, as: UTF8.self) {
+            head = valid
+        } else {
+            head = String(decoding: headBytes, as: UTF8.self)
+            refusal = "Headers are not UTF-8"
         }
         var lines = unfold(head)
         guard !lines.isEmpty else { throw SIPParseError(400, "Empty message") }
@@ -48,16 +56,21 @@ package enum SIPParser {
         var headers: [SIPHeader] = []
         headers.reserveCapacity(lines.count)
         for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { throw SIPParseError(400, "Header line without a colon") }
+            guard let colon = line.firstIndex(of: ":") else {
+                refusal = refusal ?? "Header line without a colon"
+                continue
+            }
             let name = line[..<colon].trimmingSIPWhitespace()
             guard !name.isEmpty, name.allSatisfy(isTokenCharacter) else {
-                throw SIPParseError(400, "Malformed header name")
+                refusal = refusal ?? "Malformed header name"
+                continue
             }
             let value = line[line.index(after: colon)...].trimmingSIPWhitespace()
             headers.append(SIPHeader(name: SIPHeader.canonicalName(name), value: value))
         }
         var message = SIPMessage(startLine: startLine, headers: headers)
         message.version = version
+        if let refusal { throw SIPParseError(400, refusal, partial: message) }
         let available = bytes.count - bodyStart
         if let lengthText = message["Content-Length"] {
             guard let length = Int(lengthText), length >= 0 else {

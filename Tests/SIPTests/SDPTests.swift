@@ -59,6 +59,22 @@ import Testing
         #expect(throws: SessionDescription.ParseError.self) { try SessionDescription.parse([0xFF, 0xFE, 0x00]) }
     }
 
+    /// Found by the fuzzer (Fuzz/Crashes/sdp): addresses the edge would have sent RTP to and
+    /// written back into its own SDP, where they no longer parse.
+    @Test("a connection address that is empty or not an address is refused", arguments: [
+        "c=IN IP4 /127", "c=IN IP6 \t ", "c=IN IP4 <1.2.3.4>", "c=IN IP4 1.2.3.4;x",
+    ])
+    func refusesBadConnectionAddress(line: String) {
+        #expect(throws: SessionDescription.ParseError.self) {
+            try SessionDescription.parse(Array("v=0\r\n\(line)\r\nm=audio 4000 RTP/AVP 0\r\n".utf8))
+        }
+    }
+
+    @Test func tabsSeparateFieldsLikeSpaces() throws {
+        let sdp = try SessionDescription.parse(Array("v=0\r\nc=IN\tIP4\t192.0.2.7\r\nm=audio\t4000 RTP/AVP\t8\r\n".utf8))
+        #expect(sdp.address == "192.0.2.7" && sdp.audioPort == 4000 && sdp.formats == [.pcma])
+    }
+
     @Test func dialogRequestsCarryTheDialogState() {
         var dialog = Dialog(callID: "c1", localURI: "<sip:edge@a.example>", localTag: "l1", remoteURI: "\"Bob\" <sip:bob@b.example>",
                             remoteTag: "r1", remoteTarget: "<sip:bob@192.0.2.4:5062>", routeSet: ["<sip:proxy.example;lr>"], localCSeq: 1)

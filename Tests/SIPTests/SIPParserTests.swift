@@ -95,6 +95,23 @@ struct SIPParserTests {
         #expect(bare.host == "edge.example.com" && bare.port == nil && bare.branch == nil)
     }
 
+    @Test("a malformed header line or non-UTF-8 headers are refused with the rest of the headers kept", arguments: [
+        ("Bad Name: x\r\n", "Malformed header name"), ("no colon here\r\n", "Header line without a colon"),
+        ("Subject: caf\u{FF}\r\n", "Headers are not UTF-8"),
+    ])
+    func malformedHeaderKeepsOthers(line: String, reason: String) throws {
+        var bytes = Array("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n".utf8)
+        bytes += line == "Subject: caf\u{FF}\r\n" ? Array("Subject: caf".utf8) + [0xFF, 13, 10] : Array(line.utf8)
+        bytes += Array("\r\n".utf8)
+        do {
+            _ = try SIPParser.parseUnvalidated(bytes)
+            Issue.record("accepted")
+        } catch {
+            #expect(error == SIPParseError(400, reason))
+            #expect(error.partial?["Call-ID"] == "c" && error.partial?["CSeq"] == "1 OPTIONS")
+        }
+    }
+
     @Test("a datagram whose Content-Length runs past its end is answered 400 with its headers")
     func shortBodyKeepsHeaders() throws {
         let text = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\n"

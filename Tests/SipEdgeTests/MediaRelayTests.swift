@@ -68,6 +68,50 @@ struct MediaRelayTests {
     }
 }
 
+extension MediaRelayTests {
+    @Test("a third party sending RTP into a latched leg is dropped and counted; the call's audio flows; a new SDP address relatches")
+    func foreignSourcesAreDropped() async throws {
+        let session = try await MediaSession.open(host: "127.0.0.1", ports: RTPPortAllocator(range: 42_000...42_999))
+        let caller = try UDPPeer()
+        let callee = try UDPPeer()
+        let injector = try UDPPeer()
+        let format = LegFormat(audioPayloadType: 0, telephoneEvent: 101)
+        await session.configure(leg: 0, remote: try SocketAddress(ipAddress: "127.0.0.1", port: caller.port), format: format)
+        await session.configure(leg: 1, remote: try SocketAddress(ipAddress: "127.0.0.1", port: callee.port), format: format)
+        func packet(_ sequence: Int, ssrc: UInt32, fill: UInt8) -> [UInt8] {
+            RTPHeader.make(payloadType: 0, sequenceNumber: UInt16(truncatingIfNeeded: sequence), timestamp: UInt32(sequence * 160), ssrc: ssrc)
+                + [UInt8](repeating: fill, count: 160)
+        }
+        // Both parties latch with their first packets.
+        caller.send(packet(0, ssrc: 1, fill: 0x11), to: session.localPorts.0)
+        #expect(callee.receive().map { $0.last } == 0x11)
+        callee.send(packet(0, ssrc: 2, fill: 0x22), to: session.localPorts.1)
+        #expect(caller.receive().map { $0.last } == 0x22)
+
+        // 200 injected packets into the caller's leg, interleaved with the caller's own audio.
+        for index in 0..<200 {
+            injector.send(packet(index, ssrc: 666, fill: 0x66), to: session.localPorts.0)
+            if index % 20 == 0 { caller.send(packet(index + 1, ssrc: 1, fill: 0x11), to: session.localPorts.0) }
+        }
+        var received: [UInt8] = []
+        while let bytes = callee.receive(timeout: 0.5) { received.append(bytes.last ?? 0) }
+        #expect(received.count == 10, "the caller's own ten packets arrive")
+        #expect(!received.contains(0x66), "none of the injected audio reaches the callee")
+        #expect(injector.receive(timeout: 0.2) == nil, "and the call's audio is not sent to the injector")
+        let counts = await session.activity()
+        #expect(counts.first?.foreign == 200)
+        #expect(counts.first?.packetsIn == 11)
+
+        // A re-INVITE moving the caller's stream to the injector's address opens latching again.
+        await session.configure(leg: 0, remote: try SocketAddress(ipAddress: "127.0.0.1", port: injector.port), format: format)
+        injector.send(packet(300, ssrc: 3, fill: 0x33), to: session.localPorts.0)
+        #expect(callee.receive().map { $0.last } == 0x33)
+        caller.send(packet(301, ssrc: 1, fill: 0x11), to: session.localPorts.0)
+        #expect(callee.receive(timeout: 0.3) == nil, "the old source is now the foreign one")
+        await session.close()
+    }
+}
+
 /// A blocking UDP socket on loopback with a receive timeout.
 final class UDPPeer {
     let fd: Int32
@@ -89,7 +133,9 @@ final class UDPPeer {
         }
     }
 
-    func receive() -> [UInt8]? {
+    func receive(timeout: TimeInterval = 2) -> [UInt8]? {
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 2048)
         let count = recv(fd, &buffer, buffer.count, 0)
         return count > 0 ? Array(buffer.prefix(count)) : nil

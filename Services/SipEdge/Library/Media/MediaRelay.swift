@@ -16,17 +16,32 @@ struct LegFormat: Sendable, Equatable {
 /// to the other, with the payload type rewritten and G.711 transcoded where the legs differ, and
 /// RFC 4733 events passed through. Each leg sends to the address its SDP named until the first
 /// packet arrives from the device, then to that packet's source (symmetric RTP, so devices behind
-/// NAT are reached). All state lives on one event loop, so the hot path takes no lock.
+/// NAT are reached), and from then on accepts packets from that source only: anything else sent to
+/// the port is dropped and counted, never relayed (RTP bleed and hijack). A new SDP address
+/// (re-INVITE) opens latching again. All state lives on one event loop, so the hot path takes no lock.
 final class MediaSession: @unchecked Sendable {
     struct Leg {
         var channel: Channel
         var localPort: Int
         var format: LegFormat?
+        /// The address the leg's SDP named; a new one opens latching again.
+        var signalled: SocketAddress?
+        /// Where the leg's audio goes: the signalled address, then the latched source.
         var remote: SocketAddress?
         var latched = false
         var packetsIn = 0
         var packetsOut = 0
+        /// Packets from another source than the latched one, dropped.
+        var foreign = 0
         var lastPacket: NIODeadline?
+    }
+
+    /// What a leg has done so far.
+    struct LegActivity: Sendable {
+        var last: NIODeadline?
+        var packetsIn: Int
+        var packetsOut: Int
+        var foreign: Int
     }
 
     private let eventLoop: EventLoop
@@ -65,16 +80,25 @@ final class MediaSession: @unchecked Sendable {
     }
 
     /// Sets where a leg's audio goes (from its SDP) and in which format; in effect when it returns.
+    /// An address other than the one signalled before (a re-INVITE that moves the stream) opens
+    /// latching again; the same address (hold, resume) keeps the latched source.
     func configure(leg index: Int, remote: SocketAddress?, format: LegFormat) async {
         try? await eventLoop.submit {
             self.legs[index].format = format
-            if !self.legs[index].latched { self.legs[index].remote = remote }
+            if self.legs[index].signalled != remote || !self.legs[index].latched {
+                self.legs[index].signalled = remote
+                self.legs[index].remote = remote
+                self.legs[index].latched = false
+            }
         }.get()
     }
 
-    /// When each leg last sent a packet, and how many each received and sent.
-    func activity() async -> [(last: NIODeadline?, packetsIn: Int, packetsOut: Int)] {
-        (try? await eventLoop.submit { self.legs.map { ($0.lastPacket, $0.packetsIn, $0.packetsOut) } }.get()) ?? []
+    /// When each leg last sent a packet, how many each received and sent, and how many came from a
+    /// foreign source.
+    func activity() async -> [LegActivity] {
+        (try? await eventLoop.submit {
+            self.legs.map { LegActivity(last: $0.lastPacket, packetsIn: $0.packetsIn, packetsOut: $0.packetsOut, foreign: $0.foreign) }
+        }.get()) ?? []
     }
 
     func close() async {
@@ -91,14 +115,16 @@ final class MediaSession: @unchecked Sendable {
             MediaMetrics.dropped.increment()
             return
         }
-        let now = NIODeadline.now()
-        legs[index].packetsIn += 1
-        legs[index].lastPacket = now
-        if !legs[index].latched || legs[index].remote != envelope.remoteAddress {
-            // Latch on the first packet; follow the device if its address changes mid-call (a NAT rebinding).
+        if !legs[index].latched {
             legs[index].remote = envelope.remoteAddress
             legs[index].latched = true
+        } else if legs[index].remote != envelope.remoteAddress {
+            legs[index].foreign += 1
+            MediaMetrics.foreign.increment()
+            return
         }
+        legs[index].packetsIn += 1
+        legs[index].lastPacket = NIODeadline.now()
         let out = 1 - index
         guard let from = legs[index].format, let to = legs[out].format, let destination = legs[out].remote else { return }
         let payloadType: UInt8
@@ -193,5 +219,7 @@ final class RTPPortAllocator: Sendable {
 enum MediaMetrics {
     static let sessions = Meter(label: "switchboard_media_sessions")
     static let dropped = Counter(label: "switchboard_media_packets_dropped_total")
+    /// Packets sent to a latched leg from another address (RTP injection or a stale peer).
+    static let foreign = Counter(label: "switchboard_media_packets_foreign_total")
     static let transcoded = Counter(label: "switchboard_media_packets_transcoded_total")
 }
