@@ -74,12 +74,15 @@ let package = Package(
         ], path: "Shared/Messaging"),
         .target(name: "Tenancy", dependencies: [
             "Postgres", "Messaging", "Events", "Pricing",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/Tenancy"),
         .target(name: "Runtime", dependencies: [
             "Kafka", "Postgres", "Events", "Messaging",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -57,7 +57,7 @@ extension Task where Success == Never, Failure == Never {
 
 /// The HTTP routes every service has: `/health/live`, `/health/ready` and Prometheus `/metrics`.
 package enum HealthRoutes {
-    package static func add(to router: Router<BasicRequestContext>, readiness: Readiness, registry: PrometheusCollectorRegistry) {
+    package static func add(to router: Router<ServiceRequestContext>, readiness: Readiness, registry: PrometheusCollectorRegistry) {
         router.get("/health/live") { _, _ in "ok\n" }
         router.get("/health/ready") { _, _ -> Response in
             let detail = readiness.detail

@@ -14,7 +14,7 @@ package struct ServiceDefinition: Sendable {
     package var name: String
     package var defaultHTTPPort: Int
     /// Extra HTTP routes (the API and console for `api`).
-    package var routes: @Sendable (Router<BasicRequestContext>, ServiceContext) -> Void = { _, _ in }
+    package var routes: @Sendable (Router<ServiceRequestContext>, ServiceContext) -> Void = { _, _ in }
     /// The long-running parts of the service (consumers, listeners), started after the runtime's own.
     package var services: @Sendable (ServiceContext) async throws -> [any Service] = { _ in [] }
     /// Reaction to config.changes / tenant.lifecycle / billing.entitlements, after the cache was dropped.
@@ -65,7 +65,7 @@ package enum ServiceMain {
         let context = ServiceContext(name: definition.name, configuration: configuration, logger: logger, db: db,
                                      publisher: EventPublisher(producer: producer, topicPrefix: configuration.topicPrefix),
                                      tenantCache: TenantCache(), readiness: readiness)
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         HealthRoutes.add(to: router, readiness: readiness, registry: registry)
         definition.routes(router, context)
         let http = Application(router: router,

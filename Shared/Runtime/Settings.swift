@@ -85,6 +85,9 @@ package enum Settings {
     package static let apiTokenMinutes = Setting(
         name: "SWITCHBOARD_API_TOKEN_MINUTES", defaultValue: "720",
         summary: "api: how long a bearer token from `POST /v1/auth/token` is valid (it can be revoked earlier).")
+    package static let apiLoginFailuresPerAddress = Setting(
+        name: "SWITCHBOARD_API_LOGIN_FAILURES_PER_ADDRESS", defaultValue: "30",
+        summary: "api: failed logins from one client address within five minutes before its logins get 429 (10 per e-mail).")
     package static let vatPercent = Setting(
         name: "SWITCHBOARD_VAT_PERCENT", defaultValue: "24",
         summary: "billing, api: VAT added on invoices, in percent (up to two decimals); catalogue prices exclude it.")
@@ -102,7 +105,7 @@ package enum Settings {
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, countryCode, apiTokenMinutes,
-        vatPercent, noticeDays, exportDays, instanceID,
+        apiLoginFailuresPerAddress, vatPercent, noticeDays, exportDays, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -153,6 +156,7 @@ package struct RuntimeConfiguration: Sendable {
     package var routeTimeoutMs: Int
     package var countryCode: String
     package var apiTokenMinutes: Int
+    package var apiLoginFailuresPerAddress: Int
     package var vatPercent: String
     package var noticeDays: Int
     package var exportDays: Int
@@ -212,6 +216,7 @@ package struct RuntimeConfiguration: Sendable {
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),
+            apiLoginFailuresPerAddress: try int(Settings.apiLoginFailuresPerAddress, range: 1...1_000_000),
             vatPercent: text(Settings.vatPercent),
             noticeDays: try int(Settings.noticeDays, range: 0...3_650),
             exportDays: try int(Settings.exportDays, range: 0...3_650),

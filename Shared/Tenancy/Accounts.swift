@@ -11,7 +11,7 @@ extension Provisioning {
     /// Creates an operator account. - Throws: `.invalid`, `.conflict` when the e-mail is taken.
     package func createOperator(email rawEmail: String, password: String) async throws {
         let email = try Validation.email(rawEmail)
-        let hash = try PasswordHash.make(password)
+        let hash = try await PasswordHash.make(password)
         do {
             try await db.query("INSERT INTO platform.operators (email, password_hash) VALUES (\(email), \(hash))")
         } catch let error as PostgresError where error.isUniqueViolation {
@@ -25,7 +25,7 @@ extension Provisioning {
         let email = (try? Validation.email(rawEmail)) ?? ""
         let rows = try await db.query("SELECT email, password_hash FROM platform.operators WHERE email = \(email)")
         let stored: String = try rows.first?.decode("password_hash") ?? PasswordHash.unusable
-        return PasswordHash.verify(password, against: stored) && !rows.isEmpty ? email : nil
+        return await PasswordHash.verify(password, against: stored) && !rows.isEmpty ? email : nil
     }
 
     /// The tenant user whose e-mail and console password these are, or nil (same timing rule).
@@ -34,7 +34,7 @@ extension Provisioning {
         guard let slug = try? TenantSlug(rawSlug),
               try await db.query("SELECT 1 FROM platform.tenants WHERE slug = \(slug.value) AND status <> 'deleted'").count == 1
         else {
-            _ = PasswordHash.verify(password, against: PasswordHash.unusable)
+            _ = await PasswordHash.verify(password, against: PasswordHash.unusable)
             return nil
         }
         let email = (try? Validation.email(rawEmail)) ?? ""
@@ -42,7 +42,7 @@ extension Provisioning {
             SELECT \(unsafeSQL: Self.userColumns), password_hash FROM \(identifier: slug.schema).users WHERE lower(email) = \(email)
             """)
         let stored: String = try rows.first?.decode("password_hash", as: String?.self) ?? PasswordHash.unusable
-        guard PasswordHash.verify(password, against: stored), let row = rows.first else { return nil }
+        guard await PasswordHash.verify(password, against: stored), let row = rows.first else { return nil }
         return try Self.user(row)
     }
 
@@ -105,7 +105,8 @@ extension Provisioning {
             guard ["admin", "user"].contains(role) else { throw TenancyError.invalid("role must be admin or user") }
             user.role = role
         }
-        let hash = try changes.consolePassword.map(PasswordHash.make)
+        var hash: String?
+        if let password = changes.consolePassword { hash = try await PasswordHash.make(password) }
         if hash != nil, user.email == nil { throw TenancyError.invalid("a console password needs an e-mail to log in with") }
         do {
             try await db.withTransaction { connection in

@@ -1,6 +1,8 @@
 import _CryptoExtras
 import Crypto
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// Console and API passwords (operators, tenant admins, users): PBKDF2-HMAC-SHA256 with a random
 /// 16-byte salt, stored as `pbkdf2-sha256$<rounds>$<salt base64>$<key base64>` so the work factor
@@ -10,8 +12,27 @@ package enum PasswordHash {
     /// OWASP's floor for PBKDF2-HMAC-SHA256; swift-crypto refuses fewer.
     package static let rounds = 210_000
 
+    /// PBKDF2 costs a tenth of a second of CPU per hash. It runs on a pool of its own, half the cores,
+    /// never on the cooperative pool or an event loop: a flood of logins queues here while health
+    /// checks and every other request are still answered at once.
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount / 2))
+        pool.start()
+        return pool
+    }()
+
+    /// A stored value for `password`, hashed on the password pool.
     /// - Throws: `TenancyError.invalid` for a password shorter than 10 characters or longer than 200.
-    package static func make(_ password: String) throws -> String {
+    package static func make(_ password: String) async throws -> String {
+        try await pool.runIfActive { try makeNow(password) }
+    }
+
+    /// Whether `password` matches `stored`, checked on the password pool; false for a malformed stored value.
+    package static func verify(_ password: String, against stored: String) async -> Bool {
+        (try? await pool.runIfActive { verifyNow(password, against: stored) }) ?? false
+    }
+
+    static func makeNow(_ password: String) throws -> String {
         guard (10...200).contains(password.unicodeScalars.count) else {
             throw TenancyError.invalid("a password must have 10–200 characters")
         }
@@ -22,8 +43,7 @@ package enum PasswordHash {
         return "pbkdf2-sha256$\(rounds)$\(Data(salt).base64EncodedString())$\(key.base64EncodedString())"
     }
 
-    /// Whether `password` matches `stored`; false for a malformed stored value.
-    package static func verify(_ password: String, against stored: String) -> Bool {
+    static func verifyNow(_ password: String, against stored: String) -> Bool {
         let parts = stored.split(separator: "$").map(String.init)
         guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds >= self.rounds,
               let salt = Data(base64Encoded: parts[2]), let expected = Data(base64Encoded: parts[3]),

@@ -167,7 +167,8 @@ package struct Provisioning: Sendable {
         if let mobile, !Validation.isE164(mobile) { throw TenancyError.invalid("mobile must be an E.164 number like +37255512345") }
         let email = try email.map(Validation.email)
         guard ["admin", "user"].contains(role) else { throw TenancyError.invalid("role must be admin or user") }
-        let passwordHash = try consolePassword.map(PasswordHash.make)
+        var passwordHash: String?
+        if let consolePassword { passwordHash = try await PasswordHash.make(consolePassword) }
         if passwordHash != nil, email == nil { throw TenancyError.invalid("a console password needs an e-mail to log in with") }
         let ha1 = DigestCredentials.ha1(username: ext, realm: tenant.sipDomain, password: sipPassword)
         let user: User

@@ -109,18 +109,21 @@ package struct HTTPAnswer: Sendable {
 
 /// One HTTP request with curl: `method` to `url`, with a bearer token and a JSON body when given.
 /// A status of 0 means no answer. Curl runs on a thread of its own (see `runSIPp`).
+/// `from`: the local address to connect from (another loopback address plays another client).
 package func httpRequest(_ method: String, _ url: String, token: String? = nil, json: String? = nil,
-                         timeoutSeconds: Int = 30) async throws -> HTTPAnswer {
-    try await onOwnThread { try httpRequestBlocking(method, url, token: token, json: json, timeoutSeconds: timeoutSeconds) }
+                         timeoutSeconds: Int = 30, from source: String? = nil) async throws -> HTTPAnswer {
+    try await onOwnThread { try httpRequestBlocking(method, url, token: token, json: json, timeoutSeconds: timeoutSeconds, source: source) }
 }
 
-private func httpRequestBlocking(_ method: String, _ url: String, token: String?, json: String?, timeoutSeconds: Int) throws -> HTTPAnswer {
+private func httpRequestBlocking(_ method: String, _ url: String, token: String?, json: String?, timeoutSeconds: Int,
+                                 source: String?) throws -> HTTPAnswer {
     let folder = NSTemporaryDirectory() + "http-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     // No `Expect: 100-continue` for large bodies: the answer is what the server says to the body.
     var arguments = ["-s", "-m", "\(timeoutSeconds)", "-X", method, "-D", "\(folder)/headers", "-o", "\(folder)/body", "-H", "Expect:"]
     if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+    if let source { arguments += ["--interface", source] }
     if let json {
         // From a file: a body can be longer than one command-line argument may be.
         try json.write(toFile: "\(folder)/request", atomically: true, encoding: .utf8)

@@ -33,11 +33,12 @@ package enum APIService {
 struct API: Sendable {
     let context: ServiceContext
     let auth: Authenticator
-    let throttle = LoginThrottle()
+    let throttle: LoginThrottle
 
     init(context: ServiceContext) {
         self.context = context
         auth = Authenticator(db: context.db, lifetime: .seconds(context.configuration.apiTokenMinutes * 60))
+        throttle = LoginThrottle(perSource: context.configuration.apiLoginFailuresPerAddress)
     }
 
     var provisioning: Provisioning { Provisioning(db: context.db, publisher: context.publisher, logger: context.logger) }
@@ -48,7 +49,7 @@ struct API: Sendable {
     }
 
     /// The authenticated caller and the `:tenant` of the path, checked by `check` and known to exist.
-    func tenantRequest(_ request: Request, _ context: BasicRequestContext,
+    func tenantRequest(_ request: Request, _ context: ServiceRequestContext,
                        _ check: (Principal, String) throws -> Void) async throws -> (Principal, String) {
         let principal = try await auth.principal(request)
         let tenant = try context.parameter("tenant")
@@ -58,7 +59,7 @@ struct API: Sendable {
     }
 }
 
-extension BasicRequestContext {
+extension ServiceRequestContext {
     /// A path parameter, percent-decoded: clients send `+3726001000` as `%2B3726001000`.
     func parameter(_ name: String) throws -> String {
         let raw = try parameters.require(name)

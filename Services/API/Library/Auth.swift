@@ -109,23 +109,60 @@ struct Authenticator: Sendable {
     }
 }
 
-/// Slows down password guessing: after `limit` failed logins for one e-mail within `window`, its
-/// logins are refused (429) until the window has passed. In memory per process: a guesser spread
-/// over instances gets `limit` tries per instance, each costing a PBKDF2 hash.
+/// Slows down password guessing: after `perEmail` failed logins for one e-mail, or `perSource`
+/// from one client address, within `window`, further logins of that e-mail or from that address
+/// are refused (429) without hashing anything, until the window has passed. Keyed by address as
+/// well, so that guesses spread over random e-mails are stopped too. In memory per process: a
+/// guesser spread over instances gets the limits per instance, each try costing a PBKDF2 hash.
 final class LoginThrottle: Sendable {
+    let perEmail: FailureWindow
+    let perSource: FailureWindow
+
+    init(perEmail: Int = 10, perSource: Int = 30, window: Duration = .seconds(300)) {
+        self.perEmail = FailureWindow(limit: perEmail, window: window)
+        self.perSource = FailureWindow(limit: perSource, window: window)
+    }
+
+    /// - Throws: 429 while the e-mail or the address is locked out.
+    func check(email: String, source: String) throws {
+        if let wait = perSource.lockedFor(source) {
+            throw APIError(status: .tooManyRequests, code: "too_many_attempts",
+                           message: "too many failed logins from this address; try again in a few minutes",
+                           retryAfterSeconds: Int(wait.components.seconds) + 1)
+        }
+        if let wait = perEmail.lockedFor(email.lowercased()) {
+            throw APIError(status: .tooManyRequests, code: "too_many_attempts",
+                           message: "too many failed logins for this e-mail; try again in a few minutes",
+                           retryAfterSeconds: Int(wait.components.seconds) + 1)
+        }
+    }
+
+    func failed(email: String, source: String) {
+        perEmail.record(email.lowercased())
+        perSource.record(source)
+    }
+
+    /// A good password clears its e-mail's count; the address keeps its own, so one known account
+    /// does not reset a guesser's budget.
+    func succeeded(email: String) {
+        perEmail.clear(email.lowercased())
+    }
+}
+
+/// Failures counted per key within a window from the first one.
+final class FailureWindow: Sendable {
     private let failures = NIOLockedValueBox([String: (count: Int, since: ContinuousClock.Instant)]())
     let limit: Int
     let window: Duration
 
-    init(limit: Int = 10, window: Duration = .seconds(300)) {
+    init(limit: Int, window: Duration) {
         self.limit = limit
         self.window = window
     }
 
-    /// - Throws: 429 while the e-mail is locked out.
-    func check(_ email: String) throws {
-        let key = email.lowercased()
-        let wait = failures.withLockedValue { failures -> Duration? in
+    /// How long `key` stays locked, or nil when it may try.
+    func lockedFor(_ key: String) -> Duration? {
+        failures.withLockedValue { failures -> Duration? in
             guard let entry = failures[key] else { return nil }
             let elapsed = ContinuousClock.now - entry.since
             if elapsed > window {
@@ -134,23 +171,18 @@ final class LoginThrottle: Sendable {
             }
             return entry.count >= limit ? window - elapsed : nil
         }
-        if let wait {
-            throw APIError(status: .tooManyRequests, code: "too_many_attempts",
-                           message: "too many failed logins for this e-mail; try again in a few minutes",
-                           retryAfterSeconds: Int(wait.components.seconds) + 1)
-        }
     }
 
-    func failed(_ email: String) {
+    func record(_ key: String) {
         failures.withLockedValue { failures in
+            if failures.count > 100_000 { failures = failures.filter { ContinuousClock.now - $0.value.since <= window } }
             if failures.count > 100_000 { failures.removeAll() }
-            let key = email.lowercased()
             let entry = failures[key] ?? (0, .now)
             failures[key] = (entry.count + 1, entry.since)
         }
     }
 
-    func succeeded(_ email: String) {
-        _ = failures.withLockedValue { $0.removeValue(forKey: email.lowercased()) }
+    func clear(_ key: String) {
+        _ = failures.withLockedValue { $0.removeValue(forKey: key) }
     }
 }

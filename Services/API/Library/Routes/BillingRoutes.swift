@@ -2,6 +2,7 @@ import Billing
 import Foundation
 import Hummingbird
 import Pricing
+import Runtime
 import Tenancy
 
 /// The catalogue, a tenant's subscriptions and entitlements, and its invoices (JSON and a
@@ -40,12 +41,12 @@ extension API {
         return period
     }
 
-    func subscriptionID(_ context: BasicRequestContext) throws -> UUID {
+    func subscriptionID(_ context: ServiceRequestContext) throws -> UUID {
         guard let id = UUID(uuidString: try context.parameter("subscription")) else { throw APIError.notFound("no such subscription") }
         return id
     }
 
-    func addBillingRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addBillingRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("catalogue") { request, _ -> Response in
             try JSON.response(try await billing(try await auth.principal(request)).catalogue())
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Runtime
 import Tenancy
 
 /// Call sharing groups and their members; a member logs themself in and out.
@@ -22,7 +23,7 @@ extension API {
         let loggedIn: Bool
     }
 
-    func addGroupRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addGroupRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("tenants/:tenant/groups") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let page = try PageRequest(request)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Runtime
 import Tenancy
 
 /// Numbers (DIDs): the operator assigns them from its ranges; the tenant's admins say where their
@@ -15,7 +16,7 @@ extension API {
         let destination: String
     }
 
-    func addNumberRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addNumberRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("tenants/:tenant/numbers") { request, context -> Response in
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let page = try PageRequest(request)

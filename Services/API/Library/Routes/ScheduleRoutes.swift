@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Runtime
 import Tenancy
 
 /// Working-hours schedules with weekly periods and exception days.
@@ -24,7 +25,7 @@ extension API {
         let label: String?
     }
 
-    func addScheduleRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addScheduleRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("tenants/:tenant/schedules") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let page = try PageRequest(request)

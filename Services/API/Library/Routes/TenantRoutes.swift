@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Pricing
+import Runtime
 import Tenancy
 
 /// Tenants: operators create, list, suspend and resume them; a tenant's own people read it.
@@ -22,7 +23,7 @@ extension API {
         let internationalCalls: Int?
     }
 
-    func addTenantRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addTenantRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("tenants") { request, _ -> Response in
             try await auth.principal(request).requireOperator()
             let page = try PageRequest(request)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Runtime
 import Tenancy
 
 /// Users, their SIP device and their own settings (forwarding, outbound identity). Admins manage
@@ -56,7 +57,7 @@ extension API {
 
     static let forwardingConditions: Set<String> = ["always", "busy", "no-answer", "unregistered"]
 
-    func addUserRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addUserRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("tenants/:tenant/users") { request, context -> Response in
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let page = try PageRequest(request)

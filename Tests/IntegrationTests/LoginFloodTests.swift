@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Issue 10's login flood: PBKDF2 off the request path and a throttle per address as well as per
+/// e-mail, so that guessing neither starves the API nor locks real users out.
+@Suite("api: a login flood", .timeLimit(.minutes(3)))
+struct LoginFloodTests {
+    @Test("200 failed logins from one address in a minute, for one e-mail and random ones: the later ones get 429, another user still logs in, /health/ready stays under 100 ms")
+    func flood() async throws {
+        let fixture = try await APIStack.start()
+        defer { _ = fixture.api.stop() }
+        let tenant = try await fixture.tenant("flood")
+        let port = try #require(URL(string: fixture.base)?.port)
+
+        let probing = Task { () -> [Duration] in
+            var latencies: [Duration] = []
+            while !Task.isCancelled {
+                let started = ContinuousClock.now
+                let answer = try await tcpExchange(Array("GET /health/ready HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n".utf8),
+                                                   port: port, timeout: 2)
+                latencies.append(ContinuousClock.now - started)
+                #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return latencies
+        }
+
+        // Eight guessers at once, from 127.0.0.1: half at one e-mail, half at random ones.
+        let perGuesser = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for guesser in 0..<8 {
+                group.addTask {
+                    var seen: [Int] = []
+                    for attempt in 0..<25 {
+                        let email = guesser % 2 == 0 ? "admin@\(tenant.domain)" : "guess-\(guesser)-\(attempt)@\(tenant.domain)"
+                        let answer = try await httpRequest("POST", "\(fixture.base)/v1/auth/token",
+                                                           json: #"{"tenant":"\#(tenant.slug)","email":"\#(email)","password":"wrong-password-\#(attempt)"}"#)
+                        seen.append(answer.status)
+                    }
+                    return seen
+                }
+            }
+            return try await group.reduce(into: [[Int]]()) { $0.append($1) }
+        }
+        let statuses = perGuesser.flatMap { $0 }
+        probing.cancel()
+        let latencies = try await probing.value
+
+        #expect(statuses.count == 200)
+        #expect(Set(statuses).isSubset(of: [401, 429]), "\(statuses)")
+        // 30 failures from the address are hashed (plus those of the eight guessers already past the
+        // check when the thirtieth failed); everything after is refused at once.
+        #expect(statuses.filter { $0 == 401 }.count <= 30 + 8, "\(statuses)")
+        #expect(statuses.filter { $0 == 429 }.count >= 200 - 38)
+        #expect(perGuesser.allSatisfy { $0.suffix(10).allSatisfy { $0 == 429 } }, "the later ones are all refused: \(perGuesser)")
+        // Another client, from another address, still logs in (the guessed admin e-mail stays locked
+        // by its own count for the window; the user's is not).
+        let other = try await httpRequest("POST", "\(fixture.base)/v1/auth/token",
+                                          json: #"{"tenant":"\#(tenant.slug)","email":"user@\#(tenant.domain)","password":"user-password-12"}"#,
+                                          from: "127.0.0.2")
+        #expect(other.status == 201, "\(other.body)")
+        let slowest = try #require(latencies.max())
+        #expect(latencies.count >= 5)
+        #expect(slowest < .milliseconds(100), "health probes: \(latencies.sorted().suffix(5))")
+        await fixture.close()
+    }
+}
