@@ -86,15 +86,31 @@ struct CallFixture {
             }),
             logger: TestEnvironment.logger)
         var found: [Envelope<P>] = []
-        _ = try await eventually(timeout: .seconds(10)) {
+        var next: [Int32: Int64] = [:]
+        func read() async throws {
             while let message = try await consumer.poll(timeoutMilliseconds: 50) {
+                next[message.partition] = message.offset + 1
                 let header = try EnvelopeHeader.decode(message.value ?? [])
                 guard header.type == P.type, callID == nil || header.callId == callID else { continue }
                 found.append(try header.decode(message.value ?? [], as: P.self))
             }
+        }
+        _ = try await eventually(timeout: .seconds(10)) {
+            try await read()
             return done(found)
         }
+        // Then on to the end of every partition as it is a moment later, so that a second copy
+        // (a duplicate CDR, an event sent twice) is counted too instead of left unread.
+        try await Task.sleep(for: .milliseconds(500))
+        let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        var ends: [Int32: Int64] = [:]
+        for partition in 0..<P.topic.partitions { ends[partition] = try await admin.endOffset(topic: topic, partition: partition) }
+        let reachedEnd = try await eventually(timeout: .seconds(10)) {
+            try await read()
+            return ends.allSatisfy { partition, end in end == 0 || next[partition, default: 0] >= end }
+        }
         await consumer.close()
+        try #require(reachedEnd, "\(topic) was not read to its end \(ends): at \(next)")
         return found
     }
 
