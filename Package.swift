@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "Media", dependencies: [], path: "Shared/Media"),
         .target(name: "Pricing", dependencies: [], path: "Shared/Pricing"),
         .target(name: "Messaging", dependencies: [
-            "Kafka", "Events",
+            "Kafka", "Events", "Postgres",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "Shared/Messaging"),

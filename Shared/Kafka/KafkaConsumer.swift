@@ -120,6 +120,9 @@ package final class KafkaConsumer: Sendable {
         stopped.withLockedValue { $0 = true }
     }
 
+    /// Whether `stopReading()` was called: a handler retrying a message gives up and leaves it uncommitted.
+    package var isStopping: Bool { stopped.withLockedValue { $0 } }
+
     /// Marks a message as processed: its offset is committed with the next (automatic or explicit)
     /// commit. Call only after the message's effect is durable.
     package func markProcessed(_ message: KafkaMessage) {

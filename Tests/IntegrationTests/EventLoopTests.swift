@@ -2,6 +2,7 @@ import Events
 import Foundation
 import Kafka
 import Messaging
+import Postgres
 import Testing
 import TestSupport
 
@@ -59,6 +60,62 @@ struct EventLoopTests {
         #expect(dead.last?.header("dlq-origin") == "\(topic)/0/2")
         #expect(dead.last?.header("tenant") == "b")
         await producer.shutdown()
+    }
+}
+
+extension EventLoopTests {
+    @Test("a failure that can pass (database or broker unavailable) is retried on the same message in order and never dead-lettered")
+    func passingFailuresWait() async throws {
+        let prefix = TestEnvironment.unique("retry") + "."
+        try await ensureTopics(prefix: prefix)
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let publisher = EventPublisher(producer: producer, topicPrefix: prefix)
+        let topic = Topic.configChanges.name(prefix: prefix)
+        for key in ["1", "2", "3"] {
+            try await publisher.publish(Envelope(tenant: "a", data: ConfigChanged(entity: "user", key: key, action: "created")))
+        }
+        let consumer = try KafkaConsumer(
+            configuration: TestEnvironment.kafka(),
+            subscription: .assigned(groupID: TestEnvironment.unique("retry"),
+                                    partitions: [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.beginning)]),
+            logger: TestEnvironment.logger)
+        let handled = Handled()
+        let attempts = Handled()
+        var loop = EventLoop(consumer: consumer, publisher: publisher, name: "test", logger: TestEnvironment.logger)
+        loop.backoff = { _ in .milliseconds(20) }
+        let task = Task {
+            try await loop.run { header, message in
+                let key = try header.decode(message.value ?? [], as: ConfigChanged.self).data.key
+                await attempts.add(key)
+                let tries = await attempts.keys.filter { $0 == key }.count
+                // Message 2 meets a refused connection three times, then a broker timeout, then works.
+                if key == "2" && tries <= 3 { throw PostgresError(.connection, "connection refused") }
+                if key == "2" && tries == 4 { throw KafkaError(.delivery, "message timed out") }
+                if key == "2" && tries == 5 { throw PostgresError(.server, "the database system is shutting down", sqlState: "57P03") }
+                await handled.add(key)
+            }
+        }
+        #expect(await eventually(timeout: .seconds(15)) { await handled.keys == ["1", "2", "3"] })
+        #expect(await attempts.keys == ["1", "2", "2", "2", "2", "2", "2", "3"], "the partition waited for message 2")
+        task.cancel()
+        _ = await task.result
+        await consumer.close()
+        let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        #expect(try await admin.endOffset(topic: Topic.configChanges.deadLetterName(prefix: prefix), partition: 0) == 0,
+                "nothing dead-lettered for a failure that can pass")
+        await producer.shutdown()
+    }
+
+    @Test("failures are told apart: connection, shutdown and transient SQLSTATEs can pass; data errors and bad messages cannot")
+    func classification() {
+        #expect(HandlingFailure(PostgresError(.connection, "refused")) == .canPass)
+        #expect(HandlingFailure(PostgresError(.server, "admin shutdown", sqlState: "57P01")) == .canPass)
+        #expect(HandlingFailure(PostgresError(.server, "serialization", sqlState: "40001")) == .canPass)
+        #expect(HandlingFailure(PostgresError(.server, "bad input", sqlState: "22P02")) == .permanent)
+        #expect(HandlingFailure(PostgresError(.server, "duplicate", sqlState: "23505")) == .permanent)
+        #expect(HandlingFailure(KafkaError(.timeout, "no answer")) == .canPass)
+        #expect(HandlingFailure(EventError(message: "malformed")) == .permanent)
+        #expect(HandlingFailure(TestFailure("anything else")) == .permanent)
     }
 }
 
