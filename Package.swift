@@ -69,6 +69,7 @@ let package = Package(
         .target(name: "Pricing", dependencies: [], path: "Shared/Pricing"),
         .target(name: "Messaging", dependencies: [
             "Kafka", "Events", "Postgres",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "Shared/Messaging"),

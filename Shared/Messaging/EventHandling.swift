@@ -16,19 +16,13 @@ package struct EventLoop: Sendable {
     package let name: String
     package let logger: Logger
     /// The pause before retry `n` (1, 2, ...) of a message whose failure can pass.
-    package var backoff: @Sendable (Int) -> Duration = EventLoop.exponentialBackoff
+    package var backoff: @Sendable (Int) -> Duration = Backoff.exponential
 
     package init(consumer: KafkaConsumer, publisher: EventPublisher, name: String, logger: Logger) {
         self.consumer = consumer
         self.publisher = publisher
         self.name = name
         self.logger = logger
-    }
-
-    /// 100 ms doubling to 5 s, with a little jitter so that instances do not retry in step.
-    package static func exponentialBackoff(_ attempt: Int) -> Duration {
-        let base = min(5_000, 100 << min(max(attempt - 1, 0), 6))
-        return .milliseconds(base + Int.random(in: 0...(base / 10)))
     }
 
     /// Runs until the task is cancelled or the consumer stops reading. `handle` gets the decoded
@@ -139,4 +133,14 @@ package enum HandlingFailure: Equatable, Sendable {
 /// An error that says for itself whether it can pass (see `HandlingFailure`).
 package protocol ClassifiedFailure: Error {
     var canPass: Bool { get }
+}
+
+/// How long to wait before retrying something that failed for a reason that can pass.
+package enum Backoff {
+    /// 100 ms doubling to 5 s for attempts 1, 2, ..., with a little jitter so that instances do not
+    /// retry in step.
+    package static func exponential(_ attempt: Int) -> Duration {
+        let base = min(5_000, 100 << min(max(attempt - 1, 0), 6))
+        return .milliseconds(base + Int.random(in: 0...(base / 10)))
+    }
 }

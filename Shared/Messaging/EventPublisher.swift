@@ -22,10 +22,7 @@ package final class EventPublisher: Sendable {
     package func publish<P: EventPayload>(_ envelope: Envelope<P>, key: String? = nil, partition: Int32? = nil)
         async throws -> DeliveryReport
     {
-        let record = ProducerRecord(
-            topic: P.topic.name(prefix: topicPrefix), partition: partition,
-            key: key ?? Self.defaultKey(envelope), value: try envelope.encoded(),
-            headers: [KafkaHeader("type", envelope.type), KafkaHeader("tenant", envelope.tenant)])
+        let record = try self.record(envelope, key: key, partition: partition)
         do {
             let report = try await producer.send(record)
             Counter(label: "switchboard_events_published_total", dimensions: [("topic", P.topic.rawValue)]).increment()
@@ -34,6 +31,14 @@ package final class EventPublisher: Sendable {
             Counter(label: "switchboard_events_publish_failures_total", dimensions: [("topic", P.topic.rawValue)]).increment()
             throw error
         }
+    }
+
+    /// The Kafka record of `envelope`: its topic under the prefix, key, JSON value and headers.
+    package func record<P: EventPayload>(_ envelope: Envelope<P>, key: String? = nil, partition: Int32? = nil) throws -> ProducerRecord {
+        ProducerRecord(
+            topic: P.topic.name(prefix: topicPrefix), partition: partition,
+            key: key ?? Self.defaultKey(envelope), value: try envelope.encoded(),
+            headers: [KafkaHeader("type", envelope.type), KafkaHeader("tenant", envelope.tenant)])
     }
 
     /// Sends a message that could not be processed to `<topic>.dlq` with the error and its origin.

@@ -12,6 +12,8 @@ package struct ServiceContext: Sendable {
     package let logger: Logger
     package let db: PostgresClient
     package let publisher: EventPublisher
+    /// Events that must follow a database change go here, in the change's transaction.
+    package let outbox: Outbox
     package let tenantCache: TenantCache
     /// What `/health/ready` reports; a service adds its own conditions.
     package let readiness: Readiness

@@ -62,8 +62,9 @@ package enum ServiceMain {
             fail(definition.name, "kafka producer: \(error)")
         }
         let readiness = Readiness()
+        let publisher = EventPublisher(producer: producer, topicPrefix: configuration.topicPrefix)
         let context = ServiceContext(name: definition.name, configuration: configuration, logger: logger, db: db,
-                                     publisher: EventPublisher(producer: producer, topicPrefix: configuration.topicPrefix),
+                                     publisher: publisher, outbox: Outbox(db: db, publisher: publisher),
                                      tenantCache: TenantCache(), readiness: readiness)
         let router = Router(context: ServiceRequestContext.self)
         HealthRoutes.add(to: router, readiness: readiness, registry: registry)
@@ -75,7 +76,9 @@ package enum ServiceMain {
         do {
             let own = try await definition.services(context)
             let group = ServiceGroup(configuration: .init(
+                // Shut down in reverse order: the relay last, after everything that writes the outbox.
                 services: [
+                    .init(service: OutboxRelay(outbox: context.outbox, logger: logger)),
                     .init(service: ReadinessProbe(context: context, readiness: readiness)),
                     .init(service: ControlPlaneListener(context: context) { header, message in
                         await definition.onControlEvent(context, header, message)

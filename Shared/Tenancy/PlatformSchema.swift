@@ -118,5 +118,21 @@ package enum PlatformSchema {
             -- then the tenant schema is dropped (TenantLifecycle).
             ALTER TABLE {schema}.tenants ADD COLUMN notice_ends date, ADD COLUMN export_ends date;
             """),
+        Migration(version: 5, name: "outbox", sql: """
+            -- Events that must follow a database change (CDRs, configuration changes), written in the
+            -- change's transaction and relayed to Kafka by OutboxRelay, which deletes a row once the
+            -- broker acknowledged it: a broker outage delays them and loses nothing (DESIGN §4).
+            CREATE TABLE {schema}.outbox (
+                id bigserial PRIMARY KEY,
+                deployment text NOT NULL,
+                topic text NOT NULL,
+                partition integer,
+                key text,
+                value bytea NOT NULL,
+                type text NOT NULL,
+                tenant text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now());
+            CREATE INDEX outbox_by_deployment ON {schema}.outbox (deployment, id);
+            """),
     ]
 }

@@ -76,4 +76,78 @@ struct DeliveryFaultTests {
         await producer.shutdown()
         await db.shutdown()
     }
+
+    @Test("the broker hangs for 60 s while 50 calls are up and all of them end: afterwards each call has its CDR and billing rates each exactly once")
+    func brokerOutageDuringCalls() async throws {
+        let broker = try TestBroker()
+        try broker.start()
+        defer { broker.stop() }
+        let prefix = TestEnvironment.unique("kfault") + "."
+        let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(broker.brokers), logger: TestEnvironment.logger)
+        try await admin.ensureTopics(switchboardTopics(prefix: prefix))
+        let db = TestEnvironment.postgres(maxConnections: 2)
+        _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(broker.brokers), logger: TestEnvironment.logger)
+        let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
+        let slug = TestEnvironment.unique("kfault")
+        let domain = slug.replacingOccurrences(of: "_", with: "-") + ".example.com"
+        try await provisioning.createTenant(slug: slug, name: "Outage", sipDomain: domain)
+        for ext in ["1001", "1002"] {
+            try await provisioning.createUser(tenant: slug, extension: ext, name: "User \(ext)", password: "password-\(ext)")
+        }
+
+        let sipPort = try freeUDPPort()
+        var services: [(ServiceProcess, Int)] = []
+        defer { services.forEach { _ = $0.0.stop() } }
+        for name in ["sip-edge", "routing", "billing"] {
+            let port = try freePort()
+            var environment = serviceEnvironment(prefix: prefix, port: port)
+            environment["SWITCHBOARD_KAFKA_BROKERS"] = broker.brokers
+            environment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
+            services.append((try ServiceProcess(name, environment: environment), port))
+        }
+        for (service, port) in services {
+            let ready = await eventually(timeout: .seconds(40)) { (try? await httpGet("http://127.0.0.1:\(port)/health/ready").status) == 200 }
+            try #require(ready, "not ready:\n\(service.log)")
+        }
+        let target = "127.0.0.1:\(sipPort)"
+        let calleePort = try freeUDPPort()
+        let registered = try await runSIPp(scenario: "register.xml", target: target, injection: [["1002", domain, "password-1002", "3600"]],
+                                           localPort: calleePort)
+        try #require(registered.status == 0, "\(registered.errors)")
+        let callee = Task {
+            try await runSIPp(scenario: "answer.xml", target: nil, calls: 50, localPort: calleePort, timeout: 40)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        // 50 calls of 12 s, 25 a second: all are up after about 3 s and end 12 s after they started.
+        let callerPort = try freeUDPPort()
+        let caller = Task {
+            try await runSIPp(scenario: "call.xml", target: target, injection: [["1001", domain, "password-1001", "1002"]], calls: 50,
+                              localPort: callerPort, timeout: 40, arguments: ["-d", "12000", "-r", "25", "-l", "50"])
+        }
+        try await Task.sleep(for: .seconds(6))
+        broker.pause()
+        let paused = ContinuousClock.now
+        let placed = try await caller.value
+        #expect(placed.status == 0, "every call was answered and ended while the broker hung: \(placed.errors.suffix(2000))")
+        _ = try await callee.value
+        // The broker stays hung for 60 s in all.
+        try await Task.sleep(for: .seconds(60) - (ContinuousClock.now - paused))
+        broker.resume()
+
+        let schema = try TenantSlug(slug).schema
+        var rated = 0
+        let done = await eventually(timeout: .seconds(90)) {
+            rated = (try? await db.query("SELECT count(DISTINCT call_id)::int AS n FROM \(identifier: schema).calls").first?.decode("n", as: Int.self)) ?? 0
+            return rated == 50
+        }
+        #expect(done, "rated \(rated) of 50 calls:\n\(services[0].0.log.suffix(2000))\n\(services[2].0.log.suffix(2000))")
+        try await Task.sleep(for: .seconds(2))
+        let rows = try await db.query("SELECT count(*)::int AS n FROM \(identifier: schema).calls").first?.decode("n", as: Int.self)
+        #expect(rows == 50, "each call rated exactly once")
+        let left = try await db.query("SELECT count(*)::int AS n FROM platform.outbox WHERE deployment = \(prefix)").first?.decode("n", as: Int.self)
+        #expect(left == 0, "the outbox is empty once the broker took everything")
+        await producer.shutdown()
+        await db.shutdown()
+    }
 }

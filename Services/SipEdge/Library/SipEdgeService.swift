@@ -34,7 +34,7 @@ package enum SipEdgeService {
             }
             let environment = CallEnvironment(
                 deployment: configuration.topicPrefix, edge: configuration.edgeOrdinal, transport: transport, transactions: clientTransactions,
-                serverTransactions: serverTransactions, publisher: context.publisher, db: context.db,
+                serverTransactions: serverTransactions, publisher: context.publisher, outbox: context.outbox, db: context.db,
                 rtpPorts: RTPPortAllocator(range: configuration.rtpPorts), trunk: trunk,
                 routeTimeout: .milliseconds(configuration.routeTimeoutMs), mediaTimeout: .seconds(60), logger: context.logger)
             let registry = CallRegistry()

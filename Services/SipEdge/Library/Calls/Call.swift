@@ -1,6 +1,7 @@
 import Events
 import Foundation
 import Logging
+import Messaging
 import NIOCore
 import SIP
 import Tenancy
@@ -699,15 +700,33 @@ actor Call {
         let record = CallRecord(from: from, to: to, direction: direction, classification: route?.classification ?? "business",
                                 start: startedAt, answer: answeredAt, end: end, billableSeconds: billable, cause: cause,
                                 answeredBy: answeredBy)
-        publish(record, key: setup.tenant.slug.value)
-        let db = env.db
+        let envelope = Envelope(tenant: setup.tenant.slug.value, callId: setup.id, data: record)
+        let outbox = env.outbox
         let id = setup.id
         let logger = env.logger
+        // The CDR replaces the live-call row in one transaction: it is never lost (the outbox relays
+        // it whenever the broker can take it) and never made twice (a restart finds no live call).
+        // While the database is down it is retried; if the edge stops first, the live-call row stays
+        // and the next start ends the call from it.
         journal.append {
-            do {
-                try await db.query("DELETE FROM platform.edge_calls WHERE call_id = \(id)")
-            } catch {
-                logger.warning("live call not removed", metadata: ["call": "\(id)", "error": "\(error)"])
+            var attempt = 0
+            while true {
+                do {
+                    try await outbox.db.withTransaction { connection in
+                        try await connection.query("DELETE FROM platform.edge_calls WHERE call_id = \(id)")
+                        try await outbox.add(envelope, key: envelope.tenant, on: connection)
+                    }
+                    outbox.committed()
+                    return
+                } catch {
+                    attempt += 1
+                    if attempt == 1 { logger.warning("CDR not stored yet; retrying", metadata: ["call": "\(id)", "error": "\(error)"]) }
+                    guard attempt < 120 else {
+                        logger.error("CDR not stored; the next start ends the call from its live-call row", metadata: ["call": "\(id)"])
+                        return
+                    }
+                    try? await Task.sleep(for: Backoff.exponential(attempt))
+                }
             }
         }
         journal.finish()

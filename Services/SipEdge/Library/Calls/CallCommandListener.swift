@@ -70,25 +70,31 @@ struct CallCommandListener: Service {
 
     private func closeCallsOfPreviousRun() async throws {
         let edge = context.configuration.edgeOrdinal
-        let rows = try await context.db.query("""
-            DELETE FROM platform.edge_calls WHERE deployment = \(context.configuration.topicPrefix) AND edge = \(edge)
-            RETURNING call_id, tenant, caller, callee, direction, classification, started_at, answered_at
-            """)
-        let now = Date()
-        for row in rows {
-            let callID: String = try row.decode("call_id")
-            let tenant: String = try row.decode("tenant")
-            let answered: Date? = try row.decode("answered_at")
-            let cause = "edge restarted"
-            try await context.publisher.publish(Envelope(tenant: tenant, callId: callID,
-                                                         data: CallStateChanged(state: "ended", cause: cause, party: nil)))
-            // Billable time ends at the restart: the edge cannot know when the call really ended.
-            let record = CallRecord(from: try row.decode("caller"), to: try row.decode("callee"), direction: try row.decode("direction"),
-                                    classification: try row.decode("classification"), start: try row.decode("started_at"),
-                                    answer: answered, end: now,
-                                    billableSeconds: answered.map { Int(ceil(now.timeIntervalSince($0))) } ?? 0, cause: cause)
-            try await context.publisher.publish(Envelope(tenant: tenant, callId: callID, data: record), key: tenant)
+        let outbox = context.outbox
+        let cause = "edge restarted"
+        // The rows go and their ended events and CDRs enter the outbox in one transaction.
+        let closed = try await context.db.withTransaction { connection -> Int in
+            let rows = try await connection.query("""
+                DELETE FROM platform.edge_calls WHERE deployment = \(context.configuration.topicPrefix) AND edge = \(edge)
+                RETURNING call_id, tenant, caller, callee, direction, classification, started_at, answered_at
+                """)
+            let now = Date()
+            for row in rows {
+                let callID: String = try row.decode("call_id")
+                let tenant: String = try row.decode("tenant")
+                let answered: Date? = try row.decode("answered_at")
+                try await outbox.add(Envelope(tenant: tenant, callId: callID, data: CallStateChanged(state: "ended", cause: cause, party: nil)),
+                                     on: connection)
+                // Billable time ends at the restart: the edge cannot know when the call really ended.
+                let record = CallRecord(from: try row.decode("caller"), to: try row.decode("callee"), direction: try row.decode("direction"),
+                                        classification: try row.decode("classification"), start: try row.decode("started_at"),
+                                        answer: answered, end: now,
+                                        billableSeconds: answered.map { Int(ceil(now.timeIntervalSince($0))) } ?? 0, cause: cause)
+                try await outbox.add(Envelope(tenant: tenant, callId: callID, data: record), key: tenant, on: connection)
+            }
+            return rows.count
         }
-        if !rows.isEmpty { context.logger.notice("closed calls of the previous run", metadata: ["count": "\(rows.count)"]) }
+        outbox.committed()
+        if closed > 0 { context.logger.notice("closed calls of the previous run", metadata: ["count": "\(closed)"]) }
     }
 }

@@ -15,6 +15,8 @@ struct CallEnvironment: Sendable {
     let transactions: ClientTransactions
     let serverTransactions: ServerTransactions
     let publisher: EventPublisher
+    /// Where CDRs go, in the transaction that ends the call's live-call row.
+    let outbox: Outbox
     let db: PostgresClient
     let rtpPorts: RTPPortAllocator
     /// The operator trunk, when one is configured.

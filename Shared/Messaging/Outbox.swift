@@ -1,0 +1,106 @@
+import Events
+import Kafka
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import Postgres
+
+/// Events that must follow a database change (CDRs, configuration changes) are written to
+/// `platform.outbox` in that change's own transaction and sent by a relay (`relay`), which deletes
+/// a row only once the broker acknowledged it (DESIGN §4): a broker outage delays such an event and
+/// loses nothing, and a change rolled back sends nothing. A row sent but not yet deleted when a
+/// process dies is sent again: consumers deduplicate (at-least-once).
+package final class Outbox: Sendable {
+    package let db: PostgresClient
+    package let publisher: EventPublisher
+    /// A relay waiting for work, or a wake-up that came while none waited.
+    private let signal = NIOLockedValueBox<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    package init(db: PostgresClient, publisher: EventPublisher) {
+        self.db = db
+        self.publisher = publisher
+    }
+
+    /// Adds `envelope` to the outbox as part of the transaction on `connection`. Call `committed()`
+    /// once that transaction has committed, so the relay sends it at once.
+    package func add<P: EventPayload>(_ envelope: Envelope<P>, key: String? = nil, partition: Int32? = nil,
+                                      on connection: PostgresConnection) async throws {
+        let record = try publisher.record(envelope, key: key, partition: partition)
+        try await connection.query("""
+            INSERT INTO platform.outbox (deployment, topic, partition, key, value, type, tenant)
+            VALUES (\(publisher.topicPrefix), \(record.topic), \(record.partition.map(Int.init)),
+                    \(record.key.map { String(decoding: $0, as: UTF8.self) }), \(record.value), \(envelope.type), \(envelope.tenant))
+            """)
+    }
+
+    /// Wakes the relay: rows were committed.
+    package func committed() {
+        let waiter = signal.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when `committed()` is called (or was since the last wait) or after `timeout`.
+    package func waitForWork(timeout: Duration) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.wakeWaiter()
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = signal.withLockedValue { state -> Bool in
+                if state.pending {
+                    state.pending = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    private func wakeWaiter() {
+        let waiter = signal.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Sends up to `limit` rows of this deployment, oldest first, and deletes them once the broker
+    /// acknowledged each; rows another relay is sending are skipped. Returns how many were sent.
+    /// - Throws: when the database or the broker is unavailable; the rows stay for the next try.
+    @discardableResult
+    package func relay(limit: Int = 100) async throws -> Int {
+        let producer = publisher.producer
+        let sent = try await db.withTransaction { connection -> Int in
+            let rows = try await connection.query("""
+                SELECT id, topic, partition, key, value, type, tenant FROM platform.outbox
+                WHERE deployment = \(publisher.topicPrefix) ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """)
+            guard !rows.isEmpty else { return 0 }
+            var ids: [Int64] = []
+            for row in rows {
+                let record = ProducerRecord(
+                    topic: try row.decode("topic"), partition: try row.decode("partition", as: Int?.self).map { Int32(truncatingIfNeeded: $0) },
+                    key: try row.decode("key", as: String?.self), value: try row.decode("value"),
+                    headers: [KafkaHeader("type", try row.decode("type")), KafkaHeader("tenant", try row.decode("tenant"))])
+                // One after another: events of one key keep their order.
+                try await producer.send(record)
+                ids.append(try row.decode("id"))
+            }
+            let list = "{" + ids.map(String.init).joined(separator: ",") + "}"
+            try await connection.query("DELETE FROM platform.outbox WHERE id = ANY(\(list)::bigint[])")
+            return ids.count
+        }
+        if sent > 0 { Counter(label: "switchboard_outbox_relayed_total").increment(by: sent) }
+        return sent
+    }
+}
