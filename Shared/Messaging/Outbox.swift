@@ -13,8 +13,10 @@ import Postgres
 package final class Outbox: Sendable {
     package let db: PostgresClient
     package let publisher: EventPublisher
-    /// A relay waiting for work, or a wake-up that came while none waited.
-    private let signal = NIOLockedValueBox<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    /// The process's relay waiting for work, or a wake-up that came while it did not wait: one
+    /// doorbell per process, so that any `Outbox` value of the process wakes the relay.
+    private static let signal = NIOLockedValueBox<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    private var signal: NIOLockedValueBox<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)> { Self.signal }
 
     package init(db: PostgresClient, publisher: EventPublisher) {
         self.db = db

@@ -9,7 +9,9 @@ import ServiceLifecycle
 struct OutboxRelay: Service {
     let outbox: Outbox
     let logger: Logger
-    var poll: Duration = .seconds(2)
+    /// How often rows committed by other processes (the CLI, a process that died) are looked for:
+    /// one indexed query a poll.
+    var poll: Duration = .milliseconds(500)
 
     func run() async throws {
         await withGracefulShutdownHandler {

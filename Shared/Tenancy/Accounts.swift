@@ -116,11 +116,12 @@ extension Provisioning {
                     WHERE extension = \(ext)
                     """)
                 try await audit(connection, slug, actor: actor, action: "user.update", subject: ext)
+                try await outbox.configChanged(slug, entity: "user", key: ext, action: "updated", on: connection)
             }
         } catch let error as PostgresError where error.isUniqueViolation {
             throw TenancyError.conflict("another user of tenant \(slug) has the e-mail \(user.email ?? "")")
         }
-        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "user", key: ext, action: "updated")))
+        outbox.committed()
         return user
     }
 
@@ -137,11 +138,12 @@ extension Provisioning {
                     """)
                 try await connection.query("DELETE FROM \(identifier: slug.schema).group_members WHERE member = \(ext)")
                 try await audit(connection, slug, actor: actor, action: "user.delete", subject: ext)
+                try await outbox.configChanged(slug, entity: "user", key: ext, action: "deleted", on: connection)
             }
             return !rows.isEmpty
         }
         guard deleted else { throw TenancyError.notFound("tenant \(slug) has no user \(ext)") }
-        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "user", key: ext, action: "deleted")))
+        outbox.committed()
     }
 
     /// Sets a new SIP password for the user's device (generated when nil) and returns it: the only
@@ -158,11 +160,14 @@ extension Provisioning {
                 UPDATE \(identifier: slug.schema).devices SET ha1_md5 = \(ha1.md5), ha1_sha256 = \(ha1.sha256), realm = \(tenant.sipDomain)
                 WHERE username = \(ext) RETURNING id
                 """)
-            if !rows.isEmpty { try await audit(connection, slug, actor: actor, action: "device.reset-password", subject: ext) }
+            if !rows.isEmpty {
+                try await audit(connection, slug, actor: actor, action: "device.reset-password", subject: ext)
+                try await outbox.configChanged(slug, entity: "device", key: ext, action: "updated", on: connection)
+            }
             return !rows.isEmpty
         }
         guard updated else { throw TenancyError.notFound("tenant \(slug) has no user \(ext)") }
-        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "device", key: ext, action: "updated")))
+        outbox.committed()
         return secret
     }
 

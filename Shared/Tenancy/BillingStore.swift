@@ -102,7 +102,7 @@ package struct BillingStore: Sendable {
         let id = try await db.withTransaction { connection in
             try await insert(connection, slug, item: item, quantity: quantity, number: number, starts: starts, ends: ends)
         }
-        try await changed(slug, key: id.uuidString.lowercased())
+        outbox.committed()
         return StoredSubscription(id: id, code: code, quantity: quantity, monthlyPrice: item.monthlyPrice, number: number, starts: starts,
                                   ends: ends)
     }
@@ -114,7 +114,7 @@ package struct BillingStore: Sendable {
         try await db.withTransaction { connection in
             try await end(connection, slug, id: id, lastDay: lastDay)
         }
-        try await changed(slug, key: id.uuidString.lowercased())
+        outbox.committed()
         return try await subscription(tenant: tenant, id: id)
     }
 
@@ -136,8 +136,7 @@ package struct BillingStore: Sendable {
             try await end(connection, slug, id: id, lastDay: first.previous.description)
             return try await insert(connection, slug, item: item, quantity: quantity, number: old.number, starts: day, ends: nil)
         }
-        try await changed(slug, key: id.uuidString.lowercased())
-        try await changed(slug, key: newID.uuidString.lowercased())
+        outbox.committed()
         return try await subscription(tenant: tenant, id: newID)
     }
 
@@ -187,6 +186,7 @@ package struct BillingStore: Sendable {
             """)
         let id: UUID = try rows[0].decode("id")
         try await audit(connection, slug, action: "subscription.create", subject: "\(item.code) \(id.uuidString.lowercased())")
+        try await outbox.configChanged(slug, entity: "subscription", key: id.uuidString.lowercased(), action: "updated", on: connection)
         return id
     }
 
@@ -198,6 +198,7 @@ package struct BillingStore: Sendable {
         guard try row.decode("fits", as: Bool.self) else { throw TenancyError.invalid("a subscription cannot end before it starts") }
         try await connection.query("UPDATE \(identifier: slug.schema).subscriptions SET ends = \(lastDay)::date WHERE id = \(id)")
         try await audit(connection, slug, action: "subscription.end", subject: "\(id.uuidString.lowercased()) \(lastDay)")
+        try await outbox.configChanged(slug, entity: "subscription", key: id.uuidString.lowercased(), action: "updated", on: connection)
     }
 
     /// The features the tenant's subscriptions give on `day`, and recording retention per number.
@@ -346,9 +347,7 @@ package struct BillingStore: Sendable {
             """)
     }
 
-    private func changed(_ slug: TenantSlug, key: String) async throws {
-        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "subscription", key: key, action: "updated")))
-    }
+    private var outbox: Outbox { Outbox(db: db, publisher: publisher) }
 }
 
 extension Day {

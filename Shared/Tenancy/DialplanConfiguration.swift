@@ -20,6 +20,9 @@ package struct DialplanConfiguration: Sendable {
         self.actor = actor
     }
 
+    /// Where the events that must follow a change go, in the change's transaction.
+    var outbox: Outbox { Outbox(db: db, publisher: publisher) }
+
     package static let destinationKinds: Set<String> = ["user", "group", "schedule", "external", "voicemail", "announcement", "ivr", "none"]
     package static let strategies: Set<String> = ["ring-all", "linear", "round-robin", "least-recent", "longest-idle", "random"]
 
@@ -289,6 +292,7 @@ package struct DialplanConfiguration: Sendable {
                 try await connection.query("""
                     INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES (\(actor), \("\(entity).\(action)"), \(key))
                     """)
+                try await outbox.configChanged(slug, entity: entity, key: key, action: action, on: connection)
             }
         } catch let error as PostgresError where error.sqlState == "23503" {
             throw TenancyError.notFound("\(entity) \(key): what it refers to does not exist")
@@ -297,6 +301,6 @@ package struct DialplanConfiguration: Sendable {
         } catch let error as PostgresError where error.sqlState == "3F000" {
             throw TenancyError.notFound("no tenant \(slug)")
         }
-        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: entity, key: key, action: action)))
+        outbox.committed()
     }
 }

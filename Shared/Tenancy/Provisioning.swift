@@ -47,6 +47,9 @@ package struct Provisioning: Sendable {
         self.logger = logger
     }
 
+    /// Where the events that must follow a change go, in the change's transaction.
+    var outbox: Outbox { Outbox(db: db, publisher: publisher) }
+
     /// Creates a tenant, its schema (migrated) and publishes `tenant.created`.
     /// - Throws: `TenancyError.invalid` for bad input, `.conflict` when the slug or domain is taken.
     @discardableResult
@@ -66,15 +69,15 @@ package struct Provisioning: Sendable {
                     """)
                 _ = try await migrator.apply(TenantSchema.migrations, schema: slug.schema, on: connection, inTransaction: true)
                 try await audit(connection, slug, actor: actor, action: "tenant.create", subject: slug.value)
+                try await outbox.add(Envelope(tenant: slug.value, data: TenantCreated(
+                    slug: slug.value, name: name, sipDomain: domain, timeZone: timeZone)), on: connection)
             }
         } catch let error as PostgresError where error.isUniqueViolation {
             throw TenancyError.conflict("a tenant with slug \(slug) or SIP domain \(domain) already exists")
         }
-        let tenant = Tenant(slug: slug.value, name: name, status: "active", sipDomain: domain, timeZone: timeZone, mainNumber: nil,
-                            noticeEnds: nil, exportEnds: nil)
-        try await publisher.publish(Envelope(tenant: slug.value, data: TenantCreated(
-            slug: slug.value, name: name, sipDomain: domain, timeZone: timeZone)))
-        return tenant
+        outbox.committed()
+        return Tenant(slug: slug.value, name: name, status: "active", sipDomain: domain, timeZone: timeZone, mainNumber: nil,
+                      noticeEnds: nil, exportEnds: nil)
     }
 
     private static let tenantSelect = """
@@ -118,9 +121,10 @@ package struct Provisioning: Sendable {
         try await db.withTransaction { connection in
             try await connection.query("UPDATE platform.tenants SET status = \(status), updated_at = now() WHERE slug = \(slug.value)")
             try await audit(connection, slug, actor: actor, action: "tenant.\(status == "active" ? "resume" : "suspend")", subject: slug.value)
+            try await outbox.add(Envelope(tenant: slug.value, data: TenantStatusChanged(
+                slug: slug.value, status: status, previousStatus: current.status)), on: connection)
         }
-        try await publisher.publish(Envelope(tenant: slug.value, data: TenantStatusChanged(
-            slug: slug.value, status: status, previousStatus: current.status)))
+        outbox.committed()
         var changed = current
         changed.status = status
         return changed
@@ -184,12 +188,13 @@ package struct Provisioning: Sendable {
                     VALUES (\(id), \(ext), \(tenant.sipDomain), \(ha1.md5), \(ha1.sha256))
                     """)
                 try await audit(connection, slug, actor: actor, action: "user.create", subject: ext)
+                try await outbox.configChanged(slug, entity: "user", key: ext, action: "created", on: connection)
                 return User(id: id, extension_: ext, name: name, email: email, mobile: mobile, role: role)
             }
         } catch let error as PostgresError where error.isUniqueViolation {
             throw TenancyError.conflict("tenant \(slug) already has extension \(ext) or e-mail \(email ?? "")")
         }
-        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "user", key: ext, action: "created")))
+        outbox.committed()
         return (user, sipPassword)
     }
 
@@ -217,11 +222,12 @@ package struct Provisioning: Sendable {
                     VALUES (\(number), \(userID), \(userID == nil ? "none" : "user"), \(userExtension))
                     """)
                 try await audit(connection, slug, actor: actor, action: "number.assign", subject: number)
+                try await outbox.configChanged(slug, entity: "number", key: number, action: "created", on: connection)
             }
         } catch let error as PostgresError where error.isUniqueViolation {
             throw TenancyError.conflict("\(number) is already assigned")
         }
-        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "number", key: number, action: "created")))
+        outbox.committed()
     }
 
     func audit(_ connection: PostgresConnection, _ slug: TenantSlug, actor: String, action: String,

@@ -21,6 +21,9 @@ package struct TenantLifecycle: Sendable {
         self.logger = logger
     }
 
+    /// Where the events that must follow a change go, in the change's transaction.
+    var outbox: Outbox { Outbox(db: db, publisher: publisher) }
+
     /// Gives notice: service up to and including `today + noticeDays`, then `exportDays` in which
     /// the data can be exported. - Throws: `.notFound`, `.conflict` when already terminating.
     @discardableResult
@@ -31,7 +34,7 @@ package struct TenantLifecycle: Sendable {
         }
         let lastDay = today.adding(days: noticeDays)
         let exportEnds = lastDay.adding(days: exportDays)
-        let previous: String = try await db.withTransaction { connection in
+        _ = try await db.withTransaction { connection -> String in
             let rows = try await connection.query("SELECT status FROM platform.tenants WHERE slug = \(slug.value) FOR UPDATE")
             guard let row = rows.first else { throw TenancyError.notFound("no tenant \(slug)") }
             let status: String = try row.decode("status")
@@ -49,11 +52,13 @@ package struct TenantLifecycle: Sendable {
             try await connection.query("""
                 INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES (\(actor), 'tenant.terminate', \(lastDay.description))
                 """)
+            try await outbox.add(Envelope(tenant: slug.value, data: TenantStatusChanged(
+                slug: slug.value, status: "terminating", previousStatus: status, noticeEnds: lastDay.description,
+                exportEnds: exportEnds.description)), on: connection)
+            try await outbox.configChanged(slug, entity: "subscription", key: "*", action: "updated", on: connection)
             return status
         }
-        try await publisher.publish(Envelope(tenant: slug.value, data: TenantStatusChanged(
-            slug: slug.value, status: "terminating", previousStatus: previous, noticeEnds: lastDay.description, exportEnds: exportEnds.description)))
-        try await publisher.publish(Envelope(tenant: slug.value, data: ConfigChanged(entity: "subscription", key: "*", action: "updated")))
+        outbox.committed()
         return try await Provisioning(db: db, publisher: publisher, logger: logger).tenant(slug.value)
     }
 
@@ -70,13 +75,17 @@ package struct TenantLifecycle: Sendable {
             """)
         for row in ended {
             let slug: String = try row.decode("slug")
-            let changed = try await db.query("""
-                UPDATE platform.tenants SET status = 'terminated', updated_at = now() WHERE slug = \(slug) AND status = 'terminating' RETURNING slug
-                """)
-            guard !changed.isEmpty else { continue }
-            try await publisher.publish(Envelope(tenant: slug, data: TenantStatusChanged(
-                slug: slug, status: "terminated", previousStatus: "terminating", noticeEnds: try row.decode("notice_ends"),
-                exportEnds: try row.decode("export_ends"))))
+            let event = TenantStatusChanged(slug: slug, status: "terminated", previousStatus: "terminating",
+                                            noticeEnds: try row.decode("notice_ends"), exportEnds: try row.decode("export_ends"))
+            let changed = try await db.withTransaction { connection -> Bool in
+                let rows = try await connection.query("""
+                    UPDATE platform.tenants SET status = 'terminated', updated_at = now() WHERE slug = \(slug) AND status = 'terminating' RETURNING slug
+                    """)
+                if !rows.isEmpty { try await outbox.add(Envelope(tenant: slug, data: event), on: connection) }
+                return !rows.isEmpty
+            }
+            guard changed else { continue }
+            outbox.committed()
             moved.append((slug, "terminated"))
         }
         let expired = try await db.query("""
@@ -106,10 +115,11 @@ package struct TenantLifecycle: Sendable {
             try await connection.query("""
                 UPDATE platform.tenants SET status = 'deleted', sip_domain = slug || '.deleted.invalid', updated_at = now() WHERE slug = \(slug.value)
                 """)
+            try await outbox.add(Envelope(tenant: slug.value, data: TenantStatusChanged(slug: slug.value, status: "deleted",
+                                                                                       previousStatus: "terminated")), on: connection)
         }
+        outbox.committed()
         logger.notice("tenant deleted at contract end", metadata: ["tenant": "\(slug)"])
-        try await publisher.publish(Envelope(tenant: slug.value, data: TenantStatusChanged(slug: slug.value, status: "deleted",
-                                                                                       previousStatus: "terminated")))
     }
 
     /// Everything of the tenant a customer takes away: configuration, call history and invoices,

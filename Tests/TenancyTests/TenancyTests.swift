@@ -91,6 +91,11 @@ struct TenancyTests {
         let versions = try await fixture.db.query("SELECT version FROM \(identifier: try SQLIdentifier("tenant_" + slug)).schema_migrations")
         #expect(versions.count == TenantSchema.migrations.count)
 
+        // The event waits in the outbox, written with the tenant, until a relay sends it.
+        let waiting = try await fixture.db.query("SELECT type FROM platform.outbox WHERE deployment = \(fixture.prefix)")
+        #expect(try waiting.map { try $0.decode("type", as: String.self) } == ["tenant.created"])
+        #expect(try await Outbox(db: fixture.db, publisher: fixture.publisher).relay() == 1)
+        #expect(try await fixture.db.query("SELECT 1 AS one FROM platform.outbox WHERE deployment = \(fixture.prefix)").isEmpty)
         let messages = try await fixture.read(.tenantLifecycle, count: 1)
         let message = try #require(messages.first)
         #expect(message.header("type") == "tenant.created")
@@ -161,7 +166,8 @@ struct TenancyTests {
         #expect(tenants.first { $0.slug == a }?.mainNumber == numberA)
         #expect(tenants.first { $0.slug == b }?.mainNumber == nil)
 
-        // Every config event is keyed and labelled by its own tenant.
+        // Every config event is keyed and labelled by its own tenant (sent from the outbox).
+        while try await Outbox(db: fixture.db, publisher: fixture.publisher).relay() > 0 {}
         let changes = try await fixture.read(.configChanges, count: 3)
         #expect(changes.count == 3)
         for change in changes {
