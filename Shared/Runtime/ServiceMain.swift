@@ -83,7 +83,9 @@ package enum ServiceMain {
                     .init(service: ControlPlaneListener(context: context) { header, message in
                         await definition.onControlEvent(context, header, message)
                     }),
-                ] + own.map { .init(service: $0) } + [.init(service: http)],
+                    // Before the service's own: health stays up (and says not ready) while they drain.
+                    .init(service: http),
+                ] + own.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
             logger.info("starting", metadata: ["http": "\(configuration.httpHost):\(configuration.httpPort)",

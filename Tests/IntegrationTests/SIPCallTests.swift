@@ -22,7 +22,7 @@ struct CallFixture {
     let slug: String
     let domain: String
 
-    static func start(name: String, trunkPort: Int? = nil) async throws -> CallFixture {
+    static func start(name: String, trunkPort: Int? = nil, edgeSettings: [String: String] = [:]) async throws -> CallFixture {
         let prefix = TestEnvironment.unique("call") + "."
         try await ensureTopics(prefix: prefix)
         let db = TestEnvironment.postgres(maxConnections: 2)
@@ -40,6 +40,7 @@ struct CallFixture {
         var edgeEnvironment = serviceEnvironment(prefix: prefix, port: edgeHTTPPort)
         edgeEnvironment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
         if let trunkPort { edgeEnvironment["SWITCHBOARD_SIP_TRUNK"] = "udp:\(trunkHost):\(trunkPort)" }
+        edgeEnvironment.merge(edgeSettings) { $1 }
         let edge = try ServiceProcess("sip-edge", environment: edgeEnvironment)
         let routingPort = try freePort()
         let routing = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: routingPort))

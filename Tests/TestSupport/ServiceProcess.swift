@@ -24,6 +24,11 @@ package final class ServiceProcess: @unchecked Sendable {
         LiveProcesses.add(pid)
     }
 
+    /// Sends `signal` without waiting for the process to exit.
+    package func send(_ signal: Int32) {
+        if let pid { kill(pid, signal) }
+    }
+
     /// Sends `signal` and waits up to `timeout` for the exit; returns the exit status, or nil if it
     /// had to be killed.
     @discardableResult

@@ -12,6 +12,8 @@ enum SIPMetrics {
     static let expired = Counter(label: "switchboard_sip_registrations_expired_total")
     static let sentUDP = Counter(label: "switchboard_sip_messages_sent_total", dimensions: [("transport", "udp")])
     static let callsActive = Meter(label: "switchboard_calls_active")
+    /// New calls refused with 503 while the edge drains for shutdown.
+    static let callsRefusedDraining = Counter(label: "switchboard_calls_refused_draining_total")
     static let routeTimeouts = Counter(label: "switchboard_route_decision_timeouts_total")
     static let routeLatency = Timer(label: "switchboard_route_decision_seconds")
     static let retransmissions = Counter(label: "switchboard_sip_retransmissions_total")

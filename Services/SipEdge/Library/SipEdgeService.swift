@@ -38,7 +38,10 @@ package enum SipEdgeService {
                 rtpPorts: RTPPortAllocator(range: configuration.rtpPorts), trunk: trunk,
                 routeTimeout: .milliseconds(configuration.routeTimeoutMs), mediaTimeout: .seconds(60), logger: context.logger)
             let registry = CallRegistry()
-            let calls = CallController(env: environment, registry: registry, directory: tenants, authenticator: authenticator)
+            let supervisor = CallSupervisor(registry: registry, readiness: context.readiness,
+                                            drainTime: .seconds(configuration.sipDrainSeconds), logger: context.logger)
+            let calls = CallController(env: environment, registry: registry, supervisor: supervisor, directory: tenants,
+                                       authenticator: authenticator)
             let router = SIPRequestRouter(registrar: registrar, calls: calls, transactions: serverTransactions,
                                           clientTransactions: clientTransactions, logger: context.logger)
             let host = configuration.sipHost
@@ -51,9 +54,12 @@ package enum SipEdgeService {
                 listeners.append(SIPTCPServer(host: host, port: configuration.sipTLSPort, router: router, transport: transport,
                                               logger: context.logger, tls: tls))
             }
+            // Shut down in reverse order: the supervisor first (it drains the calls while the
+            // command listener and the transports still serve them).
             return listeners + [
                 BindingSweeper(db: context.db, publisher: context.publisher, logger: context.logger),
                 CallCommandListener(context: context, registry: registry),
+                supervisor,
             ]
         }
         definition.onControlEvent = { _, header, _ in

@@ -110,7 +110,7 @@ actor Call {
         self.env = env
         self.registry = registry
         self.media = media
-        journal = CallJournal(logger: env.logger)
+        journal = CallJournal()
         (inputs, inbox) = AsyncStream<CallInput>.makeStream()
         direction = setup.origin == "trunk" ? "inbound" : "internal"
         callerTarget = SIPTarget(setup.source)
@@ -146,7 +146,18 @@ actor Call {
     nonisolated func post(_ input: CallInput) { inbox.yield(input) }
 
     /// Runs the call until it ends: answers 100 Trying, asks routing, then handles its inbox.
+    /// The call from its INVITE to its last journal write, as a task of the edge's `CallSupervisor`.
     func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.journal.run() }
+            await runSignalling()
+            journal.finish()
+        }
+        // Only now is the call gone: its CDR is in the outbox, and a draining edge may stop.
+        registry.remove(self, callIDs: [callerDialog.callID] + branches.map(\.dialog.callID))
+    }
+
+    private func runSignalling() async {
         await media.configure(leg: 0, remote: await remote(of: setup.offer), format: callerFormat)
         await sendToCaller(setup.invite.response(100))
         publish(offered, key: setup.tenant.slug.value)
@@ -159,7 +170,6 @@ actor Call {
             if state == .ended && finalAwaitingAck == nil { break }
         }
         for timer in timers.keys { cancelTimer(timer) }
-        registry.remove(self, callIDs: [callerDialog.callID] + branches.map(\.dialog.callID))
     }
 
     private func handle(_ input: CallInput) async {

@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// Reads this edge's own partition of `call.commands` (DESIGN §3: partition = edge ordinal, no
 /// group) and hands each command to its call. Before that, it closes the calls a previous run of
 /// this edge left in `platform.edge_calls` (it crashed or was killed): each gets its `ended`
-/// event and its CDR, so no call stays open forever. On shutdown every live call is ended.
+/// event and its CDR, so no call stays open forever. It stops after the `CallSupervisor` drained
+/// the live calls, so commands reach them until the end.
 struct CallCommandListener: Service {
     let context: ServiceContext
     let registry: CallRegistry
@@ -32,7 +33,6 @@ struct CallCommandListener: Service {
                                     partitions: [TopicPartitionOffset(topic: topic, partition: Int32(edge), offset: TopicPartitionOffset.end)]),
             logger: context.logger)
         let logger = context.logger
-        let registry = registry
         await withGracefulShutdownHandler {
             do {
                 for try await message in consumer.messages {
@@ -42,7 +42,6 @@ struct CallCommandListener: Service {
                 logger.error("call command listener stopped", metadata: ["error": "\(error)"])
             }
         } onGracefulShutdown: {
-            for call in registry.all { call.post(.terminate(reason: "edge shutdown")) }
             consumer.stopReading()
         }
         await consumer.close()

@@ -10,6 +10,7 @@ import SIP
 struct CallController: Sendable {
     let env: CallEnvironment
     let registry: CallRegistry
+    let supervisor: CallSupervisor
     let directory: TenantDirectory
     let authenticator: DeviceAuthenticator
 
@@ -43,6 +44,7 @@ struct CallController: Sendable {
 
     private func newCall(_ invite: SIPMessage, source: SIPSource) async -> SIPMessage? {
         let toTag = SIPTransport.randomToken()
+        guard !supervisor.isDraining else { return Self.draining(invite, toTag: toTag) }
         guard let requestURI = invite.requestURI.flatMap(SIPURI.init), let dialled = requestURI.user, !dialled.isEmpty,
               let from = invite["From"].flatMap(NameAddress.init), let fromURI = SIPURI(from.uri) else {
             return invite.response(400, "Malformed Request-URI or From", toTag: toTag)
@@ -110,10 +112,21 @@ struct CallController: Sendable {
             await media.close()
             return invite.response(error.status, error.reason, toTag: toTag)
         }
+        guard supervisor.start(call) else {
+            await media.close()
+            return Self.draining(invite, toTag: toTag)
+        }
         registry.add(call, callerCallID: invite["Call-ID"] ?? "")
         env.serverTransactions.forget(invite, source: source.description)
-        Task { await call.run() }
         return nil
+    }
+
+    /// The answer to a new call while the edge drains: try another edge (RFC 3261 §21.5.4).
+    private static func draining(_ invite: SIPMessage, toTag: String) -> SIPMessage {
+        SIPMetrics.callsRefusedDraining.increment()
+        var response = invite.response(503, "Edge shutting down", toTag: toTag)
+        response.add("Retry-After", "30")
+        return response
     }
 
     private func caller(tenant: EdgeTenant, deviceID: UUID) async throws -> (extension: String, name: String) {

@@ -50,18 +50,21 @@ struct CallEnvironment: Sendable {
 }
 
 /// Publishes a call's events and journal writes one after another, off the call's own loop, so a
-/// slow broker or database never holds up signalling and events still leave in order.
+/// slow broker or database never holds up signalling and events still leave in order. `run()` is
+/// a child task of the call: the call is over only when its journal is written.
 final class CallJournal: Sendable {
+    private let work: AsyncStream<@Sendable () async -> Void>
     private let continuation: AsyncStream<@Sendable () async -> Void>.Continuation
 
-    init(logger: Logger) {
-        let (stream, continuation) = AsyncStream<@Sendable () async -> Void>.makeStream()
-        self.continuation = continuation
-        Task {
-            for await work in stream { await work() }
-        }
+    init() {
+        (work, continuation) = AsyncStream<@Sendable () async -> Void>.makeStream()
     }
 
     func append(_ work: @escaping @Sendable () async -> Void) { continuation.yield(work) }
     func finish() { continuation.finish() }
+
+    /// Does the work in order until `finish()` and everything before it is done.
+    func run() async {
+        for await step in work { await step() }
+    }
 }
