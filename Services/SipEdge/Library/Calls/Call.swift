@@ -75,6 +75,10 @@ actor Call {
     private let registry: CallRegistry
     private let media: MediaSession
     private let journal: CallJournal
+    /// INVITEs to branches, sent side by side by a child task of the call: a device whose TCP
+    /// connection must first be opened (or never opens) does not hold up the others of its stage.
+    private let branchInvites: AsyncStream<@Sendable () async -> Void>
+    private let branchInvitesContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
     private nonisolated let inbox: AsyncStream<CallInput>.Continuation
     private let inputs: AsyncStream<CallInput>
 
@@ -111,6 +115,7 @@ actor Call {
         self.registry = registry
         self.media = media
         journal = CallJournal()
+        (branchInvites, branchInvitesContinuation) = AsyncStream<@Sendable () async -> Void>.makeStream()
         (inputs, inbox) = AsyncStream<CallInput>.makeStream()
         direction = setup.origin == "trunk" ? "inbound" : "internal"
         callerTarget = SIPTarget(setup.source)
@@ -150,7 +155,13 @@ actor Call {
     func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.journal.run() }
+            group.addTask {
+                await withDiscardingTaskGroup { sends in
+                    for await send in self.branchInvites { sends.addTask { await send() } }
+                }
+            }
             await runSignalling()
+            branchInvitesContinuation.finish()
             journal.finish()
         }
         // Only now is the call gone: its CDR is in the outbox, and a draining edge may stop.
@@ -333,7 +344,11 @@ actor Call {
         invite.add("User-Agent", "Switchboard")
         branches.append(Branch(target: target, invite: invite, ringSeconds: routeTarget.ringSeconds, member: routeTarget.member, dialog: dialog))
         registry.attach(callID: dialog.callID, to: self)
-        await env.transactions.start(invite, to: target) { [weak self] event in self?.post(.branch(index, event)) }
+        let transactions = env.transactions
+        let invitation = invite
+        branchInvitesContinuation.yield { [weak self] in
+            await transactions.start(invitation, to: target) { [weak self] event in self?.post(.branch(index, event)) }
+        }
     }
 
     // MARK: Answers from the branches
