@@ -13,10 +13,16 @@ import Postgres
 package final class Outbox: Sendable {
     package let db: PostgresClient
     package let publisher: EventPublisher
-    /// The process's relay waiting for work, or a wake-up that came while it did not wait: one
-    /// doorbell per process, so that any `Outbox` value of the process wakes the relay.
-    private static let signal = NIOLockedValueBox<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-    private var signal: NIOLockedValueBox<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)> { Self.signal }
+    /// The process's relay waiting for work (with the number of its wait), or a wake-up that came
+    /// while it did not wait: one doorbell per process, so that any `Outbox` value wakes the relay.
+    private struct Doorbell {
+        /// Whether this process runs a relay (`OutboxRelay`, one per service process).
+        var hasRelay = false
+        var pending = false
+        var waits: UInt64 = 0
+        var waiter: (wait: UInt64, continuation: CheckedContinuation<Void, Never>)?
+    }
+    private static let doorbell = NIOLockedValueBox(Doorbell())
 
     package init(db: PostgresClient, publisher: EventPublisher) {
         self.db = db
@@ -35,43 +41,65 @@ package final class Outbox: Sendable {
             """)
     }
 
-    /// Wakes the relay: rows were committed.
+    /// Rows were committed: wakes the process's relay, or, in a process without one (the CLI, a
+    /// test), sends them now; what cannot be sent stays for a service's relay.
     package func committed() {
-        let waiter = signal.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil
+        let (waiter, hasRelay) = Self.doorbell.withLockedValue { bell -> (CheckedContinuation<Void, Never>?, Bool) in
+            guard let waiter = bell.waiter else {
+                bell.pending = true
+                return (nil, bell.hasRelay)
             }
-            state.waiter = nil
-            return waiter
+            bell.waiter = nil
+            return (waiter.continuation, true)
         }
-        waiter?.resume()
+        if let waiter {
+            waiter.resume()
+        } else if !hasRelay {
+            Task { while let sent = try? await relay(), sent > 0 {} }
+        }
+    }
+
+    /// Marks this process as running the relay that `committed()` wakes.
+    package func registerRelay() {
+        Self.doorbell.withLockedValue { $0.hasRelay = true }
     }
 
     /// Returns when `committed()` is called (or was since the last wait) or after `timeout`.
     package func waitForWork(timeout: Duration) async {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            self?.wakeWaiter()
+        let wait = Self.doorbell.withLockedValue { bell -> UInt64 in
+            bell.waits &+= 1
+            return bell.waits
+        }
+        let timer = Task {
+            // A cancelled timer (the wait ended first) must not wake the next wait.
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            Self.wake(wait)
         }
         defer { timer.cancel() }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = signal.withLockedValue { state -> Bool in
-                if state.pending {
-                    state.pending = false
+            let ready = Self.doorbell.withLockedValue { bell -> Bool in
+                if bell.pending {
+                    bell.pending = false
                     return true
                 }
-                state.waiter = continuation
+                bell.waiter = (wait, continuation)
                 return false
             }
             if ready { continuation.resume() }
         }
     }
 
-    private func wakeWaiter() {
-        let waiter = signal.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-            defer { state.waiter = nil }
-            return state.waiter
+    /// Ends wait number `wait` if it is still waiting.
+    private static func wake(_ wait: UInt64) {
+        let waiter = doorbell.withLockedValue { bell -> CheckedContinuation<Void, Never>? in
+            guard let waiter = bell.waiter else {
+                // The wait has not begun to wait yet: it returns at once when it does.
+                if wait == bell.waits { bell.pending = true }
+                return nil
+            }
+            guard waiter.wait == wait else { return nil }
+            bell.waiter = nil
+            return waiter.continuation
         }
         waiter?.resume()
     }

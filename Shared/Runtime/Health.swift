@@ -39,7 +39,7 @@ struct ReadinessProbe: Service {
         var wasReady: Bool?
         while !Task.isCancelledOrShuttingDown {
             async let database = context.db.ping()
-            async let kafka = (try? await context.producer.topics(timeoutMilliseconds: 1_000)) != nil
+            async let kafka = context.producer.ping(timeoutMilliseconds: 1_000)
             let (db, broker) = await (database, kafka)
             readiness.update(database: db, kafka: broker)
             if wasReady != (db && broker) {

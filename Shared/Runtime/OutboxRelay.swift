@@ -11,9 +11,10 @@ struct OutboxRelay: Service {
     let logger: Logger
     /// How often rows committed by other processes (the CLI, a process that died) are looked for:
     /// one indexed query a poll.
-    var poll: Duration = .milliseconds(500)
+    let poll: Duration
 
     func run() async throws {
+        outbox.registerRelay()
         await withGracefulShutdownHandler {
             var failures = 0
             while !Task.isShuttingDownGracefully && !Task.isCancelled {

@@ -78,7 +78,8 @@ package enum ServiceMain {
             let group = ServiceGroup(configuration: .init(
                 // Shut down in reverse order: the relay last, after everything that writes the outbox.
                 services: [
-                    .init(service: OutboxRelay(outbox: context.outbox, logger: logger)),
+                    .init(service: OutboxRelay(outbox: context.outbox, logger: logger,
+                                               poll: .milliseconds(configuration.outboxPollMs))),
                     .init(service: ReadinessProbe(context: context, readiness: readiness)),
                     .init(service: ControlPlaneListener(context: context) { header, message in
                         await definition.onControlEvent(context, header, message)

@@ -79,6 +79,9 @@ package enum Settings {
     package static let routeTimeoutMs = Setting(
         name: "SWITCHBOARD_ROUTE_TIMEOUT_MS", defaultValue: "3000",
         summary: "sip-edge: how long a new call waits for routing's decision before it is refused with 503 (and counted).")
+    package static let outboxPollMs = Setting(
+        name: "SWITCHBOARD_OUTBOX_POLL_MS", defaultValue: "500",
+        summary: "every service: how often its outbox relay looks for events other processes committed (its own are sent at once).")
     package static let sipDrainSeconds = Setting(
         name: "SWITCHBOARD_SIP_DRAIN_SECONDS", defaultValue: "240",
         summary: "sip-edge: on SIGTERM, how long live calls may go on (new ones get 503) before the rest are ended with BYE; keep it under the pod's grace period.")
@@ -107,7 +110,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds, countryCode, apiTokenMinutes,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds, outboxPollMs, countryCode, apiTokenMinutes,
         apiLoginFailuresPerAddress, vatPercent, noticeDays, exportDays, instanceID,
     ]
 
@@ -158,6 +161,7 @@ package struct RuntimeConfiguration: Sendable {
     package var sipTrunk: String?
     package var routeTimeoutMs: Int
     package var sipDrainSeconds: Int
+    package var outboxPollMs: Int
     package var countryCode: String
     package var apiTokenMinutes: Int
     package var apiLoginFailuresPerAddress: Int
@@ -219,6 +223,7 @@ package struct RuntimeConfiguration: Sendable {
             sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
+            outboxPollMs: try int(Settings.outboxPollMs, range: 10...60_000),
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),
             apiLoginFailuresPerAddress: try int(Settings.apiLoginFailuresPerAddress, range: 1...1_000_000),

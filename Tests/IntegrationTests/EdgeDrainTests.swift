@@ -4,8 +4,7 @@ import Testing
 import TestSupport
 
 /// Issue 10's graceful shutdown of sip-edge: SIGTERM drains instead of cutting every call.
-@Suite("sip-edge drains on SIGTERM", .timeLimit(.minutes(3)))
-struct EdgeDrainTests {
+extension FaultTests {
     @Test("SIGTERM with 20 live calls: not ready, new INVITEs get 503 with Retry-After, live calls go on until the drain time, then each ends with BYE on both legs and exactly one CDR")
     func drain() async throws {
         let drainSeconds = 8

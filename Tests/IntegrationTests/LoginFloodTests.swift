@@ -4,8 +4,7 @@ import TestSupport
 
 /// Issue 10's login flood: PBKDF2 off the request path and a throttle per address as well as per
 /// e-mail, so that guessing neither starves the API nor locks real users out.
-@Suite("api: a login flood", .timeLimit(.minutes(3)))
-struct LoginFloodTests {
+extension FaultTests {
     @Test("200 failed logins from one address in a minute, for one e-mail and random ones: the later ones get 429, another user still logs in, /health/ready stays under 100 ms")
     func flood() async throws {
         let fixture = try await APIStack.start()
@@ -35,9 +34,12 @@ struct LoginFloodTests {
                     var seen: [Int] = []
                     for attempt in 0..<25 {
                         let email = guesser % 2 == 0 ? "admin@\(tenant.domain)" : "guess-\(guesser)-\(attempt)@\(tenant.domain)"
-                        let answer = try await httpRequest("POST", "\(fixture.base)/v1/auth/token",
-                                                           json: #"{"tenant":"\#(tenant.slug)","email":"\#(email)","password":"wrong-password-\#(attempt)"}"#)
-                        seen.append(answer.status)
+                        // Raw HTTP over a socket: 200 curl processes would load the cores more than the logins do.
+                        let body = #"{"tenant":"\#(tenant.slug)","email":"\#(email)","password":"wrong-password-\#(attempt)"}"#
+                        let request = "POST /v1/auth/token HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+                        let answer = try await tcpExchange(Array(request.utf8), port: port, timeout: 10)
+                        seen.append(answer.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0)
                     }
                     return seen
                 }

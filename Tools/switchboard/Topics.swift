@@ -108,7 +108,10 @@ struct Lag: AsyncParsableCommand {
     func run() async throws {
         try await withCLI { cli in
             let admin = try KafkaAdmin(configuration: cli.kafka, logger: cli.logger)
-            let topics = try await admin.topics().filter { !$0.key.hasPrefix("__") }
+            // This deployment's topics only: a shared cluster holds others', and asking a group
+            // coordinator about thousands of partitions takes longer than anyone waits.
+            let prefix = cli.configuration.topicPrefix
+            let topics = try await admin.topics().filter { !$0.key.hasPrefix("__") && $0.key.hasPrefix(prefix) }
             let groups: [String]
             if let group { groups = [group] } else { groups = try await admin.groups() }
             var rows: [[String]] = []

@@ -25,12 +25,16 @@ actor TenantDirectory {
 
     func tenant(domain: String) async throws -> EdgeTenant? {
         try await reloadIfStale()
+        if let tenant = byDomain[domain.lowercased()] { return tenant }
+        try await reloadAfterMiss()
         return byDomain[domain.lowercased()]
     }
 
     /// The tenant a DID (E.164) is assigned to.
     func tenant(number: String) async throws -> EdgeTenant? {
         try await reloadIfStale()
+        if let tenant = byNumber[number] { return tenant }
+        try await reloadAfterMiss()
         return byNumber[number]
     }
 
@@ -39,6 +43,14 @@ actor TenantDirectory {
     /// The maps are reloaded after a control event dropped them, and every 30 s in any case.
     private func reloadIfStale() async throws {
         guard let loadedAt, ContinuousClock.now - loadedAt < .seconds(30) else { return try await reload() }
+    }
+
+    /// An unknown domain or number may be a tenant whose event has not arrived yet (the outbox sends
+    /// it once the broker takes it): look again, at most once a second, so that a flood of unknown
+    /// domains costs one query a second and not one each.
+    private func reloadAfterMiss() async throws {
+        guard let loadedAt, ContinuousClock.now - loadedAt >= .seconds(1) else { return }
+        try await reload()
     }
 
     private func reload() async throws {

@@ -7,10 +7,11 @@ import Tenancy
 import Testing
 import TestSupport
 
-/// Issue 10's delivery guarantees under faults: a failure that can pass never dead-letters a
-/// message, and nothing acknowledged is lost or counted twice.
-@Suite("delivery under faults", .timeLimit(.minutes(4)))
-struct DeliveryFaultTests {
+/// Issue 10's fault tests: a failure that can pass never dead-letters a message, nothing
+/// acknowledged is lost or counted twice, sip-edge drains on SIGTERM, a login flood starves
+/// nothing. One at a time (each loads the two cores heavily), beside the rest of the suite.
+@Suite("faults: broker and database outages, drain, login flood", .serialized, .timeLimit(.minutes(8)))
+struct FaultTests {
     @Test("PostgreSQL restarts while billing consumes 500 CDRs: every CDR is rated exactly once and nothing lands in call.cdrs.dlq, routing's consumer included")
     func databaseRestartWhileRating() async throws {
         let cluster = try TestPostgresCluster()
