@@ -65,6 +65,13 @@ package final class KafkaProducer: Sendable {
         return try await Poller.runBlockingThrowing { try rk.metadata(timeoutMilliseconds: timeoutMilliseconds) }
     }
 
+    /// The partition count of `topic`, nil when it does not exist (a metadata request about that
+    /// topic alone).
+    package func partitionCount(of topic: String, timeoutMilliseconds: Int32 = 5_000) async throws -> Int32? {
+        let rk = handle
+        return try await Poller.runBlockingThrowing { try rk.partitionCount(of: topic, timeoutMilliseconds: timeoutMilliseconds) }
+    }
+
     /// Whether the broker answers a metadata request about the topics this producer already uses:
     /// what a readiness probe asks every second, without listing every topic of the cluster.
     package func ping(timeoutMilliseconds: Int32 = 1_000) async -> Bool {

@@ -19,10 +19,9 @@ package struct ControlPlaneListener: Service {
 
     package func run() async throws {
         let topics = [Topic.configChanges, .tenantLifecycle, .billingEntitlements].map { context.topic($0) }
-        let known = try await context.producer.topics()
         var partitions: [TopicPartitionOffset] = []
         for topic in topics {
-            guard let count = known[topic] else {
+            guard let count = try await context.producer.partitionCount(of: topic) else {
                 throw ConfigurationError(message: "topic \(topic) does not exist; run `switchboard topics ensure`")
             }
             partitions += (0..<count).map { TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.end) }

@@ -7,6 +7,7 @@ import TestSupport
 extension FaultTests {
     @Test("SIGTERM with 20 live calls: not ready, new INVITEs get 503 with Retry-After, live calls go on until the drain time, then each ends with BYE on both legs and exactly one CDR")
     func drain() async throws {
+        try await Self.afterStartUp()
         let drainSeconds = 8
         let fixture = try await CallFixture.start(name: "drain", edgeSettings: ["SWITCHBOARD_SIP_DRAIN_SECONDS": String(drainSeconds)])
         defer { fixture.stopProcesses() }

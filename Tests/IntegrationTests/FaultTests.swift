@@ -12,8 +12,18 @@ import TestSupport
 /// nothing. One at a time (each loads the two cores heavily), beside the rest of the suite.
 @Suite("faults: broker and database outages, drain, login flood", .serialized, .timeLimit(.minutes(8)))
 struct FaultTests {
+    /// When the first of these tests started: they begin only once the suite's start-up (dozens of
+    /// migrations and service starts at once) has passed, so that their load and its do not add up
+    /// on two cores and time out each other's deadlines.
+    static let firstStart = ContinuousClock.now
+
+    static func afterStartUp() async throws {
+        try await Task.sleep(until: firstStart + .seconds(40))
+    }
+
     @Test("PostgreSQL restarts while billing consumes 500 CDRs: every CDR is rated exactly once and nothing lands in call.cdrs.dlq, routing's consumer included")
     func databaseRestartWhileRating() async throws {
+        try await Self.afterStartUp()
         let cluster = try TestPostgresCluster()
         defer { cluster.destroy() }
         try cluster.start()
@@ -80,6 +90,7 @@ struct FaultTests {
 
     @Test("the broker hangs for 60 s while 50 calls are up and all of them end: afterwards each call has its CDR and billing rates each exactly once")
     func brokerOutageDuringCalls() async throws {
+        try await Self.afterStartUp()
         let broker = try TestBroker()
         try broker.start()
         defer { broker.stop() }

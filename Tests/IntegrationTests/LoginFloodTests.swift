@@ -7,6 +7,7 @@ import TestSupport
 extension FaultTests {
     @Test("200 failed logins from one address in a minute, for one e-mail and random ones: the later ones get 429, another user still logs in, /health/ready stays under 100 ms")
     func flood() async throws {
+        try await Self.afterStartUp()
         let fixture = try await APIStack.start()
         defer { _ = fixture.api.stop() }
         let tenant = try await fixture.tenant("flood")

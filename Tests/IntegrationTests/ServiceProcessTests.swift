@@ -21,8 +21,6 @@ func serviceEnvironment(prefix: String, port: Int, databaseURL: String = TestEnv
         // costs it 500 fetches a second, and the suite's dozens of processes saturate it on two cores.
         // 20 ms adds at most that to a hop, well inside every deadline the tests check.
         "SWITCHBOARD_KAFKA_FETCH_WAIT_MS": "20",
-        // Tests provision from their own process, which runs no relay: the services look often.
-        "SWITCHBOARD_OUTBOX_POLL_MS": "100",
         // sip-edge binds SIP too: a port of its own, never a running `make run`'s 5060.
         "SWITCHBOARD_SIP_PORT": String((try? freeUDPPort()) ?? 25_060),
     ]

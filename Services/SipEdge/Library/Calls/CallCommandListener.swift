@@ -20,7 +20,7 @@ struct CallCommandListener: Service {
         try await closeCallsOfPreviousRun()
         let topic = context.topic(.callCommands)
         let edge = context.configuration.edgeOrdinal
-        guard let partitions = try await context.producer.topics()[topic] else {
+        guard let partitions = try await context.producer.partitionCount(of: topic) else {
             throw ConfigurationError(message: "topic \(topic) does not exist; run `switchboard topics ensure`")
         }
         guard edge < partitions else {
