@@ -108,6 +108,12 @@ package final class KafkaAdmin: Sendable {
         }
     }
 
+    /// The partition count of `topic`, nil when it does not exist (metadata of that topic alone).
+    package func partitionCount(of topic: String, timeoutMilliseconds: Int32 = 5_000) async throws -> Int32? {
+        let handle = self.handle
+        return try await Poller.runBlockingThrowing { try handle.partitionCount(of: topic, timeoutMilliseconds: timeoutMilliseconds) }
+    }
+
     /// The next offset to be written to a partition (its high watermark).
     package func endOffset(topic: String, partition: Int32, timeoutMilliseconds: Int32 = 5_000) async throws -> Int64 {
         let handle = self.handle

@@ -72,12 +72,6 @@ package final class KafkaProducer: Sendable {
         return try await Poller.runBlockingThrowing { try rk.partitionCount(of: topic, timeoutMilliseconds: timeoutMilliseconds) }
     }
 
-    /// Whether the broker answers a metadata request about the topics this producer already uses:
-    /// what a readiness probe asks every second, without listing every topic of the cluster.
-    package func ping(timeoutMilliseconds: Int32 = 1_000) async -> Bool {
-        let rk = handle
-        return (try? await Poller.runBlockingThrowing { try rk.metadata(timeoutMilliseconds: timeoutMilliseconds, allTopics: false) }) != nil
-    }
 
     private func enqueue(_ record: ProducerRecord, id: UInt) -> KafkaError? {
         let headerCount = record.headers.count

@@ -30,7 +30,9 @@ package final class Readiness: Sendable {
     }
 }
 
-/// Checks PostgreSQL (`SELECT 1`) and Kafka (a metadata request) every second and updates `Readiness`.
+/// Checks PostgreSQL (`SELECT 1`) and Kafka (metadata of the deployment's `config.changes`: one
+/// named topic, so the request stays small however many topics the cluster holds) every second and
+/// updates `Readiness`.
 struct ReadinessProbe: Service {
     let context: ServiceContext
     let readiness: Readiness
@@ -39,7 +41,7 @@ struct ReadinessProbe: Service {
         var wasReady: Bool?
         while !Task.isCancelledOrShuttingDown {
             async let database = context.db.ping()
-            async let kafka = context.producer.ping(timeoutMilliseconds: 1_000)
+            async let kafka = (try? await context.producer.partitionCount(of: context.topic(.configChanges), timeoutMilliseconds: 1_000)) != nil
             let (db, broker) = await (database, kafka)
             readiness.update(database: db, kafka: broker)
             if wasReady != (db && broker) {

@@ -108,10 +108,12 @@ struct Lag: AsyncParsableCommand {
     func run() async throws {
         try await withCLI { cli in
             let admin = try KafkaAdmin(configuration: cli.kafka, logger: cli.logger)
-            // This deployment's topics only: a shared cluster holds others', and asking a group
-            // coordinator about thousands of partitions takes longer than anyone waits.
-            let prefix = cli.configuration.topicPrefix
-            let topics = try await admin.topics().filter { !$0.key.hasPrefix("__") && $0.key.hasPrefix(prefix) }
+            // This deployment's topics only, each looked up by name: a shared cluster holds others',
+            // and listing thousands of topics takes longer than anyone waits.
+            var topics: [String: Int32] = [:]
+            for (name, _) in switchboardTopics(prefix: cli.configuration.topicPrefix) {
+                if let count = try await admin.partitionCount(of: name) { topics[name] = count }
+            }
             let groups: [String]
             if let group { groups = [group] } else { groups = try await admin.groups() }
             var rows: [[String]] = []

@@ -102,12 +102,10 @@ final class KafkaHandle: @unchecked Sendable {
         rd_kafka_destroy(pointer)
     }
 
-    /// Topics with their partition counts, from a metadata request (blocking, bounded by
-    /// `timeoutMilliseconds`). `allTopics` false asks only about the topics this handle already
-    /// uses: a cheap request that still proves the broker answers.
-    func metadata(timeoutMilliseconds: Int32, allTopics: Bool = true) throws -> [String: Int32] {
+    /// Topics with their partition counts, from a metadata request (blocking, bounded by `timeoutMilliseconds`).
+    func metadata(timeoutMilliseconds: Int32) throws -> [String: Int32] {
         var md: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(pointer, allTopics ? 1 : 0, nil, &md, timeoutMilliseconds)
+        let err = rd_kafka_metadata(pointer, 1, nil, &md, timeoutMilliseconds)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else {
             throw KafkaError(err == RD_KAFKA_RESP_ERR__TIMED_OUT ? .timeout : .admin,
                              "metadata: \(String(cString: rd_kafka_err2str(err)))", rdkafkaCode: err.rawValue)
