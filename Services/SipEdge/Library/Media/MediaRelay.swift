@@ -179,14 +179,18 @@ private final class RTPLegHandler: ChannelInboundHandler, Sendable {
     }
 }
 
-/// Hands out even local ports from the configured RTP range, skipping ports in use.
+/// Hands out even local ports from the configured RTP range, skipping ports in use. It starts at
+/// a random place in the range, so that edges sharing a host (and a restarted edge, whose old
+/// sockets may linger) do not all try the same ports first.
 final class RTPPortAllocator: Sendable {
     let range: ClosedRange<Int>
     private let cursor: NIOLockedValueBox<Int>
 
     init(range: ClosedRange<Int>) {
         self.range = range
-        cursor = NIOLockedValueBox(range.lowerBound + (range.lowerBound % 2))
+        let first = range.lowerBound + (range.lowerBound % 2)
+        let evenPorts = max(1, (range.upperBound - first) / 2)
+        cursor = NIOLockedValueBox(first + 2 * Int.random(in: 0..<evenPorts))
     }
 
     private func nextPort() -> Int {
@@ -201,7 +205,7 @@ final class RTPPortAllocator: Sendable {
     func bind(host: String, eventLoop: EventLoop,
               handler: @escaping @Sendable () -> some ChannelHandler & Sendable) async throws -> (Channel, Int) {
         var lastError: (any Error)?
-        for _ in 0..<64 {
+        for _ in 0..<256 {
             let port = nextPort()
             do {
                 let channel = try await DatagramBootstrap(group: eventLoop)
