@@ -55,7 +55,7 @@ package final class Outbox: Sendable {
         if let waiter {
             waiter.resume()
         } else if !hasRelay {
-            Task { while let sent = try? await relay(), sent > 0 {} }
+            Task { await drain() }
         }
     }
 
@@ -102,6 +102,11 @@ package final class Outbox: Sendable {
             return waiter.continuation
         }
         waiter?.resume()
+    }
+
+    /// Relays until nothing is left or a relay fails (the rows then wait for the next try).
+    package func drain() async {
+        while let sent = try? await relay(limit: 1000), sent > 0 {}
     }
 
     /// Sends up to `limit` rows of this deployment, oldest first, and deletes them once the broker

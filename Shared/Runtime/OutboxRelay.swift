@@ -35,6 +35,6 @@ struct OutboxRelay: Service {
             outbox.committed()
         }
         // What the stopping services wrote last.
-        while let sent = try? await outbox.relay(limit: 1000), sent > 0 {}
+        await outbox.drain()
     }
 }

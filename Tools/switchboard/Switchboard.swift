@@ -65,10 +65,7 @@ final class CLIContext: @unchecked Sendable {
     func close() async {
         // What this command wrote to the outbox goes out before the CLI exits (a service's relay
         // would send it too, a moment later).
-        if let _publisher, let _db {
-            let outbox = Outbox(db: _db, publisher: _publisher)
-            while let sent = try? await outbox.relay(limit: 1000), sent > 0 {}
-        }
+        if let _publisher, let _db { await Outbox(db: _db, publisher: _publisher).drain() }
         if let _publisher { await _publisher.producer.shutdown() }
         if let _db { await _db.shutdown() }
     }

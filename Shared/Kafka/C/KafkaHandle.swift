@@ -104,8 +104,23 @@ final class KafkaHandle: @unchecked Sendable {
 
     /// Topics with their partition counts, from a metadata request (blocking, bounded by `timeoutMilliseconds`).
     func metadata(timeoutMilliseconds: Int32) throws -> [String: Int32] {
+        try metadata(of: nil, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The partition count of one topic, nil when the broker does not know it: a metadata request
+    /// about that topic alone, which stays small however many topics the cluster holds.
+    func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws -> Int32? {
+        guard let rkt = rd_kafka_topic_new(pointer, topic, nil) else {
+            throw KafkaError(.admin, "topic handle for \(topic): \(String(cString: rd_kafka_err2str(rd_kafka_last_error())))")
+        }
+        defer { rd_kafka_topic_destroy(rkt) }
+        return try metadata(of: rkt, timeoutMilliseconds: timeoutMilliseconds)[topic].flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// Topics and partition counts from one metadata request: every topic, or only `rkt`'s.
+    private func metadata(of rkt: OpaquePointer?, timeoutMilliseconds: Int32) throws -> [String: Int32] {
         var md: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(pointer, 1, nil, &md, timeoutMilliseconds)
+        let err = rd_kafka_metadata(pointer, rkt == nil ? 1 : 0, rkt, &md, timeoutMilliseconds)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else {
             throw KafkaError(err == RD_KAFKA_RESP_ERR__TIMED_OUT ? .timeout : .admin,
                              "metadata: \(String(cString: rd_kafka_err2str(err)))", rdkafkaCode: err.rawValue)
@@ -119,29 +134,6 @@ final class KafkaHandle: @unchecked Sendable {
             }
         }
         return topics
-    }
-
-    /// The partition count of one topic, nil when the broker does not know it: a metadata request
-    /// about that topic alone, which stays small however many topics the cluster holds.
-    func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws -> Int32? {
-        guard let rkt = rd_kafka_topic_new(pointer, topic, nil) else {
-            throw KafkaError(.admin, "topic handle for \(topic): \(String(cString: rd_kafka_err2str(rd_kafka_last_error())))")
-        }
-        defer { rd_kafka_topic_destroy(rkt) }
-        var md: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(pointer, 0, rkt, &md, timeoutMilliseconds)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else {
-            throw KafkaError(err == RD_KAFKA_RESP_ERR__TIMED_OUT ? .timeout : .admin,
-                             "metadata of \(topic): \(String(cString: rd_kafka_err2str(err)))", rdkafkaCode: err.rawValue)
-        }
-        defer { rd_kafka_metadata_destroy(md) }
-        for i in 0..<Int(md.pointee.topic_cnt) {
-            let entry = md.pointee.topics[i]
-            if String(cString: entry.topic) == topic, entry.err == RD_KAFKA_RESP_ERR_NO_ERROR, entry.partition_cnt > 0 {
-                return entry.partition_cnt
-            }
-        }
-        return nil
     }
 
     /// Low and high watermark of a partition, asked of the broker.
