@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Shared/SIP"),
         .target(name: "Media", dependencies: [], path: "Shared/Media"),
-        .target(name: "Pricing", dependencies: [], path: "Shared/Pricing"),
+        .target(name: "Pricing", dependencies: ["Events"], path: "Shared/Pricing"),
         .target(name: "Messaging", dependencies: [
             "Kafka", "Events", "Postgres",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -109,7 +109,7 @@ let package = Package(
             "Routing", "Events", "Tenancy", "Messaging", "Kafka", "Postgres", "TestSupport",
         ], path: "Tests/RoutingTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
-        .testTarget(name: "PricingTests", dependencies: ["Pricing"], path: "Tests/PricingTests"),
+        .testTarget(name: "PricingTests", dependencies: ["Pricing", "Events"], path: "Tests/PricingTests"),
         .testTarget(name: "SIPTests", dependencies: [
             "SIP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -33,19 +33,18 @@ package struct CallOffered: EventPayload, Equatable {
     package static let topic = Topic.callOffers
     package static let summary = "A new call reached an edge and waits for a routing decision."
     package static let example = CallOffered(
-        edge: 0, from: "sip:1001@demo.localhost", to: "sip:1002@demo.localhost", origin: "device",
+        edge: 0, from: "sip:1001@demo.localhost", to: "sip:1002@demo.localhost", origin: .device,
         callerExtension: "1001", dialled: "1002")
     /// Ordinal of the edge that owns the call; commands go to this partition of call.commands.
     package var edge: Int
     package var from: String
     package var to: String
-    /// "device" (an authenticated user's phone) or "trunk" (the operator's network).
-    package var origin: String
+    package var origin: CallOrigin
     package var callerExtension: String?
     /// What was dialled: an extension, a DID or an external number.
     package var dialled: String
 
-    package init(edge: Int, from: String, to: String, origin: String, callerExtension: String?, dialled: String) {
+    package init(edge: Int, from: String, to: String, origin: CallOrigin, callerExtension: String?, dialled: String) {
         self.edge = edge
         self.from = from
         self.to = to
@@ -61,17 +60,14 @@ package struct CallRoute: EventPayload, Equatable {
     package static let topic = Topic.callCommands
     package static let summary = "Routing's decision for an offered call: whom to ring, how, and as whom; or a rejection."
     package static let example = CallRoute(
-        targets: [RouteTarget(uri: "sip:1002@127.0.0.1:5072", ringSeconds: 30, via: "udp:127.0.0.1:5072")], strategy: "parallel",
-        presentedNumber: "+3726001001", classification: "business", reject: nil)
+        targets: [RouteTarget(uri: "sip:1002@127.0.0.1:5072", ringSeconds: 30, via: .address("udp:127.0.0.1:5072"))], strategy: .parallel,
+        presentedNumber: "+3726001001", classification: .business, reject: nil)
 
     package var targets: [RouteTarget]
-    /// "parallel" (all at once) or "sequential" (stage after stage: targets with the same `stage`
-    /// ring together, each stage for its targets' ring time).
-    package var strategy: String
+    package var strategy: RingStrategy
     /// nil: the caller's own identity; otherwise the number presented (outbound calls). See `anonymous`.
     package var presentedNumber: String?
-    /// "business" or "private".
-    package var classification: String
+    package var classification: Classification
     /// When set, the call is refused with this SIP status and reason.
     package var reject: RouteRejection?
     /// The longest the whole plan may ring, in seconds.
@@ -85,7 +81,7 @@ package struct CallRoute: EventPayload, Equatable {
     /// recording add-on (its retention); nil: not recorded.
     package var recordingRetentionDays: Int?
 
-    package init(targets: [RouteTarget], strategy: String, presentedNumber: String?, classification: String,
+    package init(targets: [RouteTarget], strategy: RingStrategy, presentedNumber: String?, classification: Classification,
                  reject: RouteRejection?, totalSeconds: Int? = nil, context: String? = nil, anonymous: Bool? = nil,
                  recordingRetentionDays: Int? = nil) {
         self.targets = targets
@@ -104,14 +100,13 @@ package struct RouteTarget: Codable, Sendable, Equatable {
     /// The Request-URI of the outgoing leg: a registered contact, or a number at the trunk.
     package var uri: String
     package var ringSeconds: Int
-    /// Where to send it: "trunk" (the operator's trunk the edge is configured with) or
-    /// "transport:host:port" (a device's registered source, so devices behind NAT are reached).
-    package var via: String?
+    /// Where to send it; nil: where the URI names.
+    package var via: RouteHop?
     /// For sequential plans: targets with the same stage ring together.
     package var stage: Int?
     /// Whom the target rings for (an extension or a number); the CDR names who answered.
     package var member: String?
-    package init(uri: String, ringSeconds: Int, via: String? = nil, stage: Int? = nil, member: String? = nil) {
+    package init(uri: String, ringSeconds: Int, via: RouteHop? = nil, stage: Int? = nil, member: String? = nil) {
         self.uri = uri
         self.ringSeconds = ringSeconds
         self.via = via
@@ -134,15 +129,14 @@ package struct CallPlanFailed: EventPayload, Equatable {
     package static let type = "call.plan-failed"
     package static let topic = Topic.callOffers
     package static let summary = "A route's targets were busy or did not answer; routing answers with the next plan (forwarding, overflow) or a rejection."
-    package static let example = CallPlanFailed(offer: CallOffered.example, context: "user:1002", cause: "busy")
+    package static let example = CallPlanFailed(offer: CallOffered.example, context: "user:1002", cause: .busy)
     /// The call as it was offered, so routing decides without state of its own.
     package var offer: CallOffered
     /// The context of the route that failed.
     package var context: String
-    /// "busy", "no-answer" or "unavailable".
-    package var cause: String
+    package var cause: PlanFailure
 
-    package init(offer: CallOffered, context: String, cause: String) {
+    package init(offer: CallOffered, context: String, cause: PlanFailure) {
         self.offer = offer
         self.context = context
         self.cause = cause
@@ -154,13 +148,13 @@ package struct CallStateChanged: EventPayload, Equatable {
     package static let type = "call.state-changed"
     package static let topic = Topic.callEvents
     package static let summary = "A call changed state: offered, ringing, answered, held, resumed or ended (with a cause)."
-    package static let example = CallStateChanged(state: "answered", cause: nil, party: "sip:1002@demo.localhost")
-    package var state: String
+    package static let example = CallStateChanged(state: .answered, cause: nil, party: "sip:1002@demo.localhost")
+    package var state: CallState
     /// Why it ended (SIP status and reason, or "normal"); only for "ended".
     package var cause: String?
     package var party: String?
 
-    package init(state: String, cause: String?, party: String?) {
+    package init(state: CallState, cause: String?, party: String?) {
         self.state = state
         self.cause = cause
         self.party = party
@@ -173,14 +167,13 @@ package struct CallRecord: EventPayload, Equatable {
     package static let topic = Topic.callCDRs
     package static let summary = "The record of one finished call (exactly one per call), rated by billing."
     package static let example = CallRecord(
-        from: "+3726001001", to: "+3725550123", direction: "outbound", classification: "business",
+        from: "+3726001001", to: "+3725550123", direction: .outbound, classification: .business,
         start: Date(timeIntervalSince1970: 1_795_000_000), answer: Date(timeIntervalSince1970: 1_795_000_004),
         end: Date(timeIntervalSince1970: 1_795_000_064), billableSeconds: 60, cause: "normal", answeredBy: "1001")
     package var from: String
     package var to: String
-    /// inbound, outbound or internal.
-    package var direction: String
-    package var classification: String
+    package var direction: CallDirection
+    package var classification: Classification
     package var start: Date
     package var answer: Date?
     package var end: Date
@@ -189,7 +182,7 @@ package struct CallRecord: EventPayload, Equatable {
     /// The extension or number that answered, when the plan named it (groups, forwarding).
     package var answeredBy: String?
 
-    package init(from: String, to: String, direction: String, classification: String, start: Date, answer: Date?,
+    package init(from: String, to: String, direction: CallDirection, classification: Classification, start: Date, answer: Date?,
                  end: Date, billableSeconds: Int, cause: String, answeredBy: String? = nil) {
         self.answeredBy = answeredBy
         self.from = from

@@ -41,6 +41,12 @@ package struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
             sql += "$\(binds.count)"
         }
 
+        /// One of a closed set of values (an enum with string raw values), as its text.
+        package mutating func appendInterpolation<T: RawRepresentable>(_ value: T) where T.RawValue == String {
+            binds.append(value.rawValue)
+            sql += "$\(binds.count)"
+        }
+
         /// A schema, table or column name, double-quoted.
         package mutating func appendInterpolation(identifier: SQLIdentifier) {
             sql += identifier.quoted

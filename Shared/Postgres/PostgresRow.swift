@@ -14,6 +14,15 @@ package struct PostgresRow: Sendable {
         return try T(postgresText: values[index], column: column)
     }
 
+    /// A text column holding one of a closed set of values (an enum with string raw values).
+    package func decode<T: RawRepresentable>(_ column: String, as type: T.Type = T.self) throws -> T where T.RawValue == String {
+        let text: String = try decode(column)
+        guard let value = T(rawValue: text) else {
+            throw PostgresError(.decoding, "column \(column): \(String(reflecting: text)) is not a \(T.self)")
+        }
+        return value
+    }
+
     package subscript<T: PostgresDecodable>(_ column: String, as type: T.Type) -> T {
         get throws { try decode(column, as: type) }
     }

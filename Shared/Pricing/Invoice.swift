@@ -1,3 +1,4 @@
+import Events
 /// One line of an invoice.
 package struct InvoiceLine: Codable, Hashable, Sendable {
     package enum Kind: String, Codable, Hashable, Sendable {

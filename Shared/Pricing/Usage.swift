@@ -1,10 +1,6 @@
+import Events
 /// Whether a call was made for the company or privately; each is a separate invoice line, so the
 /// company can charge private use on to the employee.
-package enum Classification: String, Codable, Hashable, Sendable, CaseIterable {
-    case business
-    case `private`
-}
-
 /// A call to be rated, as the billing service reads it from a CDR. Only calls that are billed as
 /// usage (international calls) are passed in.
 package struct BillableCall: Codable, Hashable, Sendable {

@@ -227,7 +227,7 @@ package struct BillingStore: Sendable {
     @discardableResult
     package func record(_ cdr: CallRecord, callID: String, tenant: String) async throws -> Bool {
         let slug = try TenantSlug(tenant)
-        let international = cdr.direction == "outbound" && cdr.to.hasPrefix("+") && !cdr.to.hasPrefix(domesticPrefix)
+        let international = cdr.direction == .outbound && cdr.to.hasPrefix("+") && !cdr.to.hasPrefix(domesticPrefix)
         let rows = try await db.query("""
             INSERT INTO \(identifier: slug.schema).calls (call_id, direction, caller, callee, classification, started_at, answered_at,
                 ended_at, billable_seconds, cause, international)

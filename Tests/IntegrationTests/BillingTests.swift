@@ -38,7 +38,7 @@ struct BillingTests {
         let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
         let publisher = EventPublisher(producer: producer, topicPrefix: fixture.prefix)
         let start = try #require(ISO8601DateFormatter().date(from: "2026-10-20T10:00:00Z"))
-        let cdr = CallRecord(from: "+3726001000", to: "+12125550100", direction: "outbound", classification: "business", start: start,
+        let cdr = CallRecord(from: "+3726001000", to: "+12125550100", direction: .outbound, classification: .business, start: start,
                              answer: start.addingTimeInterval(5), end: start.addingTimeInterval(130), billableSeconds: 125, cause: "normal")
         for _ in 0..<2 { try await publisher.publish(Envelope(tenant: tenant.slug, callId: "0-intl-\(tenant.slug)", data: cdr)) }
         let stored = await eventually(timeout: .seconds(20)) {

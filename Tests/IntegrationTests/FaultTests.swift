@@ -52,7 +52,7 @@ struct FaultTests {
         let start = Date(timeIntervalSince1970: 1_790_000_000)
         let sending = Task {
             for index in 0..<count {
-                let record = CallRecord(from: "1001", to: "+37255500\(1000 + index % 1000)", direction: "outbound", classification: "business",
+                let record = CallRecord(from: "1001", to: "+37255500\(1000 + index % 1000)", direction: .outbound, classification: .business,
                                         start: start, answer: start.addingTimeInterval(2), end: start.addingTimeInterval(62),
                                         billableSeconds: 60, cause: "normal")
                 try await publisher.publish(Envelope(tenant: slug, callId: "fault-\(index)", data: record), key: slug)

@@ -50,7 +50,7 @@ struct RoutingCallTests {
         #expect(closed.messages.contains("480 Voicemail not available"))
 
         let records = try await fixture.events(CallRecord.self) { $0.count >= 2 }.map(\.data)
-        #expect(records.contains { $0.cause == "normal" && $0.answer != nil && $0.direction == "inbound" && $0.answeredBy == mobile })
+        #expect(records.contains { $0.cause == "normal" && $0.answer != nil && $0.direction == .inbound && $0.answeredBy == mobile })
         #expect(records.contains { $0.cause == "480 Voicemail not available" })
     }
 
@@ -115,7 +115,7 @@ struct RoutingCallTests {
 
         let records = try await fixture.events(CallRecord.self) { $0.count >= 3 }.map(\.data)
         #expect(records.count == 3)
-        #expect(records.allSatisfy { $0.classification == "private" && $0.direction == "outbound" })
+        #expect(records.allSatisfy { $0.classification == .private && $0.direction == .outbound })
     }
 
     @Test("forwarding: a busy user's call goes to their busy destination; a forwarding loop is refused with 482")

@@ -35,7 +35,7 @@ struct RoutingScaleTests {
         let count = 150
         let offers = Task {
             for index in 0..<count {
-                let offer = CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:1002@x", origin: "device",
+                let offer = CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:1002@x", origin: .device,
                                         callerExtension: nil, dialled: "1002")
                 try await publisher.publish(Envelope(tenant: slug, callId: "scale-\(index)", data: offer), key: slug)
                 try await Task.sleep(for: .milliseconds(60))

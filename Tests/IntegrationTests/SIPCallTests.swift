@@ -157,13 +157,13 @@ struct SIPCallTests {
         let record = records[0].data
         #expect(record.from == "1001")
         #expect(record.to == "1002")
-        #expect(record.direction == "internal")
+        #expect(record.direction == .internal)
         #expect(record.cause == "normal")
         #expect(record.answer != nil)
         #expect((3...5).contains(record.billableSeconds), "billable \(record.billableSeconds)")
         let callID = try #require(records[0].callId)
-        let states = try await fixture.events(CallStateChanged.self, callID: callID) { $0.last?.data.state == "ended" }.map(\.data.state)
-        #expect(states == ["offered", "ringing", "answered", "ended"])
+        let states = try await fixture.events(CallStateChanged.self, callID: callID) { $0.last?.data.state == .ended }.map(\.data.state)
+        #expect(states == [.offered, .ringing, .answered, .ended])
         let offers = try await fixture.events(CallOffered.self, callID: callID) { !$0.isEmpty }
         #expect(offers.first?.data.callerExtension == "1001")
         #expect(offers.first?.data.dialled == "1002")
@@ -252,10 +252,10 @@ struct SIPCallTests {
         #expect(reached.messages.contains("P-Asserted-Identity: <sip:\(did)@\(CallFixture.trunkHost)>"))
 
         let records = try await fixture.events(CallRecord.self) { $0.count >= 2 }.map(\.data)
-        let incoming = try #require(records.first { $0.direction == "inbound" })
+        let incoming = try #require(records.first { $0.direction == .inbound })
         #expect(incoming.from == "+3725550199")
         #expect(incoming.to == did)
-        let outgoing = try #require(records.first { $0.direction == "outbound" })
+        let outgoing = try #require(records.first { $0.direction == .outbound })
         #expect(outgoing.from == did)
         #expect(outgoing.to == "+3725550123")
         #expect(outgoing.answer != nil)
@@ -277,8 +277,8 @@ struct SIPCallTests {
         #expect(held.messages.contains("a=sendonly"), "the callee was asked to hold")
         let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
         let callID = try #require(records.first?.callId)
-        let states = try await fixture.events(CallStateChanged.self, callID: callID) { $0.last?.data.state == "ended" }.map(\.data.state)
-        #expect(states == ["offered", "ringing", "answered", "held", "resumed", "ended"])
+        let states = try await fixture.events(CallStateChanged.self, callID: callID) { $0.last?.data.state == .ended }.map(\.data.state)
+        #expect(states == [.offered, .ringing, .answered, .held, .resumed, .ended])
     }
 
     @Test("an edge that crashes mid-call closes that call when it starts again: ended event and one CDR, cause edge restarted")

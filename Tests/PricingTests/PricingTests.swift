@@ -1,5 +1,6 @@
 import Foundation
 import Pricing
+import Events
 import Testing
 
 // Every expected number below is worked out by hand in the comment next to it and written as a

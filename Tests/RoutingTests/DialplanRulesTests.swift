@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import Testing
 
@@ -94,9 +95,11 @@ import Testing
         ("*31#112", "main", "business", nil, "+3726001000", "business", "112", true),
     ] as [(String, String, String, String?, String?, String, String, Bool)])
     func resolve(dialled: String, setting: String, defaultClass: String, own: String?, presented: String?,
-                 classification: String, rest: String, emergency: Bool) {
-        let identity = OutboundIdentity.resolve(dialled: dialled, setting: setting, defaultClass: defaultClass,
+                 classification: String, rest: String, emergency: Bool) throws {
+        let identity = OutboundIdentity.resolve(dialled: dialled, setting: try #require(CallerIDSetting(rawValue: setting)),
+                                                defaultClass: try #require(Classification(rawValue: defaultClass)),
                                                 ownNumber: own, mainNumber: "+3726001000")
-        #expect(identity == OutboundIdentity(presentedNumber: presented, classification: classification, dialled: rest, emergency: emergency))
+        #expect(identity == OutboundIdentity(presentedNumber: presented, classification: try #require(Classification(rawValue: classification)),
+                                             dialled: rest, emergency: emergency))
     }
 }

@@ -50,12 +50,12 @@ struct DialplanTests {
         }
 
         func call(_ dialled: String, from caller: String = "1001") async throws -> CallRoute {
-            try await dialplan.route(CallOffered(edge: 0, from: "sip:\(caller)@x", to: "sip:\(dialled)@x", origin: "device",
+            try await dialplan.route(CallOffered(edge: 0, from: "sip:\(caller)@x", to: "sip:\(dialled)@x", origin: .device,
                                                  callerExtension: caller, dialled: dialled), callID: "test", tenant: slug)
         }
 
-        func failed(_ route: CallRoute, cause: String) async throws -> CallRoute {
-            let offer = CallOffered(edge: 0, from: "sip:1001@x", to: "sip:x@x", origin: "device", callerExtension: "1001", dialled: "x")
+        func failed(_ route: CallRoute, cause: PlanFailure) async throws -> CallRoute {
+            let offer = CallOffered(edge: 0, from: "sip:1001@x", to: "sip:x@x", origin: .device, callerExtension: "1001", dialled: "x")
             return try await dialplan.fallback(CallPlanFailed(offer: offer, context: try #require(route.context), cause: cause), tenant: slug)
         }
     }
@@ -78,7 +78,7 @@ struct DialplanTests {
 
         try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "external:+3725550100", noAnswerSeconds: nil)
         let external = try await tenant.call("1002")
-        #expect(Self.rung(external) == ["+3725550100"] && external.targets.first?.via == "trunk", "chained on to a mobile through the trunk")
+        #expect(Self.rung(external) == ["+3725550100"] && external.targets.first?.via == .trunk, "chained on to a mobile through the trunk")
 
         try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "user:1002", noAnswerSeconds: nil)
         #expect(try await tenant.call("1002").reject?.status == 482, "1002 → 1003 → 1002 is a loop")
@@ -92,8 +92,8 @@ struct DialplanTests {
         let plan = try await tenant.call("1002")
         #expect(Self.rung(plan) == ["1002"])
         #expect(plan.targets.first?.ringSeconds == 12, "rings for the no-answer time")
-        #expect(Self.rung(try await tenant.failed(plan, cause: "busy")) == ["1004"], "busy → busy destination")
-        #expect(Self.rung(try await tenant.failed(plan, cause: "no-answer")) == ["1001"], "no answer → no-answer destination")
+        #expect(Self.rung(try await tenant.failed(plan, cause: .busy)) == ["1004"], "busy → busy destination")
+        #expect(Self.rung(try await tenant.failed(plan, cause: .noAnswer)) == ["1001"], "no answer → no-answer destination")
 
         try await tenant.db.query("DELETE FROM \(identifier: tenant.slug.schema).registrations WHERE contact LIKE 'sip:1004@%'")
         try await config.setForwarding(tenant: slug, extension: "1004", when: "unregistered", to: "external:+3725550104", noAnswerSeconds: nil)
@@ -104,7 +104,7 @@ struct DialplanTests {
 
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "user:1002")
         let own = try await tenant.call(tenant.did)
-        #expect(Self.rung(own) == ["1002"] && own.targets.first?.via != "trunk", "the tenant's own number stays inside")
+        #expect(Self.rung(own) == ["1002"] && own.targets.first?.via != .trunk, "the tenant's own number stays inside")
 
         // The IVR is an add-on: without it, no call reaches one and no number can be routed to one.
         try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "ivr", noAnswerSeconds: nil)
@@ -116,7 +116,7 @@ struct DialplanTests {
 
         // Recording follows the number's recording add-on: its retention rides on the plan.
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "user:1002")
-        let inbound = CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did)
+        let inbound = CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: .trunk, callerExtension: nil, dialled: tenant.did)
         #expect(try await tenant.dialplan.route(inbound, callID: "test", tenant: tenant.slug).recordingRetentionDays == nil)
         try await tenant.db.query("""
             INSERT INTO \(identifier: tenant.slug.schema).subscriptions (code, number, starts, monthly_price)
@@ -141,18 +141,18 @@ struct DialplanTests {
 
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "group:desk")
         let plan = try await tenant.dialplan.route(
-            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did),
+            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: .trunk, callerExtension: nil, dialled: tenant.did),
             callID: "t", tenant: tenant.slug)
-        #expect(plan.strategy == "sequential")
+        #expect(plan.strategy == .sequential)
         #expect(Self.rung(plan) == ["1002", "1003", "+3725550199"])
         #expect(plan.targets.map(\.stage) == [0, 1, 2])
         #expect(plan.targets.map(\.ringSeconds) == [10, 7, 10])
         #expect(plan.totalSeconds == 40)
-        #expect(Self.rung(try await tenant.failed(plan, cause: "no-answer")) == ["1004"], "overflow")
+        #expect(Self.rung(try await tenant.failed(plan, cause: .noAnswer)) == ["1004"], "overflow")
 
         try await config.setLoggedIn(tenant: slug, group: "desk", member: "1002", loggedIn: false)
         let withoutFirst = try await tenant.dialplan.route(
-            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did),
+            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: .trunk, callerExtension: nil, dialled: tenant.did),
             callID: "t", tenant: tenant.slug)
         #expect(Self.rung(withoutFirst) == ["1003", "+3725550199"])
 
@@ -162,7 +162,7 @@ struct DialplanTests {
         var firsts: [String] = []
         for _ in 0..<4 {
             let turn = try await tenant.dialplan.route(
-                CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did),
+                CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: .trunk, callerExtension: nil, dialled: tenant.did),
                 callID: "t", tenant: tenant.slug)
             firsts.append(Self.rung(turn).first ?? "")
         }
@@ -174,13 +174,13 @@ struct DialplanTests {
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "group:idle")
         let now = Date()
         for (member, ago) in [("1001", 60.0), ("1003", 5.0)] {
-            try await tenant.dialplan.memberCallEnded(CallRecord(from: "+3725550000", to: tenant.did, direction: "inbound", classification: "business",
+            try await tenant.dialplan.memberCallEnded(CallRecord(from: "+3725550000", to: tenant.did, direction: .inbound, classification: .business,
                                                                  start: now.addingTimeInterval(-ago - 30), answer: now.addingTimeInterval(-ago - 20),
                                                                  end: now.addingTimeInterval(-ago), billableSeconds: 20, cause: "normal",
                                                                  answeredBy: member), tenant: tenant.slug)
         }
         let idle = try await tenant.dialplan.route(
-            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: "trunk", callerExtension: nil, dialled: tenant.did),
+            CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: .trunk, callerExtension: nil, dialled: tenant.did),
             callID: "t", tenant: tenant.slug)
         #expect(Self.rung(idle) == ["1002", "1001", "1003"], "never had a call, then idle longest")
     }

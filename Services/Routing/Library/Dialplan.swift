@@ -49,7 +49,7 @@ struct Dialplan: Sendable {
     static let maximumDepth = 8
 
     func route(_ offer: CallOffered, callID: String?, tenant slug: TenantSlug) async throws -> CallRoute {
-        if offer.origin == "trunk" {
+        if offer.origin == .trunk {
             let context = try await tenantContext(caller: nil, slug: slug)
             if let refusal = try await concurrentLimit(context.maxCalls, slug: slug, callID: callID) { return refusal }
             guard case .external(let number) = Dialled.classify(offer.dialled, countryCode: countryCode) else {
@@ -91,7 +91,7 @@ struct Dialplan: Sendable {
         if current.hasPrefix("user:") {
             let ext = String(current.dropFirst(5))
             let rules = try await forwarding(of: ext, slug: slug)
-            next = failed.cause == "busy" ? rules["busy"]?.destination : rules["no-answer"]?.destination
+            next = failed.cause == .busy ? rules["busy"]?.destination : rules["no-answer"]?.destination
         } else if current.hasPrefix("group:") {
             let rows = try await db.query("""
                 SELECT overflow_kind, overflow_ref FROM \(identifier: slug.schema).groups WHERE name = \(String(current.dropFirst(6)))
@@ -100,9 +100,9 @@ struct Dialplan: Sendable {
         }
         guard let next, next != .none else {
             switch failed.cause {
-            case "busy": return .rejected(486, "Busy Here")
-            case "no-answer": return .rejected(480, "No Answer")
-            default: return .rejected(480, "Temporarily Unavailable")
+            case .busy: return .rejected(486, "Busy Here")
+            case .noAnswer: return .rejected(480, "No Answer")
+            case .unavailable: return .rejected(480, "Temporarily Unavailable")
             }
         }
         return try await resolve(next, slug: slug, visited: visited)
@@ -146,8 +146,8 @@ struct Dialplan: Sendable {
             let zone = try await timeZone(slug)
             return try await resolve(schedule.isOpen(at: now(), timeZone: zone) ? open : closed, slug: slug, visited: visited)
         case .external(let number):
-            return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: "trunk", member: number)],
-                             strategy: "parallel", presentedNumber: nil, classification: "business", reject: nil)
+            return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: .trunk, member: number)],
+                             strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil)
         case .application(let kind):
             // The IVR is a paid add-on: without it the tenant's calls never reach one.
             if kind == "ivr", try await !Entitlements.has("ivr", slug: slug, db: db) {
@@ -177,7 +177,7 @@ struct Dialplan: Sendable {
             return .rejected(480, "Not registered")
         }
         let wantsFallback = rules["busy"] != nil || rules["no-answer"] != nil
-        return CallRoute(targets: targets, strategy: "parallel", presentedNumber: nil, classification: "business", reject: nil,
+        return CallRoute(targets: targets, strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
                          context: wantsFallback ? Self.context(visited) : nil)
     }
 
@@ -224,7 +224,7 @@ struct Dialplan: Sendable {
         for (stage, member) in strategy.order(members, cursor: cursor, using: &generator).enumerated() {
             let seconds = ringSeconds[member.id] ?? memberSeconds
             if member.id.hasPrefix("+") {
-                targets.append(RouteTarget(uri: "sip:\(member.id)@trunk", ringSeconds: seconds, via: "trunk", stage: stage, member: member.id))
+                targets.append(RouteTarget(uri: "sip:\(member.id)@trunk", ringSeconds: seconds, via: .trunk, stage: stage, member: member.id))
             } else if !busy.contains(member.id) {
                 let devices = (registered[member.id] ?? []).map { target in
                     var target = target
@@ -250,8 +250,8 @@ struct Dialplan: Sendable {
             if overflow != .none { return try await resolve(overflow, slug: slug, visited: visited) }
             return .rejected(480, "Nobody available")
         }
-        return CallRoute(targets: targets, strategy: strategy == .ringAll ? "parallel" : "sequential", presentedNumber: nil,
-                         classification: "business", reject: nil, totalSeconds: try group.decode("total_seconds"),
+        return CallRoute(targets: targets, strategy: strategy == .ringAll ? .parallel : .sequential, presentedNumber: nil,
+                         classification: .business, reject: nil, totalSeconds: try group.decode("total_seconds"),
                          context: Self.context(visited))
     }
 
@@ -260,7 +260,7 @@ struct Dialplan: Sendable {
            let refusal = try await internationalLimit(limit, slug: slug, callID: callID) {
             return refusal
         }
-        return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 120, via: "trunk")], strategy: "parallel",
+        return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 120, via: .trunk)], strategy: .parallel,
                          presentedNumber: identity.presentedNumber, classification: identity.classification, reject: nil,
                          anonymous: identity.presentedNumber == nil ? true : nil)
     }
@@ -283,7 +283,7 @@ struct Dialplan: Sendable {
             let ext: String = try row.decode("extension")
             targets[ext, default: []].append(RouteTarget(
                 uri: try row.decode("contact"), ringSeconds: Self.ringSeconds,
-                via: "\(try row.decode("transport", as: String.self).lowercased()):\(try row.decode("source", as: String.self))", member: ext))
+                via: .address("\(try row.decode("transport", as: String.self).lowercased()):\(try row.decode("source", as: String.self))"), member: ext))
         }
         return targets
     }
@@ -350,8 +350,8 @@ struct Dialplan: Sendable {
         var mainNumber: String?
         var maxCalls: Int?
         var maxInternational: Int?
-        var callerID = "main"
-        var defaultClass = "business"
+        var callerID = CallerIDSetting.main
+        var defaultClass = Classification.business
         var ownNumber: String?
     }
 
@@ -367,8 +367,8 @@ struct Dialplan: Sendable {
             """).first else { return TenantContext() }
         return TenantContext(mainNumber: try row.decode("main"), maxCalls: try row.decode("max_concurrent_calls"),
                              maxInternational: try row.decode("max_international_calls"),
-                             callerID: try row.decode("caller_id", as: String?.self) ?? "main",
-                             defaultClass: try row.decode("default_class", as: String?.self) ?? "business",
+                             callerID: try row.decode("caller_id", as: String?.self).flatMap(CallerIDSetting.init) ?? .main,
+                             defaultClass: try row.decode("default_class", as: String?.self).flatMap(Classification.init) ?? .business,
                              ownNumber: try row.decode("own"))
     }
 
@@ -433,7 +433,7 @@ struct Dialplan: Sendable {
 
 extension CallRoute {
     static func rejected(_ status: Int, _ reason: String) -> CallRoute {
-        CallRoute(targets: [], strategy: "parallel", presentedNumber: nil, classification: "business",
+        CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business,
                   reject: RouteRejection(status: status, reason: reason))
     }
 }

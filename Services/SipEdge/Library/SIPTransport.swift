@@ -48,6 +48,33 @@ struct SIPTransportError: Error, CustomStringConvertible {
     let description: String
 }
 
+/// How the edge names itself in what it sends: the host and ports in its Via, Contact and SDP.
+struct EdgeAddress: Sendable, Equatable {
+    let host: String
+    let port: Int
+    /// TLS listens on a port of its own (by default the SIP port + 1).
+    let tlsPort: Int
+
+    init(host: String, port: Int, tlsPort: Int? = nil) {
+        self.host = host
+        self.port = port
+        self.tlsPort = tlsPort ?? port + 1
+    }
+
+    func port(of transport: String) -> Int { transport == "TLS" ? tlsPort : port }
+
+    /// The Via of a request the edge sends over `transport`, with a new branch.
+    func via(transport: String, branch: String = SIPTransport.newBranch()) -> String {
+        "SIP/2.0/\(transport) \(host):\(port(of: transport));branch=\(branch);rport"
+    }
+
+    /// The edge's Contact for a dialog.
+    func contact(transport: String) -> String {
+        let parameter = transport == "UDP" ? "" : ";transport=\(transport.lowercased())"
+        return "<sip:edge@\(host):\(port(of: transport))\(parameter)>"
+    }
+}
+
 /// Sends SIP messages the edge originates (requests of its call legs, responses it sends later than
 /// the request's own answer). UDP goes out of the listening socket, so devices see the edge's SIP
 /// port; TCP and TLS reuse the connection the device opened (RFC 5626 §5), which is the only way to
@@ -56,18 +83,16 @@ final class SIPTransport: Sendable {
     typealias UDPWriter = NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
     typealias TCPWriter = NIOAsyncChannelOutboundWriter<ByteBuffer>
 
+    let address: EdgeAddress
     /// The address the edge puts in Via, Contact and SDP.
-    let advertisedHost: String
-    let port: Int
-    let tlsPort: Int
+    var advertisedHost: String { address.host }
+    var port: Int { address.port }
     private let udp = NIOLockedValueBox<UDPWriter?>(nil)
     private let tcp = NIOLockedValueBox<[String: TCPWriter]>([:])
     private let connector = NIOLockedValueBox<(@Sendable (String, Int) async throws -> Void)?>(nil)
 
     init(advertisedHost: String, port: Int, tlsPort: Int? = nil) {
-        self.advertisedHost = advertisedHost
-        self.port = port
-        self.tlsPort = tlsPort ?? port + 1
+        address = EdgeAddress(host: advertisedHost, port: port, tlsPort: tlsPort)
     }
 
     func attach(udp writer: UDPWriter) { udp.withLockedValue { $0 = writer } }
@@ -114,17 +139,9 @@ final class SIPTransport: Sendable {
         return String((0..<length).map { _ in alphabet.randomElement()! })
     }
 
-    /// The port of a transport: TLS listens on its own (by default the SIP port + 1).
-    func port(of transport: String) -> Int { transport == "TLS" ? tlsPort : port }
-
     /// The Via this edge puts on a request it sends over `transport`.
-    func via(transport: String, branch: String) -> String {
-        "SIP/2.0/\(transport) \(advertisedHost):\(port(of: transport));branch=\(branch);rport"
-    }
+    func via(transport: String, branch: String) -> String { address.via(transport: transport, branch: branch) }
 
     /// The edge's Contact for a dialog.
-    func contact(transport: String) -> String {
-        let parameter = transport == "UDP" ? "" : ";transport=\(transport.lowercased())"
-        return "<sip:edge@\(advertisedHost):\(port(of: transport))\(parameter)>"
-    }
+    func contact(transport: String) -> String { address.contact(transport: transport) }
 }

@@ -82,7 +82,7 @@ struct CallCommandListener: Service {
                 let callID: String = try row.decode("call_id")
                 let tenant: String = try row.decode("tenant")
                 let answered: Date? = try row.decode("answered_at")
-                try await outbox.add(Envelope(tenant: tenant, callId: callID, data: CallStateChanged(state: "ended", cause: cause, party: nil)),
+                try await outbox.add(Envelope(tenant: tenant, callId: callID, data: CallStateChanged(state: .ended, cause: cause, party: nil)),
                                      on: connection)
                 // Billable time ends at the restart: the edge cannot know when the call really ended.
                 let record = CallRecord(from: try row.decode("caller"), to: try row.decode("callee"), direction: try row.decode("direction"),

@@ -49,14 +49,14 @@ struct CallController: Sendable {
               let from = invite["From"].flatMap(NameAddress.init), let fromURI = SIPURI(from.uri) else {
             return invite.response(400, "Malformed Request-URI or From", toTag: toTag)
         }
-        let origin: String
+        let origin: CallOrigin
         let tenant: EdgeTenant
         var callerIdentity = from
         var callerExtension: String?
         do {
             // Any port of the trunk's host: an operator's SBC often sends from other ports than the one it listens on.
             if let trunk = env.trunk, trunk.host == source.host {
-                origin = "trunk"
+                origin = .trunk
                 let number = dialled.hasPrefix("+") ? dialled : "+" + dialled
                 guard let owner = try await directory.tenant(number: number) else {
                     return invite.response(404, "Number not assigned", toTag: toTag)
@@ -65,7 +65,7 @@ struct CallController: Sendable {
                 guard tenant.inService else { return invite.response(480, "Number not in service", toTag: toTag) }
                 callerIdentity.parameters = ""
             } else {
-                origin = "device"
+                origin = .device
                 guard let owner = try await directory.tenant(domain: fromURI.host) else {
                     return invite.response(403, "Unknown domain", toTag: toTag)
                 }

@@ -24,7 +24,16 @@ struct CallEnvironment: Sendable {
     let routeTimeout: Duration
     /// How long a bridged call may go without RTP from either side before it is ended.
     let mediaTimeout: Duration
+    /// The time calls read and their timers wait on.
+    var clock: any CallClock = SystemCallClock()
     let logger: Logger
+
+    /// What each call's state machine is given of the edge.
+    var callSettings: CallSettings {
+        let transport = transport
+        return CallSettings(edge: transport.address, edgeOrdinal: edge, trunk: trunk, routeTimeout: routeTimeout,
+                            mediaTimeout: mediaTimeout, isConnected: { transport.canReach($0) })
+    }
 
     /// Sends the response to a request of a call and remembers it for retransmissions of a
     /// non-INVITE request (its server transaction).
@@ -47,6 +56,17 @@ struct CallEnvironment: Sendable {
     func via(for target: SIPTarget) -> String {
         transport.via(transport: target.transport, branch: SIPTransport.newBranch())
     }
+}
+
+/// The time of the edge's calls: the system's, or one a test moves by hand.
+protocol CallClock: Sendable {
+    var now: Date { get }
+    func sleep(for duration: Duration) async throws
+}
+
+struct SystemCallClock: CallClock {
+    var now: Date { Date() }
+    func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
 }
 
 /// Publishes a call's events and journal writes one after another, off the call's own loop, so a
