@@ -563,7 +563,7 @@ struct CallMachine: Sendable {
         let branch = branches[index]
         let sameDialog = response["To"].flatMap(NameAddress.init)?.tag == branch.dialog.remoteTag
         switch branch.state {
-        case .answered, .released where sameDialog:
+        case .answered where sameDialog, .released where sameDialog:
             emit(.send(branch.dialog.ack(cseq: Self.cseq(of: response), via: settings.edge.via(transport: branch.target.transport)),
                        to: branch.target))
         case .answered, .released:
@@ -638,16 +638,16 @@ struct CallMachine: Sendable {
             emit(.respond(request.response(481), to: request, at: target))
             return
         }
+        guard method == "CANCEL" || accept(request, from: party) else {
+            emit(.respond(request.response(500, "CSeq out of order"), to: request, at: target))
+            return
+        }
         switch method {
         case "CANCEL":
             emit(.respond(request.response(200), to: request, at: target))
             guard party == .caller, bridge == nil else { return }  // a CANCEL after the 2xx does nothing (§9.2)
             fail(487, "Request Terminated", cause: "cancelled")
         case "BYE":
-            guard accept(request, from: party) else {
-                emit(.respond(request.response(500, "CSeq out of order"), to: request, at: target))
-                return
-            }
             emit(.respond(request.response(200), to: request, at: target))
             if bridge != nil {
                 sendInDialog("BYE", to: party.other)
@@ -669,6 +669,7 @@ struct CallMachine: Sendable {
         }
     }
 
+    /// Checks the request's CSeq against the dialog it belongs to (§12.2.2).
     private mutating func accept(_ request: SIPMessage, from party: Party) -> Bool {
         guard let cseq = request["CSeq"].flatMap(CSeq.init) else { return false }
         if party == .caller { return caller.dialog.acceptRemote(cseq: cseq.number, method: cseq.method) }
@@ -682,10 +683,6 @@ struct CallMachine: Sendable {
         guard let current = bridge, !current.reInviting.contains(party) else {
             // Before the answer, or while our own re-INVITE to the sender is pending (glare, §14.2).
             emit(.respond(request.response(491), to: request, at: target))
-            return
-        }
-        guard accept(request, from: party) else {
-            emit(.respond(request.response(500, "CSeq out of order"), to: request, at: target))
             return
         }
         var offer: SessionDescription?
