@@ -332,4 +332,30 @@ struct SIPCallTests {
         let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
         #expect(records.first?.data.cause == "normal")
     }
+
+    @Test("ring-all with a device that is gone: its TCP connect hangs, and its other device rings and answers at once")
+    func deadDeviceDoesNotDelayOthers() async throws {
+        let fixture = try await CallFixture.start(name: "deaddev")
+        defer { fixture.stopProcesses() }
+        let livePort = try freeUDPPort()
+        try await fixture.register("1002", port: livePort)
+        // The dead device registers last, so routing lists it first; its connection then closes, and
+        // the port it named takes no connection: the edge's connect to it hangs for its 3 s timeout.
+        let deadPort = try freePort()
+        try await fixture.register("1002", port: deadPort, transport: "t1")
+        let blackHole = try blackHoleTCPPort(deadPort)
+        defer { blackHole.forEach { close($0) } }
+        let callee = fixture.answer(with: "answer.xml", port: livePort)
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        let caller = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                                       localPort: try freeUDPPort(), arguments: ["-d", "200"])
+        let took = ContinuousClock.now - started
+        #expect(caller.status == 0, "caller: \(caller.errors)\n\(fixture.edge.log.suffix(3000))")
+        #expect(try await callee.value.status == 0)
+        // Sent one after another, the live device's INVITE would wait out the dead one's connect (3 s).
+        #expect(took < .milliseconds(2500), "the call took \(took)")
+        let records = try await fixture.events(CallRecord.self) { !$0.isEmpty }
+        #expect(records.first?.data.cause == "normal")
+    }
 }

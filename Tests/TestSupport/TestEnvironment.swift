@@ -119,3 +119,23 @@ package func withLoopbackAddress<R>(port: Int, _ body: (UnsafePointer<sockaddr>,
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
 }
+
+/// A TCP port on 127.0.0.1 that takes no connection: its listener's accept queue is already full,
+/// so the kernel drops every SYN and a connect hangs until it times out (a device that is gone
+/// without a word). Close the returned descriptors when done.
+package func blackHoleTCPPort(_ port: Int) throws -> [Int32] {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var reuse: Int32 = 1
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+    guard withLoopbackAddress(port: port, { bind(listener, $0, $1) }) == 0, listen(listener, 0) == 0 else {
+        close(listener)
+        throw TestFailure("cannot listen on \(port)")
+    }
+    // Connections nobody accepts fill the queue (a backlog of 0 holds one).
+    let fillers = (0..<2).map { _ in
+        let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        _ = withLoopbackAddress(port: port) { connect(filler, $0, $1) }
+        return filler
+    }
+    return [listener] + fillers
+}
