@@ -2,6 +2,17 @@
 /// JSON stays what it was; a message with a value outside the set fails to decode and goes to
 /// the dead-letter topic rather than into a branch nobody wrote.
 
+/// Where a tenant is in its life: in service (active, or suspended by the operator), in its notice
+/// period after the contract ended (terminating), in its export window (terminated), gone (deleted).
+package enum TenantStatus: String, Codable, Sendable, Hashable, CaseIterable {
+    case active, suspended, terminating, terminated, deleted
+
+    /// Phones register and call while the tenant is active or serving its notice period.
+    package var inService: Bool { self == .active || self == .terminating }
+    /// The operator can suspend and resume it, and it can take new subscriptions.
+    package var isOpen: Bool { self == .active || self == .suspended }
+}
+
 /// Where a call came from.
 package enum CallOrigin: String, Codable, Sendable, Hashable {
     /// An authenticated user's phone.

@@ -28,17 +28,17 @@ package struct TenantStatusChanged: EventPayload, Equatable {
         A tenant's status changed: active, suspended; at contract end terminating (notice period), terminated (data export \
         window), deleted (schema dropped: services drop what they keep of the tenant, recording deletes its media).
         """
-    package static let example = TenantStatusChanged(slug: "demo", status: "terminating", previousStatus: "active",
+    package static let example = TenantStatusChanged(slug: "demo", status: .terminating, previousStatus: .active,
                                                      noticeEnds: "2026-12-31", exportEnds: "2027-01-30")
     package var slug: String
-    package var status: String
-    package var previousStatus: String
+    package var status: TenantStatus
+    package var previousStatus: TenantStatus
     /// Set from termination on: the last day of service.
     package var noticeEnds: String?
     /// Set from termination on: the last day the data can be exported.
     package var exportEnds: String?
 
-    package init(slug: String, status: String, previousStatus: String, noticeEnds: String? = nil, exportEnds: String? = nil) {
+    package init(slug: String, status: TenantStatus, previousStatus: TenantStatus, noticeEnds: String? = nil, exportEnds: String? = nil) {
         self.slug = slug
         self.status = status
         self.previousStatus = previousStatus

@@ -152,8 +152,8 @@ package struct BillingStore: Sendable {
     private func checkedNew(_ slug: TenantSlug, code: String, quantity: Int, number: String?, starts: String,
                             ends: String?) async throws -> CatalogueItem {
         guard let status = try await db.query("SELECT status FROM platform.tenants WHERE slug = \(slug.value)").first?
-            .decode("status", as: String.self), status != "deleted" else { throw TenancyError.notFound("no tenant \(slug)") }
-        guard status == "active" || status == "suspended" else {
+            .decode("status", as: TenantStatus.self), status != .deleted else { throw TenancyError.notFound("no tenant \(slug)") }
+        guard status.isOpen else {
             throw TenancyError.conflict("tenant \(slug) is \(status): its contract is ending, no new subscriptions")
         }
         guard let startDay = Day(starts) else { throw TenancyError.invalid("starts \(starts): a date YYYY-MM-DD") }

@@ -9,7 +9,7 @@ import Postgres
 package struct Tenant: Sendable, Codable, Equatable {
     package var slug: String
     package var name: String
-    package var status: String
+    package var status: TenantStatus
     package var sipDomain: String
     package var timeZone: String
     package var mainNumber: String?
@@ -76,7 +76,7 @@ package struct Provisioning: Sendable {
             throw TenancyError.conflict("a tenant with slug \(slug) or SIP domain \(domain) already exists")
         }
         outbox.committed()
-        return Tenant(slug: slug.value, name: name, status: "active", sipDomain: domain, timeZone: timeZone, mainNumber: nil,
+        return Tenant(slug: slug.value, name: name, status: .active, sipDomain: domain, timeZone: timeZone, mainNumber: nil,
                       noticeEnds: nil, exportEnds: nil)
     }
 
@@ -110,17 +110,17 @@ package struct Provisioning: Sendable {
     /// Suspends (calls and registrations refused, data kept) or reactivates a tenant.
     /// Publishes `tenant.status-changed`. - Throws: `.notFound`, `.conflict` from any other status.
     @discardableResult
-    package func setStatus(tenant rawSlug: String, to status: String, actor: String = "cli") async throws -> Tenant {
-        guard ["active", "suspended"].contains(status) else { throw TenancyError.invalid("status must be active or suspended") }
+    package func setStatus(tenant rawSlug: String, to status: TenantStatus, actor: String = "cli") async throws -> Tenant {
+        guard status.isOpen else { throw TenancyError.invalid("status must be active or suspended") }
         let current = try await tenant(rawSlug)
         let slug = try TenantSlug(current.slug)
-        guard ["active", "suspended"].contains(current.status) else {
+        guard current.status.isOpen else {
             throw TenancyError.conflict("tenant \(slug) is \(current.status)")
         }
         guard current.status != status else { return current }
         try await db.withTransaction { connection in
             try await connection.query("UPDATE platform.tenants SET status = \(status), updated_at = now() WHERE slug = \(slug.value)")
-            try await audit(connection, slug, actor: actor, action: "tenant.\(status == "active" ? "resume" : "suspend")", subject: slug.value)
+            try await audit(connection, slug, actor: actor, action: "tenant.\(status == .active ? "resume" : "suspend")", subject: slug.value)
             try await outbox.add(Envelope(tenant: slug.value, data: TenantStatusChanged(
                 slug: slug.value, status: status, previousStatus: current.status)), on: connection)
         }

@@ -34,11 +34,11 @@ package struct TenantLifecycle: Sendable {
         }
         let lastDay = today.adding(days: noticeDays)
         let exportEnds = lastDay.adding(days: exportDays)
-        _ = try await db.withTransaction { connection -> String in
+        _ = try await db.withTransaction { connection -> TenantStatus in
             let rows = try await connection.query("SELECT status FROM platform.tenants WHERE slug = \(slug.value) FOR UPDATE")
             guard let row = rows.first else { throw TenancyError.notFound("no tenant \(slug)") }
-            let status: String = try row.decode("status")
-            guard ["active", "suspended"].contains(status) else { throw TenancyError.conflict("tenant \(slug) is already \(status)") }
+            let status: TenantStatus = try row.decode("status")
+            guard status.isOpen else { throw TenancyError.conflict("tenant \(slug) is already \(status)") }
             try await connection.query("""
                 UPDATE platform.tenants SET status = 'terminating', contract_end = \(lastDay.description)::date,
                     notice_ends = \(lastDay.description)::date, export_ends = \(exportEnds.description)::date, updated_at = now()
@@ -53,7 +53,7 @@ package struct TenantLifecycle: Sendable {
                 INSERT INTO \(identifier: slug.schema).audit_log (actor, action, subject) VALUES (\(actor), 'tenant.terminate', \(lastDay.description))
                 """)
             try await outbox.add(Envelope(tenant: slug.value, data: TenantStatusChanged(
-                slug: slug.value, status: "terminating", previousStatus: status, noticeEnds: lastDay.description,
+                slug: slug.value, status: .terminating, previousStatus: status, noticeEnds: lastDay.description,
                 exportEnds: exportEnds.description)), on: connection)
             try await outbox.configChanged(slug, entity: "subscription", key: "*", action: "updated", on: connection)
             return status
@@ -66,8 +66,8 @@ package struct TenantLifecycle: Sendable {
     /// notice, terminated → deleted after the export window (all tenants, or `only` one). Idempotent; run it often.
     /// - Returns: the tenants moved and their new status.
     @discardableResult
-    package func advance(today: Day, only tenant: String? = nil) async throws -> [(tenant: String, status: String)] {
-        var moved: [(String, String)] = []
+    package func advance(today: Day, only tenant: String? = nil) async throws -> [(tenant: String, status: TenantStatus)] {
+        var moved: [(String, TenantStatus)] = []
         let ended = try await db.query("""
             SELECT slug, to_char(notice_ends, 'YYYY-MM-DD') AS notice_ends, to_char(export_ends, 'YYYY-MM-DD') AS export_ends
             FROM platform.tenants WHERE status = 'terminating' AND notice_ends < \(today.description)::date
@@ -75,7 +75,7 @@ package struct TenantLifecycle: Sendable {
             """)
         for row in ended {
             let slug: String = try row.decode("slug")
-            let event = TenantStatusChanged(slug: slug, status: "terminated", previousStatus: "terminating",
+            let event = TenantStatusChanged(slug: slug, status: .terminated, previousStatus: .terminating,
                                             noticeEnds: try row.decode("notice_ends"), exportEnds: try row.decode("export_ends"))
             let changed = try await db.withTransaction { connection -> Bool in
                 let rows = try await connection.query("""
@@ -86,7 +86,7 @@ package struct TenantLifecycle: Sendable {
             }
             guard changed else { continue }
             outbox.committed()
-            moved.append((slug, "terminated"))
+            moved.append((slug, .terminated))
         }
         let expired = try await db.query("""
             SELECT slug FROM platform.tenants WHERE status = 'terminated' AND export_ends < \(today.description)::date
@@ -95,7 +95,7 @@ package struct TenantLifecycle: Sendable {
         for row in expired {
             let slug = try TenantSlug(try row.decode("slug", as: String.self))
             try await delete(slug)
-            moved.append((slug.value, "deleted"))
+            moved.append((slug.value, .deleted))
         }
         return moved
     }
@@ -115,8 +115,8 @@ package struct TenantLifecycle: Sendable {
             try await connection.query("""
                 UPDATE platform.tenants SET status = 'deleted', sip_domain = slug || '.deleted.invalid', updated_at = now() WHERE slug = \(slug.value)
                 """)
-            try await outbox.add(Envelope(tenant: slug.value, data: TenantStatusChanged(slug: slug.value, status: "deleted",
-                                                                                       previousStatus: "terminated")), on: connection)
+            try await outbox.add(Envelope(tenant: slug.value, data: TenantStatusChanged(slug: slug.value, status: .deleted,
+                                                                                       previousStatus: .terminated)), on: connection)
         }
         outbox.committed()
         logger.notice("tenant deleted at contract end", metadata: ["tenant": "\(slug)"])

@@ -42,7 +42,7 @@ struct ContractEndTests {
         let lifecycle = TenantLifecycle(db: stack.db, publisher: publisher, logger: TestEnvironment.logger)
         // During the notice period nothing moves; the day after, service ends and the export window opens.
         #expect(try await lifecycle.advance(today: lastDay, only: tenant.slug).allSatisfy { $0.tenant != tenant.slug })
-        #expect(try await lifecycle.advance(today: lastDay.next, only: tenant.slug).contains { $0.tenant == tenant.slug && $0.status == "terminated" })
+        #expect(try await lifecycle.advance(today: lastDay.next, only: tenant.slug).contains { $0.tenant == tenant.slug && $0.status == .terminated })
         let export = try await httpRequest("GET", "\(stack.base)\(path)/export", token: tenant.admin)
         #expect(export.status == 200, "\(export.body)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(export.body.utf8)) as? [String: Any])
@@ -52,7 +52,7 @@ struct ContractEndTests {
         #expect(!export.body.contains("ha1") && !export.body.contains("pbkdf2"), "no credentials in the export")
 
         // After the export window the tenant is deleted.
-        #expect(try await lifecycle.advance(today: exportEnds.next, only: tenant.slug).contains { $0.tenant == tenant.slug && $0.status == "deleted" })
+        #expect(try await lifecycle.advance(today: exportEnds.next, only: tenant.slug).contains { $0.tenant == tenant.slug && $0.status == .deleted })
         let schema = try await stack.db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = \("tenant_" + tenant.slug)")
         #expect(schema.isEmpty, "the tenant schema is dropped")
         #expect(try await stack.db.query("SELECT 1 FROM platform.numbers WHERE e164 = \(did)").isEmpty, "its number is free again")
@@ -61,7 +61,7 @@ struct ContractEndTests {
         #expect(try await stack.call("GET", path, as: stack.operatorToken).status == 404)
 
         let events = try await BillingTests.read(TenantStatusChanged.self, prefix: stack.prefix, tenant: tenant.slug) { $0.count >= 3 }
-        #expect(events.map(\.status) == ["terminating", "terminated", "deleted"], "\(events)")
+        #expect(events.map(\.status) == [.terminating, .terminated, .deleted], "\(events)")
         await stack.close()
     }
 }

@@ -389,7 +389,7 @@ struct CallHarness {
         invite.body = Array(sdp.utf8)
         setupInvite = invite
         let setup = CallSetup(
-            id: "0-test", tenant: EdgeTenant(slug: try TenantSlug("demo"), sipDomain: "demo.localhost", status: "active"),
+            id: "0-test", tenant: EdgeTenant(slug: try TenantSlug("demo"), sipDomain: "demo.localhost", status: .active),
             origin: .device, invite: invite, source: SIPSource(host: "127.0.0.1", port: 5070, transport: transport),
             offer: try SessionDescription.parse(invite.body), callerIdentity: try #require(NameAddress("\"Alice\" <sip:1001@demo.localhost>")),
             callerExtension: "1001", dialled: "1002")

@@ -83,7 +83,7 @@ struct TenancyTests {
         let slug = TestEnvironment.unique("acme")
         let tenant = try await fixture.provisioning.createTenant(slug: slug, name: "Acme OÜ", sipDomain: domain(slug),
                                                                  timeZone: "Europe/Helsinki")
-        #expect(tenant.status == "active")
+        #expect(tenant.status == .active)
         let tables = try await fixture.db.query("""
             SELECT table_name FROM information_schema.tables WHERE table_schema = \("tenant_" + slug) ORDER BY table_name
             """).map { try $0.decode("table_name", as: String.self) }

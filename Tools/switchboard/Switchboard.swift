@@ -139,7 +139,7 @@ struct Tenants: AsyncParsableCommand {
             try await withCLI { cli in
                 let tenants = try await Provisioning(db: cli.db, publisher: try cli.publisher(), logger: cli.logger).listTenants()
                 printTable(["SLUG", "NAME", "STATUS", "SIP DOMAIN", "TIME ZONE", "MAIN NUMBER"],
-                           tenants.map { [$0.slug, $0.name, $0.status, $0.sipDomain, $0.timeZone, $0.mainNumber ?? "-"] })
+                           tenants.map { [$0.slug, $0.name, $0.status.rawValue, $0.sipDomain, $0.timeZone, $0.mainNumber ?? "-"] })
             }
         }
     }

@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import Postgres
 import Runtime
@@ -7,10 +8,9 @@ import Tenancy
 struct EdgeTenant: Sendable {
     let slug: TenantSlug
     let sipDomain: String
-    let status: String
+    let status: TenantStatus
 
-    /// Phones register and call while the tenant is active or serving its notice period.
-    var inService: Bool { status == "active" || status == "terminating" }
+    var inService: Bool { status.inService }
 }
 
 /// SIP domain → tenant, cached per domain; `config.changes`/`tenant.lifecycle` drop the cache

@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import Hummingbird
 import Pricing
@@ -41,7 +42,7 @@ extension API {
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireMember(of: $1) }
             return try JSON.response(try await provisioning.tenant(tenant))
         }
-        for (action, status) in [("suspend", "suspended"), ("resume", "active")] {
+        for (action, status) in [("suspend", TenantStatus.suspended), ("resume", .active)] {
             v1.post("tenants/:tenant/\(action)") { request, context -> Response in
                 let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
                 return try JSON.response(try await provisioning.setStatus(tenant: tenant, to: status, actor: principal.actor))

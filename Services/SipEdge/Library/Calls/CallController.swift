@@ -86,7 +86,7 @@ struct CallController: Sendable {
             env.logger.error("call setup lookup failed", metadata: ["error": "\(error)"])
             return invite.response(503, "Directory unavailable", toTag: toTag)
         }
-        guard tenant.status == "active" else { return invite.response(403, "Tenant suspended", toTag: toTag) }
+        guard tenant.status == .active else { return invite.response(403, "Tenant suspended", toTag: toTag) }
         guard !invite.body.isEmpty else { return invite.response(488, "An SDP offer is required", toTag: toTag) }
         let offer: SessionDescription
         do {
