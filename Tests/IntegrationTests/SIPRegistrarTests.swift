@@ -28,7 +28,10 @@ struct EdgeFixture {
         environment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
         environment.merge(extra) { $1 }
         let edge = try ServiceProcess("sip-edge", environment: environment)
-        let ready = await eventually(timeout: .seconds(30)) { edge.log.contains("SIP listening") }
+        // Both listeners: UDP's line may come before TCP's socket is bound.
+        let ready = await eventually(timeout: .seconds(30)) {
+            edge.log.contains("\"udp\":\"127.0.0.1:\(sipPort)\"") && edge.log.contains("\"tcp\":\"127.0.0.1:\(sipPort)\"")
+        }
         try #require(ready, "sip-edge did not start: \(edge.log)")
         return EdgeFixture(edge: edge, sipPort: sipPort, prefix: prefix, db: db, provisioning: provisioning, producer: producer)
     }
