@@ -80,10 +80,12 @@ package struct CallRoute: EventPayload, Equatable {
     /// Record the call and keep the recording this many days: set for calls to a number with a
     /// recording add-on (its retention); nil: not recorded.
     package var recordingRetentionDays: Int?
+    /// Set instead of targets: the edge answers the call itself into this application.
+    package var application: CallApplication?
 
     package init(targets: [RouteTarget], strategy: RingStrategy, presentedNumber: String?, classification: Classification,
                  reject: RouteRejection?, totalSeconds: Int? = nil, context: String? = nil, anonymous: Bool? = nil,
-                 recordingRetentionDays: Int? = nil) {
+                 recordingRetentionDays: Int? = nil, application: CallApplication? = nil) {
         self.targets = targets
         self.strategy = strategy
         self.presentedNumber = presentedNumber
@@ -93,6 +95,7 @@ package struct CallRoute: EventPayload, Equatable {
         self.context = context
         self.anonymous = anonymous
         self.recordingRetentionDays = recordingRetentionDays
+        self.application = application
     }
 }
 
@@ -140,6 +143,21 @@ package struct CallPlanFailed: EventPayload, Equatable {
         self.offer = offer
         self.context = context
         self.cause = cause
+    }
+}
+
+/// An application sends its call elsewhere: routing answers with the destination's plan.
+package struct CallTransferRequested: EventPayload, Equatable {
+    package static let type = "call.transfer-requested"
+    package static let topic = Topic.callOffers
+    package static let summary = "A call in an application is to go to a destination; routing answers with that destination's plan (a `call.route`)."
+    package static let example = CallTransferRequested(offer: CallOffered.example, destination: "user:1002")
+    package var offer: CallOffered
+    package var destination: String
+
+    package init(offer: CallOffered, destination: String) {
+        self.offer = offer
+        self.destination = destination
     }
 }
 

@@ -85,6 +85,9 @@ package enum Settings {
     package static let sipDrainSeconds = Setting(
         name: "SWITCHBOARD_SIP_DRAIN_SECONDS", defaultValue: "240",
         summary: "sip-edge: on SIGTERM, how long live calls may go on (new ones get 503) before the rest are ended with BYE; keep it under the pod's grace period.")
+    package static let recordingURL = Setting(
+        name: "SWITCHBOARD_RECORDING_URL", defaultValue: "http://127.0.0.1:8084",
+        summary: "sip-edge: where `recording`'s internal HTTP serves the media store (prompt audio by content hash).")
     package static let countryCode = Setting(
         name: "SWITCHBOARD_COUNTRY_CODE", defaultValue: "372",
         summary: "routing: country calling code that numbers dialled in national format get (`5551234` → `+3725551234`).")
@@ -110,7 +113,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds, outboxPollMs, countryCode, apiTokenMinutes,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds, recordingURL, outboxPollMs, countryCode, apiTokenMinutes,
         apiLoginFailuresPerAddress, vatPercent, noticeDays, exportDays, instanceID,
     ]
 
@@ -161,6 +164,7 @@ package struct RuntimeConfiguration: Sendable {
     package var sipTrunk: String?
     package var routeTimeoutMs: Int
     package var sipDrainSeconds: Int
+    package var recordingURL: String
     package var outboxPollMs: Int
     package var countryCode: String
     package var apiTokenMinutes: Int
@@ -223,6 +227,7 @@ package struct RuntimeConfiguration: Sendable {
             sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
+            recordingURL: text(Settings.recordingURL),
             outboxPollMs: try int(Settings.outboxPollMs, range: 10...60_000),
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),

@@ -359,6 +359,132 @@ struct CallMachineTests {
         #expect(call.step(.request(call.setupInvite, from: .caller, source: CallHarness.callerSource)).toCaller == [100])
     }
 
+    // MARK: Applications
+
+    @Test("a route into an application: the edge answers itself, listens for keys, and says app-started")
+    func answerIntoApplication() throws {
+        var call = try CallHarness()
+        let started = call.step(.route(CallHarness.application("ivr", "main")), after: 1)
+        #expect(started.toCaller == [200] && started.requests.isEmpty)
+        #expect(started.contains { if case .listenForKeys = $0 { true } else { false } })
+        #expect(started.contains { if case .publish(.applicationStarted(let app)) = $0 { app.application.description == "ivr:main" } else { false } })
+        #expect(started.states == [.answered])
+        let bye = call.step(.request(call.callerRequest("BYE", cseq: 2), from: .caller, source: CallHarness.callerSource), after: 30)
+        #expect(bye.responses.map(\.status) == [200])
+        #expect(bye.record?.billableSeconds == 30 && bye.record?.cause == "normal")
+    }
+
+    @Test("play with barge-in, then collect: a key stops the prompt, is reported with its source, and completes the collection")
+    func playAndCollect() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("ivr", "main")))
+        let play = call.step(.application(.play(CallPlay(operation: "greeting", items: [.beep], loop: false, bargeIn: true))))
+        guard case .startPlayback(let items, false, let number)? = play.first else {
+            Issue.record("no playback: \(play)")
+            return
+        }
+        #expect(items == [.beep])
+        let collect = call.step(.application(.collect(CallCollect(operation: "choice", maxDigits: 2, firstDigitTimeoutMs: 5000,
+                                                                 interDigitTimeoutMs: 2000, terminators: "#"))))
+        #expect(collect.startedTimers.first { $0.0 == .collectTimeout }?.1 == .seconds(5))
+        let first = call.step(.key(.one, .rfc4733))
+        #expect(first.keys == [CallDTMF(key: "1", source: .rfc4733)])
+        #expect(first.contains { if case .stopPlayback = $0 { true } else { false } })
+        #expect(first.playFinished.map(\.reason) == [.bargeIn])
+        #expect(first.startedTimers.first { $0.0 == .collectTimeout }?.1 == .seconds(2), "now the inter-digit timeout")
+        // The playback's own end after it was interrupted is not taken for anything.
+        #expect(call.step(.playbackEnded(number)).isEmpty)
+        let second = call.step(.key(.two, .inband))
+        #expect(second.collectFinished == [CallCollectFinished(operation: "choice", digits: "12", reason: .maxDigits)])
+        #expect(second.cancelled.contains(.collectTimeout))
+    }
+
+    @Test("collect ends on a terminator, on no input, and on an inter-digit timeout; keys also come as SIP INFO")
+    func collectEndings() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("ivr", "main")))
+        let collect = CallCollect(operation: "pin", maxDigits: 6, firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 2000, terminators: "#")
+        _ = call.step(.application(.collect(collect)))
+        var info = call.callerRequest("INFO", cseq: 2, body: "Signal=4\r\nDuration=160\r\n")
+        info.set("Content-Type", "application/dtmf-relay")
+        let viaInfo = call.step(.request(info, from: .caller, source: CallHarness.callerSource))
+        #expect(viaInfo.responses.map(\.status) == [200] && viaInfo.keys == [CallDTMF(key: "4", source: .info)])
+        let ended = call.step(.key(.pound, .rfc4733))
+        #expect(ended.collectFinished == [CallCollectFinished(operation: "pin", digits: "4", reason: .terminator)])
+
+        _ = call.step(.application(.collect(collect)))
+        #expect(call.step(.timer(.collectTimeout), after: 5).collectFinished.map(\.reason) == [.noInput])
+        _ = call.step(.application(.collect(collect)))
+        _ = call.step(.key(.nine, .inband))
+        #expect(call.step(.timer(.collectTimeout), after: 2).collectFinished == [CallCollectFinished(operation: "pin", digits: "9", reason: .interDigitTimeout)])
+    }
+
+    @Test("a looped prompt plays until stopped; a new play replaces the old (stopped); a missing prompt fails the play")
+    func playbackEndings() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("announcement", "closed")))
+        _ = call.step(.application(.play(CallPlay(operation: "a", items: [.ringback(seconds: 5)], loop: true, bargeIn: false))))
+        let replaced = call.step(.application(.play(CallPlay(operation: "b", items: [.beep], loop: false, bargeIn: false))))
+        #expect(replaced.playFinished == [CallPlayFinished(operation: "a", reason: .stopped)])
+        guard case .startPlayback(_, _, let number)? = replaced.first(where: { if case .startPlayback = $0 { true } else { false } }) else {
+            Issue.record("no playback")
+            return
+        }
+        #expect(call.step(.key(.five, .rfc4733)).playFinished.isEmpty, "no barge-in asked for")
+        #expect(call.step(.playbackEnded(number)).playFinished == [CallPlayFinished(operation: "b", reason: .completed)])
+        _ = call.step(.application(.play(CallPlay(operation: "c", items: [.prompt(sha256: String(repeating: "0", count: 64))],
+                                                  loop: false, bargeIn: false))))
+        #expect(call.step(.playbackFailed(number + 1)).playFinished == [CallPlayFinished(operation: "c", reason: .failed)])
+        let stop = call.step(.application(.stop))
+        #expect(stop.playFinished.isEmpty, "nothing left to stop")
+        let hangUp = call.step(.application(.hangUp(cause: "announcement played")))
+        #expect(hangUp.requests.map(\.message.method) == ["BYE"] && hangUp.record?.cause == "announcement played")
+    }
+
+    @Test("transfer out of an application: routing is asked, the caller hears ringback, the callee's answer is bridged without a second 200")
+    func transfer() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("ivr", "main")), after: 1)
+        _ = call.step(.request(call.callerRequest("ACK", cseq: 1), from: .caller, source: CallHarness.callerSource))
+        _ = call.step(.application(.play(CallPlay(operation: "menu", items: [.beep], loop: true, bargeIn: true))))
+        let asked = call.step(.application(.transfer(destination: "user:1002")))
+        #expect(asked.playFinished.map(\.reason) == [.stopped])
+        #expect(asked.contains { if case .publish(.transferRequested(let request)) = $0 { request.destination == "user:1002" } else { false } })
+        #expect(asked.timers.contains(.routeDeadline))
+        let ringing = call.step(.route(CallHarness.route(["1002"])))
+        #expect(ringing.requests.map(\.message.method) == ["INVITE"])
+        #expect(ringing.contains { if case .startPlayback(let items, true, _) = $0 { items == [.ringback(seconds: 120)] } else { false } })
+        #expect(call.step(.branch(0, .response(call.response(180, toBranch: 0)))).toCaller.isEmpty, "no 180 after the 200")
+        let answered = call.step(.branch(0, .response(call.answer(fromBranch: 0))), after: 5)
+        #expect(answered.toCaller.isEmpty, "the caller was answered by the application")
+        #expect(answered.contains { if case .stopPlayback = $0 { true } else { false } })
+        #expect(answered.media.map(\.0) == [.callee])
+        #expect(call.isAnswered)
+        let bye = call.step(.request(call.callerRequest("BYE", cseq: 2), from: .caller, source: CallHarness.callerSource), after: 10)
+        #expect(bye.record?.billableSeconds == 15, "billed from the application's answer")
+    }
+
+    @Test("a transfer nobody answers: the answered caller gets a BYE, not a failure response")
+    func transferFails() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("ivr", "main")))
+        _ = call.step(.application(.transfer(destination: "user:1002")))
+        _ = call.step(.route(CallHarness.route(["1002"])))
+        let busy = call.step(.branch(0, .response(call.response(486, toBranch: 0))))
+        #expect(busy.toCaller.isEmpty)
+        #expect(busy.requests.map(\.message.method) == ["BYE"] && busy.requests.first?.message["Call-ID"] == "caller-call")
+        #expect(busy.record?.cause.hasPrefix("486") == true)
+    }
+
+    @Test("application commands for a call not in an application are ignored")
+    func commandsOutsideApplication() throws {
+        var call = try CallHarness()
+        #expect(call.step(.application(.play(CallPlay(operation: "x", items: [.beep], loop: false, bargeIn: false)))).isEmpty)
+        try call.answered()
+        #expect(call.step(.application(.hangUp(cause: "x"))).isEmpty)
+        #expect(call.step(.key(.one, .rfc4733)).isEmpty)
+    }
+
     @Test("an offer without G.711 is refused 488")
     func noG711() {
         #expect(throws: SIPParseError.self) { try CallHarness(sdp: CallHarness.sdp(formats: "8 9", rtpmap: "a=rtpmap:9 G722/8000\r\n", only: "9")) }
@@ -426,6 +552,11 @@ struct CallHarness {
     static func rejected(_ status: Int, _ reason: String) -> CallRoute {
         CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business,
                   reject: RouteRejection(status: status, reason: reason))
+    }
+
+    static func application(_ kind: String, _ name: String) -> CallRoute {
+        CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
+                  application: CallApplication(kind: CallApplication.Kind(rawValue: kind)!, name: name))
     }
 
     static func sdp(direction: String = "sendrecv", formats: String = "0 101", rtpmap: String = "a=rtpmap:0 PCMU/8000\r\n",
@@ -530,6 +661,16 @@ extension [CallAction] {
 
     var record: CallRecord? {
         journal.lazy.compactMap { if case .ended(let record) = $0 { record } else { nil } }.first
+    }
+
+    var keys: [CallDTMF] { compactMap { if case .publish(.key(let key)) = $0 { key } else { nil } } }
+
+    var playFinished: [CallPlayFinished] {
+        compactMap { if case .publish(.playFinished(let finished)) = $0 { finished } else { nil } }
+    }
+
+    var collectFinished: [CallCollectFinished] {
+        compactMap { if case .publish(.collectFinished(let finished)) = $0 { finished } else { nil } }
     }
 
     var media: [(Party, SessionDescription)] {

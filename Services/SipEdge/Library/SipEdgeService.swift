@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import NIOSSL
 import Runtime
@@ -35,7 +36,8 @@ package enum SipEdgeService {
             let environment = CallEnvironment(
                 deployment: configuration.topicPrefix, edge: configuration.edgeOrdinal, transport: transport, transactions: clientTransactions,
                 serverTransactions: serverTransactions, publisher: context.publisher, outbox: context.outbox, db: context.db,
-                rtpPorts: RTPPortAllocator(range: configuration.rtpPorts), trunk: trunk,
+                rtpPorts: RTPPortAllocator(range: configuration.rtpPorts),
+                prompts: PromptCache(store: RecordingPromptStore(baseURL: configuration.recordingURL, client: .shared)), trunk: trunk,
                 routeTimeout: .milliseconds(configuration.routeTimeoutMs), mediaTimeout: .seconds(60), logger: context.logger)
             let registry = CallRegistry()
             let supervisor = CallSupervisor(registry: registry, readiness: context.readiness,

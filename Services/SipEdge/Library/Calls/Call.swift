@@ -103,9 +103,27 @@ actor Call {
                 publish(notice)
             case .journal(let entry):
                 write(entry)
+            case .startPlayback(let items, let loop, let number):
+                await startPlayback(items, loop: loop, number: number)
+            case .stopPlayback:
+                await media.stop()
+            case .listenForKeys:
+                await media.listenForKeys { [weak self] key, source in self?.post(.key(key, source)) }
             case .closeMedia:
                 await media.close()
             }
+        }
+    }
+
+    /// Prompts come from the edge's cache (the media store behind it); tones are made here.
+    private func startPlayback(_ items: [PlayItem], loop: Bool, number: Int) async {
+        do {
+            let audio = try await env.prompts.render(items, tenant: setup.tenant.slug)
+            await media.play(audio, loop: loop) { [weak self] in self?.post(.playbackEnded(number)) }
+        } catch {
+            env.logger.warning("playback failed", metadata: ["call": "\(setup.id)", "error": "\(error)"])
+            await media.stop()
+            post(.playbackFailed(number))
         }
     }
 
@@ -138,6 +156,11 @@ actor Call {
         case .offered(let offer): publish(offer, key: setup.tenant.slug.value)
         case .state(let change): publish(change)
         case .planFailed(let failure): publish(failure, key: setup.tenant.slug.value)
+        case .transferRequested(let transfer): publish(transfer, key: setup.tenant.slug.value)
+        case .applicationStarted(let started): publish(started)
+        case .key(let key): publish(key)
+        case .playFinished(let finished): publish(finished)
+        case .collectFinished(let finished): publish(finished)
         }
     }
 

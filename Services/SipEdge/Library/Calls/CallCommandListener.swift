@@ -56,9 +56,24 @@ struct CallCommandListener: Service {
                 logger.debug("command for a call that is gone", metadata: ["call": "\(callID)", "type": "\(header.type)"])
                 return
             }
+            // A command names its tenant; one for another tenant's call is refused, never applied.
+            guard header.tenant == call.setup.tenant.slug.value else {
+                logger.warning("command for another tenant's call refused", metadata: ["call": "\(callID)", "tenant": "\(header.tenant)"])
+                return
+            }
             switch header.type {
             case CallRoute.type:
                 call.post(.route(try header.decode(bytes, as: CallRoute.self).data))
+            case CallPlay.type:
+                call.post(.application(.play(try header.decode(bytes, as: CallPlay.self).data)))
+            case CallCollect.type:
+                call.post(.application(.collect(try header.decode(bytes, as: CallCollect.self).data)))
+            case CallStop.type:
+                call.post(.application(.stop))
+            case CallTransfer.type:
+                call.post(.application(.transfer(destination: try header.decode(bytes, as: CallTransfer.self).data.destination)))
+            case CallHangUp.type:
+                call.post(.application(.hangUp(cause: try header.decode(bytes, as: CallHangUp.self).data.cause)))
             default:
                 logger.warning("unknown call command", metadata: ["type": "\(header.type)"])
             }

@@ -19,6 +19,8 @@ struct CallEnvironment: Sendable {
     let outbox: Outbox
     let db: PostgresClient
     let rtpPorts: RTPPortAllocator
+    /// Prompt audio for calls in applications.
+    let prompts: PromptCache
     /// The operator trunk, when one is configured.
     let trunk: SIPTarget?
     let routeTimeout: Duration

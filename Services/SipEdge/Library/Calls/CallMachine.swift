@@ -1,5 +1,6 @@
 import Events
 import Foundation
+import Media
 import SIP
 import Tenancy
 
@@ -34,6 +35,8 @@ enum CallTimer: Hashable, Sendable {
     /// The 2xx to the caller is sent again until the caller ACKs it (RFC 3261 §13.3.1.4).
     case answerRetransmit
     case mediaCheck
+    /// A collection waited long enough for its first key, or for the next.
+    case collectTimeout
     /// A timer (G, H, I) of the caller's INVITE server transaction.
     case caller(SIPTimer)
 }
@@ -49,7 +52,24 @@ enum CallInput: Sendable {
     case timer(CallTimer)
     /// The media check found no RTP from either side for the media timeout.
     case mediaQuiet
+    /// A command of the call's application.
+    case application(ApplicationCommand)
+    /// The caller pressed a key, seen in its RTP (RFC 4733 or in-band tones).
+    case key(DTMFKey, DTMFSource)
+    /// The playback with this number reached the end of its items.
+    case playbackEnded(Int)
+    /// It could not start: a prompt is missing from the store, or the store is unreachable.
+    case playbackFailed(Int)
     case terminate(reason: String)
+}
+
+/// What an application (`ivr`) tells a call it answered to do.
+enum ApplicationCommand: Sendable {
+    case play(CallPlay)
+    case collect(CallCollect)
+    case stop
+    case transfer(destination: String)
+    case hangUp(cause: String)
 }
 
 /// What the call's actor does for the machine: all of a call's I/O.
@@ -66,6 +86,13 @@ enum CallAction: Sendable {
     case configureMedia(Party, SessionDescription)
     /// Checks whether either side sent RTP within the duration; if not, posts `.mediaQuiet`.
     case probeMedia(quietFor: Duration)
+    /// Plays to the caller instead of relaying the callee (which there may not be); posts
+    /// `.playbackEnded(number)` when done (never, looped), `.playbackFailed(number)` if it cannot.
+    case startPlayback([PlayItem], loop: Bool, number: Int)
+    /// Back to relaying.
+    case stopPlayback
+    /// Reports the caller's keys (RFC 4733 and in-band) from now on, as `.key` inputs.
+    case listenForKeys
     case start(CallTimer, after: Duration)
     case cancel(CallTimer)
     case publish(CallNotice)
@@ -84,6 +111,11 @@ enum CallNotice: Sendable {
     case offered(CallOffered)
     case state(CallStateChanged)
     case planFailed(CallPlanFailed)
+    case transferRequested(CallTransferRequested)
+    case applicationStarted(CallAppStarted)
+    case key(CallDTMF)
+    case playFinished(CallPlayFinished)
+    case collectFinished(CallCollectFinished)
 }
 
 /// What the edge keeps of a live call in the database, so a restart can still end it.
@@ -124,6 +156,8 @@ struct CallMachine: Sendable {
         case routing
         case ringing(Plan)
         case answered(Bridge)
+        /// Answered by the edge into an application, which drives it with media commands.
+        case application(Application)
         /// Over; the machine lingers until the caller's transaction and every branch are done.
         case ended(cause: String)
     }
@@ -149,6 +183,13 @@ struct CallMachine: Sendable {
         var held: Set<Party> = []
         /// The parties the edge sent a re-INVITE that is not answered yet (RFC 3261 §14.2 glare).
         var reInviting: Set<Party> = []
+    }
+
+    /// The call in an application: its playback and its collection of keys.
+    struct Application: Sendable {
+        let application: CallApplication
+        var playing: (command: CallPlay, number: Int)?
+        var collecting: (command: CallCollect, digits: String)?
     }
 
     struct Branch: Sendable {
@@ -223,8 +264,13 @@ struct CallMachine: Sendable {
     private let offered: CallOffered
     private let startedAt: Date
     private var route: CallRoute?
+    /// When the caller got its 2xx: from the bridge, or from the edge for an application. A call
+    /// transferred out of an application is answered already when its new plan rings.
+    private var callerAnsweredAt: Date?
     private var direction: CallDirection
     private var relayedRinging = false
+    /// Numbers the playbacks, so the end of one that was replaced is not taken for the current one's.
+    private var playbacks = 0
     private var now: Date
     private var actions: [CallAction] = []
 
@@ -298,10 +344,14 @@ struct CallMachine: Sendable {
         case .inDialog(let party, let method, let event): inDialogResponse(party, method: method, event: event)
         case .timer(let timer): fire(timer)
         case .mediaQuiet:
-            if bridge != nil { hangUp(cause: "media timeout") }
+            if bridge != nil || application != nil { hangUp(cause: "media timeout") }
+        case .application(let command): perform(command)
+        case .key(let key, let source): pressed(key, source: source)
+        case .playbackEnded(let number): playbackEnded(number, reason: .completed)
+        case .playbackFailed(let number): playbackEnded(number, reason: .failed)
         case .terminate(let reason):
             switch phase {
-            case .answered: hangUp(cause: reason)
+            case .answered, .application: hangUp(cause: reason)
             case .routing, .ringing: fail(503, "Service Unavailable", cause: reason)
             case .ended: break
             }
@@ -321,6 +371,10 @@ struct CallMachine: Sendable {
             fail(reject.status, reject.reason, cause: "\(reject.status) \(reject.reason)")
             return
         }
+        if let application = route.application {
+            answer(into: application)
+            return
+        }
         guard !route.targets.isEmpty else {
             fail(480, "Temporarily Unavailable", cause: "480 no targets")
             return
@@ -328,6 +382,8 @@ struct CallMachine: Sendable {
         if route.targets.contains(where: { $0.via == .trunk }) && setup.origin == .device { direction = .outbound }
         phase = .ringing(Plan(route: route, stages: Self.stages(of: route), firstBranch: branches.count,
                               stageBranches: branches.count..<branches.count))
+        // A caller transferred out of an application is answered already: it hears ringback from the edge.
+        if callerAnsweredAt != nil { startPlayback([.ringback(seconds: 120)], loop: true) }
         if let total = route.totalSeconds {
             emit(.start(.planTimeout, after: Self.ringTime(total, within: DialplanConfiguration.totalSecondsRange)))
         }
@@ -482,7 +538,7 @@ struct CallMachine: Sendable {
         case .trying, .ringing:
             if status < 200 {
                 branches[index].state = .ringing(status)
-                if status > 100, let response, plan != nil { relayProgress(response, branch: index) }
+                if status > 100, let response, plan != nil, callerAnsweredAt == nil { relayProgress(response, branch: index) }
             } else if status < 300, let response {
                 branchAnswered(index, response: response)
             } else {
@@ -545,15 +601,116 @@ struct CallMachine: Sendable {
         emit(.cancel(.stageTimeout))
         emit(.cancel(.planTimeout))
         phase = .answered(Bridge(callee: dialog, calleeTarget: target, answeredAt: now, answeredBy: branches[index].member))
+        if callerAnsweredAt == nil {
+            answerCaller()
+        } else {
+            emit(.stopPlayback)  // the ringback of a transfer: now the callee is relayed
+        }
+        emit(.publish(.state(CallStateChanged(state: .answered, cause: nil, party: dialog.remoteURI))))
+        emit(.start(.mediaCheck, after: settings.mediaCheckInterval))
+    }
+
+    /// The 2xx to the caller's INVITE, with the edge's SDP.
+    private mutating func answerCaller() {
         var ok = setup.invite.response(200, toTag: caller.dialog.localTag)
         ok.add("Contact", settings.edge.contact(transport: caller.target.transport))
         ok.add("Allow", SIPRequestRouter.allow)
         ok.add("Content-Type", "application/sdp")
         ok.body = caller.session.serialized()
         respondToCaller(ok)
-        emit(.publish(.state(CallStateChanged(state: .answered, cause: nil, party: dialog.remoteURI))))
+        callerAnsweredAt = now
         emit(.journal(.answered(at: now)))
+    }
+
+    // MARK: Applications
+
+    /// The edge answers the call itself; the application drives it from here.
+    private mutating func answer(into application: CallApplication) {
+        phase = .application(Application(application: application))
+        if callerAnsweredAt == nil { answerCaller() }
+        emit(.listenForKeys)
+        emit(.publish(.applicationStarted(CallAppStarted(application: application, offer: offered))))
+        emit(.publish(.state(CallStateChanged(state: .answered, cause: nil, party: application.description))))
         emit(.start(.mediaCheck, after: settings.mediaCheckInterval))
+    }
+
+    private mutating func perform(_ command: ApplicationCommand) {
+        guard var current = application else { return }  // the call left the application, or is over
+        switch command {
+        case .play(let play):
+            if let previous = current.playing {
+                emit(.publish(.playFinished(CallPlayFinished(operation: previous.command.operation, reason: .stopped))))
+            }
+            current.playing = (play, startPlayback(play.items, loop: play.loop))
+            application = current
+        case .collect(let collect):
+            if let previous = current.collecting {
+                emit(.publish(.collectFinished(CallCollectFinished(operation: previous.command.operation, digits: previous.digits, reason: .stopped))))
+            }
+            current.collecting = (collect, "")
+            application = current
+            emit(.start(.collectTimeout, after: .milliseconds(min(max(collect.firstDigitTimeoutMs, 0), 600_000))))
+        case .stop:
+            stopPlayback(reason: .stopped)
+            finishCollecting(.stopped)
+        case .transfer(let destination):
+            stopPlayback(reason: .stopped)
+            finishCollecting(.stopped)
+            phase = .routing
+            emit(.publish(.transferRequested(CallTransferRequested(offer: offered, destination: destination))))
+            emit(.start(.routeDeadline, after: settings.routeTimeout))
+        case .hangUp(let cause):
+            hangUp(cause: cause)
+        }
+    }
+
+    private mutating func pressed(_ key: DTMFKey, source: DTMFSource) {
+        guard var current = application else { return }
+        emit(.publish(.key(CallDTMF(key: String(key.character), source: source))))
+        if current.playing?.command.bargeIn == true {
+            stopPlayback(reason: .bargeIn)
+            current = application ?? current
+        }
+        guard var collecting = current.collecting else { return }
+        if collecting.command.terminators.contains(key.character) {
+            finishCollecting(.terminator)
+            return
+        }
+        collecting.digits.append(key.character)
+        current.collecting = collecting
+        application = current
+        if collecting.digits.count >= max(collecting.command.maxDigits, 1) {
+            finishCollecting(.maxDigits)
+        } else {
+            emit(.start(.collectTimeout, after: .milliseconds(min(max(collecting.command.interDigitTimeoutMs, 0), 600_000))))
+        }
+    }
+
+    @discardableResult
+    private mutating func startPlayback(_ items: [PlayItem], loop: Bool) -> Int {
+        playbacks += 1
+        emit(.startPlayback(items, loop: loop, number: playbacks))
+        return playbacks
+    }
+
+    private mutating func playbackEnded(_ number: Int, reason: CallPlayFinished.Reason) {
+        guard let playing = application?.playing, playing.number == number else { return }
+        application?.playing = nil
+        emit(.publish(.playFinished(CallPlayFinished(operation: playing.command.operation, reason: reason))))
+    }
+
+    private mutating func stopPlayback(reason: CallPlayFinished.Reason) {
+        guard let playing = application?.playing else { return }
+        application?.playing = nil
+        emit(.stopPlayback)
+        emit(.publish(.playFinished(CallPlayFinished(operation: playing.command.operation, reason: reason))))
+    }
+
+    private mutating func finishCollecting(_ reason: CallCollectFinished.Reason) {
+        guard let collecting = application?.collecting else { return }
+        application?.collecting = nil
+        emit(.cancel(.collectTimeout))
+        emit(.publish(.collectFinished(CallCollectFinished(operation: collecting.command.operation, digits: collecting.digits, reason: reason))))
     }
 
     /// A 2xx after its transaction ended. The same dialog's again: our ACK was lost, so it is sent
@@ -645,12 +802,13 @@ struct CallMachine: Sendable {
         switch method {
         case "CANCEL":
             emit(.respond(request.response(200), to: request, at: target))
-            guard party == .caller, bridge == nil else { return }  // a CANCEL after the 2xx does nothing (§9.2)
+            guard party == .caller, callerAnsweredAt == nil else { return }  // a CANCEL after the 2xx does nothing (§9.2)
             fail(487, "Request Terminated", cause: "cancelled")
         case "BYE":
             emit(.respond(request.response(200), to: request, at: target))
-            if bridge != nil {
-                sendInDialog("BYE", to: party.other)
+            if callerAnsweredAt != nil {
+                if bridge != nil { sendInDialog("BYE", to: party.other) }
+                cancelBranches(except: nil)  // a transfer still ringing
                 end(cause: "normal", by: party)
             } else if party == .caller {
                 fail(487, "Request Terminated", cause: "cancelled")
@@ -660,6 +818,11 @@ struct CallMachine: Sendable {
         case "UPDATE" where !request.body.isEmpty:
             // A session change without a re-INVITE (RFC 3311): answered the same way.
             reInvite(request, from: party, target: target)
+        case "INFO" where party == .caller && application != nil:
+            emit(.respond(request.response(200), to: request, at: target))
+            if let info = DTMFInfo(contentType: request["Content-Type"] ?? "", body: request.body) {
+                pressed(info.key, source: .info)
+            }
         case "INFO", "UPDATE", "OPTIONS":
             emit(.respond(request.response(200), to: request, at: target))
         default:
@@ -680,6 +843,10 @@ struct CallMachine: Sendable {
     /// the other side gets the new direction in a re-INVITE of its own (the B2BUA keeps the two
     /// offer/answer exchanges apart).
     private mutating func reInvite(_ request: SIPMessage, from party: Party, target: SIPTarget) {
+        if party == .caller, application != nil {
+            answerInApplication(request, target: target)
+            return
+        }
         guard let current = bridge, !current.reInviting.contains(party) else {
             // Before the answer, or while our own re-INVITE to the sender is pending (glare, §14.2).
             emit(.respond(request.response(491), to: request, at: target))
@@ -711,6 +878,25 @@ struct CallMachine: Sendable {
         sendInDialog("INVITE", to: party.other, body: towardOther.serialized())
         emit(.publish(.state(CallStateChanged(state: direction.isHold ? .held : .resumed, cause: nil,
                                               party: party == .caller ? setup.callerIdentity.uri : current.callee.remoteURI))))
+    }
+
+    /// A re-INVITE (or UPDATE) of a caller in an application: answered by the edge, nobody else to tell.
+    private mutating func answerInApplication(_ request: SIPMessage, target: SIPTarget) {
+        var direction = SessionDescription.Direction.sendrecv
+        if !request.body.isEmpty {
+            guard let offer = try? SessionDescription.parse(request.body), !offer.g711.isEmpty else {
+                emit(.respond(request.response(488), to: request, at: target))
+                return
+            }
+            emit(.configureMedia(.caller, offer))
+            direction = offer.direction
+        }
+        let answer = updateSession(of: .caller, direction: direction.answer)
+        var ok = request.response(200, toTag: caller.dialog.localTag)
+        ok.add("Contact", settings.edge.contact(transport: target.transport))
+        ok.add("Content-Type", "application/sdp")
+        ok.body = answer.serialized()
+        emit(.respond(ok, to: request, at: target))
     }
 
     /// A new version of the session description the edge presents to `party`.
@@ -831,10 +1017,8 @@ struct CallMachine: Sendable {
             guard pending.waited < timers.t1 * 64 else {
                 // No ACK for 64·T1 (§13.3.1.4): the caller is gone.
                 caller.answerAwaitingAck = nil
-                if bridge != nil {
-                    sendInDialog("BYE", to: .callee)
-                    sendInDialog("BYE", to: .caller)
-                    end(cause: "no ACK", by: nil)
+                if bridge != nil || application != nil {
+                    hangUp(cause: "no ACK")
                 }
                 return
             }
@@ -843,9 +1027,12 @@ struct CallMachine: Sendable {
             pending.interval = min(pending.interval * 2, timers.t2)
             caller.answerAwaitingAck = pending
             emit(.start(.answerRetransmit, after: pending.interval))
+        case .collectTimeout:
+            guard let collecting = application?.collecting else { return }
+            finishCollecting(collecting.digits.isEmpty ? .noInput : .interDigitTimeout)
         case .mediaCheck:
-            guard let bridge else { return }
-            if bridge.held.isEmpty, now.timeIntervalSince(bridge.answeredAt) > Double(settings.mediaTimeout.components.seconds) {
+            guard bridge != nil || application != nil, let answeredAt = callerAnsweredAt else { return }
+            if bridge?.held.isEmpty ?? true, now.timeIntervalSince(answeredAt) > Double(settings.mediaTimeout.components.seconds) {
                 emit(.probeMedia(quietFor: settings.mediaTimeout))
             }
             emit(.start(.mediaCheck, after: settings.mediaCheckInterval))
@@ -861,10 +1048,16 @@ struct CallMachine: Sendable {
     private mutating func fail(_ status: Int, _ reason: String, cause: String) {
         switch phase {
         case .routing, .ringing: break
-        case .answered, .ended: return
+        case .answered, .application, .ended: return
         }
         cancelBranches(except: nil)
-        respondToCaller(setup.invite.response(status, reason, toTag: caller.dialog.localTag))
+        if callerAnsweredAt == nil {
+            respondToCaller(setup.invite.response(status, reason, toTag: caller.dialog.localTag))
+        } else {
+            // A transfer out of an application found nobody: the caller, answered long ago, is hung up on.
+            emit(.stopPlayback)
+            sendInDialog("BYE", to: .caller)
+        }
         end(cause: cause, by: nil)
     }
 
@@ -879,17 +1072,17 @@ struct CallMachine: Sendable {
         let answered = bridge
         if case .ended = phase { return }
         phase = .ended(cause: cause)
-        for timer in [CallTimer.routeDeadline, .stageTimeout, .planTimeout, .mediaCheck] { emit(.cancel(timer)) }
-        SIPMetrics.callEnded(answered != nil ? "answered" : cause.split(separator: " ").first.map(String.init) ?? cause).increment()
+        for timer in [CallTimer.routeDeadline, .stageTimeout, .planTimeout, .mediaCheck, .collectTimeout] { emit(.cancel(timer)) }
+        SIPMetrics.callEnded(callerAnsweredAt != nil ? "answered" : cause.split(separator: " ").first.map(String.init) ?? cause).increment()
         let partyURI = party.map { $0 == .caller ? setup.callerIdentity.uri : answered?.callee.remoteURI ?? "" }
         emit(.publish(.state(CallStateChanged(state: .ended, cause: cause, party: partyURI))))
         let from = direction == .outbound ? (route?.presentedNumber ?? setup.callerExtension ?? setup.callerIdentity.uri)
             : (SIPURI(setup.callerIdentity.uri)?.user ?? setup.callerIdentity.uri)
         // Outbound calls are recorded with the number as the trunk got it (E.164), which billing rates by prefix.
         let to = direction == .outbound ? (route?.targets.first.flatMap { SIPURI($0.uri)?.user } ?? setup.dialled) : setup.dialled
-        let billable = answered.map { Int(ceil(now.timeIntervalSince($0.answeredAt))) } ?? 0
+        let billable = callerAnsweredAt.map { Int(ceil(now.timeIntervalSince($0))) } ?? 0
         emit(.journal(.ended(CallRecord(from: from, to: to, direction: direction, classification: route?.classification ?? .business,
-                                        start: startedAt, answer: answered?.answeredAt, end: now, billableSeconds: billable,
+                                        start: startedAt, answer: callerAnsweredAt, end: now, billableSeconds: billable,
                                         cause: cause, answeredBy: answered?.answeredBy))))
         emit(.closeMedia)
     }
@@ -907,6 +1100,12 @@ struct CallMachine: Sendable {
     private var plan: Plan? {
         get { if case .ringing(let plan) = phase { plan } else { nil } }
         set { if let newValue, case .ringing = phase { phase = .ringing(newValue) } }
+    }
+
+    /// The application, while the call is in one.
+    private var application: Application? {
+        get { if case .application(let application) = phase { application } else { nil } }
+        set { if let newValue, case .application = phase { phase = .application(newValue) } }
     }
 
     /// The bridge, once answered.

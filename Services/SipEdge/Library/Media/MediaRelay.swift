@@ -1,3 +1,4 @@
+import Events
 import Logging
 import Media
 import Metrics
@@ -44,9 +45,30 @@ final class MediaSession: @unchecked Sendable {
         var foreign: Int
     }
 
+    /// Audio the edge sends to the caller in place of the callee's: prompts and tones, 20 ms a packet.
+    struct Playback {
+        var samples: [Int16]
+        var position = 0
+        let loop: Bool
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+        var sequence = UInt16.random(in: 0...UInt16.max)
+        var timestamp = UInt32.random(in: 0...UInt32.max)
+        var first = true
+        var task: RepeatedTask?
+        let onEnd: @Sendable () -> Void
+    }
+
     private let eventLoop: EventLoop
     // Confined to `eventLoop`.
     private var legs: [Leg]
+    private var playback: Playback?
+    /// Told of each key the caller presses (RFC 4733 or in-band), once keys matter (an application).
+    private var onKey: (@Sendable (DTMFKey, DTMFSource) -> Void)?
+    private var inBand = InBandDTMFDetector()
+    /// The RTP timestamp of the caller's last RFC 4733 event: its retransmissions share it.
+    private var lastEventTimestamp: UInt32?
+    /// When it came: tones in the audio this close to an RFC 4733 event are that event leaking.
+    private var lastEventAt: NIODeadline?
 
     /// The local RTP ports of leg 0 (the caller's) and leg 1 (the callee's).
     let localPorts: (Int, Int)
@@ -101,7 +123,84 @@ final class MediaSession: @unchecked Sendable {
         }.get()) ?? []
     }
 
+    /// Reports the caller's keys from now on.
+    func listenForKeys(_ onKey: @escaping @Sendable (DTMFKey, DTMFSource) -> Void) async {
+        try? await eventLoop.submit { self.onKey = onKey }.get()
+    }
+
+    /// Plays 8 kHz linear audio to the caller instead of relaying the callee; `onEnd` is called
+    /// when it has all been sent (never when looped, nor when stopped or replaced).
+    func play(_ samples: [Int16], loop: Bool, onEnd: @escaping @Sendable () -> Void) async {
+        try? await eventLoop.submit {
+            self.stopPlaying()
+            self.playback = Playback(samples: samples, loop: loop, onEnd: onEnd)
+            self.playback?.task = self.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(20)) { _ in
+                self.sendPlaybackFrame()
+            }
+        }.get()
+    }
+
+    /// Stops the playback; the callee is relayed to the caller again.
+    func stop() async {
+        try? await eventLoop.submit { self.stopPlaying() }.get()
+    }
+
+    private func stopPlaying() {
+        playback?.task?.cancel()
+        playback = nil
+    }
+
+    /// One 20 ms packet of the playback to the caller, in the caller's format.
+    private func sendPlaybackFrame() {
+        guard var current = playback else { return }
+        let frame = 160
+        if current.position >= current.samples.count {
+            if current.loop && !current.samples.isEmpty {
+                current.position = 0
+            } else {
+                stopPlaying()
+                current.onEnd()
+                return
+            }
+        }
+        let end = min(current.position + frame, current.samples.count)
+        var samples = Array(current.samples[current.position..<end])
+        samples += repeatElement(0, count: frame - samples.count)
+        current.position = end
+        if let format = legs[0].format, let destination = legs[0].remote {
+            let payloadType: UInt8 = format.audioPayloadType == 8 ? 8 : 0
+            var packet = RTPHeader.make(payloadType: payloadType, marker: current.first, sequenceNumber: current.sequence,
+                                        timestamp: current.timestamp, ssrc: current.ssrc)
+            packet += samples.map { payloadType == 8 ? G711.encodeALaw($0) : G711.encodeULaw($0) }
+            legs[0].packetsOut += 1
+            legs[0].channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet)), promise: nil)
+            current.first = false
+        }
+        current.sequence &+= 1
+        current.timestamp &+= UInt32(frame)
+        playback = current
+    }
+
+    /// Keys in a packet from the caller: an RFC 4733 event once per event (its packets share a
+    /// timestamp), or DTMF tones in the audio.
+    private func detectKeys(_ buffer: ByteBuffer, header: RTPHeader, format: LegFormat?) {
+        guard let onKey else { return }
+        let payload = buffer.readableBytesView.dropFirst(header.payloadOffset).dropLast(header.padding)
+        if header.payloadType == format?.telephoneEvent {
+            guard header.timestamp != lastEventTimestamp, let event = TelephoneEvent(payload: payload) else { return }
+            lastEventTimestamp = header.timestamp
+            lastEventAt = NIODeadline.now()
+            if let key = DTMFKey(eventCode: event.event) { onKey(key, .rfc4733) }
+        } else if header.payloadType == 0 || header.payloadType == 8 {
+            let table = header.payloadType == 0 ? G711.ulawToLinear : G711.alawToLinear
+            let keys = inBand.feed(payload.lazy.map { table[Int($0)] })
+            if let last = lastEventAt, NIODeadline.now() - last < .seconds(2) { return }
+            for key in keys { onKey(key, .inband) }
+        }
+    }
+
     func close() async {
+        try? await eventLoop.submit { self.stopPlaying() }.get()
         for leg in await (try? eventLoop.submit { self.legs }.get()) ?? [] {
             try? await leg.channel.close()
         }
@@ -125,7 +224,9 @@ final class MediaSession: @unchecked Sendable {
         }
         legs[index].packetsIn += 1
         legs[index].lastPacket = NIODeadline.now()
+        if index == 0 { detectKeys(buffer, header: header, format: legs[0].format) }
         let out = 1 - index
+        if out == 0 && playback != nil { return }  // the caller hears the playback
         guard let from = legs[index].format, let to = legs[out].format, let destination = legs[out].remote else { return }
         let payloadType: UInt8
         if header.payloadType == from.telephoneEvent {

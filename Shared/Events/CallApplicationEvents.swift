@@ -1,0 +1,183 @@
+import Foundation
+
+/// The call applications' side of the call (DESIGN §6): routing's plan ends in an application, the
+/// edge answers the call itself and says so (`call.app-started`); the application (`ivr`) then
+/// drives it with media commands on `call.commands`, each of which ends in an event on
+/// `call.events` naming the command's `operation`.
+
+/// An application a call can be answered into.
+package struct CallApplication: Codable, Sendable, Hashable, CustomStringConvertible {
+    package enum Kind: String, Codable, Sendable, Hashable {
+        case announcement, ivr, voicemail
+    }
+
+    package var kind: Kind
+    /// The announcement's, menu's or box's name.
+    package var name: String
+
+    package init(kind: Kind, name: String) {
+        self.kind = kind
+        self.name = name
+    }
+
+    /// "announcement:welcome", as routing's destinations name it.
+    package var description: String { "\(kind.rawValue):\(name)" }
+}
+
+/// The edge answered a call into an application.
+package struct CallAppStarted: EventPayload, Equatable {
+    package static let type = "call.app-started"
+    package static let topic = Topic.callEvents
+    package static let summary = "The edge answered a call into an application (announcement, IVR menu, voicemail); the application drives it from here."
+    package static let example = CallAppStarted(application: CallApplication(kind: .ivr, name: "main"), offer: CallOffered.example)
+    package var application: CallApplication
+    /// The call as it was offered: who calls, what they dialled.
+    package var offer: CallOffered
+
+    package init(application: CallApplication, offer: CallOffered) {
+        self.application = application
+        self.offer = offer
+    }
+}
+
+/// What a play command sends: a stored prompt, or a tone the edge makes.
+package enum PlayItem: Codable, Sendable, Hashable {
+    /// An 8 kHz mono WAV prompt of the media store, by its SHA-256 (hex).
+    case prompt(sha256: String)
+    case ringback(seconds: Int)
+    case beep
+    case silence(milliseconds: Int)
+}
+
+/// Plays items to the caller in order.
+package struct CallPlay: EventPayload, Equatable {
+    package static let type = "call.play"
+    package static let topic = Topic.callCommands
+    package static let summary = "Plays prompts (by content hash) and generated tones to the caller in order, optionally looped; a key may interrupt it. Ends in `call.play-finished`."
+    package static let example = CallPlay(operation: "menu-main-1", items: [.prompt(sha256: String(repeating: "ab", count: 32)), .beep],
+                                          loop: false, bargeIn: true)
+    /// Chosen by the application; the finishing event names it.
+    package var operation: String
+    package var items: [PlayItem]
+    package var loop: Bool
+    /// A key pressed during playback stops it (the key is still reported as `call.dtmf`).
+    package var bargeIn: Bool
+
+    package init(operation: String, items: [PlayItem], loop: Bool, bargeIn: Bool) {
+        self.operation = operation
+        self.items = items
+        self.loop = loop
+        self.bargeIn = bargeIn
+    }
+}
+
+/// Collects keys from the caller.
+package struct CallCollect: EventPayload, Equatable {
+    package static let type = "call.collect"
+    package static let topic = Topic.callCommands
+    package static let summary = "Collects DTMF keys (RFC 4733, SIP INFO or in-band tones) up to a count or a terminator, with first-key and inter-key timeouts. Ends in `call.collect-finished`."
+    package static let example = CallCollect(operation: "menu-main-1", maxDigits: 1, firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000,
+                                             terminators: "#")
+    package var operation: String
+    package var maxDigits: Int
+    package var firstDigitTimeoutMs: Int
+    package var interDigitTimeoutMs: Int
+    /// Keys that end the collection (not part of the digits).
+    package var terminators: String
+
+    package init(operation: String, maxDigits: Int, firstDigitTimeoutMs: Int, interDigitTimeoutMs: Int, terminators: String) {
+        self.operation = operation
+        self.maxDigits = maxDigits
+        self.firstDigitTimeoutMs = firstDigitTimeoutMs
+        self.interDigitTimeoutMs = interDigitTimeoutMs
+        self.terminators = terminators
+    }
+}
+
+/// Stops the call's media operations.
+package struct CallStop: EventPayload, Equatable {
+    package static let type = "call.stop"
+    package static let topic = Topic.callCommands
+    package static let summary = "Stops the playback and the collection in progress; each ends in its finished event with reason `stopped`."
+    package static let example = CallStop()
+    package init() {}
+}
+
+/// Sends the call back through routing to a destination; it leaves the application.
+package struct CallTransfer: EventPayload, Equatable {
+    package static let type = "call.transfer"
+    package static let topic = Topic.callCommands
+    package static let summary = "Sends a call that is in an application to a destination (`user:1002`, `group:sales`, `number:+372…`, `announcement:…`, `ivr:…`): the edge asks routing for its plan."
+    package static let example = CallTransfer(destination: "user:1002")
+    package var destination: String
+    package init(destination: String) { self.destination = destination }
+}
+
+/// Ends the call from the application.
+package struct CallHangUp: EventPayload, Equatable {
+    package static let type = "call.hangup"
+    package static let topic = Topic.callCommands
+    package static let summary = "Ends the call (BYE to the caller) with a cause for the CDR."
+    package static let example = CallHangUp(cause: "menu finished")
+    package var cause: String
+    package init(cause: String) { self.cause = cause }
+}
+
+/// Where a key came from.
+package enum DTMFSource: String, Codable, Sendable, Hashable {
+    /// RTP telephone-event (RFC 4733).
+    case rfc4733
+    /// SIP INFO, `application/dtmf-relay` or `application/dtmf`.
+    case info
+    /// Tones in the audio (Goertzel).
+    case inband
+}
+
+/// A key the caller pressed, however it was sent.
+package struct CallDTMF: EventPayload, Equatable {
+    package static let type = "call.dtmf"
+    package static let topic = Topic.callEvents
+    package static let summary = "The caller pressed a key, sent as RFC 4733, SIP INFO or in-band tones (the source says which)."
+    package static let example = CallDTMF(key: "5", source: .rfc4733)
+    /// "0"–"9", "*", "#", "A"–"D".
+    package var key: String
+    package var source: DTMFSource
+    package init(key: String, source: DTMFSource) {
+        self.key = key
+        self.source = source
+    }
+}
+
+/// A play command ended.
+package struct CallPlayFinished: EventPayload, Equatable {
+    package static let type = "call.play-finished"
+    package static let topic = Topic.callEvents
+    package static let summary = "A play command ended: completed, interrupted by a key, stopped, or failed (a prompt missing from the store)."
+    package static let example = CallPlayFinished(operation: "menu-main-1", reason: .completed)
+    package enum Reason: String, Codable, Sendable, Hashable { case completed, bargeIn = "barge-in", stopped, failed }
+    package var operation: String
+    package var reason: Reason
+    package init(operation: String, reason: Reason) {
+        self.operation = operation
+        self.reason = reason
+    }
+}
+
+/// A collect command ended.
+package struct CallCollectFinished: EventPayload, Equatable {
+    package static let type = "call.collect-finished"
+    package static let topic = Topic.callEvents
+    package static let summary = "A collect command ended with the keys pressed: on reaching its count, on a terminator, on a timeout (none or too slow), or stopped."
+    package static let example = CallCollectFinished(operation: "menu-main-1", digits: "1", reason: .maxDigits)
+    package enum Reason: String, Codable, Sendable, Hashable {
+        case maxDigits = "max-digits", terminator, noInput = "no-input", interDigitTimeout = "inter-digit-timeout", stopped
+    }
+    package var operation: String
+    package var digits: String
+    package var reason: Reason
+    package init(operation: String, digits: String, reason: Reason) {
+        self.operation = operation
+        self.digits = digits
+        self.reason = reason
+    }
+}
