@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"], path: "Tests/RuntimeTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "Pricing", "TestSupport"],
+        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "Pricing", "Media", "TestSupport"],
                     path: "Tests/IntegrationTests"),
         .target(name: "TestSupport", dependencies: [
             "Kafka", "Postgres", "Media", .product(name: "Logging", package: "swift-log"),

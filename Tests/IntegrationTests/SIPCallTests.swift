@@ -79,6 +79,26 @@ struct CallFixture {
 
     /// The envelopes of one call on a topic, read from the beginning until `done` holds or 10 s pass.
     func events<P: EventPayload>(_ type: P.Type, callID: String? = nil, until done: ([Envelope<P>]) -> Bool) async throws -> [Envelope<P>] {
+        try await readEvents(type, prefix: prefix, callID: callID, until: done)
+    }
+
+    func metric(_ name: String) async throws -> Double {
+        let body = try await httpGet("http://127.0.0.1:\(edgeHTTPPort)/metrics").body
+        return body.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    /// Stops the services at once (a `defer` cannot await); the clients go with the test process.
+    func stopProcesses() {
+        edge.stop()
+        routing.stop()
+    }
+}
+
+/// The envelopes of a type (of one call, or all) on a deployment's topic, read from the beginning
+/// until `done` holds or 10 s pass, and then on to the topic's end, so that a second copy (a
+/// duplicate CDR, an event sent twice) is counted too instead of left unread.
+func readEvents<P: EventPayload>(_ type: P.Type, prefix: String, callID: String? = nil,
+                                 until done: ([Envelope<P>]) -> Bool) async throws -> [Envelope<P>] {
         let topic = P.topic.name(prefix: prefix)
         let consumer = try KafkaConsumer(
             configuration: TestEnvironment.kafka(),
@@ -113,18 +133,6 @@ struct CallFixture {
         await consumer.close()
         try #require(reachedEnd, "\(topic) was not read to its end \(ends): at \(next)")
         return found
-    }
-
-    func metric(_ name: String) async throws -> Double {
-        let body = try await httpGet("http://127.0.0.1:\(edgeHTTPPort)/metrics").body
-        return body.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
-    }
-
-    /// Stops the services at once (a `defer` cannot await); the clients go with the test process.
-    func stopProcesses() {
-        edge.stop()
-        routing.stop()
-    }
 }
 
 /// The final status a refused call got, from SIPp's message trace.

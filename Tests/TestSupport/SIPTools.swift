@@ -126,3 +126,54 @@ package func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T
         Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }
+
+/// A caller's RTP socket that the test drives itself (its SDP names this port): it sends what the
+/// test gives it and keeps every packet that arrives, with the port it came from.
+package final class RTPEndpoint: @unchecked Sendable {
+    package let port: Int
+    private let fd: Int32
+    private let state = Mutex<(packets: [[UInt8]], peer: Int?, open: Bool)>(([], nil, true))
+
+    package init() throws {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        port = try freeUDPPort()
+        guard withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0 else { throw TestFailure("cannot bind UDP \(port)") }
+        Thread { [self] in receive() }.start()
+    }
+
+    private func receive() {
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        var source = sockaddr_in()
+        while state.withLock({ $0.open }) {
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let count = withUnsafeMutablePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+            }
+            guard count > 0 else { continue }
+            let from = Int(UInt16(bigEndian: source.sin_port))
+            state.withLock { state in
+                state.packets.append(Array(buffer.prefix(count)))
+                if state.peer == nil { state.peer = from }
+            }
+        }
+    }
+
+    /// Every packet so far.
+    package var packets: [[UInt8]] { state.withLock { $0.packets } }
+    /// The port the first packet came from (the edge's media port for this leg).
+    package var peer: Int? { state.withLock { $0.peer } }
+
+    package func send(_ packet: [UInt8], to port: Int) {
+        _ = withLoopbackAddress(port: port) { address, length in
+            packet.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, address, length) }
+        }
+    }
+
+    package func close() {
+        state.withLock { $0.open = false }
+        Thread.sleep(forTimeInterval: 0.15)
+        Glibc.close(fd)
+    }
+}

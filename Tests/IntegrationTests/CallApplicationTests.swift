@@ -1,0 +1,97 @@
+import Events
+import Foundation
+import Media
+import Messaging
+import Testing
+import TestSupport
+
+/// The edge's media operations for call applications (DESIGN §6), driven the way `ivr` drives
+/// them: commands on `call.commands`, events on `call.events`. The test plays routing and the
+/// application; SIPp is the caller's signalling and a socket of the test its media.
+@Suite("call applications through the edge", .timeLimit(.minutes(3)))
+struct CallApplicationTests {
+    @Test("answered into an application, the caller hears the beep; keys as in-band tones, RFC 4733 and SIP INFO are collected in order with their sources; the first key stops the prompt; the application hangs up")
+    func playAndCollect() async throws {
+        let fixture = try await EdgeFixture.start()
+        let (slug, domain) = try await fixture.tenant("app")
+        let media = try RTPEndpoint()
+        defer { media.close() }
+        let caller = Task {
+            try await runSIPp(scenario: "call-app.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                              injection: [["1001", domain, "password-\(slug)", "600", String(media.port)]], localPort: try freeUDPPort(), timeout: 40)
+        }
+        let offer = try #require(try await readEvents(CallOffered.self, prefix: fixture.prefix) { !$0.isEmpty }.first)
+        let callID = try #require(offer.callId)
+        let publisher = EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix)
+        func command<P: EventPayload>(_ payload: P) async throws {
+            try await publisher.publish(Envelope(tenant: slug, callId: callID, data: payload), key: callID, partition: 0)
+        }
+        try await command(CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
+                                    application: CallApplication(kind: .ivr, name: "main")))
+        let started = try await readEvents(CallAppStarted.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
+        #expect(started.first?.data.application.description == "ivr:main")
+        try await command(CallPlay(operation: "greeting", items: [.beep, .silence(milliseconds: 300)], loop: true, bargeIn: true))
+        try await command(CallCollect(operation: "choice", maxDigits: 3, firstDigitTimeoutMs: 20_000, interDigitTimeoutMs: 15_000,
+                                      terminators: "#"))
+
+        // The beep reaches the caller's media port, sent from the edge's.
+        #expect(await eventually(timeout: .seconds(5)) { media.packets.count >= 25 }, "no RTP from the edge")
+        let edgePort = try #require(media.peer)
+        let heard = media.packets.prefix(25).flatMap { packet -> [Int16] in
+            guard let header = RTPHeader(packet), header.payloadType == 0 else { return [] }
+            return packet[header.payloadOffset...].map { G711.ulawToLinear[Int($0)] }
+        }
+        #expect(Tone.power(of: 1000, in: Array(heard.prefix(3200))) > 0.5, "the caller hears the 1 kHz beep")
+
+        // 6 as tones in the audio, then 3 as RFC 4733 events; SIPp sends 7 as SIP INFO after 6 s.
+        var sender = CallerRTP(endpoint: media, edgePort: edgePort)
+        await sender.sendAudio(Tone.dtmf(.six, samples: 1280) + [Int16](repeating: 0, count: 800))
+        await sender.sendEvent(.three)
+
+        let finished = try await readEvents(CallCollectFinished.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
+        #expect(finished.map(\.data) == [CallCollectFinished(operation: "choice", digits: "637", reason: .maxDigits)])
+        let keys = try await readEvents(CallDTMF.self, prefix: fixture.prefix, callID: callID) { $0.count >= 3 }.map(\.data)
+        #expect(keys == [CallDTMF(key: "6", source: .inband), CallDTMF(key: "3", source: .rfc4733), CallDTMF(key: "7", source: .info)])
+        let played = try await readEvents(CallPlayFinished.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }.map(\.data)
+        #expect(played == [CallPlayFinished(operation: "greeting", reason: .bargeIn)])
+
+        try await command(CallHangUp(cause: "menu done"))
+        let result = try await caller.value
+        #expect(result.status == 0, "caller: \(result.errors)\n\(fixture.edge.log.suffix(3000))")
+        let records = try await readEvents(CallRecord.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }.map(\.data)
+        #expect(records.count == 1 && records.first?.cause == "menu done" && records.first?.answer != nil)
+        await fixture.stop()
+    }
+}
+
+/// The caller's RTP as the test sends it: µ-law audio in 20 ms packets, RFC 4733 events.
+struct CallerRTP {
+    let endpoint: RTPEndpoint
+    let edgePort: Int
+    var sequence: UInt16 = 1
+    var timestamp: UInt32 = 1000
+    let ssrc: UInt32 = 0x5EED
+
+    mutating func sendAudio(_ samples: [Int16]) async {
+        for start in stride(from: 0, to: samples.count, by: 160) {
+            let frame = samples[start..<min(start + 160, samples.count)]
+            endpoint.send(RTPHeader.make(payloadType: 0, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc)
+                          + frame.map(G711.encodeULaw), to: edgePort)
+            sequence &+= 1
+            timestamp &+= 160
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// One key as RFC 4733 sends it: packets of one event (one timestamp), the last three ending it.
+    mutating func sendEvent(_ key: DTMFKey) async {
+        for index in 0..<6 {
+            let event = TelephoneEvent(event: key.eventCode, isEnd: index >= 3, volume: 10, duration: UInt16(160 * min(index + 1, 4)))
+            endpoint.send(RTPHeader.make(payloadType: 101, marker: index == 0, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc)
+                          + event.serialized, to: edgePort)
+            sequence &+= 1
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        timestamp &+= 960
+    }
+}
