@@ -145,7 +145,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ])
         + service("IVR", executable: "ivr")
-        + service("Recording", executable: "recording")
+        + service("Recording", executable: "recording", extra: [
+            "Media",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ])
         + service("Billing", executable: "billing", extra: [
             "Pricing",
             .product(name: "Logging", package: "swift-log"),

@@ -88,6 +88,9 @@ package enum Settings {
     package static let recordingURL = Setting(
         name: "SWITCHBOARD_RECORDING_URL", defaultValue: "http://127.0.0.1:8084",
         summary: "sip-edge: where `recording`'s internal HTTP serves the media store (prompt audio by content hash).")
+    package static let mediaDirectory = Setting(
+        name: "SWITCHBOARD_MEDIA_DIR", defaultValue: ".local/media",
+        summary: "recording: the folder of the file object store (prompts, recordings, voicemail audio).")
     package static let countryCode = Setting(
         name: "SWITCHBOARD_COUNTRY_CODE", defaultValue: "372",
         summary: "routing: country calling code that numbers dialled in national format get (`5551234` → `+3725551234`).")
@@ -113,7 +116,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds, recordingURL, outboxPollMs, countryCode, apiTokenMinutes,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds, recordingURL, mediaDirectory, outboxPollMs, countryCode, apiTokenMinutes,
         apiLoginFailuresPerAddress, vatPercent, noticeDays, exportDays, instanceID,
     ]
 
@@ -165,6 +168,7 @@ package struct RuntimeConfiguration: Sendable {
     package var routeTimeoutMs: Int
     package var sipDrainSeconds: Int
     package var recordingURL: String
+    package var mediaDirectory: String
     package var outboxPollMs: Int
     package var countryCode: String
     package var apiTokenMinutes: Int
@@ -228,6 +232,7 @@ package struct RuntimeConfiguration: Sendable {
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
             recordingURL: text(Settings.recordingURL),
+            mediaDirectory: text(Settings.mediaDirectory),
             outboxPollMs: try int(Settings.outboxPollMs, range: 10...60_000),
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),

@@ -134,5 +134,23 @@ package enum PlatformSchema {
                 created_at timestamptz NOT NULL DEFAULT now());
             CREATE INDEX outbox_by_deployment ON {schema}.outbox (deployment, id);
             """),
+        Migration(version: 6, name: "media store: system prompts, tenant language", sql: """
+            -- Objects of the media store that belong to no tenant (the system prompts), by content
+            -- hash; written only by recording (DESIGN §7).
+            CREATE TABLE {schema}.system_media (
+                sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+                size bigint NOT NULL,
+                duration_ms integer NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now());
+            -- The phrases every tenant has (beep, invalid choice, goodbye, the recording notice,
+            -- the voicemail phrases) in each language; a tenant's own prompt of the same name wins.
+            CREATE TABLE {schema}.system_prompts (
+                name text NOT NULL,
+                language text NOT NULL CHECK (language IN ('et', 'en')),
+                sha256 text NOT NULL REFERENCES {schema}.system_media,
+                text text NOT NULL,
+                PRIMARY KEY (name, language));
+            ALTER TABLE {schema}.tenants ADD COLUMN language text NOT NULL DEFAULT 'et' CHECK (language IN ('et', 'en'));
+            """),
     ]
 }

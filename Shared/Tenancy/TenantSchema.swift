@@ -170,5 +170,24 @@ package enum TenantSchema {
             UPDATE {schema}.subscriptions s SET monthly_price = c.monthly_price FROM platform.catalogue c WHERE c.code = s.code;
             ALTER TABLE {schema}.subscriptions ALTER COLUMN monthly_price SET NOT NULL;
             """),
+        Migration(version: 7, name: "media store: objects and prompts", sql: """
+            -- The tenant's objects in the media store, by content hash; written only by recording
+            -- (DESIGN §7). The bytes are in the object store under the tenant and the hash.
+            CREATE TABLE {schema}.media_objects (
+                sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+                kind text NOT NULL CHECK (kind IN ('prompt', 'recording', 'voicemail', 'export')),
+                size bigint NOT NULL,
+                duration_ms integer NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now());
+            -- Named prompts: uploaded files and text-to-speech, 8 kHz mono WAV objects.
+            CREATE TABLE {schema}.prompts (
+                name text PRIMARY KEY CHECK (name ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
+                sha256 text NOT NULL REFERENCES {schema}.media_objects,
+                language text CHECK (language IN ('et', 'en')),
+                source text NOT NULL CHECK (source IN ('upload', 'tts')),
+                text text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now());
+            """),
     ]
 }

@@ -109,7 +109,8 @@ func spawnWithEnvironment(_ path: String, _ arguments: [String], _ environment: 
 package struct HTTPAnswer: Sendable {
     package let status: Int
     package let headers: [String: String]
-    package let body: String
+    package let bytes: [UInt8]
+    package var body: String { String(decoding: bytes, as: UTF8.self) }
 }
 
 /// One HTTP request with curl: `method` to `url`, with a bearer token and a JSON body when given.
@@ -117,11 +118,22 @@ package struct HTTPAnswer: Sendable {
 /// `from`: the local address to connect from (another loopback address plays another client).
 package func httpRequest(_ method: String, _ url: String, token: String? = nil, json: String? = nil,
                          timeoutSeconds: Int = 30, from source: String? = nil) async throws -> HTTPAnswer {
-    try await onOwnThread { try httpRequestBlocking(method, url, token: token, json: json, timeoutSeconds: timeoutSeconds, source: source) }
+    try await onOwnThread {
+        try httpRequestBlocking(method, url, token: token, body: json.map { (Array($0.utf8), "application/json") },
+                                timeoutSeconds: timeoutSeconds, source: source)
+    }
 }
 
-private func httpRequestBlocking(_ method: String, _ url: String, token: String?, json: String?, timeoutSeconds: Int,
-                                 source: String?) throws -> HTTPAnswer {
+/// One HTTP request with a body of any type (an upload).
+package func httpRequest(_ method: String, _ url: String, token: String? = nil, body: [UInt8], contentType: String,
+                         timeoutSeconds: Int = 30) async throws -> HTTPAnswer {
+    try await onOwnThread {
+        try httpRequestBlocking(method, url, token: token, body: (body, contentType), timeoutSeconds: timeoutSeconds, source: nil)
+    }
+}
+
+private func httpRequestBlocking(_ method: String, _ url: String, token: String?, body: (bytes: [UInt8], type: String)?,
+                                 timeoutSeconds: Int, source: String?) throws -> HTTPAnswer {
     let folder = NSTemporaryDirectory() + "http-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -129,10 +141,10 @@ private func httpRequestBlocking(_ method: String, _ url: String, token: String?
     var arguments = ["-s", "-m", "\(timeoutSeconds)", "-X", method, "-D", "\(folder)/headers", "-o", "\(folder)/body", "-H", "Expect:"]
     if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
     if let source { arguments += ["--interface", source] }
-    if let json {
+    if let body {
         // From a file: a body can be longer than one command-line argument may be.
-        try json.write(toFile: "\(folder)/request", atomically: true, encoding: .utf8)
-        arguments += ["-H", "Content-Type: application/json", "--data-binary", "@\(folder)/request"]
+        try Data(body.bytes).write(to: URL(fileURLWithPath: "\(folder)/request"))
+        arguments += ["-H", "Content-Type: \(body.type)", "--data-binary", "@\(folder)/request"]
     }
     _ = try runProgram("/usr/bin/curl", arguments + [url])
     let lines = ((try? String(contentsOfFile: "\(folder)/headers", encoding: .utf8)) ?? "").components(separatedBy: "\r\n")
@@ -142,5 +154,5 @@ private func httpRequestBlocking(_ method: String, _ url: String, token: String?
         guard let colon = line.firstIndex(of: ":") else { continue }
         headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
-    return HTTPAnswer(status: status, headers: headers, body: (try? String(contentsOfFile: "\(folder)/body", encoding: .utf8)) ?? "")
+    return HTTPAnswer(status: status, headers: headers, bytes: Array(FileManager.default.contents(atPath: "\(folder)/body") ?? Data()))
 }

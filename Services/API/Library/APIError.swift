@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Postgres
+import Runtime
 import Tenancy
 
 /// Every error the API answers with, in one JSON shape: `{"error": {"code": "...", "message": "..."}}`.
@@ -77,21 +78,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// JSON in and out: ISO 8601 dates, stable key order, bodies of at most 64 KiB.
-enum JSON {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+extension JSON {
     static let maximumBody = 64 * 1024
-
-    static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: Array(try encoder.encode(value)))))
-    }
-
-    static func noContent() -> Response { Response(status: .noContent) }
 
     /// The request's JSON body as `T`; a 400 that names the field for anything else.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {

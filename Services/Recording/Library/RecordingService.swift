@@ -1,8 +1,128 @@
+import Foundation
+import Hummingbird
+import Logging
 import Runtime
+import Tenancy
 
-/// The `recording` service: the media store: recordings, voicemail audio, prompts, retention (DESIGN §2).
+/// The `recording` service: the media store (DESIGN §2, §7): prompts now; recordings, voicemail
+/// audio and retention next. Its internal HTTP (for sip-edge and api, inside the cluster) serves
+/// objects by hash and takes prompt uploads and text-to-speech.
 package enum RecordingService {
     package static var definition: ServiceDefinition {
-        ServiceDefinition(name: "recording", defaultHTTPPort: 8084)
+        var definition = ServiceDefinition(name: "recording", defaultHTTPPort: 8084)
+        definition.routes = { router, context in
+            MediaRoutes(library: library(context)).add(to: router)
+        }
+        definition.services = { context in
+            [SystemPrompts(library: library(context), logger: context.logger)]
+        }
+        return definition
+    }
+
+    static func library(_ context: ServiceContext) -> MediaLibrary {
+        MediaLibrary(db: context.db, store: FileObjectStore(root: context.configuration.mediaDirectory))
+    }
+}
+
+/// `recording`'s internal HTTP: `/internal/media/{tenant}/{sha256}` (an object the tenant may
+/// read), `/internal/prompts/{tenant}` (list), `/internal/prompts/{tenant}/{name}` (PUT an upload,
+/// GET the audio, DELETE), `/internal/prompts/{tenant}/{name}/speech` (POST text-to-speech).
+struct MediaRoutes: Sendable {
+    let library: MediaLibrary
+    /// The largest upload taken: 20 MB.
+    static let maximumUpload = 20 << 20
+
+    struct Speech: Decodable {
+        let text: String
+        let language: String
+    }
+
+    func add(to router: Router<ServiceRequestContext>) {
+        let media = router.group("internal")
+        media.get("media/:tenant/:sha256") { _, context -> Response in
+            try await handling {
+                let tenant = try TenantSlug(try context.parameters.require("tenant"))
+                guard let bytes = try await library.object(sha256: try context.parameters.require("sha256").lowercased(), tenant: tenant) else {
+                    return Self.error(.notFound, "no such object")
+                }
+                return Self.wav(bytes)
+            }
+        }
+        media.get("prompts/:tenant") { _, context -> Response in
+            try await handling {
+                try JSON.response(try await library.prompts(tenant: try TenantSlug(try context.parameters.require("tenant"))))
+            }
+        }
+        media.get("prompts/:tenant/:name") { _, context -> Response in
+            try await handling {
+                let tenant = try TenantSlug(try context.parameters.require("tenant"))
+                guard let prompt = try await library.prompt(named: try context.parameters.require("name"), tenant: tenant),
+                      let bytes = try await library.object(sha256: prompt.sha256, tenant: tenant) else {
+                    return Self.error(.notFound, "no such prompt")
+                }
+                return Self.wav(bytes)
+            }
+        }
+        media.put("prompts/:tenant/:name") { request, context -> Response in
+            try await handling {
+                var request = request
+                let tenant = try TenantSlug(try context.parameters.require("tenant"))
+                let name = try context.parameters.require("name")
+                try MediaLibrary.validate(name: name)
+                let upload = Array(buffer: try await request.collectBody(upTo: Self.maximumUpload))
+                let wav = try await AudioConverter.prompt(from: upload)
+                let language = request.uri.queryParameters["language"].map(String.init)
+                return try JSON.response(try await library.savePrompt(wav, name: name, tenant: tenant, source: .upload,
+                                                                      language: language, text: nil), status: .created)
+            }
+        }
+        media.post("prompts/:tenant/:name/speech") { request, context -> Response in
+            try await handling {
+                var request = request
+                let tenant = try TenantSlug(try context.parameters.require("tenant"))
+                let name = try context.parameters.require("name")
+                try MediaLibrary.validate(name: name)
+                let body = try await request.collectBody(upTo: 64 * 1024)
+                guard let speech = try? JSONDecoder().decode(Speech.self, from: Data(body.readableBytesView)) else {
+                    return Self.error(.badRequest, "the body must be {\"text\": …, \"language\": \"et\" or \"en\"}")
+                }
+                let wav = try await AudioConverter.speech(speech.text, language: speech.language)
+                return try JSON.response(try await library.savePrompt(wav, name: name, tenant: tenant, source: .tts,
+                                                                      language: speech.language, text: speech.text), status: .created)
+            }
+        }
+        media.delete("prompts/:tenant/:name") { _, context -> Response in
+            try await handling {
+                try await library.deletePrompt(named: try context.parameters.require("name"),
+                                               tenant: try TenantSlug(try context.parameters.require("tenant")))
+                return JSON.noContent()
+            }
+        }
+    }
+
+    /// Input errors as 400/404/409 with the reason; the rest is the server's (500, logged by the router).
+    private func handling(_ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch let failure as AudioConverter.Failure {
+            if case .unusable(let reason) = failure { return Self.error(.badRequest, reason) }
+            throw failure
+        } catch let failure as MediaLibrary.Failure {
+            switch failure {
+            case .invalid(let reason): return Self.error(.badRequest, reason)
+            case .notFound(let reason): return Self.error(.notFound, reason)
+            case .conflict(let reason): return Self.error(.conflict, reason)
+            }
+        } catch let failure as TenancyError {
+            return Self.error(.badRequest, failure.description)
+        }
+    }
+
+    private static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        (try? JSON.response(["error": message], status: status)) ?? Response(status: status)
+    }
+
+    private static func wav(_ bytes: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -1,0 +1,156 @@
+import Crypto
+import Foundation
+import Media
+import Postgres
+import Tenancy
+
+/// A named prompt as the store keeps it.
+struct PromptInfo: Codable, Sendable, Equatable {
+    enum Source: String, Codable, Sendable { case upload, tts, system }
+
+    let name: String
+    let sha256: String
+    let language: String?
+    let source: Source
+    let sizeBytes: Int
+    let durationMs: Int
+}
+
+/// The media store's objects and what is known of them (DESIGN §7): bytes in the `ObjectStore`
+/// under the owner and the content hash, metadata in the owner's schema. Only `recording` writes
+/// either; everything else reads through its HTTP.
+struct MediaLibrary: Sendable {
+    let db: PostgresClient
+    let store: any ObjectStore
+
+    enum Failure: Error, CustomStringConvertible {
+        case invalid(String)
+        case notFound(String)
+        case conflict(String)
+
+        var description: String {
+            switch self {
+            case .invalid(let text), .notFound(let text), .conflict(let text): text
+            }
+        }
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Prompt names: what a menu or an announcement refers to.
+    static func validate(name: String) throws(Failure) {
+        guard (1...63).contains(name.count), let first = name.first, first.isLowercase || first.isNumber,
+              name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw .invalid("prompt name must be 1–63 characters of a–z, 0–9, - and _")
+        }
+    }
+
+    /// Stores a prompt WAV as the tenant's prompt `name` (replacing an earlier one of that name).
+    func savePrompt(_ wav: [UInt8], name: String, tenant: TenantSlug, source: PromptInfo.Source, language: String?,
+                    text: String?) async throws -> PromptInfo {
+        try Self.validate(name: name)
+        let samples = try WAV.samples(wav)
+        let sha = Self.sha256(wav)
+        guard let key = ObjectKey(owner: tenant.value, sha256: sha) else { throw Failure.invalid("bad key") }
+        // The bytes first: metadata never names an object that is not there.
+        try await store.put(key, bytes: wav)
+        let schema = tenant.schema
+        let durationMs = samples.count / 8
+        try await db.withTransaction { connection in
+            try await connection.query("""
+                INSERT INTO \(identifier: schema).media_objects (sha256, kind, size, duration_ms)
+                VALUES (\(sha), 'prompt', \(wav.count), \(durationMs)) ON CONFLICT (sha256) DO NOTHING
+                """)
+            try await connection.query("""
+                INSERT INTO \(identifier: schema).prompts (name, sha256, language, source, text)
+                VALUES (\(name), \(sha), \(language), \(source.rawValue), \(text))
+                ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, language = EXCLUDED.language, source = EXCLUDED.source,
+                    text = EXCLUDED.text, updated_at = now()
+                """)
+        }
+        return PromptInfo(name: name, sha256: sha, language: language, source: source, sizeBytes: wav.count, durationMs: durationMs)
+    }
+
+    /// The tenant's own prompts, and the system prompts in the tenant's language it has not replaced.
+    func prompts(tenant: TenantSlug) async throws -> [PromptInfo] {
+        let rows = try await db.query("""
+            SELECT p.name, p.sha256, p.language, p.source, o.size, o.duration_ms
+            FROM \(identifier: tenant.schema).prompts p JOIN \(identifier: tenant.schema).media_objects o USING (sha256)
+            UNION ALL
+            SELECT s.name, s.sha256, s.language, 'system', m.size, m.duration_ms
+            FROM platform.system_prompts s JOIN platform.system_media m USING (sha256)
+            WHERE s.language = (SELECT language FROM platform.tenants WHERE slug = \(tenant.value))
+              AND s.name NOT IN (SELECT name FROM \(identifier: tenant.schema).prompts)
+            ORDER BY 1
+            """)
+        return try rows.map { row in
+            PromptInfo(name: try row.decode("name"), sha256: try row.decode("sha256"), language: try row.decode("language"),
+                       source: try row.decode("source"), sizeBytes: try row.decode("size"), durationMs: try row.decode("duration_ms"))
+        }
+    }
+
+    func prompt(named name: String, tenant: TenantSlug) async throws -> PromptInfo? {
+        try await prompts(tenant: tenant).first { $0.name == name }
+    }
+
+    /// An object the tenant may read: one of its own (its metadata row says so), or a system one.
+    func object(sha256: String, tenant: TenantSlug) async throws -> [UInt8]? {
+        guard let own = ObjectKey(owner: tenant.value, sha256: sha256), let system = ObjectKey(owner: ObjectKey.systemOwner, sha256: sha256) else {
+            return nil
+        }
+        if try await !db.query("SELECT 1 FROM \(identifier: tenant.schema).media_objects WHERE sha256 = \(sha256)").isEmpty {
+            return try await store.get(own)
+        }
+        if try await !db.query("SELECT 1 FROM platform.system_media WHERE sha256 = \(sha256)").isEmpty {
+            return try await store.get(system)
+        }
+        return nil
+    }
+
+    /// Deletes the tenant's prompt `name`; the object goes too once nothing names it.
+    func deletePrompt(named name: String, tenant: TenantSlug) async throws {
+        try Self.validate(name: name)
+        let schema = tenant.schema
+        let deleted = try await db.withTransaction { connection -> String? in
+            guard let row = try await connection.query("""
+                DELETE FROM \(identifier: schema).prompts WHERE name = \(name) RETURNING sha256
+                """).first else { return nil }
+            let sha: String = try row.decode("sha256")
+            let unused = try await connection.query("""
+                DELETE FROM \(identifier: schema).media_objects o WHERE sha256 = \(sha)
+                  AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).prompts p WHERE p.sha256 = o.sha256) RETURNING sha256
+                """)
+            return unused.isEmpty ? "" : sha
+        }
+        guard let deleted else { throw Failure.notFound("no prompt \(name)") }
+        if !deleted.isEmpty, let key = ObjectKey(owner: tenant.value, sha256: deleted) { try await store.delete(key) }
+    }
+
+    /// Stores a system prompt (the same for every tenant) in one language.
+    func saveSystemPrompt(_ wav: [UInt8], name: String, language: String, text: String) async throws {
+        let samples = try WAV.samples(wav)
+        let sha = Self.sha256(wav)
+        guard let key = ObjectKey(owner: ObjectKey.systemOwner, sha256: sha) else { return }
+        try await store.put(key, bytes: wav)
+        try await db.withTransaction { connection in
+            try await connection.query("""
+                INSERT INTO platform.system_media (sha256, size, duration_ms) VALUES (\(sha), \(wav.count), \(samples.count / 8))
+                ON CONFLICT (sha256) DO NOTHING
+                """)
+            try await connection.query("""
+                INSERT INTO platform.system_prompts (name, language, sha256, text) VALUES (\(name), \(language), \(sha), \(text))
+                ON CONFLICT (name, language) DO UPDATE SET sha256 = EXCLUDED.sha256, text = EXCLUDED.text
+                """)
+        }
+    }
+
+    /// The system prompts already there, as (name, language, text).
+    func systemPrompts() async throws -> Set<String> {
+        Set(try await db.query("SELECT name, language, text FROM platform.system_prompts").map {
+            "\(try $0.decode("name", as: String.self))/\(try $0.decode("language", as: String.self))/\(try $0.decode("text", as: String.self))"
+        })
+    }
+}
+

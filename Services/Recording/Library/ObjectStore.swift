@@ -1,0 +1,70 @@
+import Foundation
+import Tenancy
+
+/// Where the media store keeps its bytes (DESIGN §7): objects under a key of the owner (a tenant,
+/// or `system`) and the content's SHA-256. A key names one content forever, so a put of a key that
+/// exists changes nothing and a reader never sees a half-written object.
+protocol ObjectStore: Sendable {
+    func put(_ key: ObjectKey, bytes: [UInt8]) async throws
+    /// nil when there is no such object.
+    func get(_ key: ObjectKey) async throws -> [UInt8]?
+    func delete(_ key: ObjectKey) async throws
+}
+
+/// `owner/sha256`: the owner is a tenant slug, or `_system` (which no slug can be) for the system
+/// prompts; the name is the hex SHA-256 of the bytes.
+struct ObjectKey: Hashable, Sendable, CustomStringConvertible {
+    let owner: String
+    let sha256: String
+
+    static let systemOwner = "_system"
+
+    /// nil for a key that is not of that shape (it could escape the store's folder or bucket prefix).
+    init?(owner: String, sha256: String) {
+        guard owner == Self.systemOwner || (try? TenantSlug(owner)) != nil,
+              sha256.count == 64, sha256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        self.owner = owner
+        self.sha256 = sha256
+    }
+
+    var description: String { "\(owner)/\(sha256)" }
+}
+
+/// The default store: files under a folder, `owner/ab/abcdef…` (two levels keep folders small).
+/// A put writes a temporary file and renames it into place, so an object appears whole or not at all.
+struct FileObjectStore: ObjectStore {
+    let root: URL
+
+    init(root: String) {
+        self.root = URL(fileURLWithPath: root, isDirectory: true)
+    }
+
+    private func url(_ key: ObjectKey) -> URL {
+        root.appendingPathComponent(key.owner, isDirectory: true)
+            .appendingPathComponent(String(key.sha256.prefix(2)), isDirectory: true)
+            .appendingPathComponent(key.sha256)
+    }
+
+    func put(_ key: ObjectKey, bytes: [UInt8]) async throws {
+        let target = url(key)
+        if FileManager.default.fileExists(atPath: target.path) { return }
+        let folder = target.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let temporary = folder.appendingPathComponent(".\(key.sha256).\(UUID().uuidString).tmp")
+        try Data(bytes).write(to: temporary)
+        // rename(2) replaces atomically; two writers of one key write the same bytes.
+        guard rename(temporary.path, target.path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw CocoaError(.fileWriteUnknown)
+        }
+    }
+
+    func get(_ key: ObjectKey) async throws -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: url(key).path) else { return nil }
+        return Array(data)
+    }
+
+    func delete(_ key: ObjectKey) async throws {
+        try? FileManager.default.removeItem(at: url(key))
+    }
+}
