@@ -64,6 +64,54 @@ struct CallApplicationTests {
     }
 }
 
+extension CallApplicationTests {
+    @Test("a prompt uploaded to the media store is fetched by the edge by its hash and heard by the caller; a hash the store lacks fails the play")
+    func promptFromTheStore() async throws {
+        let store = try await MediaStoreFixture.start()
+        let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_RECORDING_URL": store.url])
+        let (slug, domain) = try await fixture.tenant("prompt")
+        let uploaded = try await httpRequest("PUT", "\(store.url)/internal/prompts/\(slug)/hum", body: try MediaStoreFixture.audioFile("wav", frequency: 600, seconds: 2),
+                                             contentType: "audio/wav")
+        try #require(uploaded.status == 201, "\(uploaded.body)")
+        let sha = try #require((try JSONSerialization.jsonObject(with: Data(uploaded.bytes)) as? [String: Any])?["sha256"] as? String)
+
+        let media = try RTPEndpoint()
+        defer { media.close() }
+        let caller = Task {
+            try await runSIPp(scenario: "call-app.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                              injection: [["1001", domain, "password-\(slug)", "600", String(media.port)]], localPort: try freeUDPPort(), timeout: 40)
+        }
+        let offer = try #require(try await readEvents(CallOffered.self, prefix: fixture.prefix) { !$0.isEmpty }.first)
+        let callID = try #require(offer.callId)
+        let publisher = EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix)
+        func command<P: EventPayload>(_ payload: P) async throws {
+            try await publisher.publish(Envelope(tenant: slug, callId: callID, data: payload), key: callID, partition: 0)
+        }
+        try await command(CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
+                                    application: CallApplication(kind: .announcement, name: "hum")))
+        _ = try await readEvents(CallAppStarted.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
+        try await command(CallPlay(operation: "missing", items: [.prompt(sha256: String(repeating: "e", count: 64))], loop: false, bargeIn: false))
+        let failed = try await readEvents(CallPlayFinished.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }.map(\.data)
+        #expect(failed == [CallPlayFinished(operation: "missing", reason: .failed)])
+        try await command(CallPlay(operation: "hum", items: [.prompt(sha256: sha)], loop: false, bargeIn: false))
+        let finished = try await readEvents(CallPlayFinished.self, prefix: fixture.prefix, callID: callID) { $0.count >= 2 }.map(\.data)
+        #expect(finished.last == CallPlayFinished(operation: "hum", reason: .completed), "\(finished)")
+        let heard = media.packets.flatMap { packet -> [Int16] in
+            guard let header = RTPHeader(packet), header.payloadType == 0 else { return [] }
+            return packet[header.payloadOffset...].map { G711.ulawToLinear[Int($0)] }
+        }
+        #expect(heard.count >= 15_000, "two seconds of the prompt: \(heard.count) samples")
+        #expect(Tone.power(of: 600, in: Array(heard.dropFirst(1600).prefix(8000))) > 0.7, "the caller hears the stored prompt")
+        // SIPp's INFO comes 6 s after the answer; then the call may end.
+        _ = try await readEvents(CallDTMF.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
+        try await command(CallHangUp(cause: "announcement played"))
+        let result = try await caller.value
+        #expect(result.status == 0, "\(result.errors)")
+        await fixture.stop()
+        await store.stop()
+    }
+}
+
 /// The caller's RTP as the test sends it: µ-law audio in 20 ms packets, RFC 4733 events.
 struct CallerRTP {
     let endpoint: RTPEndpoint
