@@ -12,7 +12,8 @@ import TestSupport
 struct CallApplicationTests {
     @Test("answered into an application, the caller hears the beep; keys as in-band tones, RFC 4733 and SIP INFO are collected in order with their sources; the first key stops the prompt; the application hangs up")
     func playAndCollect() async throws {
-        let fixture = try await EdgeFixture.start()
+        // The test is routing here, and a slow one under load: the edge waits for it.
+        let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_ROUTE_TIMEOUT_MS": "20000"])
         let (slug, domain) = try await fixture.tenant("app")
         let media = try RTPEndpoint()
         defer { media.close() }
@@ -29,7 +30,7 @@ struct CallApplicationTests {
         try await command(CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
                                     application: CallApplication(kind: .ivr, name: "main")))
         let started = try await readEvents(CallAppStarted.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
-        #expect(started.first?.data.application.description == "ivr:main")
+        try #require(started.first?.data.application.description == "ivr:main", "\(fixture.edge.log.suffix(3000))")
         try await command(CallPlay(operation: "greeting", items: [.beep, .silence(milliseconds: 300)], loop: true, bargeIn: true))
         try await command(CallCollect(operation: "choice", maxDigits: 3, firstDigitTimeoutMs: 20_000, interDigitTimeoutMs: 15_000,
                                       terminators: "#"))
@@ -68,7 +69,7 @@ extension CallApplicationTests {
     @Test("a prompt uploaded to the media store is fetched by the edge by its hash and heard by the caller; a hash the store lacks fails the play")
     func promptFromTheStore() async throws {
         let store = try await MediaStoreFixture.start()
-        let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_RECORDING_URL": store.url])
+        let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_RECORDING_URL": store.url, "SWITCHBOARD_ROUTE_TIMEOUT_MS": "20000"])
         let (slug, domain) = try await fixture.tenant("prompt")
         let uploaded = try await httpRequest("PUT", "\(store.url)/internal/prompts/\(slug)/hum", body: try MediaStoreFixture.audioFile("wav", frequency: 600, seconds: 2),
                                              contentType: "audio/wav")
@@ -89,7 +90,8 @@ extension CallApplicationTests {
         }
         try await command(CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
                                     application: CallApplication(kind: .announcement, name: "hum")))
-        _ = try await readEvents(CallAppStarted.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
+        let started = try await readEvents(CallAppStarted.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
+        try #require(!started.isEmpty, "\(fixture.edge.log.suffix(3000))")
         try await command(CallPlay(operation: "missing", items: [.prompt(sha256: String(repeating: "e", count: 64))], loop: false, bargeIn: false))
         let failed = try await readEvents(CallPlayFinished.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }.map(\.data)
         #expect(failed == [CallPlayFinished(operation: "missing", reason: .failed)])
