@@ -64,10 +64,10 @@ package struct InBandDTMFDetector: Sendable {
     /// The key one block holds, if it is a clean DTMF pair.
     static func key(in samples: [Int16]) -> DTMFKey? {
         let count = Double(samples.count)
-        let energy = samples.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let energy = Tone.energy(of: samples)
         guard energy / count >= minimumEnergy else { return nil }
-        let rowPowers = rows.map { power(of: $0, in: samples, energy: energy) }
-        let columnPowers = columns.map { power(of: $0, in: samples, energy: energy) }
+        let rowPowers = rows.map { Tone.power(of: $0, in: samples, energy: energy) }
+        let columnPowers = columns.map { Tone.power(of: $0, in: samples, energy: energy) }
         guard let (row, rowPower) = dominant(rowPowers), let (column, columnPower) = dominant(columnPowers),
               rowPower >= minimumTone, columnPower >= minimumTone, rowPower + columnPower >= minimumPair,
               max(rowPower, columnPower) / min(rowPower, columnPower) <= maximumTwist else { return nil }
@@ -80,19 +80,6 @@ package struct InBandDTMFDetector: Sendable {
         let others = powers.enumerated().filter { $0.offset != best }.map(\.element)
         guard others.allSatisfy({ $0 * dominance <= powers[best] }) else { return nil }
         return (best, powers[best])
-    }
-
-    /// The share of the block's energy at `frequency` (Goertzel; 1 for a pure tone there).
-    private static func power(of frequency: Double, in samples: [Int16], energy: Double) -> Double {
-        let coefficient = 2 * cos(2 * Double.pi * frequency / 8000)
-        var previous = 0.0, beforePrevious = 0.0
-        for sample in samples {
-            let current = Double(sample) + coefficient * previous - beforePrevious
-            beforePrevious = previous
-            previous = current
-        }
-        let power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
-        return power / (energy * Double(samples.count) / 2)
     }
 }
 

@@ -10,18 +10,25 @@ package enum Tone {
     /// Relative power of `frequency` in `samples` (Goertzel), normalised by the signal's energy so it
     /// lies in 0...1 for a pure tone at that frequency.
     package static func power(of frequency: Double, in samples: [Int16], sampleRate: Double = 8000) -> Double {
-        guard !samples.isEmpty else { return 0 }
+        power(of: frequency, in: samples, energy: energy(of: samples), sampleRate: sampleRate)
+    }
+
+    /// The same, with the samples' energy (sum of squares) computed once for several frequencies.
+    package static func power(of frequency: Double, in samples: [Int16], energy: Double, sampleRate: Double = 8000) -> Double {
+        guard !samples.isEmpty, energy > 0 else { return 0 }
         let coefficient = 2 * cos(2 * Double.pi * frequency / sampleRate)
-        var previous = 0.0, beforePrevious = 0.0, energy = 0.0
+        var previous = 0.0, beforePrevious = 0.0
         for sample in samples {
-            let x = Double(sample)
-            energy += x * x
-            let current = x + coefficient * previous - beforePrevious
+            let current = Double(sample) + coefficient * previous - beforePrevious
             beforePrevious = previous
             previous = current
         }
         let power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
-        return energy > 0 ? power / (energy * Double(samples.count) / 2) : 0
+        return power / (energy * Double(samples.count) / 2)
+    }
+
+    package static func energy(of samples: [Int16]) -> Double {
+        samples.reduce(0.0) { $0 + Double($1) * Double($1) }
     }
 
     /// The strongest of `candidates` in the samples.

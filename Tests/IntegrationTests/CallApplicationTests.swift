@@ -15,22 +15,10 @@ struct CallApplicationTests {
         // The test is routing here, and a slow one under load: the edge waits for it.
         let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_ROUTE_TIMEOUT_MS": "20000"])
         let (slug, domain) = try await fixture.tenant("app")
-        let media = try RTPEndpoint()
+        let call = try await ApplicationCall.start(fixture: fixture, slug: slug, domain: domain, into: CallApplication(kind: .ivr, name: "main"))
+        let (media, callID) = (call.media, call.callID)
         defer { media.close() }
-        let caller = Task {
-            try await runSIPp(scenario: "call-app.xml", target: "127.0.0.1:\(fixture.sipPort)",
-                              injection: [["1001", domain, "password-\(slug)", "600", String(media.port)]], localPort: try freeUDPPort(), timeout: 40)
-        }
-        let offer = try #require(try await readEvents(CallOffered.self, prefix: fixture.prefix) { !$0.isEmpty }.first)
-        let callID = try #require(offer.callId)
-        let publisher = EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix)
-        func command<P: EventPayload>(_ payload: P) async throws {
-            try await publisher.publish(Envelope(tenant: slug, callId: callID, data: payload), key: callID, partition: 0)
-        }
-        try await command(CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
-                                    application: CallApplication(kind: .ivr, name: "main")))
-        let started = try await readEvents(CallAppStarted.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
-        try #require(started.first?.data.application.description == "ivr:main", "\(fixture.edge.log.suffix(3000))")
+        func command<P: EventPayload>(_ payload: P) async throws { try await call.command(payload) }
         try await command(CallPlay(operation: "greeting", items: [.beep, .silence(milliseconds: 300)], loop: true, bargeIn: true))
         try await command(CallCollect(operation: "choice", maxDigits: 3, firstDigitTimeoutMs: 20_000, interDigitTimeoutMs: 15_000,
                                       terminators: "#"))
@@ -59,7 +47,7 @@ struct CallApplicationTests {
         #expect(played == [CallPlayFinished(operation: "greeting", reason: .bargeIn)])
 
         try await command(CallHangUp(cause: "menu done"))
-        let result = try await caller.value
+        let result = try await call.caller.value
         #expect(result.status == 0, "caller: \(result.errors)\n\(fixture.edge.log.suffix(3000))")
         let records = try await readEvents(CallRecord.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }.map(\.data)
         #expect(records.count == 1 && records.first?.cause == "menu done" && records.first?.answer != nil)
@@ -78,22 +66,11 @@ extension CallApplicationTests {
         try #require(uploaded.status == 201, "\(uploaded.body)")
         let sha = try #require((try JSONSerialization.jsonObject(with: Data(uploaded.bytes)) as? [String: Any])?["sha256"] as? String)
 
-        let media = try RTPEndpoint()
+        let call = try await ApplicationCall.start(fixture: fixture, slug: slug, domain: domain,
+                                                   into: CallApplication(kind: .announcement, name: "hum"))
+        let (media, callID) = (call.media, call.callID)
         defer { media.close() }
-        let caller = Task {
-            try await runSIPp(scenario: "call-app.xml", target: "127.0.0.1:\(fixture.sipPort)",
-                              injection: [["1001", domain, "password-\(slug)", "600", String(media.port)]], localPort: try freeUDPPort(), timeout: 40)
-        }
-        let offer = try #require(try await readEvents(CallOffered.self, prefix: fixture.prefix) { !$0.isEmpty }.first)
-        let callID = try #require(offer.callId)
-        let publisher = EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix)
-        func command<P: EventPayload>(_ payload: P) async throws {
-            try await publisher.publish(Envelope(tenant: slug, callId: callID, data: payload), key: callID, partition: 0)
-        }
-        try await command(CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
-                                    application: CallApplication(kind: .announcement, name: "hum")))
-        let started = try await readEvents(CallAppStarted.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
-        try #require(!started.isEmpty, "\(fixture.edge.log.suffix(3000))")
+        func command<P: EventPayload>(_ payload: P) async throws { try await call.command(payload) }
         try await command(CallPlay(operation: "missing", items: [.prompt(sha256: String(repeating: "e", count: 64))], loop: false, bargeIn: false))
         let failed = try await readEvents(CallPlayFinished.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }.map(\.data)
         #expect(failed == [CallPlayFinished(operation: "missing", reason: .failed)])
@@ -109,10 +86,41 @@ extension CallApplicationTests {
         // SIPp's INFO comes 10 s after the answer; then the call may end.
         _ = try await readEvents(CallDTMF.self, prefix: fixture.prefix, callID: callID) { !$0.isEmpty }
         try await command(CallHangUp(cause: "announcement played"))
-        let result = try await caller.value
+        let result = try await call.caller.value
         #expect(result.status == 0, "\(result.errors)")
         await fixture.stop()
         await store.stop()
+    }
+}
+
+/// A call from 1001 that the test, playing routing, answers into an application: SIPp is its
+/// signalling (`call-app.xml`), `media` the caller's RTP socket.
+struct ApplicationCall {
+    let callID: String
+    let slug: String
+    let media: RTPEndpoint
+    let caller: Task<(status: Int32, errors: String, messages: String), any Error>
+    let publisher: EventPublisher
+
+    static func start(fixture: EdgeFixture, slug: String, domain: String, into application: CallApplication) async throws -> ApplicationCall {
+        let media = try RTPEndpoint()
+        let caller = Task {
+            try await runSIPp(scenario: "call-app.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                              injection: [["1001", domain, "password-\(slug)", "600", String(media.port)]], localPort: try freeUDPPort(), timeout: 40)
+        }
+        let offer = try #require(try await readEvents(CallOffered.self, prefix: fixture.prefix) { !$0.isEmpty }.first)
+        let call = ApplicationCall(callID: try #require(offer.callId), slug: slug, media: media, caller: caller,
+                                   publisher: EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix))
+        try await call.command(CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil,
+                                         application: application))
+        let started = try await readEvents(CallAppStarted.self, prefix: fixture.prefix, callID: call.callID) { !$0.isEmpty }
+        try #require(started.first?.data.application == application, "\(fixture.edge.log.suffix(3000))")
+        return call
+    }
+
+    /// A command for the call, to the edge's partition of `call.commands`, as `ivr` sends it.
+    func command<P: EventPayload>(_ payload: P) async throws {
+        try await publisher.publish(Envelope(tenant: slug, callId: callID, data: payload), key: callID, partition: 0)
     }
 }
 

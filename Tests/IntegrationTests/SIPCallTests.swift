@@ -46,7 +46,7 @@ struct CallFixture {
         let routing = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: routingPort))
         // Routing is ready once its consumer group gave it the offers' partitions.
         let ready = await eventually(timeout: .seconds(40)) {
-            guard edge.log.contains("\"udp\":\"127.0.0.1:\(sipPort)\""), edge.log.contains("\"tcp\":\"127.0.0.1:\(sipPort)\"") else { return false }
+            guard edgeListens(edge, on: sipPort) else { return false }
             return (try? await httpGet("http://127.0.0.1:\(routingPort)/health/ready").status) == 200
         }
         try #require(ready, "services did not start:\n\(edge.log)\n\(routing.log)")

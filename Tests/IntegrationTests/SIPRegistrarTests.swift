@@ -28,10 +28,7 @@ struct EdgeFixture {
         environment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
         environment.merge(extra) { $1 }
         let edge = try ServiceProcess("sip-edge", environment: environment)
-        // Both listeners: UDP's line may come before TCP's socket is bound.
-        let ready = await eventually(timeout: .seconds(30)) {
-            edge.log.contains("\"udp\":\"127.0.0.1:\(sipPort)\"") && edge.log.contains("\"tcp\":\"127.0.0.1:\(sipPort)\"")
-        }
+        let ready = await eventually(timeout: .seconds(30)) { edgeListens(edge, on: sipPort) }
         try #require(ready, "sip-edge did not start: \(edge.log)")
         return EdgeFixture(edge: edge, sipPort: sipPort, prefix: prefix, db: db, provisioning: provisioning, producer: producer)
     }
@@ -55,6 +52,11 @@ struct EdgeFixture {
         await producer.shutdown()
         await db.shutdown()
     }
+}
+
+/// Whether sip-edge has both its UDP and its TCP listener on `port` (UDP's may come first).
+func edgeListens(_ edge: ServiceProcess, on port: Int) -> Bool {
+    edge.log.contains("\"udp\":\"127.0.0.1:\(port)\"") && edge.log.contains("\"tcp\":\"127.0.0.1:\(port)\"")
 }
 
 @Suite("sip-edge registrar with SIPp", .timeLimit(.minutes(3)))

@@ -146,10 +146,17 @@ struct MediaLibrary: Sendable {
         }
     }
 
-    /// The system prompts already there, as (name, language, text).
-    func systemPrompts() async throws -> Set<String> {
+    /// A system prompt as it was made: the same name, language and text need not be made again.
+    struct SystemPhrase: Hashable, Sendable {
+        let name: String
+        let language: String
+        let text: String
+    }
+
+    /// The system prompts already there.
+    func systemPrompts() async throws -> Set<SystemPhrase> {
         Set(try await db.query("SELECT name, language, text FROM platform.system_prompts").map {
-            "\(try $0.decode("name", as: String.self))/\(try $0.decode("language", as: String.self))/\(try $0.decode("text", as: String.self))"
+            SystemPhrase(name: try $0.decode("name"), language: try $0.decode("language"), text: try $0.decode("text"))
         })
     }
 }

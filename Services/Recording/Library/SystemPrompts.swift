@@ -56,12 +56,12 @@ struct SystemPrompts: Service {
     private func makeMissing() async throws {
         let present = try await library.systemPrompts()
         let beep = WAV.file(Tone.sine(frequency: 1000, samples: 4000, amplitude: 12_000))
-        for language in ["et", "en"] where !present.contains("\(Self.beep)/\(language)/(tone)") {
+        for language in ["et", "en"] where !present.contains(.init(name: Self.beep, language: language, text: "(tone)")) {
             try await library.saveSystemPrompt(beep, name: Self.beep, language: language, text: "(tone)")
         }
         var made = 0
         for phrase in Self.phrases {
-            for (language, text) in [("et", phrase.estonian), ("en", phrase.english)] where !present.contains("\(phrase.name)/\(language)/\(text)") {
+            for (language, text) in [("et", phrase.estonian), ("en", phrase.english)] where !present.contains(.init(name: phrase.name, language: language, text: text)) {
                 try await library.saveSystemPrompt(try await AudioConverter.speech(text, language: language), name: phrase.name,
                                                    language: language, text: text)
                 made += 1

@@ -173,11 +173,10 @@ struct CallMachine: Sendable {
         var stageBranches: Range<Int>
     }
 
-    /// The answered call: the callee's dialog beside the caller's.
+    /// The answered call: the callee's dialog beside the caller's (the answer time is `callerAnsweredAt`).
     struct Bridge: Sendable {
         var callee: Dialog
         let calleeTarget: SIPTarget
-        let answeredAt: Date
         let answeredBy: String?
         /// The parties that put the other on hold.
         var held: Set<Party> = []
@@ -600,7 +599,7 @@ struct CallMachine: Sendable {
         cancelBranches(except: index)
         emit(.cancel(.stageTimeout))
         emit(.cancel(.planTimeout))
-        phase = .answered(Bridge(callee: dialog, calleeTarget: target, answeredAt: now, answeredBy: branches[index].member))
+        phase = .answered(Bridge(callee: dialog, calleeTarget: target, answeredBy: branches[index].member))
         if callerAnsweredAt == nil {
             answerCaller()
         } else {
@@ -937,10 +936,9 @@ struct CallMachine: Sendable {
             target = bridge.calleeTarget
             request = bridge.callee.request(method, via: settings.edge.via(transport: target.transport),
                                             contact: settings.edge.contact(transport: target.transport), body: body, contentType: contentType)
-            if method == "INVITE" { bridge.reInviting.insert(party) }
             self.bridge = bridge
         }
-        if method == "INVITE", party == .caller { bridge?.reInviting.insert(party) }
+        if method == "INVITE" { bridge?.reInviting.insert(party) }
         emit(.request(request, to: target, replies: method == "INVITE" ? .inDialog(party, method: method) : .ignored))
     }
 

@@ -194,7 +194,7 @@ final class MediaSession: @unchecked Sendable {
         } else if header.payloadType == 0 || header.payloadType == 8 {
             let table = header.payloadType == 0 ? G711.ulawToLinear : G711.alawToLinear
             let keys = inBand.feed(payload.lazy.map { table[Int($0)] })
-            if let last = lastEventAt, NIODeadline.now() - last < .seconds(2) { return }
+            guard !keys.isEmpty, lastEventAt.map({ NIODeadline.now() - $0 >= .seconds(2) }) ?? true else { return }
             for key in keys { onKey(key, .inband) }
         }
     }

@@ -36,8 +36,6 @@ final class PromptCache: Sendable {
         self.capacity = capacity
     }
 
-    var count: Int { state.withLockedValue { $0.entries.count } }
-
     func samples(sha256: String, tenant: TenantSlug) async throws -> [Int16] {
         // Keyed by tenant too: a tenant only ever plays its own objects (and the system's, which
         // `recording` serves under every tenant).
