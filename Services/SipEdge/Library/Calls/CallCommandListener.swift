@@ -17,7 +17,23 @@ struct CallCommandListener: Service {
     let registry: CallRegistry
 
     func run() async throws {
-        try await closeCallsOfPreviousRun()
+        // The database may be down or not yet migrated when the edge starts: it keeps trying, so
+        // an edge started before `switchboard migrate` (or during a PostgreSQL restart) recovers.
+        var failures = 0
+        while true {
+            do {
+                try await closeCallsOfPreviousRun()
+                break
+            } catch {
+                failures += 1
+                if failures == 1 || failures % 30 == 0 {
+                    context.logger.warning("calls of the previous run not closed; retrying",
+                                           metadata: ["attempt": "\(failures)", "error": "\(error)"])
+                }
+                if Task.isShuttingDownGracefully { return }
+                try await Task.sleep(for: Backoff.exponential(failures))
+            }
+        }
         let topic = context.topic(.callCommands)
         let edge = context.configuration.edgeOrdinal
         guard let partitions = try await context.producer.partitionCount(of: topic) else {
