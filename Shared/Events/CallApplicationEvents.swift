@@ -14,10 +14,14 @@ package struct CallApplication: Codable, Sendable, Hashable, CustomStringConvert
     package var kind: Kind
     /// The announcement's, menu's or box's name.
     package var name: String
+    /// Where the call goes when the application is done, instead of where it would go: the group
+    /// an announcement welcomes callers to ("group:sales").
+    package var next: String?
 
-    package init(kind: Kind, name: String) {
+    package init(kind: Kind, name: String, next: String? = nil) {
         self.kind = kind
         self.name = name
+        self.next = next
     }
 
     /// "announcement:welcome", as routing's destinations name it.
@@ -75,7 +79,7 @@ package struct CallPlay: EventPayload, Equatable {
 package struct CallCollect: EventPayload, Equatable {
     package static let type = "call.collect"
     package static let topic = Topic.callCommands
-    package static let summary = "Collects DTMF keys (RFC 4733, SIP INFO or in-band tones) up to a count or a terminator, with first-key and inter-key timeouts. Ends in `call.collect-finished`."
+    package static let summary = "Collects DTMF keys (RFC 4733, SIP INFO or in-band tones) up to a count or a terminator, with first-key and inter-key timeouts; the first-key time starts when the playback in progress ends. Ends in `call.collect-finished`."
     package static let example = CallCollect(operation: "menu-main-1", maxDigits: 1, firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 3000,
                                              terminators: "#")
     package var operation: String
@@ -107,7 +111,7 @@ package struct CallStop: EventPayload, Equatable {
 package struct CallTransfer: EventPayload, Equatable {
     package static let type = "call.transfer"
     package static let topic = Topic.callCommands
-    package static let summary = "Sends a call that is in an application to a destination (`user:1002`, `group:sales`, `number:+372…`, `announcement:…`, `ivr:…`): the edge asks routing for its plan."
+    package static let summary = "Sends a call that is in an application to a destination (`user:1002`, `group:sales`, `external:+372…`, `announcement:…`, `ivr:…`): the edge asks routing for its plan."
     package static let example = CallTransfer(destination: "user:1002")
     package var destination: String
     package init(destination: String) { self.destination = destination }

@@ -151,13 +151,17 @@ package struct CallTransferRequested: EventPayload, Equatable {
     package static let type = "call.transfer-requested"
     package static let topic = Topic.callOffers
     package static let summary = "A call in an application is to go to a destination; routing answers with that destination's plan (a `call.route`)."
-    package static let example = CallTransferRequested(offer: CallOffered.example, destination: "user:1002")
+    package static let example = CallTransferRequested(offer: CallOffered.example, destination: "group:sales",
+                                                       from: CallApplication(kind: .announcement, name: "welcome", next: "group:sales"))
     package var offer: CallOffered
     package var destination: String
+    /// The application the call leaves.
+    package var from: CallApplication?
 
-    package init(offer: CallOffered, destination: String) {
+    package init(offer: CallOffered, destination: String, from: CallApplication?) {
         self.offer = offer
         self.destination = destination
+        self.from = from
     }
 }
 

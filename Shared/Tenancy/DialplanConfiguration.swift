@@ -23,29 +23,12 @@ package struct DialplanConfiguration: Sendable {
     /// Where the events that must follow a change go, in the change's transaction.
     var outbox: Outbox { Outbox(db: db, publisher: publisher) }
 
-    package static let destinationKinds: Set<String> = ["user", "group", "schedule", "external", "voicemail", "announcement", "ivr", "none"]
     package static let strategies: Set<String> = ["ring-all", "linear", "round-robin", "least-recent", "longest-idle", "random"]
 
-    /// "user:1002", "group:sales", "external:+3725550100", "voicemail", "none" → kind and reference.
-    package static func destination(_ text: String) throws -> (kind: String, ref: String?) {
-        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let kind = parts.first, destinationKinds.contains(kind) else {
-            throw TenancyError.invalid("destination \(String(reflecting: text)): use user:EXT, group:NAME, schedule:NAME, external:+E164, voicemail, announcement, ivr or none")
-        }
-        let ref = parts.count > 1 ? parts[1] : nil
-        switch kind {
-        case "user":
-            guard let ref, Validation.isExtension(ref) else { throw TenancyError.invalid("a user destination names an extension: user:1002") }
-        case "group", "schedule":
-            guard let ref, Validation.isDialplanName(ref) else {
-                throw TenancyError.invalid("destination \(kind) needs a name of lower-case letters, digits, - and _: \(kind):NAME")
-            }
-        case "external":
-            guard let ref, Validation.isE164(ref) else { throw TenancyError.invalid("external destination needs an E.164 number: external:+3725550100") }
-        default:
-            guard ref == nil else { throw TenancyError.invalid("destination \(kind) takes no name") }
-        }
-        return (kind, ref)
+    /// "user:1002", "group:sales", "external:+3725550100", "announcement:closed", "ivr:main",
+    /// "voicemail", "none", validated.
+    package static func destination(_ text: String) throws -> Destination {
+        try Destination(parsing: text)
     }
 
     // MARK: Groups
@@ -240,7 +223,7 @@ package struct DialplanConfiguration: Sendable {
     /// group or schedule that exists, to the IVR only with its add-on. Callers check before they
     /// change anything (a number is assigned only with a destination it can take).
     @discardableResult
-    package func checkNumberDestination(tenant: String, _ target: String) async throws -> (kind: String, ref: String?) {
+    package func checkNumberDestination(tenant: String, _ target: String) async throws -> Destination {
         let slug = try TenantSlug(tenant)
         let destination = try Self.destination(target)
         guard destination.kind != "external" else { throw TenancyError.invalid("a number routes inside the tenant, not to external") }
@@ -251,6 +234,8 @@ package struct DialplanConfiguration: Sendable {
         case "user": "SELECT 1 AS one FROM \(identifier: slug.schema).users WHERE extension = \(destination.ref)"
         case "group": "SELECT 1 AS one FROM \(identifier: slug.schema).groups WHERE name = \(destination.ref)"
         case "schedule": "SELECT 1 AS one FROM \(identifier: slug.schema).schedules WHERE name = \(destination.ref)"
+        case "announcement": "SELECT 1 AS one FROM \(identifier: slug.schema).announcements WHERE name = \(destination.ref)"
+        case "ivr": "SELECT 1 AS one FROM \(identifier: slug.schema).menus WHERE name = \(destination.ref)"
         default: nil
         }
         if let lookup, try await db.query(lookup).isEmpty {

@@ -63,7 +63,7 @@ package struct TenantLimits: Sendable, Codable, Equatable {
 
 /// Reads of the dialplan configuration, in the shapes the API returns.
 extension DialplanConfiguration {
-    static func destination(kind: String, ref: String?) -> String { ref.map { "\(kind):\($0)" } ?? kind }
+    static func destination(kind: String, ref: String?) -> String { Destination(kind: kind, ref: ref).description }
 
     /// Groups by name, `limit` of them after `after`, with their members in order.
     package func groups(tenant: String, after: String? = nil, limit: Int = 100_000, only name: String? = nil) async throws -> [GroupView] {

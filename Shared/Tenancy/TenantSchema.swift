@@ -189,5 +189,46 @@ package enum TenantSchema {
                 created_at timestamptz NOT NULL DEFAULT now(),
                 updated_at timestamptz NOT NULL DEFAULT now());
             """),
+        Migration(version: 8, name: "announcements, IVR menus and the step of each call in one", sql: """
+            -- Voice messages (häälsõnum): prompts by name (the tenant's, else the system's), played
+            -- in order; then the call hangs up (next_kind 'none') or goes on to a destination.
+            CREATE TABLE {schema}.announcements (
+                name text PRIMARY KEY CHECK (name ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
+                prompts text[] NOT NULL CHECK (cardinality(prompts) BETWEEN 1 AND 20),
+                next_kind text NOT NULL DEFAULT 'none',
+                next_ref text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now());
+            -- IVR menus (the paid add-on): a greeting, a choice per key, and what happens when the
+            -- caller presses nothing or a key without a choice: its prompt, a retry, and after the
+            -- retries the final choice. With direct dial the caller may also key an extension.
+            CREATE TABLE {schema}.menus (
+                name text PRIMARY KEY CHECK (name ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
+                greeting text NOT NULL,
+                timeout_seconds integer NOT NULL DEFAULT 5 CHECK (timeout_seconds BETWEEN 1 AND 60),
+                retries integer NOT NULL DEFAULT 2 CHECK (retries BETWEEN 0 AND 9),
+                invalid_prompt text NOT NULL DEFAULT 'invalid-choice',
+                timeout_prompt text NOT NULL DEFAULT 'no-input',
+                final_kind text NOT NULL DEFAULT 'hangup',
+                final_ref text,
+                direct_dial boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now());
+            -- A choice is a destination kind, or 'repeat' (the menu again) or 'hangup'.
+            CREATE TABLE {schema}.menu_options (
+                menu text NOT NULL REFERENCES {schema}.menus ON DELETE CASCADE,
+                key text NOT NULL CHECK (key ~ '^[0-9*#]$'),
+                kind text NOT NULL,
+                ref text,
+                PRIMARY KEY (menu, key));
+            -- An announcement played to the caller before the group rings.
+            ALTER TABLE {schema}.groups ADD COLUMN welcome text;
+            -- The step each call in an application reached, written by ivr after every step, so
+            -- the next ivr instance continues a call from there (DESIGN §6).
+            CREATE TABLE {schema}.application_steps (
+                call_id text PRIMARY KEY,
+                step jsonb NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now());
+            """),
     ]
 }

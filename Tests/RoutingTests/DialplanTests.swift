@@ -107,12 +107,41 @@ struct DialplanTests {
         #expect(Self.rung(own) == ["1002"] && own.targets.first?.via != .trunk, "the tenant's own number stays inside")
 
         // The IVR is an add-on: without it, no call reaches one and no number can be routed to one.
-        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "ivr", noAnswerSeconds: nil)
+        // A prompt as recording would have stored it (menus and announcements name prompts that exist).
+        try await tenant.db.query("""
+            INSERT INTO \(identifier: tenant.slug.schema).media_objects (sha256, kind, size, duration_ms) VALUES (repeat('a', 64), 'prompt', 44, 0);
+            INSERT INTO \(identifier: tenant.slug.schema).prompts (name, sha256, source) VALUES ('hello', repeat('a', 64), 'upload')
+            """)
+        try await config.createMenu(tenant: slug, MenuView(name: "main", greeting: "hello", invalidPrompt: "hello", timeoutPrompt: "hello",
+                                                           options: ["1": "user:1002"]))
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "ivr:main", noAnswerSeconds: nil)
         #expect(try await tenant.call("1003").reject == RouteRejection(status: 480, reason: "IVR add-on not subscribed"))
-        await #expect(throws: TenancyError.self) { try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr") }
+        await #expect(throws: TenancyError.self) { try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr:main") }
         try await tenant.db.query("INSERT INTO \(identifier: tenant.slug.schema).subscriptions (code, starts, monthly_price) VALUES ('ivr', current_date, 5)")
-        #expect(try await tenant.call("1003").reject == RouteRejection(status: 480, reason: "Ivr not available"), "subscribed: on to the IVR")
-        try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr")
+        #expect(try await tenant.call("1003").application == CallApplication(kind: .ivr, name: "main"), "subscribed: on to the IVR")
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "ivr:nothing", noAnswerSeconds: nil)
+        #expect(try await tenant.call("1003").reject?.status == 404, "a menu that does not exist")
+        await #expect(throws: TenancyError.self) { try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr:nothing") }
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "ivr:main")
+
+        // Announcements: a destination of their own, and the welcome before a group, which hands
+        // the call back to the group when it is done.
+        try await config.createAnnouncement(tenant: slug, AnnouncementView(name: "closed", prompts: ["hello"], next: "none"))
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "announcement:closed", noAnswerSeconds: nil)
+        #expect(try await tenant.call("1003").application == CallApplication(kind: .announcement, name: "closed"))
+        try await config.createGroup(tenant: slug, name: "welcomed", strategy: "ring-all", memberSeconds: 20, totalSeconds: 60, overflow: "none")
+        try await config.addMember(tenant: slug, group: "welcomed", member: "1002", ringSeconds: nil)
+        try await config.setWelcome(tenant: slug, group: "welcomed", announcement: "closed")
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "group:welcomed", noAnswerSeconds: nil)
+        let welcome = try #require(try await tenant.call("1003").application)
+        #expect(welcome == CallApplication(kind: .announcement, name: "closed", next: "group:welcomed"))
+        let handedOn = try await tenant.dialplan.transfer(
+            CallTransferRequested(offer: CallOffered.example, destination: "group:welcomed", from: welcome), tenant: tenant.slug)
+        #expect(Self.rung(handedOn) == ["1002"], "after the welcome the group rings")
+        await #expect(throws: TenancyError.self) {
+            try await config.createAnnouncement(tenant: slug, AnnouncementView(name: "bad", prompts: ["no-such-prompt"], next: "none"))
+        }
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: nil, noAnswerSeconds: nil)
 
         // Recording follows the number's recording add-on: its retention rides on the plan.
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "user:1002")

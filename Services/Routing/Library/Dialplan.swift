@@ -4,40 +4,6 @@ import Metrics
 import Postgres
 import Tenancy
 
-/// Where a call goes: the destinations a number, a forwarding rule or an overflow names.
-enum Destination: Equatable, Sendable {
-    case user(String)  // extension
-    case group(String)
-    case schedule(String)
-    case external(String)  // E.164, through the trunk
-    /// voicemail, announcement, ivr: delivered by later features.
-    case application(String)
-    case none
-
-    init(kind: String, ref: String?) {
-        switch (kind, ref) {
-        case ("user", let ref?): self = .user(ref)
-        case ("group", let ref?): self = .group(ref)
-        case ("schedule", let ref?): self = .schedule(ref)
-        case ("external", let ref?): self = .external(ref)
-        case ("voicemail", _), ("announcement", _), ("ivr", _): self = .application(kind)
-        default: self = .none
-        }
-    }
-
-    /// How the destination is remembered on the way, to stop forwarding loops.
-    var key: String {
-        switch self {
-        case .user(let ext): "user:\(ext)"
-        case .group(let name): "group:\(name)"
-        case .schedule(let name): "schedule:\(name)"
-        case .external(let number): "external:\(number)"
-        case .application(let kind): kind
-        case .none: "none"
-        }
-    }
-}
-
 /// Routing's decision for an offered call (DESIGN §3), from the tenant's configuration: numbers
 /// and their destinations, users and their devices and forwarding, groups and their strategies,
 /// schedules, caller-ID and class settings, and limits.
@@ -108,7 +74,19 @@ struct Dialplan: Sendable {
         return try await resolve(next, slug: slug, visited: visited)
     }
 
+    /// The plan for a call an application hands on (DESIGN §6): a menu's choice, the end of an
+    /// announcement, the welcome's group.
+    func transfer(_ request: CallTransferRequested, tenant slug: TenantSlug) async throws -> CallRoute {
+        guard let destination = try? Destination(parsing: request.destination) else { return .rejected(404, "No such destination") }
+        let welcomed = request.from?.next == request.destination
+        return try await resolve(destination, slug: slug, visited: [], welcomed: welcomed)
+    }
+
     // MARK: Destinations
+
+    private func exists(_ name: String, in table: String, slug: TenantSlug) async throws -> Bool {
+        try await !db.query("SELECT 1 AS one FROM \(identifier: slug.schema).\(identifier: try SQLIdentifier(table)) WHERE name = \(name)").isEmpty
+    }
 
     /// A call to one of the tenant's numbers is recorded when the number has a recording add-on,
     /// for the add-on's retention.
@@ -130,17 +108,18 @@ struct Dialplan: Sendable {
         return Destination(kind: kind, ref: kind == "user" ? try row.decode("extension") : try row.decode("destination_ref"))
     }
 
-    private func resolve(_ destination: Destination, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
-        guard !visited.contains(destination.key), visited.count < Self.maximumDepth else {
+    /// - Parameter welcomed: the caller heard the group's welcome already (the call comes from it).
+    private func resolve(_ destination: Destination, slug: TenantSlug, visited: [String], welcomed: Bool = false) async throws -> CallRoute {
+        guard !visited.contains(destination.description), visited.count < Self.maximumDepth else {
             Counter(label: "switchboard_routing_loops_total").increment()
             return .rejected(482, "Forwarding loop")
         }
-        let visited = visited + [destination.key]
+        let visited = visited + [destination.description]
         switch destination {
         case .user(let ext):
             return try await ringUser(ext, slug: slug, visited: visited)
         case .group(let name):
-            return try await ringGroup(name, slug: slug, visited: visited)
+            return try await ringGroup(name, slug: slug, visited: visited, welcomed: welcomed)
         case .schedule(let name):
             guard let (open, closed, schedule) = try await schedule(name, slug: slug) else { return .rejected(404, "No such schedule") }
             let zone = try await timeZone(slug)
@@ -148,15 +127,21 @@ struct Dialplan: Sendable {
         case .external(let number):
             return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: .trunk, member: number)],
                              strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil)
-        case .application(let kind):
+        case .announcement(let name):
+            guard try await exists(name, in: "announcements", slug: slug) else { return .rejected(404, "No such announcement") }
+            return .application(CallApplication(kind: .announcement, name: name))
+        case .ivr(let name):
             // The IVR is a paid add-on: without it the tenant's calls never reach one.
-            if kind == "ivr", try await !Entitlements.has("ivr", slug: slug, db: db) {
+            guard try await Entitlements.has("ivr", slug: slug, db: db) else {
                 Counter(label: "switchboard_routing_unentitled_total", dimensions: [("feature", "ivr")]).increment()
                 return .rejected(480, "IVR add-on not subscribed")
             }
-            // Voicemail, announcements and IVR come with later work: a clear refusal, never a silent hang.
-            Counter(label: "switchboard_routing_unavailable_destinations_total", dimensions: [("kind", kind)]).increment()
-            return .rejected(480, "\(kind.capitalized) not available")
+            guard try await exists(name, in: "menus", slug: slug) else { return .rejected(404, "No such menu") }
+            return .application(CallApplication(kind: .ivr, name: name))
+        case .voicemail:
+            // Voicemail comes with later work: a clear refusal, never a silent hang.
+            Counter(label: "switchboard_routing_unavailable_destinations_total", dimensions: [("kind", "voicemail")]).increment()
+            return .rejected(480, "Voicemail not available")
         case .none:
             return .rejected(480, "No destination")
         }
@@ -183,13 +168,17 @@ struct Dialplan: Sendable {
 
     /// The group's members in its strategy's order: everyone at once (ring-all) or one member
     /// after another, each for its ring time; busy, unregistered and logged-out members skipped.
-    private func ringGroup(_ name: String, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
+    private func ringGroup(_ name: String, slug: TenantSlug, visited: [String], welcomed: Bool) async throws -> CallRoute {
         let schema = slug.schema
         let groups = try await db.query("""
-            SELECT strategy, member_seconds, total_seconds, overflow_kind, overflow_ref FROM \(identifier: schema).groups WHERE name = \(name)
+            SELECT strategy, member_seconds, total_seconds, overflow_kind, overflow_ref, welcome FROM \(identifier: schema).groups WHERE name = \(name)
             """)
         guard let group = groups.first, let strategy = HuntStrategy(rawValue: try group.decode("strategy")) else {
             return .rejected(404, "No such group")
+        }
+        // The welcome first: the announcement hands the call back to this group when it is done.
+        if !welcomed, let welcome = try group.decode("welcome", as: String?.self) {
+            return .application(CallApplication(kind: .announcement, name: welcome, next: Destination.group(name).description))
         }
         let memberSeconds: Int = try group.decode("member_seconds")
         let rows = try await db.query("""
@@ -435,5 +424,12 @@ extension CallRoute {
     static func rejected(_ status: Int, _ reason: String) -> CallRoute {
         CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business,
                   reject: RouteRejection(status: status, reason: reason))
+    }
+
+    /// The edge answers the call into an application.
+    static func application(_ application: CallApplication) -> CallRoute {
+        var route = CallRoute(targets: [], strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil)
+        route.application = application
+        return route
     }
 }

@@ -16,7 +16,8 @@ package enum RoutingService {
     }
 }
 
-/// Reads `call.offers` in the `routing` consumer group and answers each offer (and each failed plan)
+/// Reads `call.offers` in the `routing` consumer group and answers each offer (each failed plan,
+/// each transfer out of an application)
 /// with a route command on the owning edge's partition of `call.commands`. A decision that fails (say, the database is
 /// down) is still answered, with a 503 rejection, so the caller hears a clear refusal at once.
 struct OfferConsumer: Service {
@@ -58,6 +59,10 @@ struct OfferConsumer: Service {
                         let failed = try header.decode(bytes, as: CallPlanFailed.self).data
                         edge = failed.offer.edge
                         decide = { try await dialplan.fallback(failed, tenant: slug) }
+                    case CallTransferRequested.type:
+                        let request = try header.decode(bytes, as: CallTransferRequested.self).data
+                        edge = request.offer.edge
+                        decide = { try await dialplan.transfer(request, tenant: slug) }
                     default:
                         return
                     }

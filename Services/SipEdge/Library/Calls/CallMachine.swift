@@ -648,7 +648,8 @@ struct CallMachine: Sendable {
             }
             current.collecting = (collect, "")
             application = current
-            emit(.start(.collectTimeout, after: .milliseconds(min(max(collect.firstDigitTimeoutMs, 0), 600_000))))
+            // Play and collect together: the caller has the first-key time after the prompt ends.
+            if current.playing == nil { startFirstKeyTimeout() }
         case .stop:
             stopPlayback(reason: .stopped)
             finishCollecting(.stopped)
@@ -656,7 +657,7 @@ struct CallMachine: Sendable {
             stopPlayback(reason: .stopped)
             finishCollecting(.stopped)
             phase = .routing
-            emit(.publish(.transferRequested(CallTransferRequested(offer: offered, destination: destination))))
+            emit(.publish(.transferRequested(CallTransferRequested(offer: offered, destination: destination, from: current.application))))
             emit(.start(.routeDeadline, after: settings.routeTimeout))
         case .hangUp(let cause):
             hangUp(cause: cause)
@@ -696,6 +697,7 @@ struct CallMachine: Sendable {
         guard let playing = application?.playing, playing.number == number else { return }
         application?.playing = nil
         emit(.publish(.playFinished(CallPlayFinished(operation: playing.command.operation, reason: reason))))
+        startFirstKeyTimeout()
     }
 
     private mutating func stopPlayback(reason: CallPlayFinished.Reason) {
@@ -703,6 +705,13 @@ struct CallMachine: Sendable {
         application?.playing = nil
         emit(.stopPlayback)
         emit(.publish(.playFinished(CallPlayFinished(operation: playing.command.operation, reason: reason))))
+        startFirstKeyTimeout()
+    }
+
+    /// The collection waiting for its first key starts counting (a key already in resets it).
+    private mutating func startFirstKeyTimeout() {
+        guard let collecting = application?.collecting, collecting.digits.isEmpty else { return }
+        emit(.start(.collectTimeout, after: .milliseconds(min(max(collecting.command.firstDigitTimeoutMs, 0), 600_000))))
     }
 
     private mutating func finishCollecting(_ reason: CallCollectFinished.Reason) {
