@@ -109,6 +109,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: [
             "Routing", "Events", "Tenancy", "Messaging", "Kafka", "Postgres", "TestSupport",
         ], path: "Tests/RoutingTests"),
+        .testTarget(name: "IVRTests", dependencies: ["IVR", "Events", "Tenancy"], path: "Tests/IVRTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "PricingTests", dependencies: ["Pricing", "Events"], path: "Tests/PricingTests"),
         .testTarget(name: "SIPTests", dependencies: [
