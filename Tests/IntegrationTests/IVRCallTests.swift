@@ -35,9 +35,7 @@ struct IVRFixture {
         try await fixture.waitUntilReady(ivr)
         let slug = calls.slug
         for (prompt, tone) in [("greeting", greetingTone), ("invalid", invalidTone), ("nothing", noInputTone)] {
-            let uploaded = try await httpRequest("PUT", "\(store.url)/internal/prompts/\(slug)/\(prompt)",
-                                                 body: try MediaStoreFixture.audioFile("wav", frequency: tone, seconds: 1.5), contentType: "audio/wav")
-            try #require(uploaded.status == 201, "\(uploaded.body)")
+            try await fixture.upload(prompt, tone: tone)
         }
         try await calls.db.query("INSERT INTO \(identifier: try SQLIdentifier("tenant_" + slug)).subscriptions (code, starts, monthly_price) VALUES ('ivr', current_date, 12)")
         try await config.createMenu(tenant: slug, MenuView(name: "main", greeting: "greeting", timeoutSeconds: 3, retries: 1,
@@ -46,6 +44,13 @@ struct IVRFixture {
         try await calls.provisioning.assignNumber(tenant: slug, number: did)
         try await config.routeNumber(tenant: slug, number: did, to: "ivr:main")
         return fixture
+    }
+
+    /// A prompt of the tenant: `seconds` of a tone, uploaded to the media store as a WAV file.
+    func upload(_ name: String, tone: Int, seconds: Double = 1.5) async throws {
+        let uploaded = try await httpRequest("PUT", "\(store.url)/internal/prompts/\(calls.slug)/\(name)",
+                                             body: try MediaStoreFixture.audioFile("wav", frequency: tone, seconds: seconds), contentType: "audio/wav")
+        try #require(uploaded.status == 201, "\(uploaded.body)")
     }
 
     func waitUntilReady(_ ivr: ServiceProcess) async throws {
