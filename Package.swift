@@ -96,7 +96,7 @@ let package = Package(
             "Runtime", "Kafka", "Postgres", "Events", "Messaging", "Tenancy", "Pricing", "API",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tools/switchboard"),
-        .executableTarget(name: "kafka-bench", dependencies: ["Kafka", "Runtime"], path: "Tools/kafka-bench"),
+        .executableTarget(name: "kafka-bench", dependencies: ["Kafka", "Runtime", "Events", "Messaging"], path: "Tools/kafka-bench"),
 
         // Fuzzing (Fuzz/README.md): the targets, and the driver `make fuzz` builds with libFuzzer.
         .target(name: "FuzzTargets", dependencies: ["SIP", "Media", .product(name: "NIOCore", package: "swift-nio")],

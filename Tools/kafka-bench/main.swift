@@ -3,6 +3,7 @@
 //
 //   kafka-bench run  --brokers HOST:PORT [--count 1000] [--throughput 50000]
 //   kafka-bench echo --brokers HOST:PORT --requests TOPIC --replies TOPIC   (started by `run`)
+//   kafka-bench play-loop --brokers HOST:PORT [--prefix P] --sha256 HASH      (scripts/bench-media)
 import Foundation
 import Kafka
 import Logging
@@ -165,6 +166,7 @@ do {
     switch CommandLine.arguments.dropFirst().first {
     case "echo": try await echo()
     case "run": try await run()
+    case "play-loop": try await playLoop()
     default:
         FileHandle.standardError.write(Data("usage: kafka-bench run --brokers HOST:PORT [--count N] [--throughput N]\n".utf8))
         exit(2)
