@@ -386,7 +386,7 @@ struct CallMachineTests {
         #expect(items == [.beep])
         let collect = call.step(.application(.collect(CallCollect(operation: "choice", maxDigits: 2, firstDigitTimeoutMs: 5000,
                                                                  interDigitTimeoutMs: 2000, terminators: "#"))))
-        #expect(collect.startedTimers.first { $0.0 == .collectTimeout }?.1 == .seconds(5))
+        #expect(collect.startedTimers.isEmpty, "the first-key time starts when the prompt ends")
         let first = call.step(.key(.one, .rfc4733))
         #expect(first.keys == [CallDTMF(key: "1", source: .rfc4733)])
         #expect(first.contains { if case .stopPlayback = $0 { true } else { false } })
@@ -397,6 +397,27 @@ struct CallMachineTests {
         let second = call.step(.key(.two, .inband))
         #expect(second.collectFinished == [CallCollectFinished(operation: "choice", digits: "12", reason: .maxDigits)])
         #expect(second.cancelled.contains(.collectTimeout))
+    }
+
+    @Test("played and collected together, the caller has the first-key time after the prompt: the timer starts when it ends or is stopped")
+    func firstKeyTimeAfterThePrompt() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("ivr", "main")))
+        let play = call.step(.application(.play(CallPlay(operation: "menu", items: [.beep], loop: false, bargeIn: true))))
+        guard case .startPlayback(_, _, let number)? = play.first else {
+            Issue.record("no playback: \(play)")
+            return
+        }
+        let collect = CallCollect(operation: "menu", maxDigits: 1, firstDigitTimeoutMs: 4000, interDigitTimeoutMs: 2000, terminators: "")
+        #expect(call.step(.application(.collect(collect))).startedTimers.isEmpty)
+        let ended = call.step(.playbackEnded(number), after: 3)
+        #expect(ended.playFinished.map(\.reason) == [.completed])
+        #expect(ended.startedTimers.map(\.1) == [.seconds(4)], "the menu's time counts from the end of the prompt")
+        #expect(call.step(.timer(.collectTimeout), after: 4).collectFinished.map(\.reason) == [.noInput])
+
+        _ = call.step(.application(.play(CallPlay(operation: "again", items: [.beep], loop: true, bargeIn: true))))
+        _ = call.step(.application(.collect(collect)))
+        #expect(call.step(.application(.stop)).collectFinished.map(\.reason) == [.stopped])
     }
 
     @Test("collect ends on a terminator, on no input, and on an inter-digit timeout; keys also come as SIP INFO")

@@ -705,7 +705,8 @@ struct CallMachine: Sendable {
         application?.playing = nil
         emit(.stopPlayback)
         emit(.publish(.playFinished(CallPlayFinished(operation: playing.command.operation, reason: reason))))
-        startFirstKeyTimeout()
+        // A barge-in's key goes on to the collection, which times the next one.
+        if reason != .bargeIn { startFirstKeyTimeout() }
     }
 
     /// The collection waiting for its first key starts counting (a key already in resets it).
