@@ -90,6 +90,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Shared/Runtime"),
 
         .executableTarget(name: "switchboard", dependencies: [
@@ -123,8 +124,12 @@ let package = Package(
         .testTarget(name: "EventsTests", dependencies: ["Events", "Messaging"], path: "Tests/EventsTests"),
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"], path: "Tests/RuntimeTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Runtime", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "Pricing", "Media", "TestSupport"],
-                    path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Runtime", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "Pricing", "Media", "Recording", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Tests/IntegrationTests"),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording"], path: "Tests/RecordingTests"),
         .target(name: "TestSupport", dependencies: [
             "Kafka", "Postgres", "Media", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
@@ -152,6 +157,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ])
         + service("Billing", executable: "billing", extra: [
             "Pricing",

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Events
 import Kafka
 import Logging
@@ -5,7 +6,7 @@ import Messaging
 import Postgres
 
 /// What every service gets from the runtime: its configuration, logger, database pool, producer,
-/// event publisher and tenant cache.
+/// event publisher, HTTP client and tenant cache.
 package struct ServiceContext: Sendable {
     package let name: String
     package let configuration: RuntimeConfiguration
@@ -14,6 +15,8 @@ package struct ServiceContext: Sendable {
     package let publisher: EventPublisher
     /// Events that must follow a database change go here, in the change's transaction.
     package let outbox: Outbox
+    /// For calls to other HTTP services (an S3 store); shut down after every service stopped.
+    package let httpClient: HTTPClient
     package let tenantCache: TenantCache
     /// What `/health/ready` reports; a service adds its own conditions.
     package let readiness: Readiness

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Events
 import Foundation
 import Hummingbird
@@ -27,9 +28,10 @@ package struct ServiceDefinition: Sendable {
 }
 
 /// The one way a service process starts: configuration from the environment, JSON logs,
-/// Prometheus metrics, the librdkafka version check, PostgreSQL pool and Kafka producer, the HTTP
-/// listener with health and metrics, the control-plane listener, then the service's own parts, all
-/// in a ServiceGroup that shuts down in reverse order on SIGTERM or SIGINT.
+/// Prometheus metrics, the librdkafka version check, PostgreSQL pool, Kafka producer and HTTP
+/// client, the HTTP listener with health and metrics, the control-plane listener, then the
+/// service's own parts, all in a ServiceGroup that shuts down in reverse order on SIGTERM or
+/// SIGINT; the clients close after it.
 package enum ServiceMain {
     package static func run(_ definition: ServiceDefinition) async -> Never {
         let configuration: RuntimeConfiguration
@@ -61,11 +63,12 @@ package enum ServiceMain {
         } catch {
             fail(definition.name, "kafka producer: \(error)")
         }
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let readiness = Readiness()
         let publisher = EventPublisher(producer: producer, topicPrefix: configuration.topicPrefix)
         let context = ServiceContext(name: definition.name, configuration: configuration, logger: logger, db: db,
                                      publisher: publisher, outbox: Outbox(db: db, publisher: publisher),
-                                     tenantCache: TenantCache(), readiness: readiness)
+                                     httpClient: httpClient, tenantCache: TenantCache(), readiness: readiness)
         let router = Router(context: ServiceRequestContext.self)
         HealthRoutes.add(to: router, readiness: readiness, registry: registry)
         definition.routes(router, context)
@@ -95,13 +98,22 @@ package enum ServiceMain {
             logger.info("stopped")
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
-            await producer.shutdown()
-            await db.shutdown()
+            await close(httpClient: httpClient, producer: producer, db: db, logger: logger)
             exit(1)
+        }
+        await close(httpClient: httpClient, producer: producer, db: db, logger: logger)
+        exit(0)
+    }
+
+    /// The clients every part of the service shared, closed once the group has stopped.
+    private static func close(httpClient: HTTPClient, producer: KafkaProducer, db: PostgresClient, logger: Logger) async {
+        do {
+            try await httpClient.shutdown()
+        } catch {
+            logger.warning("HTTP client shutdown", metadata: ["error": "\(error)"])
         }
         await producer.shutdown()
         await db.shutdown()
-        exit(0)
     }
 
     /// One clear line and a non-zero exit.

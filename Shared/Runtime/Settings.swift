@@ -91,6 +91,27 @@ package enum Settings {
     package static let mediaDirectory = Setting(
         name: "SWITCHBOARD_MEDIA_DIR", defaultValue: ".local/media",
         summary: "recording: the folder of the file object store (prompts, recordings, voicemail audio).")
+    package static let mediaStore = Setting(
+        name: "SWITCHBOARD_MEDIA_STORE", defaultValue: "file",
+        summary: "recording: where media objects live: `file` (under `SWITCHBOARD_MEDIA_DIR`) or `s3` (an S3-compatible bucket, the `SWITCHBOARD_S3_*` settings).")
+    package static let s3Endpoint = Setting(
+        name: "SWITCHBOARD_S3_ENDPOINT", defaultValue: "",
+        summary: "recording, with the s3 store: `http(s)://host[:port]` of the S3 API; objects are addressed path-style (`endpoint/bucket/prefix/owner/sha256`), which AWS, MinIO and Ceph all take.")
+    package static let s3Bucket = Setting(
+        name: "SWITCHBOARD_S3_BUCKET", defaultValue: "",
+        summary: "recording, with the s3 store: the bucket (it must exist).")
+    package static let s3Region = Setting(
+        name: "SWITCHBOARD_S3_REGION", defaultValue: "us-east-1",
+        summary: "recording, with the s3 store: the region requests are signed for (Signature Version 4).")
+    package static let s3AccessKeyID = Setting(
+        name: "SWITCHBOARD_S3_ACCESS_KEY_ID", defaultValue: "",
+        summary: "recording, with the s3 store: the access key id.")
+    package static let s3SecretAccessKey = Setting(
+        name: "SWITCHBOARD_S3_SECRET_ACCESS_KEY", defaultValue: "",
+        summary: "recording, with the s3 store: the secret access key; secret.")
+    package static let s3Prefix = Setting(
+        name: "SWITCHBOARD_S3_PREFIX", defaultValue: "",
+        summary: "recording, with the s3 store: a folder inside the bucket for the objects (e.g. `prod/media`), so deployments can share a bucket. Empty: the bucket's top.")
     package static let countryCode = Setting(
         name: "SWITCHBOARD_COUNTRY_CODE", defaultValue: "372",
         summary: "routing: country calling code that numbers dialled in national format get (`5551234` → `+3725551234`).")
@@ -116,7 +137,9 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds, recordingURL, mediaDirectory, outboxPollMs, countryCode, apiTokenMinutes,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds,
+        recordingURL, mediaDirectory, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
+        outboxPollMs, countryCode, apiTokenMinutes,
         apiLoginFailuresPerAddress, vatPercent, noticeDays, exportDays, instanceID,
     ]
 
@@ -168,7 +191,7 @@ package struct RuntimeConfiguration: Sendable {
     package var routeTimeoutMs: Int
     package var sipDrainSeconds: Int
     package var recordingURL: String
-    package var mediaDirectory: String
+    package var mediaStore: MediaStoreConfiguration
     package var outboxPollMs: Int
     package var countryCode: String
     package var apiTokenMinutes: Int
@@ -232,7 +255,7 @@ package struct RuntimeConfiguration: Sendable {
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
             recordingURL: text(Settings.recordingURL),
-            mediaDirectory: text(Settings.mediaDirectory),
+            mediaStore: try objectStore(text),
             outboxPollMs: try int(Settings.outboxPollMs, range: 10...60_000),
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),
@@ -244,6 +267,79 @@ package struct RuntimeConfiguration: Sendable {
                 ?? ProcessInfo.processInfo.hostName)
     }
 
+}
+
+/// Where `recording` keeps media objects (DESIGN §7).
+package enum MediaStoreConfiguration: Sendable, Equatable {
+    case file(directory: String)
+    case s3(S3Configuration)
+}
+
+/// An S3-compatible bucket, addressed path-style: `endpoint/bucket/prefix/owner/sha256`.
+package struct S3Configuration: Sendable, Equatable {
+    /// `http(s)://host[:port]`, without a path.
+    package var endpoint: String
+    package var bucket: String
+    package var region: String
+    package var accessKeyID: String
+    package var secretAccessKey: String
+    /// Empty, or folders without a slash at either end (`prod/media`).
+    package var prefix: String
+
+    package init(endpoint: String, bucket: String, region: String = Settings.s3Region.defaultValue, accessKeyID: String,
+                 secretAccessKey: String, prefix: String = "") {
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.region = region
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.prefix = prefix
+    }
+}
+
+/// The store from `SWITCHBOARD_MEDIA_STORE` and the settings it needs. Bucket and prefix are held to
+/// characters that need no escaping in a URL path, so the path sent is the path signed.
+private func objectStore(_ text: (Setting) -> String) throws -> MediaStoreConfiguration {
+    let kind = text(Settings.mediaStore)
+    switch kind {
+    case "file":
+        return .file(directory: text(Settings.mediaDirectory))
+    case "s3":
+        func required(_ setting: Setting) throws -> String {
+            let value = text(setting)
+            guard !value.isEmpty else {
+                throw ConfigurationError(message: "\(setting.name) must be set when \(Settings.mediaStore.name)=s3")
+            }
+            return value
+        }
+        let endpoint = try required(Settings.s3Endpoint)
+        let url = URLComponents(string: endpoint)
+        guard let url, url.scheme == "http" || url.scheme == "https", url.host?.isEmpty == false,
+              url.path.isEmpty || url.path == "/", url.query == nil, url.user == nil else {
+            throw ConfigurationError(message: "\(Settings.s3Endpoint.name)=\(endpoint) must be http(s)://host[:port]")
+        }
+        let bucket = try required(Settings.s3Bucket)
+        let bucketName = bucket.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") }
+            && (3...63).contains(bucket.count) && (bucket.first?.isLetter == true || bucket.first?.isNumber == true)
+        guard bucketName else {
+            throw ConfigurationError(
+                message: "\(Settings.s3Bucket.name)=\(bucket) must be an S3 bucket name (3–63 of a–z, 0–9, . and -)")
+        }
+        let prefix = text(Settings.s3Prefix).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let folders = prefix.split(separator: "/", omittingEmptySubsequences: false)
+        guard prefix.isEmpty || folders.allSatisfy({ folder in
+            !folder.isEmpty && folder.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        }) else {
+            throw ConfigurationError(
+                message: "\(Settings.s3Prefix.name)=\(prefix) must be folders of A–Z, a–z, 0–9, -, _ and . split by /")
+        }
+        return .s3(S3Configuration(
+            endpoint: endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint, bucket: bucket,
+            region: text(Settings.s3Region), accessKeyID: try required(Settings.s3AccessKeyID),
+            secretAccessKey: try required(Settings.s3SecretAccessKey), prefix: prefix))
+    default:
+        throw ConfigurationError(message: "\(Settings.mediaStore.name)=\(kind) must be file or s3")
+    }
 }
 
 private func algorithms(_ text: String) throws -> [String] {

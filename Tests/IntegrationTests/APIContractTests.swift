@@ -23,7 +23,7 @@ struct APIContractTests {
         let served = try await fixture.call("GET", "/openapi.yaml", as: .anonymous)
         #expect(served.status == 200)
         #expect(served.headers["content-type"] == "application/yaml")
-        let path = Self.repository + "/docs/openapi.yaml"
+        let path = TestEnvironment.repository + "/docs/openapi.yaml"
         #expect(
             try String(contentsOfFile: path, encoding: .utf8) == served.body,
             "run `make docs` and commit docs/openapi.yaml")
@@ -32,7 +32,7 @@ struct APIContractTests {
 
     @Test("schemathesis finds no answer that breaks the document")
     func schemathesis() async throws {
-        let st = Self.repository + "/.local/tools/venv/bin/st"
+        let st = TestEnvironment.tool("st")
         try #require(
             FileManager.default.isExecutableFile(atPath: st), "no schemathesis at \(st): run scripts/bootstrap")
         // Its generated logins fail by the hundred from one address; the address throttle would
@@ -281,10 +281,6 @@ struct APIContractTests {
         try await fixture.expect("POST", "\(fixture.tenant)/subscriptions", as: admin, json: #"{"code": "ivr"}"#, 409, "conflict")
         await fixture.close()
     }
-
-    /// The repository's root, from this file's place in it.
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
 }
 
 /// The API stack with a tenant of the test's own and its admin (extension 1001), made through the

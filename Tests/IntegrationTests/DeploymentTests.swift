@@ -6,12 +6,10 @@ import TestSupport
 /// checked against the code's own catalogues by scripts/check-deploy.
 @Suite("Deployment files")
 struct DeploymentTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
-
     @Test("compose.yaml and deploy/kubernetes name every service, probe and topic the code has")
     func deploymentMatchesCode() throws {
-        let python = "\(Self.root)/.local/tools/venv/bin/python"
-        let result = try runProgram(python, ["\(Self.root)/scripts/check-deploy", Self.root])
+        let python = TestEnvironment.tool("python")
+        let result = try runProgram(python, ["\(TestEnvironment.repository)/scripts/check-deploy", TestEnvironment.repository])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("6 services, 18 topics, 0 problems"))
     }

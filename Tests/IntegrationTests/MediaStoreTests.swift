@@ -19,7 +19,8 @@ struct MediaStoreFixture {
     let producer: KafkaProducer
     let folder: String
 
-    static func start(prefix given: String? = nil) async throws -> MediaStoreFixture {
+    /// `environment`: settings beside the test's own (another store).
+    static func start(prefix given: String? = nil, environment extra: [String: String] = [:]) async throws -> MediaStoreFixture {
         let prefix = given ?? TestEnvironment.unique("media") + "."
         try await ensureTopics(prefix: prefix)
         let db = TestEnvironment.postgres(maxConnections: 2)
@@ -30,6 +31,7 @@ struct MediaStoreFixture {
         let port = try freePort()
         var environment = serviceEnvironment(prefix: prefix, port: port)
         environment["SWITCHBOARD_MEDIA_DIR"] = folder
+        environment.merge(extra) { $1 }
         let recording = try ServiceProcess("recording", environment: environment)
         let url = "http://127.0.0.1:\(port)"
         let ready = await eventually(timeout: .seconds(30)) { (try? await httpGet("\(url)/health/live").status) == 200 }

@@ -39,6 +39,33 @@ struct RuntimeTests {
         }
     }
 
+    static let s3: [String: String] = [
+        "SWITCHBOARD_MEDIA_STORE": "s3", "SWITCHBOARD_S3_ENDPOINT": "http://127.0.0.1:9000/", "SWITCHBOARD_S3_BUCKET": "media",
+        "SWITCHBOARD_S3_ACCESS_KEY_ID": "AKIA1", "SWITCHBOARD_S3_SECRET_ACCESS_KEY": "secret", "SWITCHBOARD_S3_PREFIX": "/prod/media/",
+    ]
+
+    @Test("the media store is the folder by default, or the bucket the S3 settings name")
+    func mediaStore() throws {
+        #expect(try RuntimeConfiguration.fromEnvironment(environment: [:]).mediaStore == .file(directory: ".local/media"))
+        let s3 = try RuntimeConfiguration.fromEnvironment(environment: Self.s3).mediaStore
+        #expect(s3 == .s3(S3Configuration(endpoint: "http://127.0.0.1:9000", bucket: "media", region: "us-east-1", accessKeyID: "AKIA1",
+                                          secretAccessKey: "secret", prefix: "prod/media")))
+    }
+
+    @Test("an S3 store without what it needs, or with a bad value, names the setting", arguments: [
+        ("SWITCHBOARD_S3_ENDPOINT", ""), ("SWITCHBOARD_S3_BUCKET", ""), ("SWITCHBOARD_S3_ACCESS_KEY_ID", ""),
+        ("SWITCHBOARD_S3_SECRET_ACCESS_KEY", ""), ("SWITCHBOARD_S3_ENDPOINT", "127.0.0.1:9000"),
+        ("SWITCHBOARD_S3_ENDPOINT", "http://host/path"), ("SWITCHBOARD_S3_BUCKET", "Media_Bucket"),
+        ("SWITCHBOARD_S3_PREFIX", "a//b"), ("SWITCHBOARD_S3_PREFIX", "a b"), ("SWITCHBOARD_MEDIA_STORE", "ftp"),
+    ])
+    func invalidS3(name: String, value: String) {
+        #expect {
+            try RuntimeConfiguration.fromEnvironment(environment: Self.s3.merging([name: value]) { $1 })
+        } throws: { error in
+            "\(error)".hasPrefix(name)
+        }
+    }
+
     @Test("docs/configuration.md lists every setting")
     func configurationDocsAreCurrent() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/configuration.md").path

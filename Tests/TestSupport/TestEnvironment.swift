@@ -12,6 +12,12 @@ package enum TestEnvironment {
     package static var postgresBin: String { required("SWITCHBOARD_PG_BIN") }
     /// The folder with the built executables (sip-edge, api, switchboard, ...).
     package static var binPath: String { required("SWITCHBOARD_BIN") }
+    /// The repository's root, from this file's place in it.
+    package static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// A Python tool that scripts/bootstrap installs (PyYAML's python, schemathesis, moto).
+    package static func tool(_ name: String) -> String { "\(repository)/.local/tools/venv/bin/\(name)" }
 
     static func required(_ name: String) -> String {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {

@@ -20,7 +20,11 @@ package enum RecordingService {
     }
 
     static func library(_ context: ServiceContext) -> MediaLibrary {
-        MediaLibrary(db: context.db, store: FileObjectStore(root: context.configuration.mediaDirectory))
+        let store: any ObjectStore = switch context.configuration.mediaStore {
+        case .file(let directory): FileObjectStore(root: directory)
+        case .s3(let bucket): S3ObjectStore(configuration: bucket, client: context.httpClient)
+        }
+        return MediaLibrary(db: context.db, store: store)
     }
 }
 
