@@ -88,6 +88,9 @@ package enum Settings {
     package static let recordingURL = Setting(
         name: "SWITCHBOARD_RECORDING_URL", defaultValue: "http://127.0.0.1:8084",
         summary: "sip-edge: where `recording`'s internal HTTP serves the media store (prompt audio by content hash).")
+    package static let internalToken = Setting(
+        name: "SWITCHBOARD_INTERNAL_TOKEN", defaultValue: "",
+        summary: "recording, and its clients sip-edge and api: a shared secret every request to `/internal/` must carry (`Authorization: Bearer …`); empty leaves the internal HTTP open, for one machine only — set it on a cluster.")
     package static let mediaDirectory = Setting(
         name: "SWITCHBOARD_MEDIA_DIR", defaultValue: ".local/media",
         summary: "recording: the folder of the file object store (prompts, recordings, voicemail audio).")
@@ -138,7 +141,7 @@ package enum Settings {
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds,
-        recordingURL, mediaDirectory, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
+        recordingURL, internalToken, mediaDirectory, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
         outboxPollMs, countryCode, apiTokenMinutes,
         apiLoginFailuresPerAddress, vatPercent, noticeDays, exportDays, instanceID,
     ]
@@ -191,6 +194,8 @@ package struct RuntimeConfiguration: Sendable {
     package var routeTimeoutMs: Int
     package var sipDrainSeconds: Int
     package var recordingURL: String
+    /// Empty: the internal HTTP takes requests without a token.
+    package var internalToken: String
     package var mediaStore: MediaStoreConfiguration
     package var outboxPollMs: Int
     package var countryCode: String
@@ -255,6 +260,7 @@ package struct RuntimeConfiguration: Sendable {
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
             recordingURL: text(Settings.recordingURL),
+            internalToken: text(Settings.internalToken),
             mediaStore: try objectStore(text),
             outboxPollMs: try int(Settings.outboxPollMs, range: 10...60_000),
             countryCode: text(Settings.countryCode),

@@ -56,14 +56,20 @@ struct CallApplicationTests {
 }
 
 extension CallApplicationTests {
-    @Test("a prompt uploaded to the media store is fetched by the edge by its hash and heard by the caller; a hash the store lacks fails the play")
+    @Test("a prompt uploaded to the media store is fetched by the edge by its hash (with the internal token) and heard by the caller; a hash the store lacks fails the play; no token, no access")
     func promptFromTheStore() async throws {
-        let store = try await MediaStoreFixture.start()
-        let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_RECORDING_URL": store.url, "SWITCHBOARD_ROUTE_TIMEOUT_MS": "20000"])
+        // The internal HTTP with its token, as on a cluster: the edge must send it.
+        let token = "internal-\(UUID().uuidString)"
+        let store = try await MediaStoreFixture.start(environment: ["SWITCHBOARD_INTERNAL_TOKEN": token])
+        let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_RECORDING_URL": store.url, "SWITCHBOARD_ROUTE_TIMEOUT_MS": "20000",
+                                                                "SWITCHBOARD_INTERNAL_TOKEN": token])
         let (slug, domain) = try await fixture.tenant("prompt")
-        let uploaded = try await httpRequest("PUT", "\(store.url)/internal/prompts/\(slug)/hum", body: try MediaStoreFixture.audioFile("wav", frequency: 600, seconds: 2),
-                                             contentType: "audio/wav")
+        let wav = try MediaStoreFixture.audioFile("wav", frequency: 600, seconds: 2)
+        #expect(try await httpRequest("PUT", "\(store.url)/internal/prompts/\(slug)/hum", body: wav, contentType: "audio/wav").status == 401)
+        #expect(try await httpRequest("PUT", "\(store.url)/internal/prompts/\(slug)/hum", token: "wrong", body: wav, contentType: "audio/wav").status == 401)
+        let uploaded = try await httpRequest("PUT", "\(store.url)/internal/prompts/\(slug)/hum", token: token, body: wav, contentType: "audio/wav")
         try #require(uploaded.status == 201, "\(uploaded.body)")
+        #expect(try await httpGet("\(store.url)/internal/prompts/\(slug)").status == 401, "no listing without the token either")
         let sha = try #require((try JSONSerialization.jsonObject(with: Data(uploaded.bytes)) as? [String: Any])?["sha256"] as? String)
 
         let call = try await ApplicationCall.start(fixture: fixture, slug: slug, domain: domain,

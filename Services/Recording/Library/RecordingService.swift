@@ -11,7 +11,7 @@ package enum RecordingService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "recording", defaultHTTPPort: 8084)
         definition.routes = { router, context in
-            MediaRoutes(library: library(context)).add(to: router)
+            MediaRoutes(library: library(context), token: context.configuration.internalToken).add(to: router)
         }
         definition.services = { context in
             [SystemPrompts(library: library(context), logger: context.logger)]
@@ -33,6 +33,8 @@ package enum RecordingService {
 /// GET the audio, DELETE), `/internal/prompts/{tenant}/{name}/speech` (POST text-to-speech).
 struct MediaRoutes: Sendable {
     let library: MediaLibrary
+    /// `SWITCHBOARD_INTERNAL_TOKEN`: what every request must carry (none when empty).
+    let token: String
     /// The largest upload taken: 20 MB.
     static let maximumUpload = 20 << 20
 
@@ -42,7 +44,7 @@ struct MediaRoutes: Sendable {
     }
 
     func add(to router: Router<ServiceRequestContext>) {
-        let media = router.group("internal")
+        let media = router.group("internal").add(middleware: InternalTokenMiddleware(token: token))
         media.get("media/:tenant/:sha256") { _, context -> Response in
             try await handling {
                 let tenant = try TenantSlug(try context.parameters.require("tenant"))

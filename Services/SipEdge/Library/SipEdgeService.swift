@@ -37,7 +37,7 @@ package enum SipEdgeService {
                 deployment: configuration.topicPrefix, edge: configuration.edgeOrdinal, transport: transport, transactions: clientTransactions,
                 serverTransactions: serverTransactions, publisher: context.publisher, outbox: context.outbox, db: context.db,
                 rtpPorts: RTPPortAllocator(range: configuration.rtpPorts),
-                prompts: PromptCache(store: RecordingPromptStore(baseURL: configuration.recordingURL, client: .shared)), trunk: trunk,
+                prompts: PromptCache(store: RecordingPromptStore(baseURL: configuration.recordingURL, token: configuration.internalToken, client: context.httpClient)), trunk: trunk,
                 routeTimeout: .milliseconds(configuration.routeTimeoutMs), mediaTimeout: .seconds(60), logger: context.logger)
             let registry = CallRegistry()
             let supervisor = CallSupervisor(registry: registry, readiness: context.readiness,

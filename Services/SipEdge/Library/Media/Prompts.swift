@@ -3,6 +3,7 @@ import Events
 import Media
 import NIOCore
 import NIOConcurrencyHelpers
+import Runtime
 import Tenancy
 
 /// Where the edge gets a prompt's WAV file: the media store (`recording`'s internal HTTP), by
@@ -89,13 +90,16 @@ struct RecordingPromptStore: PromptStore {
 
     /// `http://host:port` of `recording`.
     let baseURL: String
+    /// `SWITCHBOARD_INTERNAL_TOKEN`.
+    let token: String
     let client: HTTPClient
     /// The longest prompt file the edge takes (10 minutes of 16-bit audio).
     static let maximumBytes = 8000 * 2 * 600 + 1024
 
     func wav(sha256: String, tenant: TenantSlug) async throws -> [UInt8] {
         guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else { throw Missing(description: "not a SHA-256: \(sha256)") }
-        let request = HTTPClientRequest(url: "\(baseURL)/internal/media/\(tenant.value)/\(sha256.lowercased())")
+        var request = HTTPClientRequest(url: "\(baseURL)/internal/media/\(tenant.value)/\(sha256.lowercased())")
+        if let (name, value) = InternalHTTP.authorization(token: token) { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(5))
         guard response.status == .ok else {
             throw Missing(description: "prompt \(sha256) of \(tenant): \(response.status.code) from recording")
