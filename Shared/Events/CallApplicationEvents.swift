@@ -98,11 +98,52 @@ package struct CallCollect: EventPayload, Equatable {
     }
 }
 
+/// Which directions of a call a recording takes. The stream is always stereo: a direction not
+/// recorded is silence in its channel.
+package enum RecordDirection: String, Codable, Sendable, Hashable {
+    /// What the caller sends: the left channel.
+    case caller
+    /// What the caller hears: the callee, or (in an application, which has no callee) the edge's
+    /// own playback. The right channel.
+    case callee
+    case both
+}
+
+/// Records the call as `media.audio` chunks. (`CallRecord` is the CDR.)
+package struct CallRecordAudio: EventPayload, Equatable {
+    package static let type = "call.record"
+    package static let topic = Topic.callCommands
+    package static let summary = "Records the caller, what the caller hears (the callee, or the edge's playback in an application), or both, as a stereo stream of `media.audio` chunks (caller left, callee right) until stopped, a maximum length, silence, a key or the hangup. Ends in `call.record-finished`. A beep before it is the application's to play."
+    package static let example = CallRecordAudio(operation: "voicemail-1001", recordingId: nil, direction: .caller, maxSeconds: 120,
+                                                 silenceSeconds: 5, endKeys: "#")
+    package var operation: String
+    /// The chunks' key and the recording's name; nil or empty: the edge names it `<call id>-r<n>`
+    /// (the finished event says which).
+    package var recordingId: String?
+    package var direction: RecordDirection
+    /// The longest recording, 1–3600 s (values outside are taken as the nearest).
+    package var maxSeconds: Int
+    /// Ends the recording after this long without sound in the recorded directions; 0: never.
+    package var silenceSeconds: Int
+    /// Keys that end the recording (still reported as `call.dtmf`).
+    package var endKeys: String
+
+    package init(operation: String, recordingId: String?, direction: RecordDirection, maxSeconds: Int, silenceSeconds: Int,
+                 endKeys: String) {
+        self.operation = operation
+        self.recordingId = recordingId
+        self.direction = direction
+        self.maxSeconds = maxSeconds
+        self.silenceSeconds = silenceSeconds
+        self.endKeys = endKeys
+    }
+}
+
 /// Stops the call's media operations.
 package struct CallStop: EventPayload, Equatable {
     package static let type = "call.stop"
     package static let topic = Topic.callCommands
-    package static let summary = "Stops the playback and the collection in progress; each ends in its finished event with reason `stopped`."
+    package static let summary = "Stops the playback, the collection and the recording in progress; each ends in its finished event with reason `stopped`."
     package static let example = CallStop()
     package init() {}
 }
@@ -183,5 +224,33 @@ package struct CallCollectFinished: EventPayload, Equatable {
         self.operation = operation
         self.digits = digits
         self.reason = reason
+    }
+}
+
+/// A record command ended. Its chunks are on `media.audio` under the recording id; the last one
+/// (`final`) may reach the broker after this event.
+package struct CallRecordFinished: EventPayload, Equatable {
+    package static let type = "call.record-finished"
+    package static let topic = Topic.callEvents
+    package static let summary = "A record command ended: stopped (by `call.stop`, a new record or a transfer), at its maximum length, after silence, on an end key (named), or at the hangup; with its length and the number of chunks, the final one included."
+    package static let example = CallRecordFinished(operation: "voicemail-1001", recordingId: "0-1f3a9c-r1", reason: .key, key: "#",
+                                                    durationMs: 14_320, chunks: 15)
+    package enum Reason: String, Codable, Sendable, Hashable { case stopped, maxLength = "max-length", silence, key, hangup }
+    package var operation: String
+    package var recordingId: String
+    package var reason: Reason
+    /// The key that ended it, for reason `key`.
+    package var key: String?
+    /// The audio recorded, in milliseconds (20 ms frames).
+    package var durationMs: Int
+    package var chunks: Int
+
+    package init(operation: String, recordingId: String, reason: Reason, key: String?, durationMs: Int, chunks: Int) {
+        self.operation = operation
+        self.recordingId = recordingId
+        self.reason = reason
+        self.key = key
+        self.durationMs = durationMs
+        self.chunks = chunks
     }
 }

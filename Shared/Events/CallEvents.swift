@@ -218,26 +218,3 @@ package struct CallRecord: EventPayload, Equatable {
         self.cause = cause
     }
 }
-
-/// About one second of recorded audio of one call, both directions.
-package struct AudioChunk: EventPayload, Equatable {
-    package static let type = "media.audio-chunk"
-    package static let topic = Topic.mediaAudio
-    package static let summary = "About one second of a recording (stereo: caller left, callee right), in order; the last has final = true."
-    package static let example = AudioChunk(recordingId: "rec-0-42", sequence: 0, codec: "pcmu-stereo",
-                                            audio: "//9/fw==", final: false)
-    package var recordingId: String
-    package var sequence: Int
-    package var codec: String
-    /// Base64 of the frames.
-    package var audio: String
-    package var final: Bool
-
-    package init(recordingId: String, sequence: Int, codec: String, audio: String, final: Bool) {
-        self.recordingId = recordingId
-        self.sequence = sequence
-        self.codec = codec
-        self.audio = audio
-        self.final = final
-    }
-}

@@ -11,6 +11,7 @@ package enum EventCatalogue {
         CallRoute.self,
         CallPlay.self,
         CallCollect.self,
+        CallRecordAudio.self,
         CallStop.self,
         CallTransfer.self,
         CallHangUp.self,
@@ -19,12 +20,17 @@ package enum EventCatalogue {
         CallDTMF.self,
         CallPlayFinished.self,
         CallCollectFinished.self,
+        CallRecordFinished.self,
         CallRecord.self,
-        AudioChunk.self,
         ConfigChanged.self,
         TenantCreated.self,
         TenantStatusChanged.self,
         EntitlementsChanged.self,
+    ]
+
+    /// The binary messages: audio bytes as the value, the envelope's fields as headers.
+    package static let binary: [any BinaryEventPayload.Type] = [
+        AudioChunk.self,
     ]
 
     /// The Markdown of `docs/events.md`.
@@ -35,7 +41,9 @@ package enum EventCatalogue {
             Generated from the Swift types in `Shared/Events` by `switchboard events docs`; a test fails when
             this file and the types disagree. Every message is a JSON envelope (`id`, `type`, `version`,
             `time`, `tenant`, optional `callId`, `data`); the Kafka headers `type` and `tenant` repeat the
-            envelope's. A message that cannot be processed goes to `<topic>.dlq` with the error.
+            envelope's. Binary messages (`media.audio`) carry their bytes as the value and the envelope's
+            fields as Kafka headers instead. A message that cannot be processed goes to `<topic>.dlq`
+            with the error.
 
             ## Topics
 
@@ -49,12 +57,23 @@ package enum EventCatalogue {
         }
         for topic in Topic.allCases {
             let types = all.filter { $0.topic == topic }
-            guard !types.isEmpty else { continue }
+            let binaryTypes = binary.filter { $0.topic == topic }
+            guard !types.isEmpty || !binaryTypes.isEmpty else { continue }
             out += "\n## `\(topic.rawValue)`\n"
             for type in types {
                 out += "\n### `\(type.type)` (version \(type.version))\n\n\(type.summary)\n\n```json\n"
                 out += try exampleJSON(type) + "\n```\n"
             }
+            for type in binaryTypes { out += binaryEntry(type) }
+        }
+        return out
+    }
+
+    private static func binaryEntry<T: BinaryEventPayload>(_ type: T.Type) -> String {
+        var out = "\n### `\(T.type)` (version \(T.version), binary)\n\n\(T.summary)\n\n\(T.valueDescription)\n\n"
+        out += "| Header | Example | Meaning |\n|---|---|---|\n"
+        for header in T.Header.allCases {
+            out += "| `\(header.rawValue)` | `\(T.example.value(of: header))` | \(T.meaning(of: header)) |\n"
         }
         return out
     }

@@ -7,6 +7,19 @@ package enum G711 {
     package static let ulawToALaw: [UInt8] = (0..<256).map { encodeALaw(decodeULaw(UInt8($0))) }
     package static let alawToULaw: [UInt8] = (0..<256).map { encodeULaw(decodeALaw(UInt8($0))) }
 
+    /// The two channels of interleaved µ-law stereo (left, right, left, …), as 16-bit linear samples:
+    /// how a consumer of recorded audio (`pcmu-stereo` chunks) reads it.
+    package static func decodeStereoULaw(_ bytes: [UInt8]) -> (left: [Int16], right: [Int16]) {
+        var left: [Int16] = [], right: [Int16] = []
+        left.reserveCapacity(bytes.count / 2)
+        right.reserveCapacity(bytes.count / 2)
+        for index in stride(from: 0, to: bytes.count - 1, by: 2) {
+            left.append(ulawToLinear[Int(bytes[index])])
+            right.append(ulawToLinear[Int(bytes[index + 1])])
+        }
+        return (left, right)
+    }
+
     private static let bias = 0x84
     private static let clip = 32_635
 

@@ -22,13 +22,17 @@ package final class EventPublisher: Sendable {
     package func publish<P: EventPayload>(_ envelope: Envelope<P>, key: String? = nil, partition: Int32? = nil)
         async throws -> DeliveryReport
     {
-        let record = try self.record(envelope, key: key, partition: partition)
+        try await send(try self.record(envelope, key: key, partition: partition), of: P.topic)
+    }
+
+    /// Sends a record of `topic`, counting it as published or failed.
+    func send(_ record: ProducerRecord, of topic: Topic) async throws -> DeliveryReport {
         do {
             let report = try await producer.send(record)
-            Counter(label: "switchboard_events_published_total", dimensions: [("topic", P.topic.rawValue)]).increment()
+            Counter(label: "switchboard_events_published_total", dimensions: [("topic", topic.rawValue)]).increment()
             return report
         } catch {
-            Counter(label: "switchboard_events_publish_failures_total", dimensions: [("topic", P.topic.rawValue)]).increment()
+            Counter(label: "switchboard_events_publish_failures_total", dimensions: [("topic", topic.rawValue)]).increment()
             throw error
         }
     }

@@ -37,8 +37,28 @@ struct EventsTests {
 
     @Test("event type names are unique and every topic's events are listed")
     func uniqueTypes() {
-        let names = EventCatalogue.all.map { $0.type }
+        let names = EventCatalogue.all.map { $0.type } + EventCatalogue.binary.map { $0.type }
         #expect(Set(names).count == names.count)
+    }
+
+    @Test("an audio chunk survives its headers and bytes; a missing, malformed or foreign header is refused")
+    func audioChunkHeaders() throws {
+        let chunk = AudioChunk(tenant: "acme", callId: "0-abc", recordingId: "0-abc-r1", sequence: 7, codec: .pcmuStereo, final: true,
+                               audio: [1, 2, 3, 4], time: Date(timeIntervalSince1970: 1_795_000_000.25))
+        let headers = Dictionary(uniqueKeysWithValues: AudioChunk.Header.allCases.map { ($0.rawValue, chunk.value(of: $0)) })
+        #expect(headers["type"] == "media.audio-chunk" && headers["final"] == "true" && headers["sequence"] == "7")
+        #expect(try AudioChunk(headers: headers, audio: chunk.audio) == chunk)
+        for (name, value) in [("sequence", "-1"), ("sequence", "x"), ("final", "yes"), ("codec", "mp3"), ("type", "call.cdr"),
+                              ("version", "2"), ("id", "nope"), ("time", "yesterday")] {
+            var bad = headers
+            bad[name] = value
+            #expect(throws: EventError.self, "\(name)=\(value)") { try AudioChunk(headers: bad, audio: []) }
+        }
+        for name in headers.keys {
+            var missing = headers
+            missing[name] = nil
+            #expect(throws: EventError.self, "without \(name)") { try AudioChunk(headers: missing, audio: []) }
+        }
     }
 
     @Test("malformed messages give a clear error, never a crash", arguments: [

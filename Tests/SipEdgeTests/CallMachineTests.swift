@@ -506,6 +506,71 @@ struct CallMachineTests {
         #expect(call.step(.key(.one, .rfc4733)).isEmpty)
     }
 
+    // MARK: Recording
+
+    @Test("record: the edge names the recording when the application does not; an end key ends it (and is still a dtmf); a new record replaces the old")
+    func recordEndsOnKey() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("voicemail", "1001")))
+        let message = CallRecordAudio(operation: "deposit", recordingId: nil, direction: .caller, maxSeconds: 60, silenceSeconds: 5, endKeys: "#*")
+        let started = call.step(.application(.record(message)))
+        #expect(started.recordingStarts.map(\.id) == ["0-test-r1"])
+        #expect(started.recordingStarts.first?.command == message)
+        #expect(call.step(.key(.five, .rfc4733)).recordingEnds.isEmpty, "not an end key")
+        let pound = call.step(.key(.pound, .info))
+        #expect(pound.keys == [CallDTMF(key: "#", source: .info)])
+        #expect(pound.recordingEnds == [RecordingEnd(operation: "deposit", recordingId: "0-test-r1", reason: .key, key: "#")])
+        #expect(call.step(.key(.star, .rfc4733)).recordingEnds.isEmpty, "over already")
+
+        var named = message
+        named.recordingId = "vm-42"
+        _ = call.step(.application(.record(named)))
+        let replaced = call.step(.application(.record(message)))
+        #expect(replaced.recordingEnds == [RecordingEnd(operation: "deposit", recordingId: "vm-42", reason: .stopped)])
+        #expect(replaced.recordingStarts.map(\.id) == ["0-test-r3"])
+        let stopped = try #require(replaced.firstIndex { if case .stopRecording = $0 { true } else { false } })
+        let startedAgain = try #require(replaced.firstIndex { if case .startRecording = $0 { true } else { false } })
+        #expect(stopped < startedAgain, "the old recording ends before the new one starts")
+    }
+
+    @Test("record ends on call.stop, on the media's max length or silence (a replaced recording's limit is ignored), and at the hangup before the media closes")
+    func recordEndings() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("ivr", "main")))
+        let message = CallRecordAudio(operation: "r", recordingId: "rec", direction: .both, maxSeconds: 3, silenceSeconds: 0, endKeys: "")
+        _ = call.step(.application(.record(message)))
+        _ = call.step(.application(.play(CallPlay(operation: "p", items: [.beep], loop: true, bargeIn: false))))
+        let stop = call.step(.application(.stop))
+        #expect(stop.recordingEnds.map(\.reason) == [.stopped] && stop.playFinished.map(\.reason) == [.stopped])
+
+        _ = call.step(.application(.record(message)))
+        #expect(call.step(.recordingLimit(1, .maxLength)).isEmpty, "the first recording's limit, too late")
+        #expect(call.step(.recordingLimit(2, .maxLength)).recordingEnds.map(\.reason) == [.maxLength])
+        #expect(call.step(.recordingLimit(2, .maxLength)).isEmpty, "ended once")
+        _ = call.step(.application(.record(message)))
+        #expect(call.step(.recordingLimit(3, .silence)).recordingEnds.map(\.reason) == [.silence])
+
+        _ = call.step(.application(.record(message)))
+        let bye = call.step(.request(call.callerRequest("BYE", cseq: 2), from: .caller, source: CallHarness.callerSource))
+        #expect(bye.recordingEnds == [RecordingEnd(operation: "r", recordingId: "rec", reason: .hangup)])
+        let stopIndex = try #require(bye.firstIndex { if case .stopRecording = $0 { true } else { false } })
+        let closeIndex = try #require(bye.firstIndex { if case .closeMedia = $0 { true } else { false } })
+        #expect(stopIndex < closeIndex, "the final chunk is cut before the media closes")
+        #expect(bye.record?.cause == "normal")
+    }
+
+    @Test("a transfer stops the recording; record outside an application is ignored")
+    func recordAndTransfer() throws {
+        var call = try CallHarness()
+        let message = CallRecordAudio(operation: "r", recordingId: nil, direction: .caller, maxSeconds: 10, silenceSeconds: 0, endKeys: "#")
+        #expect(call.step(.application(.record(message))).isEmpty)
+        _ = call.step(.route(CallHarness.application("ivr", "main")))
+        _ = call.step(.application(.record(message)))
+        let transfer = call.step(.application(.transfer(destination: "user:1002")))
+        #expect(transfer.recordingEnds.map(\.reason) == [.stopped])
+        #expect(call.step(.key(.pound, .rfc4733)).isEmpty, "out of the application")
+    }
+
     @Test("an offer without G.711 is refused 488")
     func noG711() {
         #expect(throws: SIPParseError.self) { try CallHarness(sdp: CallHarness.sdp(formats: "8 9", rtpmap: "a=rtpmap:9 G722/8000\r\n", only: "9")) }
@@ -693,6 +758,12 @@ extension [CallAction] {
     var collectFinished: [CallCollectFinished] {
         compactMap { if case .publish(.collectFinished(let finished)) = $0 { finished } else { nil } }
     }
+
+    var recordingStarts: [(command: CallRecordAudio, id: String, number: Int)] {
+        compactMap { if case .startRecording(let command, let id, let number) = $0 { (command, id, number) } else { nil } }
+    }
+
+    var recordingEnds: [RecordingEnd] { compactMap { if case .stopRecording(let end) = $0 { end } else { nil } } }
 
     var media: [(Party, SessionDescription)] {
         compactMap { if case .configureMedia(let party, let session) = $0 { (party, session) } else { nil } }

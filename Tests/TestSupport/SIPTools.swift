@@ -51,6 +51,18 @@ package let defaultSIPpAudio: [String: [UInt8]] = [
     "tone.alaw": Tone.sine(frequency: 400, samples: 8000).map(G711.encodeALaw),
 ]
 
+/// How strong `frequency` is in recorded audio: the mean of `Tone.power` over the 20 ms blocks
+/// (a recording's frames) that have sound, and the share of blocks that have. A recording has a
+/// silent frame wherever a packet came late (on a loaded machine, many), and one Goertzel over
+/// seconds would lose its coherence at each.
+package func blockTonePower(of frequency: Double, in samples: [Int16], block: Int = 160) -> (power: Double, sounding: Double) {
+    let blocks = stride(from: 0, to: samples.count - block + 1, by: block).map { Array(samples[$0..<($0 + block)]) }
+    let sounding = blocks.filter { Tone.energy(of: $0) > 100 * 100 * Double(block) }
+    guard !sounding.isEmpty else { return (0, 0) }
+    let power = sounding.map { Tone.power(of: frequency, in: $0) }.reduce(0, +) / Double(sounding.count)
+    return (power, Double(sounding.count) / Double(blocks.count))
+}
+
 /// Sends one UDP datagram and waits up to `timeout` for a reply.
 package func udpExchange(_ payload: [UInt8], to port: Int, timeout: TimeInterval = 2) -> [UInt8]? {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)

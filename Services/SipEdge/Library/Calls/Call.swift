@@ -18,12 +18,16 @@ actor Call {
     private let journal: CallJournal
     /// Requests in client transactions, sent side by side by a child task of the call: a device
     /// whose TCP connection must first be opened (or never opens) holds up neither the other
-    /// branches of its stage nor the call's signalling.
+    /// branches of its stage nor the call's signalling. A recording's chunk publisher runs here too.
     private let requests: AsyncStream<@Sendable () async -> Void>
     private let requestsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
     private nonisolated let inbox: AsyncStream<CallInput>.Continuation
     private let inputs: AsyncStream<CallInput>
     private var timers: [CallTimer: Task<Void, Never>] = [:]
+    /// The queue of the recording's chunks to the broker, while it records.
+    private var recordingChunks: AsyncStream<AudioChunk>.Continuation?
+    /// Chunks waiting for the broker beyond this drop their oldest (half a minute of audio).
+    private static let chunkBacklog = 30
 
     init(setup: CallSetup, env: CallEnvironment, registry: CallRegistry, media: MediaSession) throws(SIPParseError) {
         self.setup = setup
@@ -53,6 +57,7 @@ actor Call {
                 if machine.isFinished { break }
             }
             for timer in timers.keys { cancel(timer) }
+            recordingChunks?.finish()
             requestsContinuation.finish()
             journal.finish()
         }
@@ -109,6 +114,10 @@ actor Call {
                 await media.stop()
             case .listenForKeys:
                 await media.listenForKeys { [weak self] key, source in self?.post(.key(key, source)) }
+            case .startRecording(let command, let id, let number):
+                await startRecording(command, id: id, number: number)
+            case .stopRecording(let end):
+                await stopRecording(end)
             case .closeMedia:
                 await media.close()
             }
@@ -125,6 +134,50 @@ actor Call {
             await media.stop()
             post(.playbackFailed(number))
         }
+    }
+
+    // MARK: Recording
+
+    /// The chunks leave through a queue of their own, published in order by a child task of the
+    /// call: the media loop only hands them over, and a slow or failing broker costs chunks
+    /// (counted and logged), never the call's audio or signalling.
+    private func startRecording(_ command: CallRecordAudio, id: String, number: Int) async {
+        let (chunks, continuation) = AsyncStream<AudioChunk>.makeStream(bufferingPolicy: .bufferingNewest(Self.chunkBacklog))
+        recordingChunks = continuation
+        let publisher = env.publisher
+        let logger = env.logger
+        requestsContinuation.yield {
+            var failures = 0
+            for await chunk in chunks {
+                do {
+                    try await publisher.publish(chunk)
+                } catch {
+                    MediaMetrics.chunksLost.increment()
+                    failures += 1
+                    if failures == 1 || failures % 60 == 0 {
+                        logger.warning("recording chunk not published", metadata: [
+                            "call": "\(chunk.callId)", "recording": "\(chunk.recordingId)", "failures": "\(failures)", "error": "\(error)",
+                        ])
+                    }
+                }
+            }
+        }
+        let (tenant, callID) = (setup.tenant.slug.value, setup.id)
+        await media.startRecording(Recorder.Settings(command), onChunk: { chunk in
+            let message = AudioChunk(tenant: tenant, callId: callID, recordingId: id, sequence: chunk.sequence, codec: .pcmuStereo,
+                                     final: chunk.final, audio: chunk.audio)
+            if case .dropped = continuation.yield(message) { MediaMetrics.chunksLost.increment() }
+        }, onLimit: { [weak self] limit in
+            self?.post(.recordingLimit(number, limit))
+        })
+    }
+
+    private func stopRecording(_ end: RecordingEnd) async {
+        let summary = await media.stopRecording()
+        recordingChunks?.finish()
+        recordingChunks = nil
+        publish(CallRecordFinished(operation: end.operation, recordingId: end.recordingId, reason: end.reason, key: end.key,
+                                   durationMs: summary?.durationMs ?? 0, chunks: summary?.chunks ?? 0))
     }
 
     // MARK: Timers

@@ -84,6 +84,8 @@ struct CallCommandListener: Service {
                 call.post(.application(.play(try header.decode(bytes, as: CallPlay.self).data)))
             case CallCollect.type:
                 call.post(.application(.collect(try header.decode(bytes, as: CallCollect.self).data)))
+            case CallRecordAudio.type:
+                call.post(.application(.record(try header.decode(bytes, as: CallRecordAudio.self).data)))
             case CallStop.type:
                 call.post(.application(.stop))
             case CallTransfer.type:

@@ -60,6 +60,8 @@ enum CallInput: Sendable {
     case playbackEnded(Int)
     /// It could not start: a prompt is missing from the store, or the store is unreachable.
     case playbackFailed(Int)
+    /// The recording with this number reached its maximum length or its silence.
+    case recordingLimit(Int, Recorder.Limit)
     case terminate(reason: String)
 }
 
@@ -67,6 +69,7 @@ enum CallInput: Sendable {
 enum ApplicationCommand: Sendable {
     case play(CallPlay)
     case collect(CallCollect)
+    case record(CallRecordAudio)
     case stop
     case transfer(destination: String)
     case hangUp(cause: String)
@@ -93,6 +96,12 @@ enum CallAction: Sendable {
     case stopPlayback
     /// Reports the caller's keys (RFC 4733 and in-band) from now on, as `.key` inputs.
     case listenForKeys
+    /// Records the call's audio as `media.audio` chunks under `id`; posts `.recordingLimit(number, …)`
+    /// when it reaches its maximum length or silence.
+    case startRecording(CallRecordAudio, id: String, number: Int)
+    /// Ends the recording with its final chunk and publishes `call.record-finished` (the media
+    /// session knows its length and chunk count).
+    case stopRecording(RecordingEnd)
     case start(CallTimer, after: Duration)
     case cancel(CallTimer)
     case publish(CallNotice)
@@ -104,6 +113,14 @@ enum CallAction: Sendable {
         case inDialog(Party, method: String)
         case ignored
     }
+}
+
+/// Why and how a recording ended, as the machine decides it.
+struct RecordingEnd: Sendable, Equatable {
+    var operation: String
+    var recordingId: String
+    var reason: CallRecordFinished.Reason
+    var key: String?
 }
 
 /// A call's events, in the order they happen.
@@ -184,11 +201,12 @@ struct CallMachine: Sendable {
         var reInviting: Set<Party> = []
     }
 
-    /// The call in an application: its playback and its collection of keys.
+    /// The call in an application: its playback, its collection of keys and its recording.
     struct Application: Sendable {
         let application: CallApplication
         var playing: (command: CallPlay, number: Int)?
         var collecting: (command: CallCollect, digits: String)?
+        var recording: (command: CallRecordAudio, id: String, number: Int)?
     }
 
     struct Branch: Sendable {
@@ -270,6 +288,8 @@ struct CallMachine: Sendable {
     private var relayedRinging = false
     /// Numbers the playbacks, so the end of one that was replaced is not taken for the current one's.
     private var playbacks = 0
+    /// Numbers the recordings likewise; an edge-chosen recording id is `<call id>-r<number>`.
+    private var recordings = 0
     private var now: Date
     private var actions: [CallAction] = []
 
@@ -348,6 +368,8 @@ struct CallMachine: Sendable {
         case .key(let key, let source): pressed(key, source: source)
         case .playbackEnded(let number): playbackEnded(number, reason: .completed)
         case .playbackFailed(let number): playbackEnded(number, reason: .failed)
+        case .recordingLimit(let number, let limit):
+            if application?.recording?.number == number { finishRecording(limit.reason) }
         case .terminate(let reason):
             switch phase {
             case .answered, .application: hangUp(cause: reason)
@@ -650,12 +672,21 @@ struct CallMachine: Sendable {
             application = current
             // Play and collect together: the caller has the first-key time after the prompt ends.
             if current.playing == nil { startFirstKeyTimeout() }
+        case .record(let record):
+            finishRecording(.stopped)  // a new recording replaces the old
+            recordings += 1
+            let number = recordings
+            let id = record.recordingId.flatMap { $0.isEmpty ? nil : $0 } ?? "\(setup.id)-r\(number)"
+            application?.recording = (record, id, number)
+            emit(.startRecording(record, id: id, number: number))
         case .stop:
             stopPlayback(reason: .stopped)
             finishCollecting(.stopped)
+            finishRecording(.stopped)
         case .transfer(let destination):
             stopPlayback(reason: .stopped)
             finishCollecting(.stopped)
+            finishRecording(.stopped)
             phase = .routing
             emit(.publish(.transferRequested(CallTransferRequested(offer: offered, destination: destination, from: current.application))))
             emit(.start(.routeDeadline, after: settings.routeTimeout))
@@ -669,6 +700,10 @@ struct CallMachine: Sendable {
         emit(.publish(.key(CallDTMF(key: String(key.character), source: source))))
         if current.playing?.command.bargeIn == true {
             stopPlayback(reason: .bargeIn)
+            current = application ?? current
+        }
+        if current.recording?.command.endKeys.contains(key.character) == true {
+            finishRecording(.key, key: key)
             current = application ?? current
         }
         guard var collecting = current.collecting else { return }
@@ -713,6 +748,13 @@ struct CallMachine: Sendable {
     private mutating func startFirstKeyTimeout() {
         guard let collecting = application?.collecting, collecting.digits.isEmpty else { return }
         emit(.start(.collectTimeout, after: .milliseconds(min(max(collecting.command.firstDigitTimeoutMs, 0), 600_000))))
+    }
+
+    private mutating func finishRecording(_ reason: CallRecordFinished.Reason, key: DTMFKey? = nil) {
+        guard let recording = application?.recording else { return }
+        application?.recording = nil
+        emit(.stopRecording(RecordingEnd(operation: recording.command.operation, recordingId: recording.id, reason: reason,
+                                         key: key.map { String($0.character) })))
     }
 
     private mutating func finishCollecting(_ reason: CallCollectFinished.Reason) {
@@ -1079,6 +1121,7 @@ struct CallMachine: Sendable {
     private mutating func end(cause: String, by party: Party?) {
         let answered = bridge
         if case .ended = phase { return }
+        finishRecording(.hangup)  // its final chunk before the media closes
         phase = .ended(cause: cause)
         for timer in [CallTimer.routeDeadline, .stageTimeout, .planTimeout, .mediaCheck, .collectTimeout] { emit(.cancel(timer)) }
         SIPMetrics.callEnded(callerAnsweredAt != nil ? "answered" : cause.split(separator: " ").first.map(String.init) ?? cause).increment()

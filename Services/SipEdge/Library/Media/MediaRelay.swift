@@ -58,10 +58,20 @@ final class MediaSession: @unchecked Sendable {
         let onEnd: @Sendable () -> Void
     }
 
+    /// The recording being made, a frame every 20 ms of the session's clock.
+    struct Recording {
+        var recorder: Recorder
+        let started: NIODeadline
+        var task: RepeatedTask?
+        let onChunk: @Sendable (Recorder.Chunk) -> Void
+        let onLimit: @Sendable (Recorder.Limit) -> Void
+    }
+
     private let eventLoop: EventLoop
     // Confined to `eventLoop`.
     private var legs: [Leg]
     private var playback: Playback?
+    private var recording: Recording?
     /// Told of each key the caller presses (RFC 4733 or in-band), once keys matter (an application).
     private var onKey: (@Sendable (DTMFKey, DTMFSource) -> Void)?
     private var inBand = InBandDTMFDetector()
@@ -150,6 +160,58 @@ final class MediaSession: @unchecked Sendable {
         playback = nil
     }
 
+    /// Records what the caller sends and what the caller hears, from now until `stopRecording`.
+    /// `onChunk` gets each chunk on the session's loop and must not block; `onLimit` is told when
+    /// the maximum length or the silence of `settings` is reached (the recording goes on until stopped).
+    func startRecording(_ settings: Recorder.Settings, onChunk: @escaping @Sendable (Recorder.Chunk) -> Void,
+                        onLimit: @escaping @Sendable (Recorder.Limit) -> Void) async {
+        try? await eventLoop.submit {
+            _ = self.finishRecording()
+            self.recording = Recording(recorder: Recorder(settings), started: .now(), onChunk: onChunk, onLimit: onLimit)
+            self.recording?.task = self.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
+                self.recordFrames()
+            }
+        }.get()
+    }
+
+    /// Ends the recording with its final chunk (through `onChunk`, before this returns); nil when
+    /// there was none.
+    func stopRecording() async -> Recorder.Summary? {
+        (try? await eventLoop.submit { self.finishRecording() }.get()) ?? nil
+    }
+
+    /// The frames due by now: the clock is the time since the start, not the count of ticks, which
+    /// come late under load.
+    private func recordFrames() {
+        guard var current = recording else { return }
+        recording = nil  // so the recorder's buffers are not copied when it changes
+        defer { recording = current }
+        let due = Int((NIODeadline.now() - current.started).nanoseconds / 20_000_000)
+        while current.recorder.frames < min(due, current.recorder.settings.maxFrames) {
+            let (chunk, limit) = current.recorder.frame()
+            if let chunk { current.onChunk(chunk) }
+            if let limit { current.onLimit(limit) }
+        }
+    }
+
+    private func finishRecording() -> Recorder.Summary? {
+        recordFrames()
+        guard var current = recording else { return nil }
+        recording = nil
+        current.task?.cancel()
+        let (chunk, summary) = current.recorder.finish()
+        current.onChunk(chunk)
+        return summary
+    }
+
+    /// A packet's G.711 audio, for the recording, as `party`'s.
+    private func record(_ buffer: ByteBuffer, header: RTPHeader, from party: Party) {
+        guard recording != nil, header.payloadType == 0 || header.payloadType == 8 else { return }
+        let table = header.payloadType == 0 ? G711.ulawToLinear : G711.alawToLinear
+        let payload = buffer.readableBytesView.dropFirst(header.payloadOffset).dropLast(header.padding)
+        recording?.recorder.hear(payload.lazy.map { table[Int($0)] }, from: party)
+    }
+
     /// One 20 ms packet of the playback to the caller, in the caller's format.
     private func sendPlaybackFrame() {
         guard var current = playback else { return }
@@ -174,6 +236,7 @@ final class MediaSession: @unchecked Sendable {
             packet += samples.map { payloadType == 8 ? G711.encodeALaw($0) : G711.encodeULaw($0) }
             legs[0].packetsOut += 1
             legs[0].channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet)), promise: nil)
+            recording?.recorder.hear(samples, from: .callee)  // what the caller hears in place of a callee
             current.first = false
         }
         current.sequence &+= 1
@@ -200,7 +263,11 @@ final class MediaSession: @unchecked Sendable {
     }
 
     func close() async {
-        try? await eventLoop.submit { self.stopPlaying() }.get()
+        try? await eventLoop.submit {
+            self.stopPlaying()
+            self.recording?.task?.cancel()
+            self.recording = nil
+        }.get()
         for leg in await (try? eventLoop.submit { self.legs }.get()) ?? [] {
             try? await leg.channel.close()
         }
@@ -224,9 +291,13 @@ final class MediaSession: @unchecked Sendable {
         }
         legs[index].packetsIn += 1
         legs[index].lastPacket = NIODeadline.now()
-        if index == 0 { detectKeys(buffer, header: header, format: legs[0].format) }
+        if index == 0 {
+            detectKeys(buffer, header: header, format: legs[0].format)
+            record(buffer, header: header, from: .caller)
+        }
         let out = 1 - index
         if out == 0 && playback != nil { return }  // the caller hears the playback
+        if out == 0 { record(buffer, header: header, from: .callee) }
         guard let from = legs[index].format, let to = legs[out].format, let destination = legs[out].remote else { return }
         let payloadType: UInt8
         if header.payloadType == from.telephoneEvent {
@@ -327,4 +398,6 @@ enum MediaMetrics {
     /// Packets sent to a latched leg from another address (RTP injection or a stale peer).
     static let foreign = Counter(label: "switchboard_media_packets_foreign_total")
     static let transcoded = Counter(label: "switchboard_media_packets_transcoded_total")
+    /// Chunks of recordings that never reached the broker: the backlog was full, or publishing failed.
+    static let chunksLost = Counter(label: "switchboard_media_recording_chunks_lost_total")
 }
