@@ -83,13 +83,7 @@ struct CallRecordingTests {
 /// and then on for half a second (a chunk after the final, or twice, would show). Checks they run
 /// from 0 without gaps or copies and only the last is final.
 func readRecording(_ recordingID: String, prefix: String) async throws -> [AudioChunk] {
-    let topic = AudioChunk.topic.name(prefix: prefix)
-    let consumer = try KafkaConsumer(
-        configuration: TestEnvironment.kafka(),
-        subscription: .assigned(groupID: TestEnvironment.unique("audio"), partitions: (0..<AudioChunk.topic.partitions).map {
-            TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.beginning)
-        }),
-        logger: TestEnvironment.logger)
+    let consumer = try consumerFromBeginning(AudioChunk.topic, prefix: prefix)
     var chunks: [AudioChunk] = []
     func read() async throws {
         while let message = try await consumer.poll(timeoutMilliseconds: 50) {

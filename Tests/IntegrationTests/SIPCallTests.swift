@@ -97,15 +97,21 @@ struct CallFixture {
 /// The envelopes of a type (of one call, or all) on a deployment's topic, read from the beginning
 /// until `done` holds or 10 s pass, and then on to the topic's end, so that a second copy (a
 /// duplicate CDR, an event sent twice) is counted too instead of left unread.
+/// A consumer of every partition of a deployment's topic, from the beginning.
+func consumerFromBeginning(_ topic: Topic, prefix: String) throws -> KafkaConsumer {
+    let name = topic.name(prefix: prefix)
+    return try KafkaConsumer(
+        configuration: TestEnvironment.kafka(),
+        subscription: .assigned(groupID: TestEnvironment.unique("read"), partitions: (0..<topic.partitions).map {
+            TopicPartitionOffset(topic: name, partition: $0, offset: TopicPartitionOffset.beginning)
+        }),
+        logger: TestEnvironment.logger)
+}
+
 func readEvents<P: EventPayload>(_ type: P.Type, prefix: String, callID: String? = nil,
                                  until done: ([Envelope<P>]) -> Bool) async throws -> [Envelope<P>] {
         let topic = P.topic.name(prefix: prefix)
-        let consumer = try KafkaConsumer(
-            configuration: TestEnvironment.kafka(),
-            subscription: .assigned(groupID: TestEnvironment.unique("read"), partitions: (0..<P.topic.partitions).map {
-                TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.beginning)
-            }),
-            logger: TestEnvironment.logger)
+        let consumer = try consumerFromBeginning(P.topic, prefix: prefix)
         var found: [Envelope<P>] = []
         var next: [Int32: Int64] = [:]
         func read() async throws {
