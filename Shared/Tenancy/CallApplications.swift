@@ -44,6 +44,46 @@ package enum MenuChoice: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// The languages of the system prompts and of text-to-speech (espeak-ng's voices); a tenant
+/// hears the system prompts in its own (`platform.tenants.language`).
+package enum Language: String, Codable, CaseIterable, Sendable {
+    case estonian = "et"
+    case english = "en"
+}
+
+/// A prompt of a tenant as the media store lists it: the tenant's own (an upload or text-to-speech)
+/// or a system prompt in the tenant's language that no prompt of its own replaces.
+package struct PromptView: Sendable, Codable, Equatable {
+    package enum Source: String, Codable, Sendable { case upload, tts, system }
+
+    package var name: String
+    /// The content hash of its 8 kHz mono WAV object.
+    package var sha256: String
+    package var language: Language?
+    package var source: Source
+    /// What text-to-speech (or a system prompt) says.
+    package var text: String?
+    package var sizeBytes: Int
+    package var durationMs: Int
+
+    package init(name: String, sha256: String, language: Language?, source: Source, text: String?, sizeBytes: Int, durationMs: Int) {
+        self.name = name
+        self.sha256 = sha256
+        self.language = language
+        self.source = source
+        self.text = text
+        self.sizeBytes = sizeBytes
+        self.durationMs = durationMs
+    }
+}
+
+extension Validation {
+    /// A prompt's name, as the tenant schema's CHECK has it.
+    package static func isPromptName(_ text: String) -> Bool {
+        matches(text, /[a-z0-9][a-z0-9_-]{0,62}/)
+    }
+}
+
 /// A voice message as the console and API show it.
 package struct AnnouncementView: Sendable, Codable, Equatable {
     package var name: String
@@ -100,6 +140,7 @@ extension DialplanConfiguration {
         let slug = try TenantSlug(tenant)
         try Self.validateName(announcement.name, of: "announcement")
         guard (1...20).contains(announcement.prompts.count) else { throw TenancyError.invalid("an announcement plays 1 to 20 prompts") }
+        try Self.validatePromptNames(announcement.prompts)
         let next = try Destination(parsing: announcement.next)
         let name = announcement.name
         let prompts = announcement.prompts
@@ -153,6 +194,23 @@ extension DialplanConfiguration {
         }
     }
 
+    /// - Throws: `.notFound`.
+    package func announcement(tenant: String, name: String) async throws -> AnnouncementView {
+        guard let announcement = try await announcements(tenant: tenant, only: name).first else {
+            throw TenancyError.notFound("no announcement \(name)")
+        }
+        return announcement
+    }
+
+    /// The announcement played before the group rings, if any. - Throws: `.notFound` for an unknown group.
+    package func welcome(tenant: String, group: String) async throws -> String? {
+        let slug = try TenantSlug(tenant)
+        guard let row = try await db.query("SELECT welcome FROM \(identifier: slug.schema).groups WHERE name = \(group)").first else {
+            throw TenancyError.notFound("no group \(group)")
+        }
+        return try row.decode("welcome")
+    }
+
     // MARK: Menus
 
     package func createMenu(tenant: String, _ menu: MenuView, replacing: Bool = true) async throws {
@@ -170,6 +228,7 @@ extension DialplanConfiguration {
             options.append((key, try MenuChoice(parsing: text)))
         }
         let prompts = [menu.greeting, menu.invalidPrompt, menu.timeoutPrompt]
+        try Self.validatePromptNames(prompts)
         let choices = options
         try await change(slug, entity: "menu", key: menu.name, action: "created") { connection in
             try await Self.requirePrompts(prompts, slug: slug, on: connection)
@@ -230,11 +289,41 @@ extension DialplanConfiguration {
         return menus
     }
 
+    /// - Throws: `.notFound`.
+    package func menu(tenant: String, name: String) async throws -> MenuView {
+        guard let menu = try await menus(tenant: tenant, only: name).first else { throw TenancyError.notFound("no menu \(name)") }
+        return menu
+    }
+
+    // MARK: Language
+
+    /// The language of the tenant's system prompts.
+    package func language(tenant: String) async throws -> Language {
+        let slug = try TenantSlug(tenant)
+        guard let row = try await db.query("SELECT language FROM platform.tenants WHERE slug = \(slug.value)").first else {
+            throw TenancyError.notFound("no tenant \(slug)")
+        }
+        return try row.decode("language")
+    }
+
+    package func setLanguage(tenant: String, _ language: Language) async throws {
+        let slug = try TenantSlug(tenant)
+        try await change(slug, entity: "tenant", key: slug.value, action: "updated") { connection in
+            try await connection.query("UPDATE platform.tenants SET language = \(language) WHERE slug = \(slug.value)")
+        }
+    }
+
     // MARK: Checks
 
     private static func validateName(_ name: String, of entity: String) throws {
         guard Validation.isDialplanName(name) else {
             throw TenancyError.invalid("\(entity) name \(String(reflecting: name)): lower-case letters, digits, - and _")
+        }
+    }
+
+    private static func validatePromptNames(_ names: [String]) throws {
+        if let bad = names.first(where: { !Validation.isPromptName($0) }) {
+            throw TenancyError.invalid("prompt name \(String(reflecting: bad)): lower-case letters, digits, - and _")
         }
     }
 

@@ -37,10 +37,16 @@ struct APIContractTests {
             FileManager.default.isExecutableFile(atPath: st), "no schemathesis at \(st): run scripts/bootstrap")
         // Its generated logins fail by the hundred from one address; the address throttle would
         // answer everything after them 429 (tested on its own in the login flood test).
-        let fixture = try await APIFixture.start(extraEnvironment: ["SWITCHBOARD_API_LOGIN_FAILURES_PER_ADDRESS": "1000000"])
+        // Prompts pass through to recording: it runs too.
+        let media = try await MediaStoreFixture.start()
+        let fixture = try await APIFixture.start(extraEnvironment: ["SWITCHBOARD_API_LOGIN_FAILURES_PER_ADDRESS": "1000000",
+                                                                    "SWITCHBOARD_RECORDING_URL": media.url])
         defer { fixture.api.stop() }
         // Things for generated requests to find, so that the answers are more than 404s.
         let number = "+3726\(Int.random(in: 1_000_000...9_999_999))"
+        let prompt = try await httpRequest("PUT", fixture.base + fixture.tenant + "/prompts/hello", token: fixture.operatorToken,
+                                           body: try MediaStoreFixture.audioFile("wav"), contentType: "audio/wav")
+        try #require(prompt.status == 201, "PUT /prompts/hello: \(prompt.status) \(prompt.body)")
         for (path, body) in [
             ("/numbers", #"{"number": "\#(number)", "destination": "user:\#(fixture.adminExtension)"}"#),
             ("/groups", #"{"name": "sales", "strategy": "linear"}"#),
@@ -48,6 +54,8 @@ struct APIContractTests {
             ("/schedules", #"{"name": "office", "open": "group:sales", "closed": "voicemail"}"#),
             ("/schedules/office/periods", #"{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:00"}"#),
             ("/subscriptions", #"{"code": "mobile-unlimited", "quantity": 3}"#),
+            ("/announcements", #"{"name": "welcome", "prompts": ["hello"], "next": "group:sales"}"#),
+            ("/menus", #"{"name": "main", "greeting": "hello", "invalidPrompt": "hello", "timeoutPrompt": "hello", "options": {"1": "group:sales"}}"#),
         ] {
             let answer = try await fixture.call("POST", fixture.tenant + path, json: body)
             try #require(answer.status == 201, "POST \(path): \(answer.status) \(answer.body)")
@@ -56,7 +64,8 @@ struct APIContractTests {
         let folder = NSTemporaryDirectory() + "schemathesis-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        // Every generated request acts for the test's own tenant, as the operator. Every check of
+        // Every generated request acts for the test's own tenant, as the operator, and names the
+        // seeded prompt, announcement and menu (other names would only find nothing). Every check of
         // schemathesis runs but these:
         // - positive_data_acceptance: some rules span fields and cannot be said in JSON Schema
         //   (opens before closes, a console password needs an e-mail, a group's body names the group
@@ -80,6 +89,9 @@ struct APIContractTests {
 
             [parameters]
             "path.tenant" = "\(fixture.slug)"
+            "path.prompt" = "hello"
+            "path.announcement" = "welcome"
+            "path.menu" = "main"
 
             [generation]
             database = "none"
@@ -103,6 +115,11 @@ struct APIContractTests {
             config += (bugs[operation] ?? []).map { "checks.\($0.check).enabled = false\n" }.joined()
         }
         try config.write(toFile: "\(folder)/schemathesis.toml", atomically: true, encoding: .utf8)
+        // Prompt uploads are audio files: sent as the raw bytes schemathesis makes for binary bodies.
+        try """
+            import schemathesis
+            schemathesis.serializer.alias(["audio/wav", "audio/x-wav", "audio/mpeg", "audio/ogg"], "application/octet-stream")
+            """.write(toFile: "\(folder)/hooks.py", atomically: true, encoding: .utf8)
         let arguments = [
             "--config-file", "\(folder)/schemathesis.toml", "--no-color", "run", "\(fixture.base)/openapi.yaml",
             // DELETE /v1/auth/token would revoke the token every other request uses; tested below.
@@ -113,12 +130,14 @@ struct APIContractTests {
         let started = ContinuousClock.now
         // Its own thread and folder: a minute of blocking I/O, and no .hypothesis or report in the repo.
         let result = try await onOwnThread {
-            try runProgram("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>&1", st] + arguments, directory: folder)
+            try runProgram("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>&1", st] + arguments, environment: ["SCHEMATHESIS_HOOKS": "\(folder)/hooks.py"],
+                           directory: folder)
         }
         print("schemathesis (\(ContinuousClock.now - started)):\n\(result.stdout.suffix(6_000))")
         #expect(
             result.status == 0, "schemathesis failed:\n\(result.stdout)\napi log:\n\(fixture.api.log.suffix(4_000))")
         await fixture.close()
+        await media.stop()
     }
 
     @Test("every documented error status is answered, in the one error shape")

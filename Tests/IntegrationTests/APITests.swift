@@ -73,6 +73,13 @@ struct APIStack {
         return (response.status, object, response.body)
     }
 
+    /// Uploads a file: its bytes as the body, with its content type.
+    func upload(_ path: String, as token: String?, _ bytes: [UInt8], type: String) async throws -> (status: Int, body: [String: Any], text: String) {
+        let response = try await httpRequest("PUT", base + path, token: token, body: bytes, contentType: type)
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.bytes))) as? [String: Any] ?? [:]
+        return (response.status, object, response.body)
+    }
+
     /// Creates a tenant through the API with an admin and a user who can log in; returns their tokens.
     func tenant(_ name: String) async throws -> (slug: String, domain: String, admin: String, user: String, adminSIP: String) {
         let slug = TestEnvironment.unique(name)
@@ -179,16 +186,23 @@ struct APITests {
 
     @Test("roles and tenant isolation on every endpoint: another tenant's admin gets 404, a user gets 403 on admin operations and their own settings only, operator-only operations refuse tenants, no or revoked token gets 401")
     func rolesAndIsolation() async throws {
-        let fixture = try await APIStack.start()
+        // Prompts pass through to recording: it runs too.
+        let media = try await MediaStoreFixture.start()
+        let fixture = try await APIStack.start(extraEnvironment: ["SWITCHBOARD_RECORDING_URL": media.url])
         defer { _ = fixture.api.stop() }
         let a = try await fixture.tenant("isoa")
         let b = try await fixture.tenant("isob")
         let path = "/v1/tenants/\(a.slug)"
         let did = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        let tone = try MediaStoreFixture.audioFile("wav")
         #expect(try await fixture.call("POST", "\(path)/numbers", as: fixture.operatorToken, #"{"number":"\#(did)"}"#).status == 201)
         #expect(try await fixture.call("POST", "\(path)/groups", as: a.admin, #"{"name":"sales"}"#).status == 201)
         #expect(try await fixture.call("POST", "\(path)/groups/sales/members", as: a.admin, #"{"member":"1002"}"#).status == 201)
         #expect(try await fixture.call("POST", "\(path)/schedules", as: a.admin, #"{"name":"hours","open":"group:sales","closed":"none"}"#).status == 201)
+        #expect(try await fixture.upload("\(path)/prompts/hello", as: a.admin, tone, type: "audio/wav").status == 201)
+        #expect(try await fixture.call("POST", "\(path)/announcements", as: a.admin, #"{"name":"welcome","prompts":["hello"]}"#).status == 201)
+        let menu = #"{"name":"main","greeting":"hello","invalidPrompt":"hello","timeoutPrompt":"hello","options":{"1":"group:sales"}}"#
+        #expect(try await fixture.call("POST", "\(path)/menus", as: a.admin, menu).status == 201)
 
         let subscription = try await fixture.call("POST", "\(path)/subscriptions", as: a.admin, #"{"code":"call-sharing","quantity":2,"starts":"2026-10-01"}"#)
         let subscriptionID = try #require(subscription.body["id"] as? String, "\(subscription.text)")
@@ -226,6 +240,25 @@ struct APITests {
             ("GET", "\(path)/schedules/hours", nil, .admin),
             ("POST", "\(path)/schedules/hours/periods", #"{"days":[6],"opens":"10:00","closes":"14:00"}"#, .admin),
             ("POST", "\(path)/schedules/hours/exceptions", #"{"day":"2026-12-25"}"#, .admin),
+            ("GET", "\(path)/settings", nil, .admin),
+            ("PUT", "\(path)/settings", #"{"language":"en"}"#, .admin),
+            ("GET", "\(path)/prompts", nil, .admin),
+            ("POST", "\(path)/prompts/spoken/speech", #"{"text":"Tere","language":"et"}"#, .admin),
+            ("GET", "\(path)/prompts/hello/audio", nil, .admin),
+            ("GET", "\(path)/announcements", nil, .admin),
+            ("POST", "\(path)/announcements", #"{"name":"closed","prompts":["hello"]}"#, .admin),
+            ("GET", "\(path)/announcements/welcome", nil, .admin),
+            ("PUT", "\(path)/announcements/welcome", #"{"name":"welcome","prompts":["hello"],"next":"group:sales"}"#, .admin),
+            ("GET", "\(path)/menus", nil, .admin),
+            ("POST", "\(path)/menus", #"{"name":"second","greeting":"hello","invalidPrompt":"hello","timeoutPrompt":"hello"}"#, .admin),
+            ("GET", "\(path)/menus/main", nil, .admin),
+            ("PUT", "\(path)/menus/main", menu, .admin),
+            ("GET", "\(path)/groups/sales/welcome", nil, .admin),
+            ("PUT", "\(path)/groups/sales/welcome", #"{"announcement":"welcome"}"#, .admin),
+            ("DELETE", "\(path)/groups/sales/welcome", nil, .admin),
+            ("DELETE", "\(path)/announcements/closed", nil, .admin),
+            ("DELETE", "\(path)/menus/second", nil, .admin),
+            ("DELETE", "\(path)/prompts/spoken", nil, .admin),
             ("DELETE", "\(path)/groups/sales/members/1001", nil, .admin),
             ("GET", "\(path)/subscriptions", nil, .admin),
             ("POST", "\(path)/subscriptions", #"{"code":"intl-50","starts":"2026-11-01"}"#, .admin),
@@ -235,22 +268,29 @@ struct APITests {
             ("GET", "\(path)/invoices/preview?period=2026-10", nil, .admin),
             ("POST", "\(path)/invoices", #"{"period":"2026-10"}"#, .operatorOnly),
         ]
-        for (method, target, body, access) in operations {
-            let label = "\(method) \(target)"
-            #expect(try await fixture.call(method, target, as: nil, body).status == 401, "\(label) without a token")
-            let foreign = try await fixture.call(method, target, as: b.admin, body)
+        /// One operation as no one, as B's admin, as A's user and as A's admin (but not for the
+        /// user's own settings, which the user's call just changed).
+        func check(_ label: String, _ access: Access, ownSettings: Bool,
+                   _ send: (String?) async throws -> (status: Int, body: [String: Any], text: String)) async throws {
+            #expect(try await send(nil).status == 401, "\(label) without a token")
+            let foreign = try await send(b.admin)
             #expect(foreign.status == 404 && (foreign.body["error"] as? [String: Any])?["code"] as? String == "not_found",
                     "\(label) as tenant B's admin: \(foreign.status) \(foreign.text)")
             #expect(!foreign.text.contains(a.domain), "\(label): nothing of A in the answer")
-            let asUser = try await fixture.call(method, target, as: a.user, body)
+            let asUser = try await send(a.user)
             #expect(access == .selfOrAdmin ? (200..<300).contains(asUser.status) : asUser.status == 403,
                     "\(label) as A's user: \(asUser.status) \(asUser.text)")
-            if access != .selfOrAdmin || target == path {
-                let asAdmin = try await fixture.call(method, target, as: a.admin, body)
+            if access != .selfOrAdmin || !ownSettings {
+                let asAdmin = try await send(a.admin)
                 #expect(access == .operatorOnly ? asAdmin.status == 403 : (200..<300).contains(asAdmin.status),
                         "\(label) as A's admin: \(asAdmin.status) \(asAdmin.text)")
             }
         }
+        for (method, target, body, access) in operations {
+            try await check("\(method) \(target)", access, ownSettings: target != path) { try await fixture.call(method, target, as: $0, body) }
+        }
+        // An upload is an audio file, not JSON.
+        try await check("PUT \(path)/prompts/tone", .admin, ownSettings: false) { try await fixture.upload("\(path)/prompts/tone", as: $0, tone, type: "audio/wav") }
         // A user reaches only their own settings: 1002 on 1001's are refused.
         for (method, target, body) in [("GET", "\(path)/users/1001", nil), ("PATCH", "\(path)/users/1001", #"{"name":"X"}"#),
                                        ("POST", "\(path)/users/1001/device/password", "{}"),
@@ -283,6 +323,7 @@ struct APITests {
             """).map { try $0.decode("actor", as: String.self) }
         #expect(actors.contains("admin:1001@\(a.slug)"), "\(actors)")
         await fixture.close()
+        await media.stop()
     }
 
     @Test("pagination: limit and after walk a list page by page without gaps or repeats")

@@ -18,7 +18,12 @@ struct CLITests {
     }
 
     func cli(_ arguments: String...) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let environment = self.environment
+        try await cli(arguments)
+    }
+
+    /// The CLI with more environment (where recording is, say).
+    func cli(_ arguments: [String], extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let environment = self.environment.merging(extra) { $1 }
         return try await onOwnThread { try runProgram("\(TestEnvironment.binPath)/switchboard", arguments, environment: environment) }
     }
 
@@ -102,6 +107,78 @@ struct CLITests {
             let result = try runProgram("\(TestEnvironment.binPath)/switchboard", wrong, environment: environment)
             #expect(result.status == 1 && result.stderr.split(separator: "\n").count == 1, "\(wrong): \(result.stderr)")
         }
+    }
+
+    @Test("call application commands: prompts upload, speak, list and delete (refused while in use) through recording; announcements, menus, a group's welcome, the tenant's language")
+    func callApplicationCommands() async throws {
+        // With the internal token, as on a cluster: the CLI sends it.
+        let token = ["SWITCHBOARD_INTERNAL_TOKEN": "internal-\(UUID().uuidString)"]
+        let media = try await MediaStoreFixture.start(environment: token)
+        let recording = token.merging(["SWITCHBOARD_RECORDING_URL": media.url]) { $1 }
+        #expect(try await cli("topics", "ensure").status == 0)
+        #expect(try await cli("migrate").status == 0)
+        let slug = TestEnvironment.unique("cli")
+        #expect(try await cli("tenants", "create", "--slug", slug, "--name", "Apps", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
+        let file = NSTemporaryDirectory() + "hello-\(UUID().uuidString.prefix(8)).mp3"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data(try MediaStoreFixture.audioFile("mp3")).write(to: URL(fileURLWithPath: file))
+
+        let uploaded = try await cli(["prompts", "upload", "--tenant", slug, "--name", "hello", "--file", file], extra: recording)
+        #expect(uploaded.status == 0 && uploaded.stdout.contains("prompt hello: "), "\(uploaded.stdout)\(uploaded.stderr)")
+        let spoken = try await cli(["prompts", "speak", "--tenant", slug, "--name", "greeting", "--language", "en", "--text", "Welcome to Acme."], extra: recording)
+        #expect(spoken.status == 0 && spoken.stdout.contains("tts"), "\(spoken.stdout)\(spoken.stderr)")
+        let list = try await cli(["prompts", "list", "--tenant", slug], extra: recording)
+        let hello = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix("hello ") }, "\(list.stdout)\(list.stderr)")
+        #expect(hello.contains("upload") && list.stdout.contains("Welcome to Acme."), "\(list.stdout)")
+
+        let steps: [[String]] = [
+            ["groups", "create", "--tenant", slug, "--name", "sales"],
+            ["announcements", "create", "--tenant", slug, "--name", "welcome", "--prompts", "greeting,hello", "--next", "group:sales"],
+            ["groups", "welcome", "--tenant", slug, "--group", "sales", "--announcement", "welcome"],
+            ["menus", "create", "--tenant", slug, "--name", "main", "--greeting", "greeting", "--option", "1=group:sales", "--option", "9=repeat",
+             "--option", "0=hangup", "--timeout", "7", "--retries", "1", "--invalid-prompt", "hello", "--timeout-prompt", "hello",
+             "--final", "announcement:welcome", "--direct-dial"],
+            ["tenants", "language", "--tenant", slug, "--language", "en"],
+        ]
+        for step in steps {
+            let result = try await cli(step, extra: recording)
+            #expect(result.status == 0, "\(step.joined(separator: " ")): \(result.stderr)")
+        }
+        #expect(try await cli(["announcements", "list", "--tenant", slug], extra: recording).stdout.contains("welcome  greeting,hello  group:sales"))
+        let menus = try await cli(["menus", "list", "--tenant", slug], extra: recording).stdout
+        #expect(menus.contains("main") && menus.contains("0=hangup 1=group:sales 9=repeat") && menus.contains("7 s"), "\(menus)")
+        let db = TestEnvironment.postgres(maxConnections: 1)
+        let schema = try SQLIdentifier("tenant_" + slug)
+        #expect(try await db.query("SELECT welcome FROM \(identifier: schema).groups WHERE name = 'sales'").first?.decode("welcome", as: String?.self) == "welcome")
+        #expect(try await db.query("SELECT direct_dial FROM \(identifier: schema).menus WHERE name = 'main'").first?.decode("direct_dial", as: Bool.self) == true)
+        #expect(try await db.query("SELECT language FROM platform.tenants WHERE slug = \(slug)").first?.decode("language", as: String.self) == "en")
+
+        // In use: refused in one line that names the users.
+        let refused = try await cli(["prompts", "delete", "--tenant", slug, "--name", "hello"], extra: recording)
+        #expect(refused.status == 1 && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("announcement:welcome") && refused.stderr.contains("ivr:main"), "\(refused.stderr)")
+        for step in [["groups", "welcome", "--tenant", slug, "--group", "sales", "--none"], ["menus", "delete", "--tenant", slug, "--name", "main"],
+                     ["announcements", "delete", "--tenant", slug, "--name", "welcome"], ["prompts", "delete", "--tenant", slug, "--name", "hello"]] {
+            let result = try await cli(step, extra: recording)
+            #expect(result.status == 0, "\(step.joined(separator: " ")): \(result.stderr)")
+        }
+        #expect(!(try await cli(["prompts", "list", "--tenant", slug], extra: recording).stdout.contains("hello ")))
+
+        // Mistakes in one line: a key that is none, an unknown prompt, a tenant that is none; a misused
+        // command with its usage.
+        let both = try await cli(["groups", "welcome", "--tenant", slug, "--group", "sales", "--announcement", "welcome", "--none"], extra: recording)
+        #expect(both.status != 0 && both.stderr.contains("give --announcement NAME or --none"), "\(both.stderr)")
+        for wrong in [["menus", "create", "--tenant", slug, "--name", "x", "--greeting", "greeting", "--option", "x=repeat"],
+                      ["announcements", "create", "--tenant", slug, "--name", "x", "--prompts", "nope"],
+                      ["prompts", "list", "--tenant", "no_such_tenant"]] {
+            let result = try await cli(wrong, extra: recording)
+            #expect(result.status != 0 && result.stderr.split(separator: "\n").count == 1, "\(wrong): \(result.stderr)")
+        }
+        // recording away: said in one line, not a hang.
+        media.recording.stop()
+        let away = try await cli(["prompts", "list", "--tenant", slug], extra: recording)
+        #expect(away.status == 1 && away.stderr.contains("did not answer") && away.stderr.split(separator: "\n").count == 1, "\(away.stderr)")
+        await media.stop()
     }
 
     @Test("billing and contract-end commands: subscriptions add, change and list, invoice preview, issue and list, terminate, advance")

@@ -6,11 +6,11 @@ extension CLIContext {
 }
 
 /// Destinations are written `user:EXT`, `group:NAME`, `schedule:NAME`, `external:+E164`,
-/// `voicemail`, `announcement`, `ivr` or `none`.
+/// `announcement:NAME`, `ivr:MENU`, `voicemail` or `none`.
 struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Call-sharing groups: members (users and external numbers), strategy, ring times, overflow.",
-        subcommands: [Create.self, AddMember.self, RemoveMember.self, Login.self, Logout.self])
+        subcommands: [Create.self, AddMember.self, RemoveMember.self, Login.self, Logout.self, Welcome.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or change a group.")
@@ -74,6 +74,25 @@ struct Groups: AsyncParsableCommand {
         @OptionGroup var which: Member
 
         func run() async throws { try await Groups.setLoggedIn(which, false) }
+    }
+
+    struct Welcome: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An announcement the caller hears before the group rings (--none removes it).")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "Group name.") var group: String
+        @Option(help: "Announcement name.") var announcement: String?
+        @Flag(help: "No welcome.") var none = false
+
+        func validate() throws {
+            guard (announcement == nil) == none else { throw ValidationError("give --announcement NAME or --none") }
+        }
+
+        func run() async throws {
+            try await withCLI { cli in
+                try await cli.dialplan().setWelcome(tenant: tenant, group: group, announcement: announcement)
+                print(announcement.map { "\(group): welcome \($0)" } ?? "\(group): no welcome")
+            }
+        }
     }
 
     static func setLoggedIn(_ which: Member, _ loggedIn: Bool) async throws {

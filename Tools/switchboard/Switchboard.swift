@@ -17,8 +17,8 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "Operate a Switchboard deployment: migrations, tenants, users, numbers, topics.",
         subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Groups.self, Schedules.self, Forwarding.self, CallerID.self,
-                      Limits.self, Topics.self, Lag.self, Demo.self, Docs.self, Operators.self, Subscriptions.self, Invoices.self,
-                      Lifecycle.self])
+                      Limits.self, Prompts.self, Announcements.self, Menus.self, Topics.self, Lag.self, Demo.self, Docs.self,
+                      Operators.self, Subscriptions.self, Invoices.self, Lifecycle.self])
 }
 
 /// Clients for one CLI invocation, made on first use and closed at the end.
@@ -27,6 +27,7 @@ final class CLIContext: @unchecked Sendable {
     let logger: Logger
     private var _db: PostgresClient?
     private var _publisher: EventPublisher?
+    private var _media: MediaStoreClient?
 
     init() throws {
         configuration = try RuntimeConfiguration.fromEnvironment()
@@ -58,6 +59,14 @@ final class CLIContext: @unchecked Sendable {
         return publisher
     }
 
+    /// `recording`'s internal HTTP (the media store).
+    var media: MediaStoreClient {
+        if let _media { return _media }
+        let media = MediaStoreClient(baseURL: configuration.recordingURL, token: configuration.internalToken)
+        _media = media
+        return media
+    }
+
     func provisioning() throws -> Provisioning {
         Provisioning(db: db, publisher: try publisher(), logger: logger)
     }
@@ -68,6 +77,7 @@ final class CLIContext: @unchecked Sendable {
         if let _publisher, let _db { await Outbox(db: _db, publisher: _publisher).drain() }
         if let _publisher { await _publisher.producer.shutdown() }
         if let _db { await _db.shutdown() }
+        try? await _media?.shutdown()
     }
 }
 
@@ -116,7 +126,8 @@ struct Migrate: AsyncParsableCommand {
 }
 
 struct Tenants: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and list tenants.", subcommands: [Create.self, List.self])
+    static let configuration = CommandConfiguration(abstract: "Create and list tenants; set their language.",
+                                                    subcommands: [Create.self, List.self, SetLanguage.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant with its schema; publishes tenant.created.")
@@ -140,6 +151,19 @@ struct Tenants: AsyncParsableCommand {
                 let tenants = try await Provisioning(db: cli.db, publisher: try cli.publisher(), logger: cli.logger).listTenants()
                 printTable(["SLUG", "NAME", "STATUS", "SIP DOMAIN", "TIME ZONE", "MAIN NUMBER"],
                            tenants.map { [$0.slug, $0.name, $0.status.rawValue, $0.sipDomain, $0.timeZone, $0.mainNumber ?? "-"] })
+            }
+        }
+    }
+
+    struct SetLanguage: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "language", abstract: "The language of the tenant's system prompts.")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "et or en.") var language: Language
+
+        func run() async throws {
+            try await withCLI { cli in
+                try await cli.dialplan().setLanguage(tenant: tenant, language)
+                print("tenant \(tenant): system prompts in \(language.rawValue)")
             }
         }
     }

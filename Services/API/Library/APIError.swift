@@ -19,6 +19,7 @@ struct APIError: Error, HTTPResponseError {
     static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, code: "forbidden", message: message) }
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
     static func conflict(_ message: String) -> APIError { APIError(status: .conflict, code: "conflict", message: message) }
+    static func unavailable(_ message: String) -> APIError { APIError(status: .serviceUnavailable, code: "unavailable", message: message) }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
@@ -45,6 +46,16 @@ struct APIError: Error, HTTPResponseError {
         case TenancyError.invalid(let message): return .invalid(message)
         case TenancyError.notFound(let message): return .notFound(message)
         case TenancyError.conflict(let message): return .conflict(message)
+        case let error as MediaStoreClient.Failure:
+            switch error.reason {
+            case .invalid: return .invalid(error.message)
+            case .notFound: return .notFound(error.message)
+            case .conflict: return .conflict(error.message)
+            case .tooLarge: return APIError(status: .contentTooLarge, code: "too_large", message: error.message)
+            case .unavailable:
+                logger.error("media store failed", metadata: ["error": "\(error)"])
+                return .unavailable("the media store is unavailable; try again later")
+            }
         // Class 22, data exception: a value that does not fit where it goes is the caller's.
         case let error as PostgresError where error.sqlState?.hasPrefix("22") == true: return .invalid(error.message)
         case let error as HTTPError:

@@ -8,7 +8,9 @@ package enum APIService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "api", defaultHTTPPort: 8080)
         definition.routes = { router, context in
-            let api = API(context: context)
+            let configuration = context.configuration
+            let api = API(context: context, media: MediaStoreClient(baseURL: configuration.recordingURL, token: configuration.internalToken,
+                                                                    client: context.httpClient))
             router.get("/openapi.yaml") { _, _ in
                 Response(status: .ok, headers: [.contentType: "application/yaml"],
                          body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
@@ -22,6 +24,9 @@ package enum APIService {
             api.addNumberRoutes(to: v1)
             api.addGroupRoutes(to: v1)
             api.addScheduleRoutes(to: v1)
+            api.addPromptRoutes(to: v1)
+            api.addAnnouncementRoutes(to: v1)
+            api.addMenuRoutes(to: v1)
             api.addBillingRoutes(to: v1)
         }
         return definition
@@ -34,9 +39,12 @@ struct API: Sendable {
     let context: ServiceContext
     let auth: Authenticator
     let throttle: LoginThrottle
+    /// `recording`'s internal HTTP, where prompts go.
+    let media: MediaStoreClient
 
-    init(context: ServiceContext) {
+    init(context: ServiceContext, media: MediaStoreClient) {
         self.context = context
+        self.media = media
         auth = Authenticator(db: context.db, lifetime: .seconds(context.configuration.apiTokenMinutes * 60))
         throttle = LoginThrottle(perSource: context.configuration.apiLoginFailuresPerAddress)
     }

@@ -11,7 +11,7 @@ package enum OpenAPIDocument {
           description: |
             The REST API of Switchboard's `api` service: tenants and their contract end, users and
             their SIP devices, numbers, call sharing groups, working-hours schedules, forwarding,
-            outbound identity, subscriptions and invoices.
+            outbound identity, prompts, announcements and IVR menus, subscriptions and invoices.
 
             **Authentication.** `POST /v1/auth/token` exchanges an e-mail and password for a bearer
             token; every other `/v1` operation needs `Authorization: Bearer <token>`. A token is
@@ -32,10 +32,11 @@ package enum OpenAPIDocument {
             `Error`). `code` is stable and is one of `invalid_request` (400), `unauthenticated` (401,
             with `WWW-Authenticate: Bearer`), `forbidden` (403), `not_found` (404, also for unknown
             paths under `/v1`), `method_not_allowed` (405), `conflict` (409), `too_large` (413),
-            `too_many_attempts` (429, failed logins) and `internal` (500, details only in the
-            operator's logs); `message` says in words what is wrong, naming the field of a bad body.
+            `too_many_attempts` (429, failed logins), `internal` (500, details only in the
+            operator's logs) and `unavailable` (503: the media store, which keeps prompts, did not
+            answer; try again); `message` says in words what is wrong, naming the field of a bad body.
 
-            **Bodies** are JSON objects of at most 64 KiB. Fields the API does not know are ignored;
+            **Bodies** are JSON objects of at most 64 KiB (a prompt upload is an audio file of at most 20 MB). Fields the API does not know are ignored;
             an optional field that is `null` is the same as one that is absent.
 
             **Lists** are pages `{"items": [...], "next": "<cursor>"}` ordered by their key; `next` is
@@ -69,6 +70,14 @@ package enum OpenAPIDocument {
             description: Call sharing groups (hunt groups) and their members.
           - name: schedules
             description: Working hours, with weekly periods and exception days.
+          - name: prompts
+            description: |
+              Recorded phrases that announcements and menus play: uploaded files (WAV, MP3, OGG,
+              converted to 8 kHz mono) and text-to-speech (Estonian, English), and the system prompts.
+          - name: announcements
+            description: Voice messages, played as a destination, as a group's welcome or for closed hours.
+          - name: menus
+            description: IVR menus (routing a number to one needs the IVR add-on).
           - name: billing
             description: The catalogue, subscriptions, entitlements and invoices.
           - name: meta
@@ -382,6 +391,54 @@ package enum OpenAPIDocument {
                     application/json:
                       schema:
                         $ref: "#/components/schemas/TenantLimits"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/settings:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [tenants]
+              operationId: getTenantSettings
+              summary: The tenant's settings (the language of its system prompts).
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The settings.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TenantSettings"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [tenants]
+              operationId: setTenantSettings
+              summary: Set the language the tenant's callers hear the system prompts in.
+              description: |
+                Operators and the tenant's admins. System prompts (`invalid-choice`, `no-input`,
+                `goodbye`, the voicemail phrases, …) play in this language unless the tenant has a
+                prompt of its own of the same name.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/TenantSettings"
+              responses:
+                "200":
+                  description: The settings now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TenantSettings"
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "401": { $ref: "#/components/responses/Unauthenticated" }
                 "403": { $ref: "#/components/responses/Forbidden" }
@@ -973,6 +1030,67 @@ package enum OpenAPIDocument {
                 "413": { $ref: "#/components/responses/TooLarge" }
                 "500": { $ref: "#/components/responses/Internal" }
 
+          /v1/tenants/{tenant}/groups/{group}/welcome:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Group"
+            get:
+              tags: [groups]
+              operationId: getGroupWelcome
+              summary: The announcement a caller hears before the group rings.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The welcome; `announcement` is absent when the group has none.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Welcome"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [groups]
+              operationId: setGroupWelcome
+              summary: Play an announcement to callers before the group rings.
+              description: |
+                Operators and the tenant's admins. The announcement must exist (404). Its `next`
+                is not followed: after it the group rings.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewWelcome"
+              responses:
+                "200":
+                  description: The welcome now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Welcome"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [groups]
+              operationId: removeGroupWelcome
+              summary: Ring the group without a welcome.
+              description: Operators and the tenant's admins. Removing no welcome changes nothing.
+              responses:
+                "204":
+                  description: The group has no welcome.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
           /v1/tenants/{tenant}/schedules:
             parameters:
               - $ref: "#/components/parameters/Tenant"
@@ -1106,6 +1224,392 @@ package enum OpenAPIDocument {
                 "403": { $ref: "#/components/responses/Forbidden" }
                 "404": { $ref: "#/components/responses/NotFound" }
                 "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/prompts:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [prompts]
+              operationId: listPrompts
+              summary: List the tenant's prompts by name, and the system prompts it has not replaced.
+              description: |
+                Operators and the tenant's admins. System prompts (`source: system`) are in the
+                tenant's language (its settings); a prompt of the tenant's own with the same name
+                replaces one.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of prompts.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/PromptPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+
+          /v1/tenants/{tenant}/prompts/{prompt}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Prompt"
+            put:
+              tags: [prompts]
+              operationId: uploadPrompt
+              summary: Upload an audio file as the prompt (replacing one of that name).
+              description: |
+                Operators and the tenant's admins. The body is the file itself, a WAV, MP3 or OGG
+                file of at most 20 MB, sent with its Content-Type; its format is known by its bytes.
+                It is converted to 8 kHz mono (at most ten minutes are kept). A body that is no audio
+                of these formats is a 400 and stores nothing.
+              parameters:
+                - name: language
+                  in: query
+                  required: false
+                  description: The language spoken in it, if any.
+                  schema:
+                    $ref: "#/components/schemas/Language"
+              requestBody:
+                required: true
+                content:
+                  audio/wav:
+                    schema: { type: string, format: binary }
+                  audio/x-wav:
+                    schema: { type: string, format: binary }
+                  audio/mpeg:
+                    schema: { type: string, format: binary }
+                  audio/ogg:
+                    schema: { type: string, format: binary }
+              responses:
+                "201":
+                  description: The prompt, stored.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Prompt"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413":
+                  description: The file is larger than 20 MB (`too_large`).
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TooLargeError"
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+            delete:
+              tags: [prompts]
+              operationId: deletePrompt
+              summary: Delete a prompt of the tenant.
+              description: |
+                Operators and the tenant's admins. While an announcement or a menu plays it, the
+                prompt is kept and the answer is a 409 that names them; a prompt that replaces a
+                system prompt may always go (the system prompt plays again). System prompts
+                themselves cannot be deleted (404).
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+
+          /v1/tenants/{tenant}/prompts/{prompt}/speech:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Prompt"
+            post:
+              tags: [prompts]
+              operationId: speakPrompt
+              summary: Make the prompt by text-to-speech (replacing one of that name).
+              description: Operators and the tenant's admins. Spoken by espeak-ng in Estonian or English.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewSpeech"
+              responses:
+                "201":
+                  description: The prompt, stored.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Prompt"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+
+          /v1/tenants/{tenant}/prompts/{prompt}/audio:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Prompt"
+            get:
+              tags: [prompts]
+              operationId: getPromptAudio
+              summary: The prompt's audio, to listen to (a system prompt's too).
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: An 8 kHz mono 16-bit WAV file, as callers hear it.
+                  headers:
+                    Content-Disposition:
+                      required: true
+                      schema:
+                        type: string
+                        pattern: ^inline
+                  content:
+                    audio/wav:
+                      schema: { type: string, format: binary }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+
+          /v1/tenants/{tenant}/announcements:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [announcements]
+              operationId: listAnnouncements
+              summary: List the tenant's announcements by name.
+              description: Operators and the tenant's admins.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of announcements.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/AnnouncementPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [announcements]
+              operationId: createAnnouncement
+              summary: Create an announcement.
+              description: |
+                Operators and the tenant's admins. The name must be new (409); every prompt must be
+                the tenant's or a system prompt (404).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewAnnouncement"
+              responses:
+                "201":
+                  description: The new announcement.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Announcement"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/announcements/{announcement}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Announcement"
+            get:
+              tags: [announcements]
+              operationId: getAnnouncement
+              summary: An announcement.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The announcement.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Announcement"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [announcements]
+              operationId: replaceAnnouncement
+              summary: Replace an announcement's prompts and next destination.
+              description: |
+                Operators and the tenant's admins. The body's `name` must be the announcement's (it
+                is not renamed); an absent or null `next` is `none`.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewAnnouncement"
+              responses:
+                "200":
+                  description: The announcement, replaced.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Announcement"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [announcements]
+              operationId: deleteAnnouncement
+              summary: Delete an announcement.
+              description: |
+                Operators and the tenant's admins. Numbers, menus and rules that pointed to it go
+                nowhere until changed.
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/menus:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [menus]
+              operationId: listMenus
+              summary: List the tenant's IVR menus by name, with their options.
+              description: Operators and the tenant's admins.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of menus.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/MenuPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [menus]
+              operationId: createMenu
+              summary: Create an IVR menu.
+              description: |
+                Operators and the tenant's admins. The name must be new (409); its three prompts
+                must be the tenant's or system prompts (404). A menu can be built without the IVR
+                add-on; a number is routed to it only with the add-on.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewMenu"
+              responses:
+                "201":
+                  description: The new menu.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Menu"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/menus/{menu}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Menu"
+            get:
+              tags: [menus]
+              operationId: getMenu
+              summary: An IVR menu with its options.
+              description: Operators and the tenant's admins.
+              responses:
+                "200":
+                  description: The menu.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Menu"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [menus]
+              operationId: replaceMenu
+              summary: Replace a menu.
+              description: |
+                Operators and the tenant's admins. The body's `name` must be the menu's (it is not
+                renamed). The whole menu is replaced: absent or null fields take their defaults, and
+                the options are the body's.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewMenu"
+              responses:
+                "200":
+                  description: The menu, replaced.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Menu"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [menus]
+              operationId: deleteMenu
+              summary: Delete a menu.
+              description: |
+                Operators and the tenant's admins. Numbers, menus and rules that pointed to it go
+                nowhere until changed.
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
                 "500": { $ref: "#/components/responses/Internal" }
 
           /v1/catalogue:
@@ -1410,6 +1914,27 @@ package enum OpenAPIDocument {
               description: The schedule's name.
               schema:
                 $ref: "#/components/schemas/DialplanName"
+            Prompt:
+              name: prompt
+              in: path
+              required: true
+              description: The prompt's name.
+              schema:
+                $ref: "#/components/schemas/PromptName"
+            Announcement:
+              name: announcement
+              in: path
+              required: true
+              description: The announcement's name.
+              schema:
+                $ref: "#/components/schemas/DialplanName"
+            Menu:
+              name: menu
+              in: path
+              required: true
+              description: The menu's name.
+              schema:
+                $ref: "#/components/schemas/DialplanName"
             Member:
               name: member
               in: path
@@ -1506,6 +2031,15 @@ package enum OpenAPIDocument {
                   schema:
                     $ref: "#/components/schemas/InternalError"
 
+            Unavailable:
+              description: |
+                The media store (the `recording` service, which keeps prompts) did not answer or
+                failed (`unavailable`); nothing was changed. Try again.
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/UnavailableError"
+
           schemas:
             Error:
               description: The one shape of every error.
@@ -1520,7 +2054,7 @@ package enum OpenAPIDocument {
                       description: Stable; clients switch on it.
                       type: string
                       enum: [invalid_request, unauthenticated, forbidden, not_found, method_not_allowed, conflict, too_large,
-                             too_many_attempts, internal]
+                             too_many_attempts, internal, unavailable]
                     message:
                       description: What is wrong, in words.
                       type: string
@@ -1557,6 +2091,10 @@ package enum OpenAPIDocument {
               allOf:
                 - $ref: "#/components/schemas/Error"
                 - properties: { error: { properties: { code: { const: internal } } } }
+            UnavailableError:
+              allOf:
+                - $ref: "#/components/schemas/Error"
+                - properties: { error: { properties: { code: { const: unavailable } } } }
 
             Slug:
               description: A tenant's short name; its schema is `tenant_<slug>`.
@@ -1574,7 +2112,7 @@ package enum OpenAPIDocument {
               pattern: ^\+[1-9][0-9]{5,14}$
               examples: ["+3726001000"]
             DialplanName:
-              description: The name of a group or schedule.
+              description: The name of a group, schedule, announcement or menu.
               type: string
               pattern: ^[a-z0-9][a-z0-9_-]{0,39}$
               examples: [sales]
@@ -1585,11 +2123,11 @@ package enum OpenAPIDocument {
               examples: ["1001"]
             Destination:
               description: |
-                Where calls go: `user:EXT`, `group:NAME`, `schedule:NAME`, `external:+E164`,
-                `voicemail`, `announcement`, `ivr` or `none`.
+                Where calls go: `user:EXT`, `group:NAME`, `schedule:NAME`, `announcement:NAME`,
+                `ivr:MENU` (only with the IVR add-on, for a number), `external:+E164`, `voicemail` or `none`.
               type: string
-              pattern: "^(user:[0-9]{2,6}|group:[a-z0-9][a-z0-9_-]{0,39}|schedule:[a-z0-9][a-z0-9_-]{0,39}\
-                |external:\\+[1-9][0-9]{5,14}|voicemail|announcement|ivr|none)$"
+              pattern: "^(user:[0-9]{2,6}|(group|schedule|announcement|ivr):[a-z0-9][a-z0-9_-]{0,39}\
+                |external:\\+[1-9][0-9]{5,14}|voicemail|none)$"
               examples: ["group:sales"]
             DestinationView:
               description: A destination as stored, in the syntax of `Destination`.
@@ -1816,6 +2354,18 @@ package enum OpenAPIDocument {
                   type: [integer, "null"]
                   minimum: 0
                   maximum: 100000
+
+            TenantSettings:
+              type: object
+              required: [language]
+              properties:
+                language:
+                  description: The language of the system prompts the tenant's callers hear.
+                  $ref: "#/components/schemas/Language"
+            Language:
+              description: Estonian (`et`) or English (`en`).
+              type: string
+              enum: [et, en]
 
             User:
               type: object
@@ -2141,6 +2691,19 @@ package enum OpenAPIDocument {
                 loggedIn:
                   type: boolean
 
+            Welcome:
+              type: object
+              properties:
+                announcement:
+                  description: Absent when the group has none.
+                  $ref: "#/components/schemas/DialplanName"
+            NewWelcome:
+              type: object
+              required: [announcement]
+              properties:
+                announcement:
+                  $ref: "#/components/schemas/DialplanName"
+
             Schedule:
               type: object
               required: [name, open, closed, periods, exceptions]
@@ -2249,6 +2812,211 @@ package enum OpenAPIDocument {
                 label:
                   type: [string, "null"]
                   examples: [Christmas Eve]
+
+            PromptName:
+              description: A prompt's name; a prompt of the tenant's own replaces the system prompt of its name (`invalid-choice`, `no-input`, `goodbye`, …).
+              type: string
+              pattern: ^[a-z0-9][a-z0-9_-]{0,62}$
+              examples: [welcome]
+            Prompt:
+              type: object
+              required: [name, sha256, source, sizeBytes, durationMs]
+              properties:
+                name:
+                  $ref: "#/components/schemas/PromptName"
+                sha256:
+                  description: The content hash of its audio (an 8 kHz mono WAV file).
+                  type: string
+                  pattern: ^[0-9a-f]{64}$
+                language:
+                  $ref: "#/components/schemas/Language"
+                source:
+                  description: An uploaded file, text-to-speech, or a system prompt.
+                  type: string
+                  enum: [upload, tts, system]
+                text:
+                  description: What text-to-speech (or a system prompt) says.
+                  type: string
+                sizeBytes:
+                  type: integer
+                  minimum: 0
+                durationMs:
+                  type: integer
+                  minimum: 0
+            PromptPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Prompt"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewSpeech:
+              type: object
+              required: [text, language]
+              properties:
+                text:
+                  description: What the prompt says; not only white space.
+                  type: string
+                  minLength: 1
+                  maxLength: 2000
+                  examples: ["Tere tulemast! Müügiosakonna saamiseks vajutage üks."]
+                language:
+                  $ref: "#/components/schemas/Language"
+
+            Announcement:
+              type: object
+              required: [name, prompts, next]
+              properties:
+                name:
+                  $ref: "#/components/schemas/DialplanName"
+                prompts:
+                  description: Played in order.
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/PromptName"
+                next:
+                  description: Where the call goes afterwards; `none` hangs up.
+                  $ref: "#/components/schemas/DestinationView"
+            AnnouncementPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Announcement"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewAnnouncement:
+              type: object
+              required: [name, prompts]
+              properties:
+                name:
+                  $ref: "#/components/schemas/DialplanName"
+                prompts:
+                  description: 1–20 prompts of the tenant or system prompts, played in order.
+                  type: array
+                  minItems: 1
+                  maxItems: 20
+                  items:
+                    $ref: "#/components/schemas/PromptName"
+                  examples: [[welcome, closed]]
+                next:
+                  description: Where the call goes afterwards; absent, null or `none` hangs up.
+                  anyOf:
+                    - $ref: "#/components/schemas/Destination"
+                    - type: "null"
+
+            MenuChoice:
+              description: |
+                What a key does: a destination (`user:EXT`, `group:NAME`, `schedule:NAME`,
+                `announcement:NAME`, `ivr:MENU`, `external:+E164`, `voicemail`), `repeat` (the menu
+                again) or `hangup`.
+              type: string
+              pattern: "^(user:[0-9]{2,6}|(group|schedule|announcement|ivr):[a-z0-9][a-z0-9_-]{0,39}\
+                |external:\\+[1-9][0-9]{5,14}|voicemail|repeat|hangup)$"
+              examples: ["group:sales"]
+            MenuFinal:
+              description: After the retries, a destination (as for a key) or `hangup`.
+              type: string
+              pattern: "^(user:[0-9]{2,6}|(group|schedule|announcement|ivr):[a-z0-9][a-z0-9_-]{0,39}\
+                |external:\\+[1-9][0-9]{5,14}|voicemail|hangup)$"
+              examples: [hangup]
+            MenuOptions:
+              description: A choice per key, `0`–`9`, `*` and `#`.
+              type: object
+              propertyNames:
+                pattern: ^[0-9*#]$
+              additionalProperties:
+                $ref: "#/components/schemas/MenuChoice"
+              examples: [{"1": "group:sales", "2": "group:support", "9": "repeat", "0": "hangup"}]
+            Menu:
+              type: object
+              required: [name, greeting, timeoutSeconds, retries, invalidPrompt, timeoutPrompt, final, directDial, options]
+              properties:
+                name:
+                  $ref: "#/components/schemas/DialplanName"
+                greeting:
+                  $ref: "#/components/schemas/PromptName"
+                timeoutSeconds:
+                  description: How long the menu waits for a key after the greeting.
+                  type: integer
+                  minimum: 1
+                  maximum: 60
+                retries:
+                  description: How often the menu is offered again after no key or a key without a choice.
+                  type: integer
+                  minimum: 0
+                  maximum: 9
+                invalidPrompt:
+                  $ref: "#/components/schemas/PromptName"
+                timeoutPrompt:
+                  $ref: "#/components/schemas/PromptName"
+                final:
+                  description: After the retries.
+                  type: string
+                directDial:
+                  description: The caller may key an extension too.
+                  type: boolean
+                options:
+                  type: object
+                  additionalProperties:
+                    type: string
+            MenuPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/Menu"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewMenu:
+              type: object
+              required: [name, greeting]
+              properties:
+                name:
+                  $ref: "#/components/schemas/DialplanName"
+                greeting:
+                  description: The prompt played first.
+                  $ref: "#/components/schemas/PromptName"
+                timeoutSeconds:
+                  description: 1–60; absent or null is 5.
+                  type: [integer, "null"]
+                  minimum: 1
+                  maximum: 60
+                retries:
+                  description: 0–9; absent or null is 2.
+                  type: [integer, "null"]
+                  minimum: 0
+                  maximum: 9
+                invalidPrompt:
+                  description: Played after a key without a choice; absent or null is `invalid-choice`.
+                  anyOf:
+                    - $ref: "#/components/schemas/PromptName"
+                    - type: "null"
+                timeoutPrompt:
+                  description: Played when no key comes in time; absent or null is `no-input`.
+                  anyOf:
+                    - $ref: "#/components/schemas/PromptName"
+                    - type: "null"
+                final:
+                  description: After the retries; absent or null is `hangup`.
+                  anyOf:
+                    - $ref: "#/components/schemas/MenuFinal"
+                    - type: "null"
+                directDial:
+                  description: The caller may key an extension too; absent or null is false.
+                  type: [boolean, "null"]
+                options:
+                  description: Absent or null is none.
+                  anyOf:
+                    - $ref: "#/components/schemas/MenuOptions"
+                    - type: "null"
 
             Money:
               description: An amount in euros with two decimals, as a string.

@@ -4,17 +4,8 @@ import Media
 import Postgres
 import Tenancy
 
-/// A named prompt as the store keeps it.
-struct PromptInfo: Codable, Sendable, Equatable {
-    enum Source: String, Codable, Sendable { case upload, tts, system }
-
-    let name: String
-    let sha256: String
-    let language: String?
-    let source: Source
-    let sizeBytes: Int
-    let durationMs: Int
-}
+/// A named prompt as the store keeps it (the API and the CLI read the same shape).
+typealias PromptInfo = PromptView
 
 /// The media store's objects and what is known of them (DESIGN §7): bytes in the `ObjectStore`
 /// under the owner and the content hash, metadata in the owner's schema. Only `recording` writes
@@ -41,16 +32,17 @@ struct MediaLibrary: Sendable {
 
     /// Prompt names: what a menu or an announcement refers to.
     static func validate(name: String) throws(Failure) {
-        guard (1...63).contains(name.count), let first = name.first, first.isLowercase || first.isNumber,
-              name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-            throw .invalid("prompt name must be 1–63 characters of a–z, 0–9, - and _")
-        }
+        guard Validation.isPromptName(name) else { throw .invalid("prompt name must be 1–63 characters of a–z, 0–9, - and _") }
     }
 
     /// Stores a prompt WAV as the tenant's prompt `name` (replacing an earlier one of that name).
-    func savePrompt(_ wav: [UInt8], name: String, tenant: TenantSlug, source: PromptInfo.Source, language: String?,
+    func savePrompt(_ wav: [UInt8], name: String, tenant: TenantSlug, source: PromptInfo.Source, language code: String?,
                     text: String?) async throws -> PromptInfo {
         try Self.validate(name: name)
+        let language = try code.map { code in
+            guard let language = Language(rawValue: code) else { throw Failure.invalid("language must be et or en") }
+            return language
+        }
         let samples = try WAV.samples(wav)
         let sha = Self.sha256(wav)
         guard let key = ObjectKey(owner: tenant.value, sha256: sha) else { throw Failure.invalid("bad key") }
@@ -65,29 +57,30 @@ struct MediaLibrary: Sendable {
                 """)
             try await connection.query("""
                 INSERT INTO \(identifier: schema).prompts (name, sha256, language, source, text)
-                VALUES (\(name), \(sha), \(language), \(source.rawValue), \(text))
+                VALUES (\(name), \(sha), \(language?.rawValue), \(source.rawValue), \(text))
                 ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, language = EXCLUDED.language, source = EXCLUDED.source,
                     text = EXCLUDED.text, updated_at = now()
                 """)
         }
-        return PromptInfo(name: name, sha256: sha, language: language, source: source, sizeBytes: wav.count, durationMs: durationMs)
+        return PromptInfo(name: name, sha256: sha, language: language, source: source, text: text, sizeBytes: wav.count, durationMs: durationMs)
     }
 
     /// The tenant's own prompts, and the system prompts in the tenant's language it has not replaced.
     func prompts(tenant: TenantSlug) async throws -> [PromptInfo] {
         let rows = try await db.query("""
-            SELECT p.name, p.sha256, p.language, p.source, o.size, o.duration_ms
+            SELECT p.name, p.sha256, p.language, p.source, p.text, o.size, o.duration_ms
             FROM \(identifier: tenant.schema).prompts p JOIN \(identifier: tenant.schema).media_objects o USING (sha256)
             UNION ALL
-            SELECT s.name, s.sha256, s.language, 'system', m.size, m.duration_ms
+            SELECT s.name, s.sha256, s.language, 'system', s.text, m.size, m.duration_ms
             FROM platform.system_prompts s JOIN platform.system_media m USING (sha256)
             WHERE s.language = (SELECT language FROM platform.tenants WHERE slug = \(tenant.value))
               AND s.name NOT IN (SELECT name FROM \(identifier: tenant.schema).prompts)
             ORDER BY 1
             """)
         return try rows.map { row in
-            PromptInfo(name: try row.decode("name"), sha256: try row.decode("sha256"), language: try row.decode("language"),
-                       source: try row.decode("source"), sizeBytes: try row.decode("size"), durationMs: try row.decode("duration_ms"))
+            PromptInfo(name: try row.decode("name"), sha256: try row.decode("sha256"),
+                       language: try row.decode("language", as: String?.self).flatMap(Language.init(rawValue:)), source: try row.decode("source"),
+                       text: try row.decode("text"), sizeBytes: try row.decode("size"), durationMs: try row.decode("duration_ms"))
         }
     }
 
@@ -109,10 +102,20 @@ struct MediaLibrary: Sendable {
         return nil
     }
 
-    /// Deletes the tenant's prompt `name`; the object goes too once nothing names it.
+    /// Deletes the tenant's prompt `name`; the object goes too once nothing names it. Refused while
+    /// an announcement or a menu plays it, unless a system prompt of that name takes over.
     func deletePrompt(named name: String, tenant: TenantSlug) async throws {
         try Self.validate(name: name)
         let schema = tenant.schema
+        guard try await !db.query("SELECT 1 FROM \(identifier: schema).prompts WHERE name = \(name)").isEmpty else {
+            throw Failure.notFound("no prompt \(name)")
+        }
+        if try await db.query("SELECT 1 FROM platform.system_prompts WHERE name = \(name)").isEmpty {
+            let users = try await DialplanConfiguration.usesOfPrompt(name, slug: tenant, db: db)
+            guard users.isEmpty else {
+                throw Failure.conflict("prompt \(name) is in use by \(users.joined(separator: ", ")); change or delete them first")
+            }
+        }
         let deleted = try await db.withTransaction { connection -> String? in
             guard let row = try await connection.query("""
                 DELETE FROM \(identifier: schema).prompts WHERE name = \(name) RETURNING sha256

@@ -23,6 +23,15 @@ extension API {
         let loggedIn: Bool
     }
 
+    /// The announcement played before the group rings; absent: none.
+    struct Welcome: Codable {
+        let announcement: String?
+    }
+
+    struct NewWelcome: Decodable {
+        let announcement: String
+    }
+
     func addGroupRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("tenants/:tenant/groups") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
@@ -58,6 +67,22 @@ extension API {
         v1.delete("tenants/:tenant/groups/:group") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             try await dialplan(principal).deleteGroup(tenant: tenant, name: try context.parameter("group"))
+            return JSON.noContent()
+        }
+        v1.get("tenants/:tenant/groups/:group/welcome") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let announcement = try await dialplan(principal).welcome(tenant: tenant, group: try context.parameter("group"))
+            return try JSON.response(Welcome(announcement: announcement))
+        }
+        v1.put("tenants/:tenant/groups/:group/welcome") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let welcome = try await JSON.decode(NewWelcome.self, from: request)
+            try await dialplan(principal).setWelcome(tenant: tenant, group: try context.parameter("group"), announcement: welcome.announcement)
+            return try JSON.response(Welcome(announcement: welcome.announcement))
+        }
+        v1.delete("tenants/:tenant/groups/:group/welcome") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            try await dialplan(principal).setWelcome(tenant: tenant, group: try context.parameter("group"), announcement: nil)
             return JSON.noContent()
         }
         v1.post("tenants/:tenant/groups/:group/members") { request, context -> Response in

@@ -24,6 +24,11 @@ extension API {
         let internationalCalls: Int?
     }
 
+    /// What the tenant's admins set for the whole tenant: the language of its system prompts.
+    struct Settings: Codable {
+        let language: Language
+    }
+
     func addTenantRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("tenants") { request, _ -> Response in
             try await auth.principal(request).requireOperator()
@@ -78,6 +83,16 @@ extension API {
             try await dialplan(principal).setLimits(tenant: tenant, concurrentCalls: limits.concurrentCalls,
                                                     internationalCalls: limits.internationalCalls)
             return try JSON.response(try await dialplan(principal).limits(tenant: tenant))
+        }
+        v1.get("tenants/:tenant/settings") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            return try JSON.response(Settings(language: try await dialplan(principal).language(tenant: tenant)))
+        }
+        v1.put("tenants/:tenant/settings") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let settings = try await JSON.decode(Settings.self, from: request)
+            try await dialplan(principal).setLanguage(tenant: tenant, settings.language)
+            return try JSON.response(Settings(language: try await dialplan(principal).language(tenant: tenant)))
         }
     }
 }
