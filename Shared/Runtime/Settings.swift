@@ -87,7 +87,7 @@ package enum Settings {
         summary: "sip-edge: on SIGTERM, how long live calls may go on (new ones get 503) before the rest are ended with BYE; keep it under the pod's grace period.")
     package static let recordingURL = Setting(
         name: "SWITCHBOARD_RECORDING_URL", defaultValue: "http://127.0.0.1:8084",
-        summary: "sip-edge: where `recording`'s internal HTTP serves the media store (prompt audio by content hash).")
+        summary: "sip-edge, api and the CLI: where `recording`'s internal HTTP serves the media store (prompt audio by content hash, uploads, text-to-speech).")
     package static let internalToken = Setting(
         name: "SWITCHBOARD_INTERNAL_TOKEN", defaultValue: "",
         summary: "recording, and its clients sip-edge and api: a shared secret every request to `/internal/` must carry (`Authorization: Bearer …`); empty leaves the internal HTTP open, for one machine only — set it on a cluster.")

@@ -59,7 +59,7 @@ struct ServiceProcessTests {
         try await Task.sleep(for: .milliseconds(500))
         let slug = TestEnvironment.unique("svc")
         try await provisioning.createTenant(slug: slug, name: "Service test", sipDomain: slug.replacingOccurrences(of: "_", with: "-") + ".example.com")
-        let counted = await eventually(timeout: .seconds(15)) {
+        let counted = await eventually(timeout: .seconds(30)) {
             ((try? await httpGet("\(base)/metrics").body) ?? "").contains("switchboard_control_events_total{type=\"tenant.created\"} 1")
         }
         #expect(counted, "the service counted the tenant.created event; log:\n\(service.log)")

@@ -1,11 +1,13 @@
 import ArgumentParser
+import Foundation
+import Pricing
 import Tenancy
 
 /// The demo tenant that `make run` seeds: tenant `demo`, SIP domain demo.localhost, users
 /// 1001–1003 (1001 its admin), main number +3726001000 (to user 1001), and a demo operator
 /// account. Idempotent.
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Seed the demo tenant (idempotent).", subcommands: [Seed.self])
+    static let configuration = CommandConfiguration(abstract: "Seed the demo tenant (idempotent).", subcommands: [Seed.self, Menu.self])
 
     struct Seed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the demo tenant, users 1001–1003 and its main number.")
@@ -40,6 +42,44 @@ struct Demo: AsyncParsableCommand {
                     try await provisioning.assignNumber(tenant: "demo", number: "+3726001000", userExtension: "1001")
                 } catch TenancyError.conflict {}
                 print("demo tenant: ready (demo.localhost, users 1001–1003, main number +3726001000); operator \(Self.operatorEmail)")
+            }
+        }
+    }
+
+    /// The demo's IVR, once `recording` runs (its prompts are text-to-speech): the add-on, an
+    /// opening-hours announcement, and menu `main` on +3726001001 — 1 Bob, 2 Carol, 0 the hours,
+    /// 9 again, or an extension dialled directly; after two misses, Alice.
+    struct Menu: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give the demo tenant an IVR menu on +3726001001 (needs recording running).")
+
+        static let number = "+3726001001"
+
+        func run() async throws {
+            try await withCLI { cli in
+                let dialplan = try cli.dialplan()
+                let (media, slug) = try await cli.media(tenant: "demo")
+                let prompts = try await Set(media.prompts(tenant: slug).map(\.name))
+                for (name, text) in [
+                    ("demo-greeting", "Tere tulemast Demo OÜ-sse! Müügi jaoks vajutage üks, toe jaoks kaks, lahtiolekuaegade jaoks null. "
+                        + "Kui teate numbrit, valige see kohe."),
+                    ("demo-hours", "Oleme avatud esmaspäevast reedeni kella üheksast seitsmeteistkümneni. Head aega!"),
+                ] where !prompts.contains(name) {
+                    _ = try await media.speak(text, language: .estonian, name: name, tenant: slug)
+                }
+                let billing = try cli.billing()
+                if try await !billing.subscriptions(tenant: "demo").contains(where: { $0.code == "ivr" && $0.ends == nil }) {
+                    _ = try await billing.subscribe(tenant: "demo", code: "ivr", quantity: 1, number: nil,
+                                                    starts: Day.today(in: TimeZone(identifier: "UTC")!).description)
+                }
+                try await dialplan.createAnnouncement(tenant: "demo", AnnouncementView(name: "hours", prompts: ["demo-hours"], next: "none"))
+                try await dialplan.createMenu(tenant: "demo", MenuView(
+                    name: "main", greeting: "demo-greeting", timeoutSeconds: 5, retries: 1, final: "user:1001", directDial: true,
+                    options: ["1": "user:1002", "2": "user:1003", "0": "announcement:hours", "9": "repeat"]))
+                do {
+                    try await cli.provisioning().assignNumber(tenant: "demo", number: Self.number, userExtension: nil)
+                } catch TenancyError.conflict {}
+                try await dialplan.routeNumber(tenant: "demo", number: Self.number, to: "ivr:main")
+                print("demo IVR: \(Self.number) → ivr:main (1 Bob, 2 Carol, 0 opening hours, 9 again, or an extension)")
             }
         }
     }
