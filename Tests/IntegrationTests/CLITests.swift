@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The `switchboard` CLI as an operator runs it.
-@Suite("switchboard CLI", .timeLimit(.minutes(2)))
+@Suite("switchboard CLI", .timeLimit(.minutes(4)))
 struct CLITests {
     let prefix = TestEnvironment.unique("cli") + "."
 

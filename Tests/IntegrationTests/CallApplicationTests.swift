@@ -108,11 +108,14 @@ struct ApplicationCall {
     let caller: Task<(status: Int32, errors: String, messages: String), any Error>
     let publisher: EventPublisher
 
-    static func start(fixture: EdgeFixture, slug: String, domain: String, into application: CallApplication) async throws -> ApplicationCall {
+    /// - Parameter seconds: how long SIPp may take for the whole call.
+    static func start(fixture: EdgeFixture, slug: String, domain: String, into application: CallApplication,
+                      seconds: Int = 40) async throws -> ApplicationCall {
         let media = try RTPEndpoint()
         let caller = Task {
             try await runSIPp(scenario: "call-app.xml", target: "127.0.0.1:\(fixture.sipPort)",
-                              injection: [["1001", domain, "password-\(slug)", "600", String(media.port)]], localPort: try freeUDPPort(), timeout: 40)
+                              injection: [["1001", domain, "password-\(slug)", "600", String(media.port)]], localPort: try freeUDPPort(),
+                              timeout: seconds)
         }
         let offer = try #require(try await readEvents(CallOffered.self, prefix: fixture.prefix) { !$0.isEmpty }.first)
         let call = ApplicationCall(callID: try #require(offer.callId), slug: slug, media: media, caller: caller,
@@ -138,14 +141,18 @@ struct CallerRTP {
     var timestamp: UInt32 = 1000
     let ssrc: UInt32 = 0x5EED
 
+    /// Paced by the clock, not by sleeps added up: on a loaded machine a late packet is followed
+    /// by the next at once, so the audio keeps its length as a phone's would.
     mutating func sendAudio(_ samples: [Int16]) async {
-        for start in stride(from: 0, to: samples.count, by: 160) {
-            let frame = samples[start..<min(start + 160, samples.count)]
+        let clock = ContinuousClock()
+        let start = clock.now
+        for (index, first) in stride(from: 0, to: samples.count, by: 160).enumerated() {
+            let frame = samples[first..<min(first + 160, samples.count)]
             endpoint.send(RTPHeader.make(payloadType: 0, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc)
                           + frame.map(G711.encodeULaw), to: edgePort)
             sequence &+= 1
             timestamp &+= 160
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await clock.sleep(until: start + .milliseconds(20 * (index + 1)))
         }
     }
 

@@ -15,7 +15,8 @@ struct CallRecordingTests {
     func recordUntilEachEnd() async throws {
         let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_ROUTE_TIMEOUT_MS": "20000"])
         let (slug, domain) = try await fixture.tenant("rec")
-        let call = try await ApplicationCall.start(fixture: fixture, slug: slug, domain: domain, into: CallApplication(kind: .voicemail, name: "1001"))
+        let call = try await ApplicationCall.start(fixture: fixture, slug: slug, domain: domain, into: CallApplication(kind: .voicemail, name: "1001"),
+                                                   seconds: 150)
         let (media, callID) = (call.media, call.callID)
         defer { media.close() }
         func command<P: EventPayload>(_ payload: P) async throws { try await call.command(payload) }
