@@ -108,7 +108,7 @@ struct APIStack {
     }
 }
 
-@Suite("api: provisioning over REST, roles and tenant isolation", .serialized, .timeLimit(.minutes(3)))
+@Suite("api: provisioning over REST, roles and tenant isolation", .serialized, .timeLimit(.minutes(5)))
 struct APITests {
     @Test("a tenant provisioned through the API only: users with generated SIP passwords, a number, a group, a schedule, forwarding and caller ID; a phone registers with the credentials the API returned")
     func provisioningEndToEnd() async throws {

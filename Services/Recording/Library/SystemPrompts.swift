@@ -53,7 +53,24 @@ struct SystemPrompts: Service {
         try? await gracefulShutdown()
     }
 
+    /// One `recording` at a time makes them (replicas start together; text-to-speech is the
+    /// slow part): the others wait for its lock and then find them made.
+    static let lockKey = 0x5357_5350  // "SWSP"
+
     private func makeMissing() async throws {
+        try await library.db.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+            do {
+                try await makeMissingWhileLocked()
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                throw error
+            }
+            try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
+        }
+    }
+
+    private func makeMissingWhileLocked() async throws {
         let present = try await library.systemPrompts()
         let beep = WAV.file(Tone.sine(frequency: 1000, samples: 4000, amplitude: 12_000))
         for language in ["et", "en"] where !present.contains(.init(name: Self.beep, language: language, text: "(tone)")) {
