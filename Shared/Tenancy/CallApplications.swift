@@ -330,11 +330,16 @@ extension DialplanConfiguration {
     /// Every name is a prompt of the tenant or a system prompt (which a tenant's own may replace).
     static func requirePrompts(_ names: [String], slug: TenantSlug, on connection: PostgresConnection) async throws {
         let wanted = Set(names)
-        let rows = try await connection.query("""
-            SELECT name FROM \(identifier: slug.schema).prompts WHERE name = ANY (string_to_array(\(wanted.joined(separator: ",")), ','))
-            UNION SELECT name FROM platform.system_prompts WHERE name = ANY (string_to_array(\(wanted.joined(separator: ",")), ','))
+        let list = wanted.joined(separator: ",")
+        // Held shared until the change commits, so `recording` cannot delete a prompt between
+        // this check and the change (its delete locks the row and then counts the users).
+        let own = try await connection.query("""
+            SELECT name FROM \(identifier: slug.schema).prompts WHERE name = ANY (string_to_array(\(list), ',')) FOR SHARE
             """)
-        let known = Set(try rows.map { try $0.decode("name", as: String.self) })
+        let system = try await connection.query("""
+            SELECT DISTINCT name FROM platform.system_prompts WHERE name = ANY (string_to_array(\(list), ','))
+            """)
+        let known = Set(try (own + system).map { try $0.decode("name", as: String.self) })
         if let missing = wanted.subtracting(known).sorted().first { throw TenancyError.notFound("no prompt \(missing)") }
     }
 

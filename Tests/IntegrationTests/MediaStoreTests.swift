@@ -148,4 +148,27 @@ struct MediaStoreTests {
         #expect(try await httpRequest("DELETE", "\(fixture.url)/internal/prompts/\(slug)/short").status == 404)
         await fixture.stop()
     }
+
+    @Test("a prompt deleted while a menu naming it is being saved: the delete waits for the save and is then refused")
+    func deleteWaitsForAChangeThatUsesThePrompt() async throws {
+        let fixture = try await MediaStoreFixture.start()
+        let slug = try await fixture.tenant("race")
+        let saved = try await httpRequest("PUT", "\(fixture.url)/internal/prompts/\(slug)/hello", body: try MediaStoreFixture.audioFile("wav"),
+                                          contentType: "audio/wav")
+        try #require(saved.status == 201, "\(saved.body)")
+        let schema = try SQLIdentifier("tenant_" + slug)
+        let url = fixture.url
+        let deleting = try await fixture.db.withTransaction { connection -> Task<HTTPAnswer, any Error> in
+            // What the configuration does when it saves a menu: the prompt held shared, the menu written.
+            _ = try await connection.query("SELECT name FROM \(identifier: schema).prompts WHERE name = 'hello' FOR SHARE")
+            try await connection.query("INSERT INTO \(identifier: schema).menus (name, greeting) VALUES ('main', 'hello')")
+            let delete = Task { try await httpRequest("DELETE", "\(url)/internal/prompts/\(slug)/hello") }
+            try await Task.sleep(for: .seconds(1))
+            return delete
+        }
+        let answer = try await deleting.value
+        #expect(answer.status == 409 && answer.body.contains("ivr:main"), "\(answer.status) \(answer.body)")
+        #expect(try await httpGet("\(fixture.url)/internal/prompts/\(slug)/hello").status == 200, "the prompt stays")
+        await fixture.stop()
+    }
 }

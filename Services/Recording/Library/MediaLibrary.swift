@@ -107,16 +107,21 @@ struct MediaLibrary: Sendable {
     func deletePrompt(named name: String, tenant: TenantSlug) async throws {
         try Self.validate(name: name)
         let schema = tenant.schema
-        guard try await !db.query("SELECT 1 FROM \(identifier: schema).prompts WHERE name = \(name)").isEmpty else {
-            throw Failure.notFound("no prompt \(name)")
-        }
-        if try await db.query("SELECT 1 FROM platform.system_prompts WHERE name = \(name)").isEmpty {
-            let users = try await DialplanConfiguration.usesOfPrompt(name, slug: tenant, db: db)
-            guard users.isEmpty else {
-                throw Failure.conflict("prompt \(name) is in use by \(users.joined(separator: ", ")); change or delete them first")
-            }
-        }
+        let shadowsSystemPrompt = try await !db.query("SELECT 1 FROM platform.system_prompts WHERE name = \(name)").isEmpty
+        let db = self.db
         let deleted = try await db.withTransaction { connection -> String? in
+            // The row locked first: a menu or announcement being saved with this prompt holds it
+            // shared (`requirePrompts`), so its users are counted only once that has committed,
+            // and one saved after this waits and then finds the prompt gone.
+            guard try await !connection.query("""
+                SELECT 1 AS one FROM \(identifier: schema).prompts WHERE name = \(name) FOR UPDATE
+                """).isEmpty else { return nil }
+            if !shadowsSystemPrompt {
+                let users = try await DialplanConfiguration.usesOfPrompt(name, slug: tenant, db: db)
+                guard users.isEmpty else {
+                    throw Failure.conflict("prompt \(name) is in use by \(users.joined(separator: ", ")); change or delete them first")
+                }
+            }
             guard let row = try await connection.query("""
                 DELETE FROM \(identifier: schema).prompts WHERE name = \(name) RETURNING sha256
                 """).first else { return nil }
