@@ -1,11 +1,9 @@
 import Events
 import Foundation
 import Kafka
-import Logging
 import Messaging
 import Metrics
 import Postgres
-import Runtime
 import Tenancy
 
 /// Drives the calls in announcements and menus from `call.events` (DESIGN §6). Each event that
@@ -17,7 +15,6 @@ struct ApplicationDriver: Sendable {
     let db: PostgresClient
     let outbox: Outbox
     let publisher: EventPublisher
-    let logger: Logger
 
     func handle(_ header: EnvelopeHeader, _ message: KafkaMessage) async throws {
         let bytes = message.value ?? []
@@ -77,7 +74,7 @@ struct ApplicationDriver: Sendable {
                 throw EventError(message: "no edge for call \(callID)")
             }
             for command in output {
-                try await Self.add(command, tenant: header.tenant, callID: callID, partition: partition, outbox: outbox, on: connection)
+                try await Self.add(command.payload, tenant: header.tenant, callID: callID, partition: partition, outbox: outbox, on: connection)
             }
             return output.count
         }
@@ -87,14 +84,10 @@ struct ApplicationDriver: Sendable {
         }
     }
 
-    private static func add(_ command: ApplicationOutput, tenant: String, callID: String, partition: Int32, outbox: Outbox,
-                            on connection: PostgresConnection) async throws {
-        switch command {
-        case .play(let play): try await outbox.add(Envelope(tenant: tenant, callId: callID, data: play), partition: partition, on: connection)
-        case .collect(let collect): try await outbox.add(Envelope(tenant: tenant, callId: callID, data: collect), partition: partition, on: connection)
-        case .transfer(let transfer): try await outbox.add(Envelope(tenant: tenant, callId: callID, data: transfer), partition: partition, on: connection)
-        case .hangUp(let hangUp): try await outbox.add(Envelope(tenant: tenant, callId: callID, data: hangUp), partition: partition, on: connection)
-        }
+    /// A command for the call's edge, in the step's transaction.
+    private static func add<P: EventPayload>(_ payload: P, tenant: String, callID: String, partition: Int32, outbox: Outbox,
+                                             on connection: PostgresConnection) async throws {
+        try await outbox.add(Envelope(tenant: tenant, callId: callID, data: payload), partition: partition, on: connection)
     }
 }
 

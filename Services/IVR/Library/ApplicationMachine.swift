@@ -75,6 +75,16 @@ enum ApplicationOutput: Sendable, Equatable {
     case collect(CallCollect)
     case transfer(CallTransfer)
     case hangUp(CallHangUp)
+
+    /// The command as it goes on `call.commands`.
+    var payload: any EventPayload {
+        switch self {
+        case .play(let play): play
+        case .collect(let collect): collect
+        case .transfer(let transfer): transfer
+        case .hangUp(let hangUp): hangUp
+        }
+    }
 }
 
 /// The steps of announcements and menus: from the event that ends an operation to the next

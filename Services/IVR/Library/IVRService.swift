@@ -9,7 +9,7 @@ package enum IVRService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "ivr", defaultHTTPPort: 8083)
         definition.services = { context in
-            let driver = ApplicationDriver(db: context.db, outbox: context.outbox, publisher: context.publisher, logger: context.logger)
+            let driver = ApplicationDriver(db: context.db, outbox: context.outbox, publisher: context.publisher)
             // On the call path: a caller waits for each step, so the short fetch wait.
             return [GroupConsumer(context: context, group: "ivr", topic: .callEvents, relaxed: false, handle: driver.handle)]
         }
