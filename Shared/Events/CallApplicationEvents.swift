@@ -8,7 +8,12 @@ import Foundation
 /// An application a call can be answered into.
 package struct CallApplication: Codable, Sendable, Hashable, CustomStringConvertible {
     package enum Kind: String, Codable, Sendable, Hashable {
-        case announcement, ivr, voicemail
+        case announcement, ivr
+        /// Leaving a message in the box `name`.
+        case voicemail
+        /// Listening to the box `name` (the caller's own, from their device), or with an empty name
+        /// to the box the caller keys, with its PIN.
+        case mailbox
     }
 
     package var kind: Kind
@@ -17,15 +22,18 @@ package struct CallApplication: Codable, Sendable, Hashable, CustomStringConvert
     /// Where the call goes when the application is done, instead of where it would go: the group
     /// an announcement welcomes callers to ("group:sales").
     package var next: String?
+    /// Why the call reached a voicemail box: the greeting it hears.
+    package var reason: DepositReason?
 
-    package init(kind: Kind, name: String, next: String? = nil) {
+    package init(kind: Kind, name: String, next: String? = nil, reason: DepositReason? = nil) {
         self.kind = kind
         self.name = name
         self.next = next
+        self.reason = reason
     }
 
     /// "announcement:welcome", as routing's destinations name it.
-    package var description: String { "\(kind.rawValue):\(name)" }
+    package var description: String { name.isEmpty ? kind.rawValue : "\(kind.rawValue):\(name)" }
 }
 
 /// The edge answered a call into an application.

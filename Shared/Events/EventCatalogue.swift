@@ -26,6 +26,9 @@ package enum EventCatalogue {
         TenantCreated.self,
         TenantStatusChanged.self,
         EntitlementsChanged.self,
+        VoicemailBoxChanged.self,
+        VoicemailMessageLeft.self,
+        VoicemailMissedCall.self,
     ]
 
     /// The binary messages: audio bytes as the value, the envelope's fields as headers.

@@ -9,6 +9,7 @@ package enum Topic: String, CaseIterable, Sendable, Codable {
     case configChanges = "config.changes"
     case tenantLifecycle = "tenant.lifecycle"
     case billingEntitlements = "billing.entitlements"
+    case voicemailEvents = "voicemail.events"
 
     /// What the message key is.
     package var key: String {
@@ -18,6 +19,7 @@ package enum Topic: String, CaseIterable, Sendable, Codable {
         case .callCommands: "call id; partition = the owning edge's ordinal"
         case .callEvents: "call id"
         case .mediaAudio: "recording id"
+        case .voicemailEvents: "tenant/box"
         }
     }
 
@@ -28,6 +30,7 @@ package enum Topic: String, CaseIterable, Sendable, Codable {
         case .configChanges: ["api"]
         case .tenantLifecycle: ["api", "billing"]
         case .billingEntitlements: ["billing"]
+        case .voicemailEvents: ["ivr", "recording", "api"]
         }
     }
 
@@ -40,6 +43,7 @@ package enum Topic: String, CaseIterable, Sendable, Codable {
         case .callCDRs: ["billing", "api"]
         case .mediaAudio: ["recording"]
         case .configChanges, .tenantLifecycle, .billingEntitlements: ["all services"]
+        case .voicemailEvents: ["sip-edge (every instance: message waiting)", "recording (e-mail)"]
         }
     }
 

@@ -158,3 +158,12 @@ extension PostgresConnection {
         }
     }
 }
+
+/// What both a pooled client and one connection (inside a transaction) answer: code that only
+/// reads can take either.
+package protocol PostgresQuerying {
+    func query(_ query: PostgresQuery) async throws -> [PostgresRow]
+}
+
+extension PostgresClient: PostgresQuerying {}
+extension PostgresConnection: PostgresQuerying {}

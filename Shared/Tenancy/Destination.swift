@@ -1,6 +1,7 @@
 /// Where a call goes: what a number, a forwarding rule, a group's overflow, a schedule, an
 /// announcement's continuation or a menu option names. Written as `kind:ref` ("user:1002",
-/// "group:sales", "external:+3725550100", "announcement:closed", "ivr:main", "voicemail", "none")
+/// "group:sales", "external:+3725550100", "announcement:closed", "ivr:main", "voicemail",
+/// "voicemail:800", "mailbox", "none")
 /// in the API, the CLI, transfers and the tenant schema's `*_kind`/`*_ref` columns.
 package enum Destination: Hashable, Sendable, CustomStringConvertible {
     case user(String)  // extension
@@ -9,11 +10,14 @@ package enum Destination: Hashable, Sendable, CustomStringConvertible {
     case external(String)  // E.164, through the trunk
     case announcement(String)
     case ivr(String)
-    /// The voicemail application (its boxes come with the voicemail feature).
-    case voicemail
+    /// A voicemail box to leave a message in: the one named, or (nil) the box of the user or group
+    /// the call was for.
+    case voicemail(String?)
+    /// Listening to voicemail: the caller keys a box number and its PIN.
+    case mailbox
     case none
 
-    package static let kinds = ["user", "group", "schedule", "external", "announcement", "ivr", "voicemail", "none"]
+    package static let kinds = ["user", "group", "schedule", "external", "announcement", "ivr", "voicemail", "mailbox", "none"]
 
     /// From the schema's columns; something unknown there reads as `none` (no destination).
     package init(kind: String, ref: String?) {
@@ -24,7 +28,8 @@ package enum Destination: Hashable, Sendable, CustomStringConvertible {
         case ("external", let ref?): self = .external(ref)
         case ("announcement", let ref?): self = .announcement(ref)
         case ("ivr", let ref?): self = .ivr(ref)
-        case ("voicemail", _): self = .voicemail
+        case ("voicemail", let ref): self = .voicemail(ref)
+        case ("mailbox", _): self = .mailbox
         default: self = .none
         }
     }
@@ -43,11 +48,13 @@ package enum Destination: Hashable, Sendable, CustomStringConvertible {
             }
         case "external":
             guard let ref, Validation.isE164(ref) else { throw TenancyError.invalid("external destination needs an E.164 number: external:+3725550100") }
-        case "voicemail", "none":
+        case "voicemail":
+            guard ref.map(Validation.isExtension) ?? true else { throw TenancyError.invalid("a voicemail box is a number of 2–6 digits: voicemail:800") }
+        case "mailbox", "none":
             guard ref == nil else { throw TenancyError.invalid("destination \(kind) takes no name") }
         default:
             throw TenancyError.invalid("destination \(String(reflecting: text)): use user:EXT, group:NAME, schedule:NAME, external:+E164, "
-                                       + "announcement:NAME, ivr:MENU, voicemail or none")
+                                       + "announcement:NAME, ivr:MENU, voicemail, voicemail:BOX, mailbox or none")
         }
         self.init(kind: kind, ref: ref)
     }
@@ -61,6 +68,7 @@ package enum Destination: Hashable, Sendable, CustomStringConvertible {
         case .announcement: "announcement"
         case .ivr: "ivr"
         case .voicemail: "voicemail"
+        case .mailbox: "mailbox"
         case .none: "none"
         }
     }
@@ -68,7 +76,8 @@ package enum Destination: Hashable, Sendable, CustomStringConvertible {
     package var ref: String? {
         switch self {
         case .user(let ref), .group(let ref), .schedule(let ref), .external(let ref), .announcement(let ref), .ivr(let ref): ref
-        case .voicemail, .none: nil
+        case .voicemail(let box): box
+        case .mailbox, .none: nil
         }
     }
 

@@ -154,14 +154,14 @@ package struct Provisioning: Sendable {
         }
     }
 
-    /// Creates a user and the SIP credentials of their device: username = extension, realm = the
-    /// tenant's SIP domain, password kept only as HA1 hashes (generated when not given: the caller
-    /// shows it once). With an e-mail and a console password the user can log in to the API.
+    /// Creates a user, the SIP credentials of their device and their voicemail box: username =
+    /// extension, realm = the tenant's SIP domain, password kept only as HA1 hashes (generated when
+    /// not given: the caller shows it once, with the box's random PIN). With an e-mail and a console password the user can log in to the API.
     /// Publishes `config.changed`.
     @discardableResult
     package func createUser(tenant rawSlug: String, extension ext: String, name: String, password: String? = nil,
                             mobile: String? = nil, email: String? = nil, role: String = "user", consolePassword: String? = nil,
-                            actor: String = "cli") async throws -> (user: User, sipPassword: String) {
+                            actor: String = "cli") async throws -> (user: User, sipPassword: String, voicemailPIN: String) {
         let tenant = try await tenant(rawSlug)
         let slug = try TenantSlug(tenant.slug)
         guard Validation.isExtension(ext) else { throw TenancyError.invalid("extension must be 2–6 digits") }
@@ -176,8 +176,9 @@ package struct Provisioning: Sendable {
         if passwordHash != nil, email == nil { throw TenancyError.invalid("a console password needs an e-mail to log in with") }
         let ha1 = DigestCredentials.ha1(username: ext, realm: tenant.sipDomain, password: sipPassword)
         let user: User
+        let pin: String
         do {
-            user = try await db.withTransaction { connection in
+            (user, pin) = try await db.withTransaction { connection in
                 let rows = try await connection.query("""
                     INSERT INTO \(identifier: slug.schema).users (extension, name, mobile, email, role, password_hash)
                     VALUES (\(ext), \(name), \(mobile), \(email), \(role), \(passwordHash)) RETURNING id
@@ -187,15 +188,17 @@ package struct Provisioning: Sendable {
                     INSERT INTO \(identifier: slug.schema).devices (user_id, username, realm, ha1_md5, ha1_sha256)
                     VALUES (\(id), \(ext), \(tenant.sipDomain), \(ha1.md5), \(ha1.sha256))
                     """)
+                // Their voicemail box, numbered by the extension (a group's box of that number is refused first).
+                let pin = try await Voicemail.createUserBox(userID: id, extension: ext, slug: slug, on: connection)
                 try await audit(connection, slug, actor: actor, action: "user.create", subject: ext)
                 try await outbox.configChanged(slug, entity: "user", key: ext, action: "created", on: connection)
-                return User(id: id, extension_: ext, name: name, email: email, mobile: mobile, role: role)
+                return (User(id: id, extension_: ext, name: name, email: email, mobile: mobile, role: role), pin)
             }
         } catch let error as PostgresError where error.isUniqueViolation {
-            throw TenancyError.conflict("tenant \(slug) already has extension \(ext) or e-mail \(email ?? "")")
+            throw TenancyError.conflict("tenant \(slug) already has extension \(ext), e-mail \(email ?? "") or a voicemail box \(ext)")
         }
         outbox.committed()
-        return (user, sipPassword)
+        return (user, sipPassword, pin)
     }
 
     /// Assigns a DID to the tenant. The first number of a tenant becomes its main number; with

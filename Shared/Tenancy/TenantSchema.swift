@@ -230,5 +230,75 @@ package enum TenantSchema {
                 step jsonb NOT NULL,
                 updated_at timestamptz NOT NULL DEFAULT now());
             """),
+        Migration(version: 9, name: "voicemail: boxes, greetings, messages, recordings in progress", sql: """
+            -- Voicemail (DESIGN §6). A box per user, made with the user (numbered by the extension),
+            -- and optional boxes of groups (numbered by the admin). A box made here, for users that
+            -- were there before, has no PIN until an admin resets it (`pin_hash` empty); its user
+            -- still reaches it from their own device.
+            CREATE TABLE {schema}.voicemail_boxes (
+                number text PRIMARY KEY CHECK (number ~ '^[0-9]{2,6}$'),
+                user_id uuid UNIQUE REFERENCES {schema}.users ON DELETE CASCADE,
+                group_name text UNIQUE REFERENCES {schema}.groups ON DELETE CASCADE ON UPDATE CASCADE,
+                CHECK ((user_id IS NULL) <> (group_name IS NULL)),
+                -- salt:hex(sha256(salt || pin)); six digits are too few for a slow hash to help,
+                -- so the lockout is the defence.
+                pin_hash text NOT NULL DEFAULT '',
+                pin_failures integer NOT NULL DEFAULT 0,
+                locked_until timestamptz,
+                -- by-reason: the busy greeting when busy, else unavailable; unavailable: always that one.
+                greeting_mode text NOT NULL DEFAULT 'by-reason' CHECK (greeting_mode IN ('by-reason', 'unavailable')),
+                max_seconds integer NOT NULL DEFAULT 180 CHECK (max_seconds BETWEEN 10 AND 600),
+                min_ms integer NOT NULL DEFAULT 1000 CHECK (min_ms BETWEEN 0 AND 10000),
+                quota integer NOT NULL DEFAULT 100 CHECK (quota BETWEEN 1 AND 1000),
+                email_notify boolean NOT NULL DEFAULT true,
+                -- A group box's e-mail address (a user's box mails the user).
+                email text,
+                created_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO {schema}.voicemail_boxes (number, user_id) SELECT extension, id FROM {schema}.users;
+            CREATE TABLE {schema}.voicemail_greetings (
+                box text NOT NULL REFERENCES {schema}.voicemail_boxes ON DELETE CASCADE,
+                kind text NOT NULL CHECK (kind IN ('unavailable', 'busy', 'temporary', 'name')),
+                sha256 text NOT NULL REFERENCES {schema}.media_objects,
+                source text NOT NULL CHECK (source IN ('phone', 'upload', 'tts')),
+                text text,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (box, kind));
+            -- Folders: new, heard (played once), saved. The audio is a media object (8 kHz mono WAV).
+            CREATE TABLE {schema}.voicemail_messages (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                box text NOT NULL REFERENCES {schema}.voicemail_boxes ON DELETE CASCADE,
+                recording_id text NOT NULL UNIQUE,
+                folder text NOT NULL DEFAULT 'new' CHECK (folder IN ('new', 'heard', 'saved')),
+                urgent boolean NOT NULL DEFAULT false,
+                caller text NOT NULL,
+                call_id text NOT NULL,
+                reason text NOT NULL,
+                duration_ms integer NOT NULL,
+                sha256 text NOT NULL REFERENCES {schema}.media_objects,
+                received_at timestamptz NOT NULL DEFAULT now(),
+                changed_at timestamptz NOT NULL DEFAULT now());
+            CREATE INDEX voicemail_messages_by_box ON {schema}.voicemail_messages (box, folder, received_at);
+            -- What a recording in progress is for, written by ivr before it starts one: recording
+            -- turns the audio into a message or a greeting of the box once it is stored.
+            CREATE TABLE {schema}.voicemail_recordings (
+                recording_id text PRIMARY KEY,
+                box text NOT NULL REFERENCES {schema}.voicemail_boxes ON DELETE CASCADE,
+                purpose text NOT NULL CHECK (purpose IN ('message', 'unavailable', 'busy', 'temporary', 'name')),
+                call_id text NOT NULL,
+                caller text NOT NULL,
+                reason text NOT NULL DEFAULT 'direct',
+                urgent boolean NOT NULL DEFAULT false,
+                started_at timestamptz NOT NULL DEFAULT now());
+            -- The chunks of recordings not yet stored, kept by recording as they arrive so that it
+            -- commits its Kafka offsets at once and a restart loses nothing (DESIGN §7).
+            CREATE TABLE {schema}.audio_chunks (
+                recording_id text NOT NULL,
+                sequence integer NOT NULL,
+                call_id text NOT NULL,
+                final boolean NOT NULL,
+                audio bytea NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (recording_id, sequence));
+            """),
     ]
 }

@@ -183,9 +183,9 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             try await withCLI { cli in
-                let (user, _) = try await cli.provisioning().createUser(tenant: tenant, extension: ext, name: name,
-                                                                   password: password, mobile: mobile)
-                print("created user \(user.extension_) (\(user.name)) in tenant \(tenant)")
+                let (user, _, pin) = try await cli.provisioning().createUser(tenant: tenant, extension: ext, name: name,
+                                                                        password: password, mobile: mobile)
+                print("created user \(user.extension_) (\(user.name)) in tenant \(tenant); voicemail PIN \(pin) (shown once)")
             }
         }
     }

@@ -114,7 +114,7 @@ struct ApplicationMachine: Sendable {
                                        stage: .inMenu(name: application.name, failures: 0))
             guard let menu = try await catalog.menu(application.name) else { return leave(step, .hangUp("no menu \(application.name)")) }
             return try await enter(menu, failures: 0, leadingWith: [], in: step)
-        case .voicemail:
+        case .voicemail, .mailbox:
             return (nil, [])  // the voicemail feature drives its own calls
         }
     }

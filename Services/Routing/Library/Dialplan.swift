@@ -24,6 +24,9 @@ struct Dialplan: Sendable {
             guard let destination = try await destination(ofNumber: number, slug: slug) else { return .rejected(404, "Number not assigned") }
             return try await recorded(try await resolve(destination, slug: slug, visited: []), number: number, slug: slug)
         }
+        if let caller = offer.callerExtension, let code = FeatureCode(rawValue: offer.dialled) {
+            return try await feature(code, caller: caller, slug: slug)
+        }
         let context = try await tenantContext(caller: offer.callerExtension, slug: slug)
         let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: context.callerID, defaultClass: context.defaultClass,
                                                 ownNumber: context.ownNumber, mainNumber: context.mainNumber)
@@ -54,6 +57,7 @@ struct Dialplan: Sendable {
     func fallback(_ failed: CallPlanFailed, tenant slug: TenantSlug) async throws -> CallRoute {
         let (current, visited) = Self.parse(context: failed.context)
         var next: Destination?
+        let reason: DepositReason = failed.cause == .busy ? .busy : .noAnswer
         if current.hasPrefix("user:") {
             let ext = String(current.dropFirst(5))
             let rules = try await forwarding(of: ext, slug: slug)
@@ -71,7 +75,7 @@ struct Dialplan: Sendable {
             case .unavailable: return .rejected(480, "Temporarily Unavailable")
             }
         }
-        return try await resolve(next, slug: slug, visited: visited)
+        return try await resolve(next, slug: slug, visited: visited, reason: reason)
     }
 
     /// The plan for a call an application hands on (DESIGN §6): a menu's choice, the end of an
@@ -108,8 +112,11 @@ struct Dialplan: Sendable {
         return Destination(kind: kind, ref: kind == "user" ? try row.decode("extension") : try row.decode("destination_ref"))
     }
 
-    /// - Parameter welcomed: the caller heard the group's welcome already (the call comes from it).
-    private func resolve(_ destination: Destination, slug: TenantSlug, visited: [String], welcomed: Bool = false) async throws -> CallRoute {
+    /// - Parameters:
+    ///   - welcomed: the caller heard the group's welcome already (the call comes from it).
+    ///   - reason: why the call goes on from where it was (a voicemail box greets by it).
+    private func resolve(_ destination: Destination, slug: TenantSlug, visited: [String], welcomed: Bool = false,
+                         reason: DepositReason = .direct) async throws -> CallRoute {
         guard !visited.contains(destination.description), visited.count < Self.maximumDepth else {
             Counter(label: "switchboard_routing_loops_total").increment()
             return .rejected(482, "Forwarding loop")
@@ -123,7 +130,8 @@ struct Dialplan: Sendable {
         case .schedule(let name):
             guard let (open, closed, schedule) = try await schedule(name, slug: slug) else { return .rejected(404, "No such schedule") }
             let zone = try await timeZone(slug)
-            return try await resolve(schedule.isOpen(at: now(), timeZone: zone) ? open : closed, slug: slug, visited: visited)
+            let isOpen = schedule.isOpen(at: now(), timeZone: zone)
+            return try await resolve(isOpen ? open : closed, slug: slug, visited: visited, reason: isOpen ? reason : .closed)
         case .external(let number):
             return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: .trunk, member: number)],
                              strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil)
@@ -138,10 +146,14 @@ struct Dialplan: Sendable {
             }
             guard try await exists(name, in: "menus", slug: slug) else { return .rejected(404, "No such menu") }
             return .application(CallApplication(kind: .ivr, name: name))
-        case .voicemail:
-            // Voicemail comes with later work: a clear refusal, never a silent hang.
-            Counter(label: "switchboard_routing_unavailable_destinations_total", dimensions: [("kind", "voicemail")]).increment()
-            return .rejected(480, "Voicemail not available")
+        case .voicemail(let named):
+            guard let box = try await voicemailBox(named, path: visited, slug: slug) else {
+                Counter(label: "switchboard_routing_unavailable_destinations_total", dimensions: [("kind", "voicemail")]).increment()
+                return .rejected(404, named == nil ? "No voicemail box for this call" : "No such voicemail box")
+            }
+            return .application(CallApplication(kind: .voicemail, name: box, reason: reason))
+        case .mailbox:
+            return .application(CallApplication(kind: .mailbox, name: ""))
         case .none:
             return .rejected(480, "No destination")
         }
@@ -150,7 +162,7 @@ struct Dialplan: Sendable {
     /// Every live registration of the user, rung at once, after its forwarding rules.
     private func ringUser(_ ext: String, slug: TenantSlug, visited: [String]) async throws -> CallRoute {
         guard let rules = try await forwardingRules(of: ext, slug: slug) else { return .rejected(404, "No such extension") }
-        if let always = rules["always"] { return try await resolve(always.destination, slug: slug, visited: visited) }
+        if let always = rules["always"] { return try await resolve(always.destination, slug: slug, visited: visited, reason: .forwarding) }
         let ringSeconds = rules["no-answer"]?.seconds ?? Self.ringSeconds
         let targets = (try await devices(of: [ext], slug: slug)[ext] ?? []).map { target in
             var target = target
@@ -158,7 +170,9 @@ struct Dialplan: Sendable {
             return target
         }
         guard !targets.isEmpty else {
-            if let unregistered = rules["unregistered"] { return try await resolve(unregistered.destination, slug: slug, visited: visited) }
+            if let unregistered = rules["unregistered"] {
+                return try await resolve(unregistered.destination, slug: slug, visited: visited, reason: .unregistered)
+            }
             return .rejected(480, "Not registered")
         }
         let wantsFallback = rules["busy"] != nil || rules["no-answer"] != nil
@@ -236,12 +250,52 @@ struct Dialplan: Sendable {
         }
         guard !targets.isEmpty else {
             let overflow = Destination(kind: try group.decode("overflow_kind"), ref: try group.decode("overflow_ref"))
-            if overflow != .none { return try await resolve(overflow, slug: slug, visited: visited) }
+            if overflow != .none { return try await resolve(overflow, slug: slug, visited: visited, reason: .unregistered) }
             return .rejected(480, "Nobody available")
         }
         return CallRoute(targets: targets, strategy: strategy == .ringAll ? .parallel : .sequential, presentedNumber: nil,
                          classification: .business, reject: nil, totalSeconds: try group.decode("total_seconds"),
                          context: Self.context(visited))
+    }
+
+    /// The box a voicemail destination means: the one it names, or that of the user or group the
+    /// call was for (the nearest on its path).
+    private func voicemailBox(_ named: String?, path: [String], slug: TenantSlug) async throws -> String? {
+        let schema = slug.schema
+        if let named {
+            return try await db.query("SELECT number FROM \(identifier: schema).voicemail_boxes WHERE number = \(named)").first?.decode("number")
+        }
+        for step in path.reversed() {
+            guard let destination = try? Destination(parsing: step) else { continue }
+            switch destination {
+            case .user(let ext):
+                return try await db.query("""
+                    SELECT b.number FROM \(identifier: schema).voicemail_boxes b JOIN \(identifier: schema).users u ON u.id = b.user_id
+                    WHERE u.extension = \(ext)
+                    """).first?.decode("number")
+            case .group(let name):
+                return try await db.query("""
+                    SELECT number FROM \(identifier: schema).voicemail_boxes WHERE group_name = \(name)
+                    """).first?.decode("number")
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// A feature code dialled from one of the tenant's devices.
+    private func feature(_ code: FeatureCode, caller: String, slug: TenantSlug) async throws -> CallRoute {
+        switch code {
+        case .ownVoicemail:
+            // The device authenticated with its digest: it opens its user's box without a PIN.
+            guard let box = try await voicemailBox(nil, path: [Destination.user(caller).description], slug: slug) else {
+                return .rejected(404, "No voicemail box")
+            }
+            return .application(CallApplication(kind: .mailbox, name: box))
+        case .anyVoicemail:
+            return .application(CallApplication(kind: .mailbox, name: ""))
+        }
     }
 
     private func outbound(_ number: String, identity: OutboundIdentity, limit: Int?, slug: TenantSlug, callID: String?) async throws -> CallRoute {
@@ -418,6 +472,14 @@ struct Dialplan: Sendable {
         let parts = context.split(separator: "|", maxSplits: 1).map(String.init)
         return (parts.first ?? "", parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : [])
     }
+}
+
+/// What a device dials for a feature rather than a person.
+enum FeatureCode: String {
+    /// One's own voicemail box, without a PIN.
+    case ownVoicemail = "*97"
+    /// Any box, with its number and PIN.
+    case anyVoicemail = "*98"
 }
 
 extension CallRoute {

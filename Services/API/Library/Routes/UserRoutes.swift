@@ -38,6 +38,8 @@ extension API {
     struct CreatedUser: Encodable {
         let user: User
         let sip: SIPCredentials
+        /// The voicemail box's PIN: shown this once.
+        let voicemailPin: String
     }
 
     struct NewSIPPassword: Decodable {
@@ -67,12 +69,12 @@ extension API {
         v1.post("tenants/:tenant/users") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let new = try await JSON.decode(NewUser.self, from: request)
-            let (user, secret) = try await provisioning.createUser(
+            let (user, secret, pin) = try await provisioning.createUser(
                 tenant: tenant, extension: new.extension, name: new.name, password: new.sipPassword, mobile: new.mobile,
                 email: new.email, role: new.role ?? "user", consolePassword: new.password, actor: principal.actor)
             let domain = try await provisioning.tenant(tenant).sipDomain
-            return try JSON.response(CreatedUser(user: user, sip: SIPCredentials(username: user.extension_, domain: domain, password: secret)),
-                                     status: .created)
+            return try JSON.response(CreatedUser(user: user, sip: SIPCredentials(username: user.extension_, domain: domain, password: secret),
+                                                 voicemailPin: pin), status: .created)
         }
         v1.get("tenants/:tenant/users/:extension") { request, context -> Response in
             let ext = try context.parameter("extension")
