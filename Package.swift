@@ -93,8 +93,16 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Shared/Runtime"),
 
+        // recording's internal HTTP as the other services reach it.
+        .target(name: "MediaClient", dependencies: [
+            "Runtime", "Tenancy",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Shared/MediaClient"),
+
         .executableTarget(name: "switchboard", dependencies: [
-            "Runtime", "Kafka", "Postgres", "Events", "Messaging", "Tenancy", "Pricing", "API",
+            "Runtime", "Kafka", "Postgres", "Events", "Messaging", "Tenancy", "Pricing", "API", "MediaClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tools/switchboard"),
         .executableTarget(name: "kafka-bench", dependencies: ["Kafka", "Runtime", "Events", "Messaging"], path: "Tools/kafka-bench"),
@@ -150,7 +158,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ])
-        + service("IVR", executable: "ivr")
+        + service("IVR", executable: "ivr", extra: [
+            "MediaClient",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ])
         + service("Recording", executable: "recording", extra: [
             "Media",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -167,7 +178,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ])
         + service("API", executable: "api", extra: [
-            "Pricing", "Billing",
+            "Pricing", "Billing", "MediaClient",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

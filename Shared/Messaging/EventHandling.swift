@@ -29,14 +29,18 @@ package struct EventLoop: Sendable {
     /// header and the raw bytes. A message still failing when the consumer stops is not committed:
     /// the partition's next owner takes it up.
     package func run(_ handle: @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void) async throws {
+        try await run(messages: { message in try await handle(try EnvelopeHeader.decode(message.value ?? []), message) })
+    }
+
+    /// The same for messages that are not JSON envelopes (`media.audio`'s binary chunks).
+    package func run(messages handle: @Sendable (KafkaMessage) async throws -> Void) async throws {
         let retries = Counter(label: "switchboard_consumer_retries_total", dimensions: [("consumer", name)])
         let deadLetters = Counter(label: "switchboard_consumer_dead_letters_total", dimensions: [("consumer", name)])
         for try await message in consumer.messages {
             var attempt = 0
             retrying: while true {
                 do {
-                    let header = try EnvelopeHeader.decode(message.value ?? [])
-                    try await handle(header, message)
+                    try await handle(message)
                     break retrying
                 } catch is CancellationError {
                     throw CancellationError()

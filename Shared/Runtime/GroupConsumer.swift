@@ -11,13 +11,23 @@ package struct GroupConsumer: Service {
     let group: String
     let topic: Topic
     let relaxed: Bool
-    let handle: @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void
+    let handle: @Sendable (KafkaMessage) async throws -> Void
 
     /// - Parameters:
     ///   - group: the consumer group, under the deployment's topic prefix.
     ///   - relaxed: off the call path: a longer fetch wait (see `ServiceContext.kafka`).
     package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true,
                  handle: @escaping @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void) {
+        self.context = context
+        self.group = group
+        self.topic = topic
+        self.relaxed = relaxed
+        self.handle = { message in try await handle(try EnvelopeHeader.decode(message.value ?? []), message) }
+    }
+
+    /// A consumer of messages that are not JSON envelopes (`media.audio`).
+    package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true,
+                 messages handle: @escaping @Sendable (KafkaMessage) async throws -> Void) {
         self.context = context
         self.group = group
         self.topic = topic
@@ -48,7 +58,7 @@ package struct GroupConsumer: Service {
         let handle = self.handle
         await withGracefulShutdownHandler {
             do {
-                try await loop.run(handle)
+                try await loop.run(messages: handle)
             } catch {
                 logger.error("consumer stopped", metadata: ["group": "\(group)", "error": "\(error)"])
             }

@@ -53,6 +53,20 @@ package struct VoicemailMessage: Codable, Sendable, Equatable {
     package var durationMs: Int
     package var sha256: String
     package var receivedAt: Date
+
+    package init(id: UUID, box: String, folder: VoicemailFolder, urgent: Bool, caller: String, callId: String, reason: DepositReason,
+                 durationMs: Int, sha256: String, receivedAt: Date) {
+        self.id = id
+        self.box = box
+        self.folder = folder
+        self.urgent = urgent
+        self.caller = caller
+        self.callId = callId
+        self.reason = reason
+        self.durationMs = durationMs
+        self.sha256 = sha256
+        self.receivedAt = receivedAt
+    }
 }
 
 /// A recording `ivr` starts for a box: a message left, or a greeting recorded by phone.
@@ -253,7 +267,7 @@ package struct Voicemail: Sendable {
         }
     }
 
-    static func acceptable(pin: String, box number: String) -> Bool {
+    package static func acceptable(pin: String, box number: String) -> Bool {
         pin.count >= 4 && pin.count <= 10 && pin.allSatisfy { ("0"..."9").contains($0) } && pin != number && Set(pin).count > 1
             && !number.isEmpty && !pin.hasSuffix(number) && !pin.hasPrefix(number)
     }
@@ -335,9 +349,9 @@ package struct Voicemail: Sendable {
 
     // MARK: Messages
 
-    static let messageColumns = "id, box, folder, urgent, caller, call_id, reason, duration_ms, sha256, received_at"
+    package static let messageColumns = "id, box, folder, urgent, caller, call_id, reason, duration_ms, sha256, received_at"
 
-    static func message(_ row: PostgresRow) throws -> VoicemailMessage {
+    package static func message(_ row: PostgresRow) throws -> VoicemailMessage {
         VoicemailMessage(id: try row.decode("id"), box: try row.decode("box"),
                          folder: VoicemailFolder(rawValue: try row.decode("folder")) ?? .new, urgent: try row.decode("urgent"),
                          caller: try row.decode("caller"), callId: try row.decode("call_id"),
@@ -459,6 +473,13 @@ package struct Voicemail: Sendable {
         package var sha256: String
         package var source: Source
         package var text: String?
+
+        package init(kind: GreetingKind, sha256: String, source: Source, text: String?) {
+            self.kind = kind
+            self.sha256 = sha256
+            self.source = source
+            self.text = text
+        }
     }
 
     package static func greetings(box number: String, slug: TenantSlug, on connection: some PostgresQuerying) async throws -> [GreetingKind: Greeting] {

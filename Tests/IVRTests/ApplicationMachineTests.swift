@@ -10,11 +10,25 @@ struct Catalog: ApplicationCatalog {
     var menus: [String: MenuView] = [:]
     var prompts: Set<String> = ["greeting", "sub-greeting", "invalid-choice", "no-input", "goodbye", "closed"]
     var extensions: Set<String> = ["1002"]
+    var boxes: [String: BoxForCall] = [:]
+    var messages: [VoicemailMessage] = []
+    var pins: [String: String] = [:]
+    var locked: Set<String> = []
 
     func announcement(_ name: String) async throws -> AnnouncementView? { announcements[name] }
     func menu(_ name: String) async throws -> Menu? { menus[name].map(Menu.init) }
     func items(_ names: [String]) async throws -> [PlayItem] { names.filter(prompts.contains).map { .prompt(sha256: Self.hash($0)) } }
     func hasExtension(_ ext: String) async throws -> Bool { extensions.contains(ext) }
+
+    func voicemailBox(_ number: String) async throws -> BoxForCall? { boxes[number] }
+    func messages(inBox number: String) async throws -> [VoicemailMessage] { messages.filter { $0.box == number } }
+    func message(_ id: UUID) async throws -> VoicemailMessage? { messages.first { $0.id == id } }
+    func verifyPIN(_ pin: String, box number: String, caller: String) async throws -> PINCheck {
+        if locked.contains(number) { return .locked(until: .distantFuture) }
+        return pins[number] == pin ? .accepted : .rejected(locked: false)
+    }
+    /// Spoken text as a play item naming the phrase.
+    func speech(_ phrase: SpokenPhrase) async throws -> PlayItem? { .prompt(sha256: "speech:\(phrase)") }
 
     static func hash(_ name: String) -> String { name }
     static func play(_ names: String...) -> [PlayItem] { names.map { .prompt(sha256: hash($0)) } }

@@ -1,6 +1,7 @@
 import API
 import ArgumentParser
 import Foundation
+import MediaClient
 import Tenancy
 
 extension CLIContext {

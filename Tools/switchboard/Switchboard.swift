@@ -4,6 +4,7 @@ import Events
 import Foundation
 import Kafka
 import Logging
+import MediaClient
 import Messaging
 import Postgres
 import Runtime

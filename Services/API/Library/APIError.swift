@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MediaClient
 import Postgres
 import Runtime
 import Tenancy

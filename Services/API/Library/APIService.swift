@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MediaClient
 import Runtime
 import Tenancy
 

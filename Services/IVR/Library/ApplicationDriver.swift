@@ -1,6 +1,7 @@
 import Events
 import Foundation
 import Kafka
+import MediaClient
 import Messaging
 import Metrics
 import Postgres
@@ -15,6 +16,8 @@ struct ApplicationDriver: Sendable {
     let db: PostgresClient
     let outbox: Outbox
     let publisher: EventPublisher
+    /// recording, for the text voicemail speaks.
+    let media: MediaStoreClient
 
     func handle(_ header: EnvelopeHeader, _ message: KafkaMessage) async throws {
         let bytes = message.value ?? []
@@ -39,6 +42,12 @@ struct ApplicationDriver: Sendable {
                 guard let step else { return (nil, []) }
                 return try await machine.collected(finished, in: step)
             }
+        case CallRecordFinished.type:
+            let finished = try header.decode(bytes, as: CallRecordFinished.self).data
+            try await advance(callID: callID, header: header) { machine, step in
+                guard let step else { return (nil, []) }
+                return try await machine.recorded(finished, in: step)
+            }
         case CallStateChanged.type:
             guard try header.decode(bytes, as: CallStateChanged.self).data.state == .ended else { return }
             let slug = try TenantSlug(header.tenant)
@@ -52,9 +61,10 @@ struct ApplicationDriver: Sendable {
     private func advance(callID: String, header: EnvelopeHeader, edge known: Int? = nil,
                          _ body: @escaping @Sendable (ApplicationMachine, ApplicationStep?) async throws -> ApplicationMachine.Result) async throws {
         let slug = try TenantSlug(header.tenant)
-        let machine = ApplicationMachine(catalog: TenantCatalog(db: db, publisher: publisher, slug: slug))
-        let outbox = self.outbox
+        let (db, publisher, media, outbox) = (self.db, self.publisher, self.media, self.outbox)
+        let voicemail = Voicemail(db: db, publisher: publisher, actor: "phone")
         let sent = try await db.withTransaction { connection -> Int in
+            let machine = ApplicationMachine(catalog: TenantCatalog(db: db, connection: connection, publisher: publisher, media: media, slug: slug))
             let rows = try await connection.query("""
                 SELECT step::text AS step FROM \(identifier: slug.schema).application_steps WHERE call_id = \(callID) FOR UPDATE
                 """)
@@ -73,14 +83,42 @@ struct ApplicationDriver: Sendable {
             guard let edge = (next ?? current)?.edge ?? known, let partition = Int32(exactly: edge), partition >= 0 else {
                 throw EventError(message: "no edge for call \(callID)")
             }
-            for command in output {
-                try await Self.add(command.payload, tenant: header.tenant, callID: callID, partition: partition, outbox: outbox, on: connection)
+            for item in output {
+                if let command = item.command {
+                    try await Self.add(command, tenant: header.tenant, callID: callID, partition: partition, outbox: outbox, on: connection)
+                } else if case .voicemail(let change) = item {
+                    try await Self.apply(change, callID: callID, slug: slug, voicemail: voicemail, outbox: outbox, on: connection)
+                }
             }
             return output.count
         }
         if sent > 0 {
             outbox.committed()
             Counter(label: "switchboard_ivr_commands_total").increment(by: sent)
+        }
+    }
+
+    /// A change of a box from the phone, in the step's transaction.
+    private static func apply(_ change: VoicemailChange, callID: String, slug: TenantSlug, voicemail: Voicemail, outbox: Outbox,
+                              on connection: PostgresConnection) async throws {
+        switch change {
+        case .beginRecording(let id, let purpose, let box, let caller, let reason):
+            try await voicemail.beginRecording(id, purpose: purpose, box: box, callID: callID, caller: caller, reason: reason, slug: slug,
+                                               on: connection)
+        case .move(let id, let folder):
+            try await voicemail.move(id, to: folder, slug: slug, on: connection)
+        case .delete(let id):
+            try await voicemail.delete(id, slug: slug, on: connection)
+        case .markUrgent(let recording):
+            try await voicemail.markUrgent(recording: recording, slug: slug, on: connection)
+        case .changePIN(let box, let pin):
+            try await voicemail.changePIN(pin, box: box, slug: slug, on: connection)
+        case .removeGreeting(let box, let kind):
+            _ = try await voicemail.removeGreeting(kind, box: box, slug: slug, on: connection)
+        case .missedCall(let box, let caller, let why):
+            try await outbox.add(Envelope(tenant: slug.value, callId: callID,
+                                          data: VoicemailMissedCall(box: box, caller: caller, callId: callID, why: why, durationMs: 0)),
+                                 key: "\(slug.value)/\(box)", on: connection)
         }
     }
 
@@ -91,10 +129,14 @@ struct ApplicationDriver: Sendable {
     }
 }
 
-/// The tenant's announcements, menus, prompts and extensions, read from its schema.
+/// The tenant's announcements, menus, prompts, extensions and voicemail boxes, read from its
+/// schema; a PIN's failures are counted on the step's own connection.
 struct TenantCatalog: ApplicationCatalog {
     let db: PostgresClient
+    /// The step's transaction.
+    let connection: PostgresConnection
     let publisher: EventPublisher
+    let media: MediaStoreClient
     let slug: TenantSlug
 
     private var configuration: DialplanConfiguration { DialplanConfiguration(db: db, publisher: publisher, actor: "ivr") }
@@ -129,5 +171,48 @@ struct TenantCatalog: ApplicationCatalog {
 
     func hasExtension(_ ext: String) async throws -> Bool {
         try await !db.query("SELECT 1 AS one FROM \(identifier: slug.schema).users WHERE extension = \(ext)").isEmpty
+    }
+}
+
+extension TenantCatalog {
+    func voicemailBox(_ number: String) async throws -> BoxForCall? {
+        guard let row = try await db.query("""
+            SELECT b.number, coalesce(u.name, b.group_name) AS owner_name, b.greeting_mode, b.max_seconds, b.min_ms,
+                   (SELECT count(*) FROM \(identifier: slug.schema).voicemail_messages m WHERE m.box = b.number) >= b.quota AS full
+            FROM \(identifier: slug.schema).voicemail_boxes b LEFT JOIN \(identifier: slug.schema).users u ON u.id = b.user_id
+            WHERE b.number = \(number)
+            """).first else { return nil }
+        let greetings = try await Voicemail.greetings(box: number, slug: slug, on: db).mapValues(\.sha256)
+        return BoxForCall(number: number, ownerName: try row.decode("owner_name"),
+                          greetingMode: VoicemailBox.GreetingMode(rawValue: try row.decode("greeting_mode")) ?? .byReason,
+                          maxSeconds: try row.decode("max_seconds"), minMs: try row.decode("min_ms"), isFull: try row.decode("full"),
+                          greetings: greetings)
+    }
+
+    func messages(inBox number: String) async throws -> [VoicemailMessage] {
+        try await Voicemail.messages(box: number, slug: slug, on: connection)
+    }
+
+    func message(_ id: UUID) async throws -> VoicemailMessage? {
+        try await connection.query("""
+            SELECT \(unsafeSQL: Voicemail.messageColumns) FROM \(identifier: slug.schema).voicemail_messages WHERE id = \(id)
+            """).first.map(Voicemail.message)
+    }
+
+    func verifyPIN(_ pin: String, box number: String, caller: String) async throws -> PINCheck {
+        try await Voicemail.verifyPIN(pin, box: number, slug: slug, caller: caller, on: connection)
+    }
+
+    func speech(_ phrase: SpokenPhrase) async throws -> PlayItem? {
+        guard let row = try await db.query("SELECT language, time_zone FROM platform.tenants WHERE slug = \(slug.value)").first else { return nil }
+        let language = Language(rawValue: try row.decode("language")) ?? .estonian
+        let zone = TimeZone(identifier: try row.decode("time_zone")) ?? .gmt
+        do {
+            let sha = try await media.speech(SpokenPhrases.text(phrase, language: language, timeZone: zone), language: language, tenant: slug)
+            return .prompt(sha256: sha)
+        } catch {
+            // The menu goes on without the spoken part (the fixed prompts still play).
+            return nil
+        }
     }
 }

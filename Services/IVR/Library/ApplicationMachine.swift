@@ -1,4 +1,5 @@
 import Events
+import Foundation
 import Tenancy
 
 /// An IVR menu as `ivr` runs it: the tenant's `MenuView`, with its choices typed.
@@ -37,6 +38,16 @@ protocol ApplicationCatalog: Sendable {
     /// language. A name neither has is left out.
     func items(_ prompts: [String]) async throws -> [PlayItem]
     func hasExtension(_ ext: String) async throws -> Bool
+
+    // Voicemail
+    func voicemailBox(_ number: String) async throws -> BoxForCall?
+    /// The box's messages in the order they are played: new (urgent first), then heard and saved.
+    func messages(inBox number: String) async throws -> [VoicemailMessage]
+    func message(_ id: UUID) async throws -> VoicemailMessage?
+    /// Checks a PIN keyed on the phone, counting the failure (and locking the box) in the step's transaction.
+    func verifyPIN(_ pin: String, box number: String, caller: String) async throws -> PINCheck
+    /// The phrase spoken in the tenant's language, as a play item; nil when it cannot be made.
+    func speech(_ phrase: SpokenPhrase) async throws -> PlayItem?
 }
 
 /// Where a call in an application is (DESIGN §6), stored after every step so that the next `ivr`
@@ -50,6 +61,30 @@ struct ApplicationStep: Codable, Sendable, Equatable {
         case inMenu(name: String, failures: Int)
         /// A last prompt plays (goodbye, invalid choice), then the outcome.
         case closing(Outcome)
+
+        // Leaving a message (VoicemailMachine.swift).
+        /// The box's greeting and the beep play (or, after a key skipped the greeting, the beep alone).
+        case greeting(box: String)
+        /// The message is recorded.
+        case depositing(box: String, recording: String)
+        /// The caller may press 1 to mark the message urgent.
+        case offeringUrgent(box: String, recording: String)
+
+        // Listening to a box.
+        /// The caller keys a box number, then its PIN; `failures` wrong tries and silences so far.
+        case askingBox(failures: Int)
+        case askingPIN(box: String, failures: Int)
+        /// The box's main menu: listen, options, exit.
+        case mailboxMenu(box: String, failures: Int)
+        /// Message `index` of `messages` plays, then its menu.
+        case listening(box: String, messages: [UUID], index: Int, failures: Int)
+        /// Greetings and PIN.
+        case options(box: String, failures: Int)
+        /// The instructions and the beep before a greeting is recorded.
+        case greetingInstructions(box: String, kind: GreetingKind)
+        case recordingGreeting(box: String, kind: GreetingKind, recording: String)
+        case newPIN(box: String)
+        case confirmingPIN(box: String, first: String)
     }
 
     /// How a call leaves the application.
@@ -65,26 +100,45 @@ struct ApplicationStep: Codable, Sendable, Equatable {
     let startedBy: String
     var operationNumber = 0
     var stage: Stage
+    /// Who called (an extension or a number), for a voicemail message's envelope.
+    var caller: String?
 
     var operation: String { "\(application)#\(operationNumber)" }
 }
 
-/// What `ivr` tells the call's edge.
+/// What `ivr` tells the call's edge, and the changes to a voicemail box a step makes.
 enum ApplicationOutput: Sendable, Equatable {
     case play(CallPlay)
     case collect(CallCollect)
+    case record(CallRecordAudio)
     case transfer(CallTransfer)
     case hangUp(CallHangUp)
+    /// Written in the step's transaction.
+    case voicemail(VoicemailChange)
 
-    /// The command as it goes on `call.commands`.
-    var payload: any EventPayload {
+    /// The command as it goes on `call.commands`; nil for a change of the store.
+    var command: (any EventPayload)? {
         switch self {
         case .play(let play): play
         case .collect(let collect): collect
+        case .record(let record): record
         case .transfer(let transfer): transfer
         case .hangUp(let hangUp): hangUp
+        case .voicemail: nil
         }
     }
+}
+
+/// A change of a voicemail box from the phone.
+enum VoicemailChange: Sendable, Equatable {
+    /// What a recording about to start is for (stored before the record command goes out).
+    case beginRecording(id: String, purpose: VoicemailRecordingPurpose, box: String, caller: String, reason: DepositReason)
+    case move(UUID, to: VoicemailFolder)
+    case delete(UUID)
+    case markUrgent(recording: String)
+    case changePIN(box: String, pin: String)
+    case removeGreeting(box: String, GreetingKind)
+    case missedCall(box: String, caller: String, why: VoicemailMissedCall.Why)
 }
 
 /// The steps of announcements and menus: from the event that ends an operation to the next
@@ -114,9 +168,26 @@ struct ApplicationMachine: Sendable {
                                        stage: .inMenu(name: application.name, failures: 0))
             guard let menu = try await catalog.menu(application.name) else { return leave(step, .hangUp("no menu \(application.name)")) }
             return try await enter(menu, failures: 0, leadingWith: [], in: step)
-        case .voicemail, .mailbox:
-            return (nil, [])  // the voicemail feature drives its own calls
+        case .voicemail:
+            var step = ApplicationStep(application: application, edge: started.offer.edge, startedBy: envelopeID,
+                                       stage: .greeting(box: application.name))
+            step.caller = Self.caller(of: started.offer)
+            return try await startDeposit(step)
+        case .mailbox:
+            var step = ApplicationStep(application: application, edge: started.offer.edge, startedBy: envelopeID,
+                                       stage: .askingBox(failures: 0))
+            step.caller = Self.caller(of: started.offer)
+            return try await startMailbox(step)
         }
+    }
+
+    /// The caller's extension, or the user part of their URI (a number, or "anonymous").
+    static func caller(of offer: CallOffered) -> String {
+        if let ext = offer.callerExtension { return ext }
+        var uri = Substring(offer.from)
+        if let colon = uri.firstIndex(of: ":"), uri[..<colon].lowercased().hasPrefix("sip") { uri = uri[uri.index(after: colon)...] }
+        let user = uri.prefix { $0 != "@" && $0 != ";" && $0 != ">" }
+        return user.isEmpty ? "anonymous" : String(user)
     }
 
     func played(_ finished: CallPlayFinished, in step: ApplicationStep) async throws -> Result {
@@ -129,12 +200,14 @@ struct ApplicationMachine: Sendable {
             return leave(step, outcome)
         case .inMenu:
             return (step, [])  // the collection decides
+        default:
+            return try await playedInVoicemail(finished, in: step)
         }
     }
 
     func collected(_ finished: CallCollectFinished, in step: ApplicationStep) async throws -> Result {
-        guard finished.operation == step.operation, finished.reason != .stopped,
-              case .inMenu(let name, let failures) = step.stage else { return (step, []) }
+        guard finished.operation == step.operation, finished.reason != .stopped else { return (step, []) }
+        guard case .inMenu(let name, let failures) = step.stage else { return try await collectedInVoicemail(finished, in: step) }
         guard let menu = try await catalog.menu(name) else { return leave(step, .hangUp("no menu \(name)")) }
         let digits = finished.digits
         if digits.isEmpty { return try await missed(menu, failures: failures, prompt: menu.timeoutPrompt, in: step) }
@@ -202,7 +275,7 @@ struct ApplicationMachine: Sendable {
     // MARK: Steps
 
     /// Plays `prompts` and moves to `stage`; with nothing to play, `orElse` at once.
-    private func play(_ prompts: [String], then stage: ApplicationStep.Stage, in step: ApplicationStep, orElse: Result) async throws -> Result {
+    func play(_ prompts: [String], then stage: ApplicationStep.Stage, in step: ApplicationStep, orElse: Result) async throws -> Result {
         let items = try await catalog.items(prompts)
         guard !items.isEmpty else { return orElse }
         var step = step
@@ -218,7 +291,7 @@ struct ApplicationMachine: Sendable {
     }
 
     /// The call leaves the application: nothing more is stored for it.
-    private func leave(_ step: ApplicationStep, _ outcome: ApplicationStep.Outcome) -> Result {
+    func leave(_ step: ApplicationStep, _ outcome: ApplicationStep.Outcome) -> Result {
         switch outcome {
         case .transfer(let destination): (nil, [.transfer(CallTransfer(destination: destination))])
         case .hangUp(let cause): (nil, [.hangUp(CallHangUp(cause: cause))])

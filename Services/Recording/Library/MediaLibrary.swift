@@ -65,6 +65,20 @@ struct MediaLibrary: Sendable {
         return PromptInfo(name: name, sha256: sha, language: language, source: source, text: text, sizeBytes: wav.count, durationMs: durationMs)
     }
 
+    /// Stores audio as one of the tenant's objects without a name (spoken text of a voicemail menu,
+    /// a message, a greeting). - Returns: its SHA-256.
+    func saveObject(_ wav: [UInt8], kind: String, tenant: TenantSlug) async throws -> String {
+        let samples = try WAV.samples(wav)
+        let sha = Self.sha256(wav)
+        guard let key = ObjectKey(owner: tenant.value, sha256: sha) else { throw Failure.invalid("bad key") }
+        try await store.put(key, bytes: wav)
+        try await db.query("""
+            INSERT INTO \(identifier: tenant.schema).media_objects (sha256, kind, size, duration_ms)
+            VALUES (\(sha), \(kind), \(wav.count), \(samples.count / 8)) ON CONFLICT (sha256) DO NOTHING
+            """)
+        return sha
+    }
+
     /// The tenant's own prompts, and the system prompts in the tenant's language it has not replaced.
     func prompts(tenant: TenantSlug) async throws -> [PromptInfo] {
         let rows = try await db.query("""

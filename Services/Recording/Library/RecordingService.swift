@@ -4,8 +4,8 @@ import Logging
 import Runtime
 import Tenancy
 
-/// The `recording` service: the media store (DESIGN §2, §7): prompts now; recordings, voicemail
-/// audio and retention next. Its internal HTTP (for sip-edge and api, inside the cluster) serves
+/// The `recording` service: the media store (DESIGN §2, §7): prompts, voicemail audio (assembled
+/// from `media.audio`); call recordings and retention next. Its internal HTTP (for sip-edge and api, inside the cluster) serves
 /// objects by hash and takes prompt uploads and text-to-speech.
 package enum RecordingService {
     package static var definition: ServiceDefinition {
@@ -14,7 +14,16 @@ package enum RecordingService {
             MediaRoutes(library: library(context), token: context.configuration.internalToken).add(to: router)
         }
         definition.services = { context in
-            [SystemPrompts(library: library(context), logger: context.logger)]
+            let library = library(context)
+            let assembler = AudioAssembler(db: context.db, library: library,
+                                           voicemail: Voicemail(db: context.db, publisher: context.publisher, actor: "recording"),
+                                           outbox: context.outbox, logger: context.logger)
+            return [
+                SystemPrompts(library: library, logger: context.logger),
+                // Chunks are kept as they come, so this is not on the call path: the relaxed fetch wait.
+                GroupConsumer(context: context, group: "recording", topic: .mediaAudio, messages: assembler.handle),
+                VoicemailSweeper(db: context.db, library: library, assembler: assembler, logger: context.logger),
+            ]
         }
         return definition
     }
@@ -28,7 +37,25 @@ package enum RecordingService {
     }
 }
 
-/// `recording`'s internal HTTP: `/internal/media/{tenant}/{sha256}` (an object the tenant may
+/// What `/internal/speech` made, kept for the process's life (bounded: the oldest go first).
+actor SpokenTexts {
+    private var made: [String: String] = [:]
+    private var order: [String] = []
+    static let limit = 2_000
+
+    private static func key(_ speech: MediaRoutes.Speech, _ tenant: TenantSlug) -> String { "\(tenant.value)|\(speech.language)|\(speech.text)" }
+
+    func sha256(of speech: MediaRoutes.Speech, tenant: TenantSlug) -> String? { made[Self.key(speech, tenant)] }
+
+    func remember(_ sha: String, of speech: MediaRoutes.Speech, tenant: TenantSlug) {
+        let key = Self.key(speech, tenant)
+        if made.updateValue(sha, forKey: key) == nil { order.append(key) }
+        if order.count > Self.limit { made[order.removeFirst()] = nil }
+    }
+}
+
+/// `recording`'s internal HTTP: `/internal/speech/{tenant}` (POST text-to-speech of an unnamed object),
+/// `/internal/media/{tenant}/{sha256}` (an object the tenant may
 /// read), `/internal/prompts/{tenant}` (list), `/internal/prompts/{tenant}/{name}` (PUT an upload,
 /// GET the audio, DELETE), `/internal/prompts/{tenant}/{name}/speech` (POST text-to-speech).
 struct MediaRoutes: Sendable {
@@ -38,10 +65,13 @@ struct MediaRoutes: Sendable {
     /// The largest upload taken: 20 MB.
     static let maximumUpload = 20 << 20
 
-    struct Speech: Decodable {
+    struct Speech: Decodable, Hashable {
         let text: String
         let language: String
     }
+
+    /// Text already spoken, by tenant: the menus of voicemail say the same counts and dates often.
+    let spoken = SpokenTexts()
 
     func add(to router: Router<ServiceRequestContext>) {
         let media = router.group("internal").add(middleware: InternalTokenMiddleware(token: token))
@@ -95,6 +125,21 @@ struct MediaRoutes: Sendable {
                 let wav = try await AudioConverter.speech(speech.text, language: speech.language)
                 return try JSON.response(try await library.savePrompt(wav, name: name, tenant: tenant, source: .tts,
                                                                       language: speech.language, text: speech.text), status: .created)
+            }
+        }
+        media.post("speech/:tenant") { request, context -> Response in
+            try await handling {
+                var request = request
+                let tenant = try TenantSlug(try context.parameters.require("tenant"))
+                let body = try await request.collectBody(upTo: 64 * 1024)
+                guard let speech = try? JSONDecoder().decode(Speech.self, from: Data(body.readableBytesView)) else {
+                    return Self.error(.badRequest, "the body must be {\"text\": …, \"language\": \"et\" or \"en\"}")
+                }
+                if let sha = await spoken.sha256(of: speech, tenant: tenant) { return try JSON.response(["sha256": sha]) }
+                let wav = try await AudioConverter.speech(speech.text, language: speech.language)
+                let sha = try await library.saveObject(wav, kind: "prompt", tenant: tenant)
+                await spoken.remember(sha, of: speech, tenant: tenant)
+                return try JSON.response(["sha256": sha], status: .created)
             }
         }
         media.delete("prompts/:tenant/:name") { _, context -> Response in

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MediaClient
 import NIOCore
 import Runtime
 import Tenancy

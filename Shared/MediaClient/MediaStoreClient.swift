@@ -54,6 +54,16 @@ package struct MediaStoreClient: Sendable {
         try await client.shutdown()
     }
 
+    /// `text` spoken in `language` as one of the tenant's objects (not a named prompt): what a
+    /// voicemail menu says that changes from call to call. - Returns: its SHA-256.
+    package func speech(_ text: String, language: Language, tenant: TenantSlug) async throws -> String {
+        struct Spoken: Decodable { let sha256: String }
+        let body = try JSONEncoder().encode(["text": text, "language": language.rawValue])
+        let answer = try await send(.POST, "/internal/speech/\(tenant.value)", body: Array(body), contentType: "application/json",
+                                    timeout: Self.convertTimeout)
+        return try JSONDecoder().decode(Spoken.self, from: Data(answer)).sha256
+    }
+
     /// The tenant's prompts and the system prompts in its language, by name.
     package func prompts(tenant: TenantSlug) async throws -> [PromptView] {
         try JSONDecoder().decode([PromptView].self, from: Data(try await send(.GET, "/internal/prompts/\(tenant.value)")))

@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import Postgres
+import ServiceLifecycle
+import Tenancy
+
+/// Once a minute, in every tenant: a voicemail recording whose chunks stopped coming without a final
+/// one (its edge died mid-message) is stored with what arrived; and voicemail audio that no message
+/// or greeting names any more (deleted, replaced, refused by a full box) leaves the object store.
+struct VoicemailSweeper: Service {
+    let db: PostgresClient
+    let library: MediaLibrary
+    let assembler: AudioAssembler
+    let logger: Logger
+    static let interval: Duration = .seconds(60)
+    /// A recording silent this long is over: the edge sends a chunk a second.
+    static let abandonedAfter = "2 minutes"
+    /// An object this young may belong to a message being stored right now.
+    static let unusedAfter = "10 minutes"
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await sweep()
+            } catch {
+                logger.warning("voicemail sweep failed; trying again later", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
+        }
+    }
+
+    func sweep() async throws {
+        let tenants = try await db.query("SELECT slug FROM platform.tenants WHERE status <> 'deleted'").map { try TenantSlug(try $0.decode("slug")) }
+        for slug in tenants {
+            let schema = slug.schema
+            for row in try await db.query("""
+                SELECT recording_id FROM \(identifier: schema).audio_chunks GROUP BY recording_id
+                HAVING NOT bool_or(final) AND max(received_at) < now() - \(Self.abandonedAfter)::interval
+                """) {
+                try await assembler.finish(try row.decode("recording_id"), slug: slug)
+            }
+            for row in try await db.query("""
+                DELETE FROM \(identifier: schema).media_objects o WHERE kind = 'voicemail' AND created_at < now() - \(Self.unusedAfter)::interval
+                  AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_messages m WHERE m.sha256 = o.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_greetings g WHERE g.sha256 = o.sha256)
+                RETURNING sha256
+                """) {
+                if let key = ObjectKey(owner: slug.value, sha256: try row.decode("sha256")) { try await library.store.delete(key) }
+            }
+        }
+    }
+}
