@@ -364,7 +364,7 @@ package struct Voicemail: Sendable {
                                  on connection: some PostgresQuerying) async throws -> [VoicemailMessage] {
         try await connection.query("""
             SELECT \(unsafeSQL: Self.messageColumns) FROM \(identifier: slug.schema).voicemail_messages
-            WHERE box = \(number) AND (\(folder?.rawValue) IS NULL OR folder = \(folder?.rawValue))
+            WHERE box = \(number) AND (\(folder?.rawValue)::text IS NULL OR folder = \(folder?.rawValue))
             ORDER BY folder = 'new' DESC, CASE WHEN folder = 'new' THEN NOT urgent END, received_at, id
             """).map(message)
     }

@@ -22,8 +22,9 @@ struct CallFixture {
     let slug: String
     let domain: String
 
-    static func start(name: String, trunkPort: Int? = nil, edgeSettings: [String: String] = [:]) async throws -> CallFixture {
-        let prefix = TestEnvironment.unique("call") + "."
+    /// - Parameter prefix: the topics' (other services of the test share them); a new one when nil.
+    static func start(name: String, trunkPort: Int? = nil, edgeSettings: [String: String] = [:], prefix given: String? = nil) async throws -> CallFixture {
+        let prefix = given ?? TestEnvironment.unique("call") + "."
         try await ensureTopics(prefix: prefix)
         let db = TestEnvironment.postgres(maxConnections: 2)
         _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()

@@ -1,0 +1,207 @@
+import Events
+import Foundation
+import Media
+import Messaging
+import Postgres
+import Tenancy
+import Testing
+import TestSupport
+
+/// Voicemail end to end (DESIGN §6): sip-edge, routing, ivr and recording as processes on one set
+/// of topics; callers are SIPp (`call-voicemail.xml`) with a media socket of the test, which hears
+/// the prompts and sends keys and audio.
+struct VoicemailFixture {
+    let calls: CallFixture
+    let store: MediaStoreFixture
+    let ivr: ServiceProcess
+    let voicemail: Voicemail
+    let schema: SQLIdentifier
+
+    /// The busy greeting of 1002, a tone the caller's audio tells apart; the message left, another.
+    static let busyGreetingTone = 700
+    static let messageTone = 450
+    static let pin = "482913"
+
+    static func start(name: String) async throws -> VoicemailFixture {
+        let prefix = TestEnvironment.unique("vm") + "."
+        let store = try await MediaStoreFixture.start(prefix: prefix)
+        let calls = try await CallFixture.start(name: name, edgeSettings: ["SWITCHBOARD_RECORDING_URL": store.url,
+                                                                           "SWITCHBOARD_ROUTE_TIMEOUT_MS": "20000"], prefix: prefix)
+        var ivrEnvironment = serviceEnvironment(prefix: prefix, port: try freePort())
+        ivrEnvironment["SWITCHBOARD_RECORDING_URL"] = store.url
+        let ivr = try ServiceProcess("ivr", environment: ivrEnvironment)
+        let publisher = EventPublisher(producer: calls.producer, topicPrefix: prefix)
+        let fixture = VoicemailFixture(calls: calls, store: store, ivr: ivr, voicemail: Voicemail(db: calls.db, publisher: publisher, actor: "test"),
+                                       schema: try SQLIdentifier("tenant_" + calls.slug))
+        let port = try #require(ivrEnvironment["SWITCHBOARD_HTTP_PORT"])
+        let ready = await eventually(timeout: .seconds(40)) { (try? await httpGet("http://127.0.0.1:\(port)/health/ready").status) == 200 }
+        try #require(ready, "ivr did not become ready: \(ivr.log)")
+        try await fixture.voicemail.changePIN(tenant: calls.slug, box: "1002", pin: pin)
+        // 1002 sends busy calls to their box, whose busy greeting is a tone.
+        let config = DialplanConfiguration(db: calls.db, publisher: publisher)
+        try await config.setForwarding(tenant: calls.slug, extension: "1002", when: "busy", to: "voicemail", noAnswerSeconds: nil)
+        let uploaded = try await httpRequest("PUT", "\(store.url)/internal/prompts/\(calls.slug)/busy-tone",
+                                             body: try MediaStoreFixture.audioFile("wav", frequency: busyGreetingTone, seconds: 1.5),
+                                             contentType: "audio/wav")
+        try #require(uploaded.status == 201, "\(uploaded.body)")
+        let sha: String = try #require(try await calls.db.query("SELECT sha256 FROM \(identifier: fixture.schema).prompts WHERE name = 'busy-tone'")
+            .first?.decode("sha256"))
+        try await calls.db.withTransaction { connection in
+            try await fixture.voicemail.setGreeting(Voicemail.Greeting(kind: .busy, sha256: sha, source: .upload, text: nil), box: "1002",
+                                                    slug: try TenantSlug(calls.slug), on: connection)
+        }
+        return fixture
+    }
+
+    /// `ext` calls `dialled`; the call runs until voicemail hangs up.
+    func call(from ext: String, to dialled: String) async throws -> MenuCall {
+        let media = try RTPEndpoint()
+        let caller = Task { [calls] in
+            try await runSIPp(scenario: "call-voicemail.xml", target: calls.target,
+                              injection: [calls.credentials(ext) + [dialled, String(media.port)]], localPort: try freeUDPPort(), timeout: 90)
+        }
+        let started = await eventually(timeout: .seconds(20)) { media.peer != nil }
+        try #require(started, "voicemail did not answer:\n\(calls.edge.log.suffix(3000))\n\(ivr.log.suffix(2000))")
+        return MenuCall(media: media, caller: caller)
+    }
+
+    /// 1002's phone: registered, and busy to every call.
+    func busyPhone() async throws -> Task<(status: Int32, errors: String, messages: String), any Error> {
+        let port = try freeUDPPort()
+        try await calls.register("1002", port: port)
+        return calls.answer(with: "busy.xml", port: port, timeout: 60)
+    }
+
+    /// Once ivr has stored what the recording about to start is for: the edge records from about now.
+    func recordingStarted() async -> Bool {
+        await eventually(timeout: .seconds(15)) {
+            (try? await calls.db.query("SELECT 1 AS one FROM \(identifier: schema).voicemail_recordings").count) ?? 0 > 0
+        }
+    }
+
+    func messages() async throws -> [VoicemailMessage] {
+        try await voicemail.messages(tenant: calls.slug, box: "1002", folder: nil)
+    }
+
+    func keys(_ keys: [DTMFKey], on call: MenuCall) async throws {
+        var rtp = try call.sender()
+        for key in keys {
+            await rtp.sendEvent(key)
+            try await Task.sleep(for: .milliseconds(150))
+        }
+    }
+
+    func stopProcesses() {
+        calls.stopProcesses()
+        ivr.stop()
+        store.recording.stop()
+    }
+}
+
+@Suite("Voicemail through the edge, routing, ivr and recording", .serialized, .timeLimit(.minutes(4)))
+struct VoicemailCallTests {
+    @Test("a caller reaches busy 1002, hears the busy greeting and leaves 5 s of a tone: a 5 s message holding it; *97 plays it, marks it heard, 7 deletes it")
+    func depositAndRetrieve() async throws {
+        let fixture = try await VoicemailFixture.start(name: "deposit")
+        defer { fixture.stopProcesses() }
+        let phone = try await fixture.busyPhone()
+
+        let call = try await fixture.call(from: "1001", to: "1002")
+        #expect(await eventually(timeout: .seconds(10)) { call.heardTone(VoicemailFixture.busyGreetingTone) },
+                "the busy greeting:\n\(fixture.ivr.log.suffix(2000))")
+        try #require(await fixture.recordingStarted(), "no recording began:\n\(fixture.ivr.log.suffix(3000))")
+        var rtp = try call.sender()
+        await rtp.sendAudio(Tone.sine(frequency: Double(VoicemailFixture.messageTone), samples: 40_000))
+        await rtp.sendEvent(.pound)
+        // No urgent mark: voicemail thanks the caller and hangs up.
+        let caller = try await call.caller.value
+        #expect(caller.status == 0, "\(caller.errors)\n\(fixture.ivr.log.suffix(2000))")
+        #expect(call.heardTone(1000), "the beep")
+        _ = try? await phone.value
+
+        let stored = await eventually(timeout: .seconds(20)) { (try? await fixture.messages().count) == 1 }
+        try #require(stored, "no message:\n\(fixture.store.recording.log.suffix(3000))")
+        let message = try #require(try await fixture.messages().first)
+        #expect(abs(message.durationMs - 5_000) <= 500, "duration \(message.durationMs) ms")
+        #expect(message.folder == .new && message.caller == "1001" && message.reason == .busy && !message.urgent)
+        let audio = try await httpGet("\(fixture.store.url)/internal/media/\(fixture.calls.slug)/\(message.sha256)")
+        let samples = try WAV.samples(audio.bytes)
+        #expect(Tone.power(of: Double(VoicemailFixture.messageTone), in: Array(samples[8_000..<24_000])) > 0.6, "the message holds the tone")
+        let left = try await readEvents(VoicemailMessageLeft.self, prefix: fixture.calls.prefix) { !$0.isEmpty }
+        #expect(left.first?.data.messageId == message.id)
+
+        // 1002 dials *97 from their device: no PIN; the counts, the envelope, then the message itself.
+        let listening = try await fixture.call(from: "1002", to: "*97")
+        #expect(await eventually(timeout: .seconds(30)) { listening.heardTone(VoicemailFixture.messageTone) },
+                "the message plays:\n\(fixture.ivr.log.suffix(3000))")
+        #expect(try await fixture.messages().first?.folder == .heard)
+        try await fixture.keys([.seven], on: listening)
+        #expect(await eventually(timeout: .seconds(10)) { (try? await fixture.messages().isEmpty) == true }, "7 deletes it")
+        try await fixture.keys([.star], on: listening)
+        let retrieval = try await listening.caller.value
+        #expect(retrieval.status == 0, "\(retrieval.errors)")
+
+        let counts = try await readEvents(VoicemailBoxChanged.self, prefix: fixture.calls.prefix) { $0.count >= 3 }.map(\.data.summary)
+        #expect(counts.prefix(3) == [MessageSummary(new: 1, old: 0, urgentNew: 0, urgentOld: 0),
+                                     MessageSummary(new: 0, old: 1, urgentNew: 0, urgentOld: 0), .empty], "\(counts)")
+    }
+
+    @Test("through *98, three wrong PINs lock the box for everyone; a 0.5 s message is discarded as a missed call; a full box refuses")
+    func lockoutShortAndFull() async throws {
+        let fixture = try await VoicemailFixture.start(name: "lockout")
+        defer { fixture.stopProcesses() }
+        let slug = try TenantSlug(fixture.calls.slug)
+
+        let login = try await fixture.call(from: "1001", to: "*98")
+        for _ in 0..<3 {
+            try await fixture.keys([.one, .zero, .zero, .two, .pound], on: login)
+            try await Task.sleep(for: .milliseconds(500))
+            try await fixture.keys([.zero, .zero, .zero, .zero, .zero, .zero, .pound], on: login)
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let locked = try await login.caller.value
+        #expect(locked.status == 0, "voicemail hangs up: \(locked.errors)\n\(fixture.ivr.log.suffix(2000))")
+        let lockedUntil: Date? = try await fixture.calls.db.query("""
+            SELECT locked_until FROM \(identifier: fixture.schema).voicemail_boxes WHERE number = '1002'
+            """).first?.decode("locked_until")
+        #expect((lockedUntil ?? .distantPast) > Date().addingTimeInterval(14 * 60), "locked for 15 minutes")
+        let audited = try await fixture.calls.db.query("""
+            SELECT action FROM \(identifier: fixture.schema).audit_log WHERE subject = '1002' AND action LIKE 'voicemail.%'
+            """).map { try $0.decode("action", as: String.self) }
+        #expect(audited.filter { $0 == "voicemail.wrong-pin" }.count == 2 && audited.contains("voicemail.locked"), "\(audited)")
+        // Even the right PIN is refused now.
+        let refused = try await fixture.calls.db.withTransaction { connection in
+            try await Voicemail.verifyPIN(VoicemailFixture.pin, box: "1002", slug: slug, caller: "test", on: connection)
+        }
+        #expect(refused == .locked(until: try #require(lockedUntil)))
+
+        // Half a second, then #: not kept, and reported as a missed call.
+        let phone = try await fixture.busyPhone()
+        let short = try await fixture.call(from: "1001", to: "1002")
+        try #require(await fixture.recordingStarted())
+        var rtp = try short.sender()
+        await rtp.sendAudio(Tone.sine(frequency: 450, samples: 4_000))
+        await rtp.sendEvent(.pound)
+        _ = try await short.caller.value
+        _ = try? await phone.value
+        let missed = try await readEvents(VoicemailMissedCall.self, prefix: fixture.calls.prefix) { !$0.isEmpty }
+        #expect(missed.first?.data.why == .tooShort && missed.first?.data.box == "1002", "\(missed)\n\(fixture.store.recording.log.suffix(2000))")
+        #expect(try await fixture.messages().isEmpty)
+
+        // A box at its quota says so and records nothing.
+        _ = try await fixture.voicemail.update(tenant: slug.value, box: "1002", Voicemail.Settings(quota: 1))
+        let sha: String = try #require(try await fixture.calls.db.query("SELECT sha256 FROM \(identifier: fixture.schema).prompts LIMIT 1")
+            .first?.decode("sha256"))
+        _ = try await fixture.calls.db.withTransaction { connection in
+            try await fixture.voicemail.storeMessage(recordingID: "seeded", box: "1002", caller: "1003", callID: "seeded", reason: .direct,
+                                                     urgent: false, durationMs: 1_500, sha256: sha, slug: slug, on: connection)
+        }
+        let phoneAgain = try await fixture.busyPhone()
+        let full = try await fixture.call(from: "1001", to: "1002")
+        _ = try await full.caller.value
+        _ = try? await phoneAgain.value
+        let boxFull = try await readEvents(VoicemailMissedCall.self, prefix: fixture.calls.prefix) { $0.count >= 2 }.map(\.data.why)
+        #expect(boxFull.contains(.boxFull), "\(boxFull)")
+        #expect(try await fixture.messages().count == 1)
+    }
+}
