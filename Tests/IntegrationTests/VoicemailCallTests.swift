@@ -61,7 +61,7 @@ struct VoicemailFixture {
                               injection: [calls.credentials(ext) + [dialled, String(media.port)]], localPort: try freeUDPPort(), timeout: 90)
         }
         let started = await eventually(timeout: .seconds(20)) { media.peer != nil }
-        try #require(started, "voicemail did not answer:\n\(calls.edge.log.suffix(3000))\n\(ivr.log.suffix(2000))")
+        try #require(started, "voicemail did not answer:\n\(calls.edge.log.suffix(3000))\n\(calls.routing.log.suffix(2000))\n\(ivr.log.suffix(2000))")
         return MenuCall(media: media, caller: caller)
     }
 
@@ -197,9 +197,13 @@ struct VoicemailCallTests {
                                                      urgent: false, durationMs: 1_500, sha256: sha, slug: slug, on: connection)
         }
         let phoneAgain = try await fixture.busyPhone()
-        let full = try await fixture.call(from: "1001", to: "1002")
-        _ = try await full.caller.value
+        let full = try await runSIPp(scenario: "call-voicemail.xml", target: fixture.calls.target,
+                                     injection: [fixture.calls.credentials("1001") + ["1002", String(try freeUDPPort())]],
+                                     localPort: try freeUDPPort(), timeout: 60)
+        #expect(full.status == 0, "voicemail answers and hangs up: \(full.errors)")
         _ = try? await phoneAgain.value
+        let cdrs = try await readEvents(CallRecord.self, prefix: fixture.calls.prefix) { $0.count >= 3 }.map(\.data.cause)
+        #expect(cdrs.contains("voicemail box full"), "\(cdrs)")
         let boxFull = try await readEvents(VoicemailMissedCall.self, prefix: fixture.calls.prefix) { $0.count >= 2 }.map(\.data.why)
         #expect(boxFull.contains(.boxFull), "\(boxFull)")
         #expect(try await fixture.messages().count == 1)
