@@ -53,6 +53,21 @@ package struct VoicemailMessage: Codable, Sendable, Equatable {
     package var durationMs: Int
     package var sha256: String
     package var receivedAt: Date
+
+    /// The id in lower case, as paths and events carry it.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(box, forKey: .box)
+        try container.encode(folder, forKey: .folder)
+        try container.encode(urgent, forKey: .urgent)
+        try container.encode(caller, forKey: .caller)
+        try container.encode(callId, forKey: .callId)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(durationMs, forKey: .durationMs)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encode(receivedAt, forKey: .receivedAt)
+    }
 }
 
 /// A recording `ivr` starts for a box: a message left, or a greeting recorded by phone.
@@ -350,7 +365,7 @@ package struct Voicemail: Sendable {
                                  on connection: some PostgresQuerying) async throws -> [VoicemailMessage] {
         try await connection.query("""
             SELECT \(unsafeSQL: Self.messageColumns) FROM \(identifier: slug.schema).voicemail_messages
-            WHERE box = \(number) AND (\(folder?.rawValue) IS NULL OR folder = \(folder?.rawValue))
+            WHERE box = \(number) AND (\(folder?.rawValue)::text IS NULL OR folder = \(folder?.rawValue))
             ORDER BY folder = 'new' DESC, CASE WHEN folder = 'new' THEN NOT urgent END, received_at, id
             """).map(message)
     }
@@ -397,11 +412,27 @@ package struct Voicemail: Sendable {
         }
     }
 
+    /// A message moved through the API or the CLI, audited; the phone menu's own moves
+    /// (`move(_:to:slug:on:)`, by the box's owner after their PIN) are not.
     package func move(tenant rawSlug: String, box number: String, id: UUID, to folder: VoicemailFolder) async throws {
         let slug = try TenantSlug(rawSlug)
         _ = try await message(tenant: rawSlug, box: number, id: id)
-        try await db.withTransaction { connection in try await move(id, to: folder, slug: slug, on: connection) }
+        try await db.withTransaction { connection in
+            try await move(id, to: folder, slug: slug, on: connection)
+            try await audit(connection, slug, action: "voicemail.message-move",
+                            subject: "\(number) \(id.uuidString.lowercased()) \(folder.rawValue)")
+        }
         outbox.committed()
+    }
+
+    /// A message's audio listened to or downloaded outside the phone (DESIGN §7: every access to
+    /// audio is audited, with who and when).
+    package func audioAccessed(tenant rawSlug: String, box number: String, id: UUID, download: Bool) async throws {
+        let slug = try TenantSlug(rawSlug)
+        try await db.withTransaction { connection in
+            try await audit(connection, slug, action: download ? "voicemail.message-download" : "voicemail.message-listen",
+                            subject: "\(number) \(id.uuidString.lowercased())")
+        }
     }
 
     package func delete(tenant rawSlug: String, box number: String, id: UUID) async throws {
@@ -459,6 +490,13 @@ package struct Voicemail: Sendable {
         package var sha256: String
         package var source: Source
         package var text: String?
+
+        package init(kind: GreetingKind, sha256: String, source: Source, text: String? = nil) {
+            self.kind = kind
+            self.sha256 = sha256
+            self.source = source
+            self.text = text
+        }
     }
 
     package static func greetings(box number: String, slug: TenantSlug, on connection: some PostgresQuerying) async throws -> [GreetingKind: Greeting] {
