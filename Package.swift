@@ -168,6 +168,7 @@ let package = Package(
         ])
         + service("API", executable: "api", extra: [
             "Pricing", "Billing",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
