@@ -27,7 +27,9 @@ package enum OpenAPIDocument {
             - a user reaching what only their tenant's admins may do: **403**;
             - anyone but an operator reaching an operator-only operation: **403** (for an
               operation on one tenant's things, only that tenant's own admins and users get 403;
-              the others get 404).
+              the others get 404);
+            - a user reaches their own voicemail box and the boxes of their groups; any other box
+              does not exist for them: **404**.
 
             **Errors** all have one shape, `{"error": {"code": "...", "message": "..."}}` (schema
             `Error`). `code` is stable and is one of `invalid_request` (400), `unauthenticated` (401,
