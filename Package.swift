@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "TenancyTests", dependencies: ["Tenancy", "TestSupport"], path: "Tests/TenancyTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"], path: "Tests/RuntimeTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Runtime", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "Pricing", "Media", "Recording", "TestSupport",
+            "Runtime", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "Pricing", "Media", "Recording", "API", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/IntegrationTests"),
@@ -179,6 +179,7 @@ let package = Package(
         ])
         + service("API", executable: "api", extra: [
             "Pricing", "Billing", "MediaClient",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -5,9 +5,10 @@ import NIOHTTP1
 import Runtime
 import Tenancy
 
-/// The tenant's prompts as the API and the CLI reach them: through `recording`'s internal HTTP
-/// (`SWITCHBOARD_RECORDING_URL`), since only `recording` writes the media store (DESIGN §7). It
-/// converts uploads, speaks text and refuses to delete a prompt in use; its refusals come back as
+/// The tenant's prompts, voicemail greetings and message audio as the API and the CLI reach them:
+/// through `recording`'s internal HTTP (`SWITCHBOARD_RECORDING_URL`), since only `recording` writes
+/// the media store (DESIGN §7). It converts uploads, speaks text and refuses to delete a prompt in
+/// use; its refusals come back as
 /// `Failure`s with its reason.
 package struct MediaStoreClient: Sendable {
     /// What `recording` refused, or that it did not answer.
@@ -99,6 +100,45 @@ package struct MediaStoreClient: Sendable {
         _ = try await send(.DELETE, "/internal/prompts/\(tenant.value)/\(try Self.checked(name))")
     }
 
+    /// Any object of the tenant by its hash: a voicemail message's audio, say (an 8 kHz mono WAV file).
+    package func object(sha256: String, tenant: TenantSlug) async throws -> [UInt8] {
+        guard sha256.count == 64, sha256.allSatisfy({ $0.isHexDigit }) else { throw Failure(reason: .invalid, message: "not a SHA-256") }
+        return try await send(.GET, "/internal/media/\(tenant.value)/\(sha256.lowercased())")
+    }
+
+    /// Sets a box's greeting from a WAV, MP3 or OGG file, converted to 8 kHz mono. `actor` is who
+    /// the audit log names.
+    package func uploadGreeting(_ bytes: [UInt8], kind: GreetingKind, box: String, tenant: TenantSlug,
+                                actor: String) async throws -> Voicemail.Greeting {
+        let answer = try await send(.PUT, try Self.greetingPath(kind, box, tenant), body: bytes, contentType: "application/octet-stream",
+                                    actor: actor, timeout: Self.convertTimeout)
+        return try JSONDecoder().decode(Voicemail.Greeting.self, from: Data(answer))
+    }
+
+    /// Sets a box's greeting by text-to-speech.
+    package func speakGreeting(_ text: String, language: Language, kind: GreetingKind, box: String, tenant: TenantSlug,
+                               actor: String) async throws -> Voicemail.Greeting {
+        struct Speech: Encodable {
+            let text: String
+            let language: Language
+        }
+        let body = Array(try JSONEncoder().encode(Speech(text: text, language: language)))
+        let answer = try await send(.POST, try Self.greetingPath(kind, box, tenant) + "/speech", body: body, contentType: "application/json",
+                                    actor: actor, timeout: Self.convertTimeout)
+        return try JSONDecoder().decode(Voicemail.Greeting.self, from: Data(answer))
+    }
+
+    /// A box's greeting's audio, an 8 kHz mono WAV file.
+    package func greetingAudio(kind: GreetingKind, box: String, tenant: TenantSlug) async throws -> [UInt8] {
+        try await send(.GET, try Self.greetingPath(kind, box, tenant))
+    }
+
+    /// A box number is digits, and so a safe path segment.
+    private static func greetingPath(_ kind: GreetingKind, _ box: String, _ tenant: TenantSlug) throws -> String {
+        guard Validation.isExtension(box) else { throw Failure(reason: .invalid, message: "a box number is 2–6 digits") }
+        return "/internal/voicemail/\(tenant.value)/\(box)/greetings/\(kind.rawValue)"
+    }
+
     /// A name that is a prompt's, and so a safe path segment.
     private static func checked(_ name: String) throws -> String {
         guard Validation.isPromptName(name) else {
@@ -108,11 +148,12 @@ package struct MediaStoreClient: Sendable {
         return name
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil, actor: String? = nil,
                       timeout: TimeAmount = Self.timeout) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let (name, value) = InternalHTTP.authorization(token: token) { request.headers.add(name: name, value: value) }
+        if let actor { request.headers.add(name: "X-Switchboard-Actor", value: actor) }
         if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
             request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
@@ -122,7 +163,7 @@ package struct MediaStoreClient: Sendable {
         do {
             let response = try await client.execute(request, timeout: timeout)
             status = response.status
-            // A prompt of ten minutes is under 10 MB.
+            // A prompt or a message of ten minutes is under 10 MB.
             answer = Array(buffer: try await response.body.collect(upTo: 16 << 20))
         } catch {
             throw Failure(reason: .unavailable, message: "the media store (recording at \(baseURL)) did not answer: \(error)")

@@ -124,6 +124,9 @@ package enum Settings {
     package static let apiLoginFailuresPerAddress = Setting(
         name: "SWITCHBOARD_API_LOGIN_FAILURES_PER_ADDRESS", defaultValue: "30",
         summary: "api: failed logins from one client address within five minutes before its logins get 429 (10 per e-mail).")
+    package static let signedURLSecret = Setting(
+        name: "SWITCHBOARD_SIGNED_URL_SECRET", defaultValue: "development-only-secret",
+        summary: "api: key that signs the short-lived links to voicemail audio (`POST …/messages/{message}/audio-url`); the same on every api instance, secret in production.")
     package static let vatPercent = Setting(
         name: "SWITCHBOARD_VAT_PERCENT", defaultValue: "24",
         summary: "billing, api: VAT added on invoices, in percent (up to two decimals); catalogue prices exclude it.")
@@ -143,7 +146,7 @@ package enum Settings {
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds,
         recordingURL, internalToken, mediaDirectory, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
         outboxPollMs, countryCode, apiTokenMinutes,
-        apiLoginFailuresPerAddress, vatPercent, noticeDays, exportDays, instanceID,
+        apiLoginFailuresPerAddress, signedURLSecret, vatPercent, noticeDays, exportDays, instanceID,
     ]
 
     /// The Markdown of `docs/configuration.md`.
@@ -201,6 +204,7 @@ package struct RuntimeConfiguration: Sendable {
     package var countryCode: String
     package var apiTokenMinutes: Int
     package var apiLoginFailuresPerAddress: Int
+    package var signedURLSecret: String
     package var vatPercent: String
     package var noticeDays: Int
     package var exportDays: Int
@@ -266,6 +270,7 @@ package struct RuntimeConfiguration: Sendable {
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),
             apiLoginFailuresPerAddress: try int(Settings.apiLoginFailuresPerAddress, range: 1...1_000_000),
+            signedURLSecret: text(Settings.signedURLSecret),
             vatPercent: text(Settings.vatPercent),
             noticeDays: try int(Settings.noticeDays, range: 0...3_650),
             exportDays: try int(Settings.exportDays, range: 0...3_650),

@@ -67,6 +67,21 @@ package struct VoicemailMessage: Codable, Sendable, Equatable {
         self.sha256 = sha256
         self.receivedAt = receivedAt
     }
+
+    /// The id in lower case, as paths and events carry it.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(box, forKey: .box)
+        try container.encode(folder, forKey: .folder)
+        try container.encode(urgent, forKey: .urgent)
+        try container.encode(caller, forKey: .caller)
+        try container.encode(callId, forKey: .callId)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(durationMs, forKey: .durationMs)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encode(receivedAt, forKey: .receivedAt)
+    }
 }
 
 /// A recording `ivr` starts for a box: a message left, or a greeting recorded by phone.
@@ -411,11 +426,27 @@ package struct Voicemail: Sendable {
         }
     }
 
+    /// A message moved through the API or the CLI, audited; the phone menu's own moves
+    /// (`move(_:to:slug:on:)`, by the box's owner after their PIN) are not.
     package func move(tenant rawSlug: String, box number: String, id: UUID, to folder: VoicemailFolder) async throws {
         let slug = try TenantSlug(rawSlug)
         _ = try await message(tenant: rawSlug, box: number, id: id)
-        try await db.withTransaction { connection in try await move(id, to: folder, slug: slug, on: connection) }
+        try await db.withTransaction { connection in
+            try await move(id, to: folder, slug: slug, on: connection)
+            try await audit(connection, slug, action: "voicemail.message-move",
+                            subject: "\(number) \(id.uuidString.lowercased()) \(folder.rawValue)")
+        }
         outbox.committed()
+    }
+
+    /// A message's audio listened to or downloaded outside the phone (DESIGN §7: every access to
+    /// audio is audited, with who and when).
+    package func audioAccessed(tenant rawSlug: String, box number: String, id: UUID, download: Bool) async throws {
+        let slug = try TenantSlug(rawSlug)
+        try await db.withTransaction { connection in
+            try await audit(connection, slug, action: download ? "voicemail.message-download" : "voicemail.message-listen",
+                            subject: "\(number) \(id.uuidString.lowercased())")
+        }
     }
 
     package func delete(tenant rawSlug: String, box number: String, id: UUID) async throws {
@@ -474,7 +505,7 @@ package struct Voicemail: Sendable {
         package var source: Source
         package var text: String?
 
-        package init(kind: GreetingKind, sha256: String, source: Source, text: String?) {
+        package init(kind: GreetingKind, sha256: String, source: Source, text: String? = nil) {
             self.kind = kind
             self.sha256 = sha256
             self.source = source

@@ -56,16 +56,23 @@ struct APIContractTests {
             ("/subscriptions", #"{"code": "mobile-unlimited", "quantity": 3}"#),
             ("/announcements", #"{"name": "welcome", "prompts": ["hello"], "next": "group:sales"}"#),
             ("/menus", #"{"name": "main", "greeting": "hello", "invalidPrompt": "hello", "timeoutPrompt": "hello", "options": {"1": "group:sales"}}"#),
+            ("/voicemail/boxes", #"{"group": "sales", "number": "2000"}"#),
         ] {
             let answer = try await fixture.call("POST", fixture.tenant + path, json: body)
             try #require(answer.status == 201, "POST \(path): \(answer.status) \(answer.body)")
         }
+        // The admin's box with a message and a greeting.
+        let message = try await leaveVoicemail(in: fixture.adminExtension, tenant: fixture.slug, media: media).message.id.uuidString.lowercased()
+        let greeting = try await httpRequest("PUT", fixture.base + fixture.tenant + "/voicemail/boxes/\(fixture.adminExtension)/greetings/unavailable",
+                                             token: fixture.operatorToken, body: try MediaStoreFixture.audioFile("wav"), contentType: "audio/wav")
+        try #require(greeting.status == 201, "PUT …/greetings/unavailable: \(greeting.status) \(greeting.body)")
 
         let folder = NSTemporaryDirectory() + "schemathesis-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // Every generated request acts for the test's own tenant, as the operator, and names the
-        // seeded prompt, announcement and menu (other names would only find nothing). Every check of
+        // seeded prompt, announcement, menu, voicemail box and message (other names would only find
+        // nothing). Every check of
         // schemathesis runs but these:
         // - positive_data_acceptance: some rules span fields and cannot be said in JSON Schema
         //   (opens before closes, a console password needs an e-mail, a group's body names the group
@@ -92,6 +99,8 @@ struct APIContractTests {
             "path.prompt" = "hello"
             "path.announcement" = "welcome"
             "path.menu" = "main"
+            "path.box" = "\(fixture.adminExtension)"
+            "path.message" = "\(message)"
 
             [generation]
             database = "none"

@@ -206,8 +206,13 @@ struct APITests {
 
         let subscription = try await fixture.call("POST", "\(path)/subscriptions", as: a.admin, #"{"code":"call-sharing","quantity":2,"starts":"2026-10-01"}"#)
         let subscriptionID = try #require(subscription.body["id"] as? String, "\(subscription.text)")
+        // Voicemail: the user's box (1002) with a message, and the box of their group.
+        #expect(try await fixture.call("POST", "\(path)/voicemail/boxes", as: a.admin, #"{"group":"sales","number":"2000"}"#).status == 201)
+        let message = try await leaveVoicemail(in: "1002", tenant: a.slug, media: media).message.id.uuidString.lowercased()
+        let box = "\(path)/voicemail/boxes/1002"
 
-        enum Access { case operatorOnly, admin, selfOrAdmin }
+        /// `ownBox`: the box's own user only (their PIN): an admin too gets 403.
+        enum Access { case operatorOnly, admin, selfOrAdmin, ownBox }
         // Every operation on a tenant's things, with a body that is valid for it.
         let operations: [(String, String, String?, Access)] = [
             ("GET", path, nil, .selfOrAdmin),
@@ -267,6 +272,23 @@ struct APITests {
             ("GET", "\(path)/invoices", nil, .admin),
             ("GET", "\(path)/invoices/preview?period=2026-10", nil, .admin),
             ("POST", "\(path)/invoices", #"{"period":"2026-10"}"#, .operatorOnly),
+            ("GET", "\(path)/voicemail/boxes", nil, .selfOrAdmin),
+            ("POST", "\(path)/voicemail/boxes", #"{"group":"support","number":"3000"}"#, .admin),
+            ("GET", box, nil, .selfOrAdmin),
+            ("GET", "\(path)/voicemail/boxes/2000", nil, .selfOrAdmin),
+            ("PATCH", box, #"{"greetingMode":"unavailable","maxSeconds":90}"#, .selfOrAdmin),
+            ("PUT", "\(box)/pin", #"{"pin":"482613"}"#, .ownBox),
+            ("POST", "\(box)/pin/reset", nil, .admin),
+            ("GET", "\(box)/messages", nil, .selfOrAdmin),
+            ("GET", "\(box)/messages/\(message)", nil, .selfOrAdmin),
+            ("PATCH", "\(box)/messages/\(message)", #"{"folder":"heard"}"#, .selfOrAdmin),
+            ("POST", "\(box)/messages/\(message)/audio-url", nil, .selfOrAdmin),
+            ("POST", "\(box)/greetings/busy/speech", #"{"text":"Olen kõnes.","language":"et"}"#, .selfOrAdmin),
+            ("GET", "\(box)/greetings", nil, .selfOrAdmin),
+            ("GET", "\(box)/greetings/busy", nil, .selfOrAdmin),
+            ("DELETE", "\(box)/greetings/busy", nil, .selfOrAdmin),
+            ("DELETE", "\(box)/messages/\(message)", nil, .selfOrAdmin),
+            ("DELETE", "\(path)/voicemail/boxes/3000", nil, .admin),
         ]
         /// One operation as no one, as B's admin, as A's user and as A's admin (but not for the
         /// user's own settings, which the user's call just changed).
@@ -278,11 +300,11 @@ struct APITests {
                     "\(label) as tenant B's admin: \(foreign.status) \(foreign.text)")
             #expect(!foreign.text.contains(a.domain), "\(label): nothing of A in the answer")
             let asUser = try await send(a.user)
-            #expect(access == .selfOrAdmin ? (200..<300).contains(asUser.status) : asUser.status == 403,
+            #expect([.selfOrAdmin, .ownBox].contains(access) ? (200..<300).contains(asUser.status) : asUser.status == 403,
                     "\(label) as A's user: \(asUser.status) \(asUser.text)")
             if access != .selfOrAdmin || !ownSettings {
                 let asAdmin = try await send(a.admin)
-                #expect(access == .operatorOnly ? asAdmin.status == 403 : (200..<300).contains(asAdmin.status),
+                #expect([.operatorOnly, .ownBox].contains(access) ? asAdmin.status == 403 : (200..<300).contains(asAdmin.status),
                         "\(label) as A's admin: \(asAdmin.status) \(asAdmin.text)")
             }
         }
@@ -291,6 +313,18 @@ struct APITests {
         }
         // An upload is an audio file, not JSON.
         try await check("PUT \(path)/prompts/tone", .admin, ownSettings: false) { try await fixture.upload("\(path)/prompts/tone", as: $0, tone, type: "audio/wav") }
+        try await check("PUT \(box)/greetings/name", .selfOrAdmin, ownSettings: true) {
+            try await fixture.upload("\(box)/greetings/name", as: $0, tone, type: "audio/wav")
+        }
+        // A user reaches their own box and their group's only: any other is a 404, as if it did not exist.
+        for (method, target, body) in [("GET", "\(path)/voicemail/boxes/1001", nil), ("PATCH", "\(path)/voicemail/boxes/1001", #"{"emailNotify":false}"#),
+                                       ("PUT", "\(path)/voicemail/boxes/1001/pin", #"{"pin":"482613"}"#),
+                                       ("GET", "\(path)/voicemail/boxes/1001/messages", nil),
+                                       ("GET", "\(path)/voicemail/boxes/1001/greetings", nil),
+                                       ("DELETE", "\(path)/voicemail/boxes/1001/greetings/name", nil)] as [(String, String, String?)] {
+            let hidden = try await fixture.call(method, target, as: a.user, body)
+            #expect(hidden.status == 404, "\(method) \(target) as 1002: \(hidden.status) \(hidden.text)")
+        }
         // A user reaches only their own settings: 1002 on 1001's are refused.
         for (method, target, body) in [("GET", "\(path)/users/1001", nil), ("PATCH", "\(path)/users/1001", #"{"name":"X"}"#),
                                        ("POST", "\(path)/users/1001/device/password", "{}"),

@@ -11,10 +11,11 @@ struct ApplicationStack {
     let media: MediaStoreFixture
     let api: APIStack
 
-    static func start() async throws -> ApplicationStack {
+    /// `environment`: the api's settings beside these.
+    static func start(environment extra: [String: String] = [:]) async throws -> ApplicationStack {
         let token = ["SWITCHBOARD_INTERNAL_TOKEN": "internal-\(UUID().uuidString)"]
         let media = try await MediaStoreFixture.start(environment: token)
-        let api = try await APIStack.start(extraEnvironment: token.merging(["SWITCHBOARD_RECORDING_URL": media.url]) { $1 })
+        let api = try await APIStack.start(extraEnvironment: token.merging(["SWITCHBOARD_RECORDING_URL": media.url]) { $1 }.merging(extra) { $1 })
         return ApplicationStack(media: media, api: api)
     }
 

@@ -181,6 +181,86 @@ struct CLITests {
         await media.stop()
     }
 
+    @Test("voicemail commands: boxes list, show, create-group, set and delete; a PIN reset; messages list, mark and delete; greetings upload, speak and remove through recording")
+    func voicemailCommands() async throws {
+        let token = ["SWITCHBOARD_INTERNAL_TOKEN": "internal-\(UUID().uuidString)"]
+        let media = try await MediaStoreFixture.start(environment: token)
+        let recording = token.merging(["SWITCHBOARD_RECORDING_URL": media.url]) { $1 }
+        func run(_ arguments: String...) async throws -> (status: Int32, stdout: String, stderr: String) {
+            try await cli(arguments, extra: recording)
+        }
+        #expect(try await cli("topics", "ensure").status == 0)
+        #expect(try await cli("migrate").status == 0)
+        let slug = TestEnvironment.unique("cli")
+        #expect(try await run("tenants", "create", "--slug", slug, "--name", "Voicemail", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
+        let user = try await run("users", "create", "--tenant", slug, "--extension", "1001", "--name", "Mari", "--password", "mari-secret-1")
+        #expect(user.status == 0 && user.stdout.contains("voicemail PIN"), "\(user.stdout)\(user.stderr)")
+        #expect(try await run("groups", "create", "--tenant", slug, "--name", "sales").status == 0)
+        let group = try await run("voicemail", "boxes", "create-group", "--tenant", slug, "--group", "sales", "--number", "2000")
+        #expect(group.status == 0 && group.stdout.contains(/box 2000, PIN [0-9]{6} \(shown once\)/), "\(group.stdout)\(group.stderr)")
+        let list = try await run("voicemail", "boxes", "list", "--tenant", slug)
+        #expect(list.stdout.split(separator: "\n").contains { $0.hasPrefix("1001 ") && $0.contains("user 1001") }, "\(list.stdout)")
+        #expect(list.stdout.split(separator: "\n").contains { $0.hasPrefix("2000 ") && $0.contains("group sales") }, "\(list.stdout)")
+
+        let set = try await run("voicemail", "boxes", "set", "--tenant", slug, "--box", "1001", "--greeting-mode", "unavailable", "--max-seconds", "60",
+                                "--quota", "20", "--email-notify", "false")
+        #expect(set.status == 0 && set.stdout.contains("greeting mode  unavailable") && set.stdout.contains("quota 20") && set.stdout.contains("60 s")
+                && set.stdout.contains("e-mail         off"), "\(set.stdout)\(set.stderr)")
+        #expect(try await run("voicemail", "boxes", "show", "--tenant", slug, "--box", "1001").stdout == set.stdout)
+        for wrong in [["voicemail", "boxes", "set", "--tenant", slug, "--box", "1001", "--quota", "0"],
+                      ["voicemail", "boxes", "set", "--tenant", slug, "--box", "1001", "--email", "mari@example.com"],
+                      ["voicemail", "boxes", "show", "--tenant", slug, "--box", "9999"],
+                      ["voicemail", "boxes", "delete", "--tenant", slug, "--box", "1001"],
+                      ["voicemail", "boxes", "list", "--tenant", "no_such_tenant"],
+                      ["voicemail", "messages", "mark", "--tenant", slug, "--box", "1001", "--id", UUID().uuidString, "--folder", "heard"]] {
+            let result = try await cli(wrong, extra: recording)
+            #expect(result.status == 1 && result.stderr.split(separator: "\n").count == 1, "\(wrong): \(result.stderr)")
+        }
+        let reset = try await run("voicemail", "pin", "reset", "--tenant", slug, "--box", "1001")
+        #expect(reset.status == 0 && reset.stdout.contains(/box 1001: PIN [0-9]{6} \(shown once\)/), "\(reset.stdout)\(reset.stderr)")
+
+        // A message, as recording stores one.
+        let (message, _) = try await leaveVoicemail(in: "1001", tenant: slug, media: media)
+        let id = message.id.uuidString.lowercased()
+        let messages = try await run("voicemail", "messages", "list", "--tenant", slug, "--box", "1001")
+        #expect(messages.stdout.split(separator: "\n").contains { $0.hasPrefix(id) && $0.contains("new") && $0.contains("+3725551234") && $0.contains("1.5 s") },
+                "\(messages.stdout)\(messages.stderr)")
+        #expect(try await run("voicemail", "messages", "mark", "--tenant", slug, "--box", "1001", "--id", id, "--folder", "saved").status == 0)
+        #expect(try await run("voicemail", "messages", "list", "--tenant", slug, "--box", "1001", "--folder", "saved").stdout.contains(id))
+        #expect(!(try await run("voicemail", "messages", "list", "--tenant", slug, "--box", "1001", "--folder", "new").stdout.contains(id)))
+
+        // Greetings through recording.
+        let file = NSTemporaryDirectory() + "greeting-\(UUID().uuidString.prefix(8)).ogg"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data(try MediaStoreFixture.audioFile("ogg")).write(to: URL(fileURLWithPath: file))
+        let uploaded = try await run("voicemail", "greetings", "upload", "--tenant", slug, "--box", "1001", "--kind", "unavailable", "--file", file)
+        #expect(uploaded.status == 0 && uploaded.stdout.contains("box 1001: unavailable greeting, upload"), "\(uploaded.stdout)\(uploaded.stderr)")
+        let spoken = try await run("voicemail", "greetings", "speak", "--tenant", slug, "--box", "2000", "--kind", "temporary", "--language", "en",
+                                   "--text", "We are closed today.")
+        #expect(spoken.status == 0 && spoken.stdout.contains("temporary greeting, tts"), "\(spoken.stdout)\(spoken.stderr)")
+        #expect(try await run("voicemail", "boxes", "show", "--tenant", slug, "--box", "1001").stdout.contains("greetings      unavailable"))
+        #expect(try await run("voicemail", "greetings", "remove", "--tenant", slug, "--box", "1001", "--kind", "unavailable").status == 0)
+        #expect(try await run("voicemail", "greetings", "remove", "--tenant", slug, "--box", "1001", "--kind", "unavailable").status == 1)
+        let bad = try await run("voicemail", "greetings", "speak", "--tenant", slug, "--box", "1001", "--kind", "loud", "--language", "en", "--text", "x")
+        #expect(bad.status != 0 && bad.stderr.contains("loud"), "\(bad.stderr)")
+
+        #expect(try await run("voicemail", "messages", "delete", "--tenant", slug, "--box", "1001", "--id", id).status == 0)
+        #expect(!(try await run("voicemail", "messages", "list", "--tenant", slug, "--box", "1001").stdout.contains(id)))
+        #expect(try await run("voicemail", "boxes", "delete", "--tenant", slug, "--box", "2000").status == 0)
+        #expect(!(try await run("voicemail", "boxes", "list", "--tenant", slug).stdout.contains("group sales")))
+
+        let db = TestEnvironment.postgres(maxConnections: 1)
+        let schema = try SQLIdentifier("tenant_" + slug)
+        let actions = try await db.query("SELECT action FROM \(identifier: schema).audit_log WHERE actor = 'cli' AND action LIKE 'voicemail.%'")
+            .map { try $0.decode("action", as: String.self) }
+        for action in ["voicemail.box-create", "voicemail.box-update", "voicemail.pin-reset", "voicemail.message-move", "voicemail.greeting-set",
+                       "voicemail.greeting-remove", "voicemail.message-delete", "voicemail.box-delete"] {
+            #expect(actions.contains(action), "\(action) by the CLI in \(actions)")
+        }
+        await db.shutdown()
+        await media.stop()
+    }
+
     @Test("billing and contract-end commands: subscriptions add, change and list, invoice preview, issue and list, terminate, advance")
     func billingCommands() async throws {
         #expect(try await cli("topics", "ensure").status == 0)

@@ -28,6 +28,7 @@ package enum APIService {
             api.addPromptRoutes(to: v1)
             api.addAnnouncementRoutes(to: v1)
             api.addMenuRoutes(to: v1)
+            api.addVoicemailRoutes(to: v1)
             api.addBillingRoutes(to: v1)
         }
         return definition
@@ -40,12 +41,15 @@ struct API: Sendable {
     let context: ServiceContext
     let auth: Authenticator
     let throttle: LoginThrottle
-    /// `recording`'s internal HTTP, where prompts go.
+    /// `recording`'s internal HTTP, where prompts and voicemail audio go.
     let media: MediaStoreClient
+    /// Signs and checks the links to voicemail audio.
+    let audioLinks: AudioLinks
 
     init(context: ServiceContext, media: MediaStoreClient) {
         self.context = context
         self.media = media
+        audioLinks = AudioLinks(secret: context.configuration.signedURLSecret)
         auth = Authenticator(db: context.db, lifetime: .seconds(context.configuration.apiTokenMinutes * 60))
         throttle = LoginThrottle(perSource: context.configuration.apiLoginFailuresPerAddress)
     }

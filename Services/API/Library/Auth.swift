@@ -97,6 +97,19 @@ struct Authenticator: Sendable {
         return Principal(tokenID: try row.decode("id"), role: role, tenant: try row.decode("tenant"), subject: try row.decode("subject"))
     }
 
+    /// The caller of the token `id` while it is still valid (unexpired, unrevoked): whom a signed
+    /// link was made for, so that the link dies with the token.
+    func principal(tokenID id: UUID) async throws -> Principal? {
+        let rows = try await db.query("""
+            SELECT k.id, k.role, k.tenant, k.subject FROM platform.api_tokens k
+            LEFT JOIN platform.tenants t ON t.slug = k.tenant
+            WHERE k.id = \(id) AND k.revoked_at IS NULL AND k.expires_at > now()
+              AND (k.tenant IS NULL OR t.status IN ('active', 'suspended', 'terminating', 'terminated'))
+            """)
+        guard let row = rows.first, let role = Principal.Role(rawValue: try row.decode("role")) else { return nil }
+        return Principal(tokenID: try row.decode("id"), role: role, tenant: try row.decode("tenant"), subject: try row.decode("subject"))
+    }
+
     func revoke(_ principal: Principal) async throws {
         try await db.query("UPDATE platform.api_tokens SET revoked_at = now() WHERE id = \(principal.tokenID) AND revoked_at IS NULL")
     }

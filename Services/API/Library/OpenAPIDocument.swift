@@ -11,7 +11,8 @@ package enum OpenAPIDocument {
           description: |
             The REST API of Switchboard's `api` service: tenants and their contract end, users and
             their SIP devices, numbers, call sharing groups, working-hours schedules, forwarding,
-            outbound identity, prompts, announcements and IVR menus, subscriptions and invoices.
+            outbound identity, prompts, announcements and IVR menus, voicemail, subscriptions and
+            invoices.
 
             **Authentication.** `POST /v1/auth/token` exchanges an e-mail and password for a bearer
             token; every other `/v1` operation needs `Authorization: Bearer <token>`. A token is
@@ -26,15 +27,17 @@ package enum OpenAPIDocument {
             - a user reaching what only their tenant's admins may do: **403**;
             - anyone but an operator reaching an operator-only operation: **403** (for an
               operation on one tenant's things, only that tenant's own admins and users get 403;
-              the others get 404).
+              the others get 404);
+            - a user reaches their own voicemail box and the boxes of their groups; any other box
+              does not exist for them: **404**.
 
             **Errors** all have one shape, `{"error": {"code": "...", "message": "..."}}` (schema
             `Error`). `code` is stable and is one of `invalid_request` (400), `unauthenticated` (401,
             with `WWW-Authenticate: Bearer`), `forbidden` (403), `not_found` (404, also for unknown
             paths under `/v1`), `method_not_allowed` (405), `conflict` (409), `too_large` (413),
             `too_many_attempts` (429, failed logins), `internal` (500, details only in the
-            operator's logs) and `unavailable` (503: the media store, which keeps prompts, did not
-            answer; try again); `message` says in words what is wrong, naming the field of a bad body.
+            operator's logs) and `unavailable` (503: the media store, which keeps prompts and
+            voicemail audio, did not answer; try again); `message` says in words what is wrong, naming the field of a bad body.
 
             **Bodies** are JSON objects of at most 64 KiB (a prompt upload is an audio file of at most 20 MB). Fields the API does not know are ignored;
             an optional field that is `null` is the same as one that is absent.
@@ -78,6 +81,10 @@ package enum OpenAPIDocument {
             description: Voice messages, played as a destination, as a group's welcome or for closed hours.
           - name: menus
             description: IVR menus (routing a number to one needs the IVR add-on).
+          - name: voicemail
+            description: |
+              Voicemail boxes (every user's, and groups' own), their PINs, messages by folder, short-lived
+              links to a message's audio, and greetings (uploaded files and text-to-speech).
           - name: billing
             description: The catalogue, subscriptions, entitlements and invoices.
           - name: meta
@@ -478,7 +485,8 @@ package enum OpenAPIDocument {
                 its domain the tenant's SIP domain; its password is generated unless given, and is
                 shown in this answer only (the server keeps digest hashes). With an e-mail and a
                 console `password` the user can log in to the API. Extensions and e-mails are
-                unique within the tenant (409).
+                unique within the tenant (409). The user gets a voicemail box numbered by the
+                extension, with a random PIN, also shown in this answer only.
               requestBody:
                 required: true
                 content:
@@ -1612,6 +1620,498 @@ package enum OpenAPIDocument {
                 "404": { $ref: "#/components/responses/NotFound" }
                 "500": { $ref: "#/components/responses/Internal" }
 
+          /v1/tenants/{tenant}/voicemail/boxes:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [voicemail]
+              operationId: listVoicemailBoxes
+              summary: List the voicemail boxes the caller may open, by number.
+              description: |
+                Operators and the tenant's admins see every box of the tenant; a user sees their own
+                box and the boxes of the groups they are a member of. Every user has a box, numbered
+                by their extension; a group may have one of its own.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of boxes.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailBoxPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            post:
+              tags: [voicemail]
+              operationId: createGroupVoicemailBox
+              summary: Give a group a voicemail box of its own.
+              description: |
+                Operators and the tenant's admins. The box has a number of its own, not a user's
+                extension (409), and a random PIN, shown in this answer only; a group has at most
+                one box (409). A group's overflow can then be `voicemail:NUMBER`.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewGroupVoicemailBox"
+              responses:
+                "201":
+                  description: The box and its PIN.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/CreatedVoicemailBox"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+            get:
+              tags: [voicemail]
+              operationId: getVoicemailBox
+              summary: A voicemail box's settings, greetings and message counts.
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group. For a
+                user, any other box does not exist (404).
+              responses:
+                "200":
+                  description: The box.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailBox"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            patch:
+              tags: [voicemail]
+              operationId: updateVoicemailBox
+              summary: Change a box's settings.
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group; only
+                operators and admins may change the quota or a group box's e-mail (403 for a user).
+                Absent or null fields stay as they are; `""` clears the e-mail. A user's box mails
+                the user's own e-mail: setting one on it is a 400.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/VoicemailBoxChange"
+              responses:
+                "200":
+                  description: The box, changed.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailBox"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [voicemail]
+              operationId: deleteGroupVoicemailBox
+              summary: Delete a group's box with its messages and greetings.
+              description: |
+                Operators and the tenant's admins. A user's box goes only with the user (409).
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/pin:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+            put:
+              tags: [voicemail]
+              operationId: changeVoicemailPIN
+              summary: Choose the box's PIN.
+              description: |
+                The box's user, and the members of a group's box; operators and admins reset a PIN
+                instead (403). 4–10 digits, not the box's number, not starting or ending with it, and
+                not one digit repeated (400). It also unlocks the box.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/VoicemailPIN"
+              responses:
+                "204":
+                  description: Changed.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/pin/reset:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+            post:
+              tags: [voicemail]
+              operationId: resetVoicemailPIN
+              summary: Give the box a new random PIN.
+              description: |
+                Operators and the tenant's admins. Six random digits, never the box's number, shown
+                in this answer only; the box is unlocked.
+              responses:
+                "200":
+                  description: The new PIN.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailPIN"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/messages:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+            get:
+              tags: [voicemail]
+              operationId: listVoicemailMessages
+              summary: The box's messages, new ones first.
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group. New
+                messages first (urgent ones first among them), then heard and saved ones, oldest
+                first in each; all in one page (a box holds at most its quota).
+              parameters:
+                - name: folder
+                  in: query
+                  required: false
+                  description: Only the messages of this folder.
+                  schema:
+                    $ref: "#/components/schemas/VoicemailFolder"
+              responses:
+                "200":
+                  description: The messages.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailMessagePage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/messages/{message}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+              - $ref: "#/components/parameters/Message"
+            get:
+              tags: [voicemail]
+              operationId: getVoicemailMessage
+              summary: A message.
+              description: Operators, the tenant's admins, the box's user, and the members of its group.
+              responses:
+                "200":
+                  description: The message.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailMessage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            patch:
+              tags: [voicemail]
+              operationId: moveVoicemailMessage
+              summary: Move a message to a folder (heard, saved, or back to new).
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group.
+                Listening through the API does not move a message; this does. The box's devices'
+                message-waiting lamps follow.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/VoicemailMessageMove"
+              responses:
+                "200":
+                  description: The message, moved.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailMessage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [voicemail]
+              operationId: deleteVoicemailMessage
+              summary: Delete a message.
+              description: Operators, the tenant's admins, the box's user, and the members of its group.
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/messages/{message}/audio-url:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+              - $ref: "#/components/parameters/Message"
+            post:
+              tags: [voicemail]
+              operationId: createVoicemailAudioURL
+              summary: A short-lived link to listen to or download the message's audio.
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group. The
+                link is valid for five minutes, for this message only, and only while the caller's
+                token is valid and the caller may still open the box; it needs no bearer token, so a
+                player can open it as it is. Every listen and download is written to the tenant's
+                audit log with the caller.
+              responses:
+                "200":
+                  description: The link.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailAudioURL"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/messages/{message}/audio:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+              - $ref: "#/components/parameters/Message"
+            get:
+              tags: [voicemail]
+              operationId: getVoicemailAudio
+              summary: The message's audio, through a link from `POST …/audio-url`.
+              description: |
+                Anyone with the link, without a token: the link's signature is the credential. A
+                link that was changed, has expired, or whose caller has logged out is a 403.
+              security: []
+              parameters:
+                - name: expires
+                  in: query
+                  required: true
+                  description: When the link expires, in Unix seconds.
+                  schema:
+                    type: integer
+                - name: by
+                  in: query
+                  required: true
+                  description: Whom the link was made for.
+                  schema:
+                    type: string
+                    format: uuid
+                - name: signature
+                  in: query
+                  required: true
+                  description: The link's signature.
+                  schema:
+                    type: string
+                - name: download
+                  in: query
+                  required: false
+                  description: "`1`: as a download (`Content-Disposition: attachment`); else to play inline."
+                  schema:
+                    type: string
+                    enum: ["0", "1"]
+              responses:
+                "200":
+                  description: An 8 kHz mono WAV file.
+                  headers:
+                    Content-Disposition:
+                      required: true
+                      schema:
+                        type: string
+                        pattern: ^(inline|attachment); filename=
+                  content:
+                    audio/wav:
+                      schema: { type: string, format: binary }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "403":
+                  description: |
+                    The link is not valid (`forbidden`): changed, made with another key, expired, or
+                    its caller's token has ended. Ask for a new one.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/ForbiddenError"
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/greetings:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+            get:
+              tags: [voicemail]
+              operationId: listVoicemailGreetings
+              summary: The box's greetings.
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group.
+                Callers hear the temporary greeting while there is one, else the busy or unavailable
+                one as the box's `greetingMode` says, else a spoken default (with the name greeting
+                in it when there is one).
+              responses:
+                "200":
+                  description: The greetings, by kind.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailGreetingList"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/greetings/{kind}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+              - $ref: "#/components/parameters/GreetingKind"
+            get:
+              tags: [voicemail]
+              operationId: getVoicemailGreetingAudio
+              summary: A greeting's audio, to listen to.
+              description: Operators, the tenant's admins, the box's user, and the members of its group.
+              responses:
+                "200":
+                  description: An 8 kHz mono 16-bit WAV file, as callers hear it.
+                  headers:
+                    Content-Disposition:
+                      required: true
+                      schema:
+                        type: string
+                        pattern: ^inline
+                  content:
+                    audio/wav:
+                      schema: { type: string, format: binary }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+            put:
+              tags: [voicemail]
+              operationId: uploadVoicemailGreeting
+              summary: Set the greeting from an audio file (replacing the one of that kind).
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group. The
+                body is the file itself, a WAV, MP3 or OGG file of at most 20 MB, sent with its
+                Content-Type; it is converted to 8 kHz mono (at most ten minutes are kept). A body
+                that is no audio of these formats is a 400 and changes nothing.
+              requestBody:
+                required: true
+                content:
+                  audio/wav:
+                    schema: { type: string, format: binary }
+                  audio/x-wav:
+                    schema: { type: string, format: binary }
+                  audio/mpeg:
+                    schema: { type: string, format: binary }
+                  audio/ogg:
+                    schema: { type: string, format: binary }
+              responses:
+                "201":
+                  description: The greeting, set.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailGreeting"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413":
+                  description: The file is larger than 20 MB (`too_large`).
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TooLargeError"
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+            delete:
+              tags: [voicemail]
+              operationId: removeVoicemailGreeting
+              summary: Remove a greeting.
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group.
+                Callers hear the next greeting in order, or the default.
+              responses:
+                "204":
+                  description: Removed.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/voicemail/boxes/{box}/greetings/{kind}/speech:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Box"
+              - $ref: "#/components/parameters/GreetingKind"
+            post:
+              tags: [voicemail]
+              operationId: speakVoicemailGreeting
+              summary: Set the greeting by text-to-speech (replacing the one of that kind).
+              description: |
+                Operators, the tenant's admins, the box's user, and the members of its group. Spoken
+                by espeak-ng in Estonian or English.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NewSpeech"
+              responses:
+                "201":
+                  description: The greeting, set.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/VoicemailGreeting"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+
           /v1/catalogue:
             get:
               tags: [billing]
@@ -1942,6 +2442,28 @@ package enum OpenAPIDocument {
               description: The member, an extension or an E.164 number (`+` may be sent as `%2B`).
               schema:
                 $ref: "#/components/schemas/MemberID"
+            Box:
+              name: box
+              in: path
+              required: true
+              description: The voicemail box's number (a user's extension, or a group box's own number).
+              schema:
+                $ref: "#/components/schemas/BoxNumber"
+            Message:
+              name: message
+              in: path
+              required: true
+              description: The message's id.
+              schema:
+                type: string
+                format: uuid
+            GreetingKind:
+              name: kind
+              in: path
+              required: true
+              description: Which greeting.
+              schema:
+                $ref: "#/components/schemas/GreetingKind"
             Subscription:
               name: subscription
               in: path
@@ -2033,8 +2555,8 @@ package enum OpenAPIDocument {
 
             Unavailable:
               description: |
-                The media store (the `recording` service, which keeps prompts) did not answer or
-                failed (`unavailable`); nothing was changed. Try again.
+                The media store (the `recording` service, which keeps prompts and voicemail audio) did
+                not answer or failed (`unavailable`); nothing was changed. Try again.
               content:
                 application/json:
                   schema:
@@ -2465,12 +2987,16 @@ package enum OpenAPIDocument {
                   maxLength: 200
             CreatedUser:
               type: object
-              required: [user, sip]
+              required: [user, sip, voicemailPin]
               properties:
                 user:
                   $ref: "#/components/schemas/User"
                 sip:
                   $ref: "#/components/schemas/SIPCredentials"
+                voicemailPin:
+                  description: The PIN of the user's voicemail box (numbered by the extension), shown this once.
+                  type: string
+                  pattern: ^[0-9]{6}$
             SIPCredentials:
               description: What a phone is configured with; the password is shown this once.
               type: object
@@ -3017,6 +3543,242 @@ package enum OpenAPIDocument {
                   anyOf:
                     - $ref: "#/components/schemas/MenuOptions"
                     - type: "null"
+
+            BoxNumber:
+              description: A voicemail box's number, 2–6 digits; a user's box has the user's extension.
+              type: string
+              pattern: ^[0-9]{2,6}$
+              examples: ["1001"]
+            VoicemailFolder:
+              description: A message is `new` until it is first played, then `heard`, or `saved` on purpose.
+              type: string
+              enum: [new, heard, saved]
+            GreetingKind:
+              description: |
+                `unavailable`, `busy`, `temporary` (played instead of the others until it is removed)
+                and `name` (the box's name, spoken in the default greeting).
+              type: string
+              enum: [unavailable, busy, temporary, name]
+            GreetingMode:
+              description: "`by-reason`: the busy greeting when the user was busy, else the unavailable one; `unavailable`: always that one."
+              type: string
+              enum: [by-reason, unavailable]
+            MessageSummary:
+              description: The box's counts, as message-waiting lamps show them; old is heard and saved.
+              type: object
+              required: [new, old, urgentNew, urgentOld]
+              properties:
+                new: { type: integer, minimum: 0 }
+                old: { type: integer, minimum: 0 }
+                urgentNew: { type: integer, minimum: 0 }
+                urgentOld: { type: integer, minimum: 0 }
+            VoicemailBox:
+              type: object
+              required: [number, greetingMode, maxSeconds, minMs, quota, emailNotify, hasPIN, greetings, summary]
+              properties:
+                number:
+                  $ref: "#/components/schemas/BoxNumber"
+                owner:
+                  description: The user's extension, for a user's box.
+                  $ref: "#/components/schemas/Extension"
+                group:
+                  description: The group, for a group's box.
+                  $ref: "#/components/schemas/DialplanName"
+                greetingMode:
+                  $ref: "#/components/schemas/GreetingMode"
+                maxSeconds:
+                  description: The longest message kept, in seconds.
+                  type: integer
+                  minimum: 10
+                  maximum: 600
+                minMs:
+                  description: A shorter message is not kept (the call counts as missed).
+                  type: integer
+                  minimum: 0
+                  maximum: 10000
+                quota:
+                  description: How many messages the box holds; a full box takes no more.
+                  type: integer
+                  minimum: 1
+                  maximum: 1000
+                emailNotify:
+                  description: Whether new messages are mailed (with the audio) to the user, or to a group box's `email`.
+                  type: boolean
+                email:
+                  description: A group box's address; a user's box mails the user's own e-mail.
+                  type: string
+                hasPIN:
+                  description: Whether the box has a PIN (a box made before PINs has none until an admin resets it).
+                  type: boolean
+                lockedUntil:
+                  description: After repeated wrong PINs on the phone, no PIN is tried until then.
+                  type: string
+                  format: date-time
+                greetings:
+                  description: The greetings it has.
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/GreetingKind"
+                summary:
+                  $ref: "#/components/schemas/MessageSummary"
+            VoicemailBoxPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/VoicemailBox"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            NewGroupVoicemailBox:
+              type: object
+              required: [group, number]
+              properties:
+                group:
+                  $ref: "#/components/schemas/DialplanName"
+                number:
+                  description: The box's number; not a user's extension.
+                  $ref: "#/components/schemas/BoxNumber"
+                email:
+                  description: Where new messages are mailed; absent or null for none.
+                  type: [string, "null"]
+                  maxLength: 254
+                  pattern: ^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$
+            CreatedVoicemailBox:
+              type: object
+              required: [box, pin]
+              properties:
+                box:
+                  $ref: "#/components/schemas/VoicemailBox"
+                pin:
+                  description: The box's PIN, shown this once.
+                  type: string
+                  pattern: ^[0-9]{6}$
+            VoicemailBoxChange:
+              type: object
+              properties:
+                greetingMode:
+                  anyOf:
+                    - $ref: "#/components/schemas/GreetingMode"
+                    - type: "null"
+                maxSeconds:
+                  description: 10–600.
+                  type: [integer, "null"]
+                  minimum: 10
+                  maximum: 600
+                minMs:
+                  description: 0–10000.
+                  type: [integer, "null"]
+                  minimum: 0
+                  maximum: 10000
+                quota:
+                  description: 1–1000; operators and admins only.
+                  type: [integer, "null"]
+                  minimum: 1
+                  maximum: 1000
+                emailNotify:
+                  type: [boolean, "null"]
+                email:
+                  description: A group box's address; `""` clears it. Operators and admins only.
+                  type: [string, "null"]
+                  maxLength: 254
+                  pattern: ^$|^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$
+            VoicemailPIN:
+              type: object
+              required: [pin]
+              properties:
+                pin:
+                  description: 4–10 digits.
+                  type: string
+                  pattern: ^[0-9]{4,10}$
+            VoicemailMessage:
+              type: object
+              required: [id, box, folder, urgent, caller, callId, reason, durationMs, sha256, receivedAt]
+              properties:
+                id:
+                  type: string
+                  format: uuid
+                box:
+                  $ref: "#/components/schemas/BoxNumber"
+                folder:
+                  $ref: "#/components/schemas/VoicemailFolder"
+                urgent:
+                  description: The caller marked it urgent.
+                  type: boolean
+                caller:
+                  description: The caller's number or extension, as the call presented it.
+                  type: string
+                callId:
+                  type: string
+                reason:
+                  description: Why the call reached the box.
+                  type: string
+                  enum: [busy, no-answer, unregistered, forwarding, closed, direct]
+                durationMs:
+                  type: integer
+                  minimum: 0
+                sha256:
+                  description: The content hash of its audio (an 8 kHz mono WAV file).
+                  type: string
+                  pattern: ^[0-9a-f]{64}$
+                receivedAt:
+                  type: string
+                  format: date-time
+            VoicemailMessagePage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/VoicemailMessage"
+            VoicemailMessageMove:
+              type: object
+              required: [folder]
+              properties:
+                folder:
+                  $ref: "#/components/schemas/VoicemailFolder"
+            VoicemailAudioURL:
+              type: object
+              required: [url, downloadUrl, expiresAt]
+              properties:
+                url:
+                  description: The link to play the audio, relative to the API's address (a `GET …/audio`).
+                  type: string
+                  format: uri-reference
+                downloadUrl:
+                  description: The same link, as a download.
+                  type: string
+                  format: uri-reference
+                expiresAt:
+                  type: string
+                  format: date-time
+            VoicemailGreeting:
+              type: object
+              required: [kind, sha256, source]
+              properties:
+                kind:
+                  $ref: "#/components/schemas/GreetingKind"
+                sha256:
+                  description: The content hash of its audio (an 8 kHz mono WAV file).
+                  type: string
+                  pattern: ^[0-9a-f]{64}$
+                source:
+                  description: Recorded by phone, an uploaded file, or text-to-speech.
+                  type: string
+                  enum: [phone, upload, tts]
+                text:
+                  description: What text-to-speech says.
+                  type: string
+            VoicemailGreetingList:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/VoicemailGreeting"
 
             Money:
               description: An amount in euros with two decimals, as a string.

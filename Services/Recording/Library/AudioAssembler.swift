@@ -79,9 +79,7 @@ struct AudioAssembler: Sendable {
 
     private func storeMessage(samples: [Int16], durationMs: Int, recording: Purpose, id recordingID: String, slug: TenantSlug) async throws {
         let schema = slug.schema
-        // The bytes first: a message never names audio that is not there.
-        let sha = durationMs >= recording.minMs ? try await library.saveObject(WAV.file(samples), kind: "voicemail", tenant: slug) : nil
-        let (voicemail, outbox) = (self.voicemail, self.outbox)
+        let (voicemail, outbox, library) = (self.voicemail, self.outbox, self.library)
         let kept = try await db.withTransaction { connection -> VoicemailMessage? in
             // Locked: the caller's "urgent" lands before or after this, never lost between.
             guard let claim = try await connection.query("""
@@ -89,7 +87,8 @@ struct AudioAssembler: Sendable {
                 """).first else { return nil }
             var kept: VoicemailMessage?
             var missed: VoicemailMissedCall.Why? = .tooShort
-            if let sha {
+            if durationMs >= recording.minMs {
+                let (sha, _) = try await library.storeVoicemailAudio(WAV.file(samples), tenant: slug, on: connection)
                 switch try await voicemail.storeMessage(recordingID: recordingID, box: recording.box, caller: recording.caller,
                                                         callID: recording.callID, reason: recording.reason, urgent: try claim.decode("urgent"),
                                                         durationMs: durationMs, sha256: sha, slug: slug, on: connection) {
@@ -118,10 +117,10 @@ struct AudioAssembler: Sendable {
 
     private func storeGreeting(_ kind: GreetingKind, samples: [Int16], durationMs: Int, recording: Purpose, id recordingID: String,
                                slug: TenantSlug) async throws {
-        let sha = durationMs >= 1_000 ? try await library.saveObject(WAV.file(samples), kind: "voicemail", tenant: slug) : nil
-        let voicemail = self.voicemail
+        let (voicemail, library) = (self.voicemail, self.library)
         try await db.withTransaction { connection in
-            if let sha {
+            if durationMs >= 1_000 {
+                let (sha, _) = try await library.storeVoicemailAudio(WAV.file(samples), tenant: slug, on: connection)
                 try await voicemail.setGreeting(Voicemail.Greeting(kind: kind, sha256: sha, source: .phone, text: nil), box: recording.box,
                                                 slug: slug, on: connection)
             }

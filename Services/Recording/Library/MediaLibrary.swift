@@ -65,18 +65,59 @@ struct MediaLibrary: Sendable {
         return PromptInfo(name: name, sha256: sha, language: language, source: source, text: text, sizeBytes: wav.count, durationMs: durationMs)
     }
 
-    /// Stores audio as one of the tenant's objects without a name (spoken text of a voicemail menu,
-    /// a message, a greeting). - Returns: its SHA-256.
-    func saveObject(_ wav: [UInt8], kind: String, tenant: TenantSlug) async throws -> String {
+    /// Stores spoken text as one of the tenant's prompt objects without a name (what a voicemail
+    /// menu says that changes from call to call). - Returns: its SHA-256.
+    func saveSpeech(_ wav: [UInt8], tenant: TenantSlug) async throws -> String {
         let samples = try WAV.samples(wav)
         let sha = Self.sha256(wav)
         guard let key = ObjectKey(owner: tenant.value, sha256: sha) else { throw Failure.invalid("bad key") }
         try await store.put(key, bytes: wav)
         try await db.query("""
             INSERT INTO \(identifier: tenant.schema).media_objects (sha256, kind, size, duration_ms)
-            VALUES (\(sha), \(kind), \(wav.count), \(samples.count / 8)) ON CONFLICT (sha256) DO NOTHING
+            VALUES (\(sha), 'prompt', \(wav.count), \(samples.count / 8)) ON CONFLICT (sha256) DO NOTHING
             """)
         return sha
+    }
+
+    /// Stores voicemail audio (a message's or a greeting's, an 8 kHz mono WAV) as the tenant's
+    /// object of kind `voicemail`, its metadata in `connection`'s transaction, so that what names
+    /// the object commits with it. - Returns: its hash and length.
+    func storeVoicemailAudio(_ wav: [UInt8], tenant: TenantSlug, on connection: PostgresConnection) async throws
+        -> (sha256: String, durationMs: Int)
+    {
+        let samples = try WAV.samples(wav)
+        let sha = Self.sha256(wav)
+        guard let key = ObjectKey(owner: tenant.value, sha256: sha) else { throw Failure.invalid("bad key") }
+        // The bytes first: metadata never names an object that is not there.
+        try await store.put(key, bytes: wav)
+        let durationMs = samples.count / 8
+        try await connection.query("""
+            INSERT INTO \(identifier: tenant.schema).media_objects (sha256, kind, size, duration_ms)
+            VALUES (\(sha), 'voicemail', \(wav.count), \(durationMs)) ON CONFLICT (sha256) DO NOTHING
+            """)
+        return (sha, durationMs)
+    }
+
+    /// Sets a box's greeting to `wav` (converted already): the object and the greeting in one
+    /// transaction. - Throws: `TenancyError.notFound` when the tenant has no such box.
+    func saveGreeting(_ wav: [UInt8], kind: GreetingKind, box: String, tenant: TenantSlug, source: Voicemail.Greeting.Source,
+                      text: String?, voicemail: Voicemail) async throws -> Voicemail.Greeting {
+        try await db.withTransaction { connection in
+            // Held shared: a box deleted meanwhile waits, and one already gone is a 404, not a foreign-key failure.
+            guard try await !connection.query("""
+                SELECT 1 AS one FROM \(identifier: tenant.schema).voicemail_boxes WHERE number = \(box) FOR SHARE
+                """).isEmpty else { throw TenancyError.notFound("tenant \(tenant) has no voicemail box \(box)") }
+            let (sha, _) = try await storeVoicemailAudio(wav, tenant: tenant, on: connection)
+            let greeting = Voicemail.Greeting(kind: kind, sha256: sha, source: source, text: text)
+            try await voicemail.setGreeting(greeting, box: box, slug: tenant, on: connection)
+            return greeting
+        }
+    }
+
+    /// A box's greeting's audio; nil when the box has none of that kind.
+    func greeting(_ kind: GreetingKind, box: String, tenant: TenantSlug) async throws -> [UInt8]? {
+        guard let greeting = try await Voicemail.greetings(box: box, slug: tenant, on: db)[kind] else { return nil }
+        return try await object(sha256: greeting.sha256, tenant: tenant)
     }
 
     /// The tenant's own prompts, and the system prompts in the tenant's language it has not replaced.

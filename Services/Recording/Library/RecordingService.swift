@@ -1,17 +1,19 @@
 import Foundation
 import Hummingbird
 import Logging
+import Messaging
 import Runtime
 import Tenancy
 
-/// The `recording` service: the media store (DESIGN §2, §7): prompts, voicemail audio (assembled
-/// from `media.audio`); call recordings and retention next. Its internal HTTP (for sip-edge and api, inside the cluster) serves
-/// objects by hash and takes prompt uploads and text-to-speech.
+/// The `recording` service: the media store (DESIGN §2, §7): prompts, voicemail greetings and
+/// messages (assembled from `media.audio`); call recordings and retention next. Its internal HTTP
+/// (for sip-edge, ivr and api, inside the cluster) serves objects by hash and takes uploads and
+/// text-to-speech of prompts and greetings.
 package enum RecordingService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "recording", defaultHTTPPort: 8084)
         definition.routes = { router, context in
-            MediaRoutes(library: library(context), token: context.configuration.internalToken).add(to: router)
+            MediaRoutes(library: library(context), token: context.configuration.internalToken, publisher: context.publisher).add(to: router)
         }
         definition.services = { context in
             let library = library(context)
@@ -57,11 +59,15 @@ actor SpokenTexts {
 /// `recording`'s internal HTTP: `/internal/speech/{tenant}` (POST text-to-speech of an unnamed object),
 /// `/internal/media/{tenant}/{sha256}` (an object the tenant may
 /// read), `/internal/prompts/{tenant}` (list), `/internal/prompts/{tenant}/{name}` (PUT an upload,
-/// GET the audio, DELETE), `/internal/prompts/{tenant}/{name}/speech` (POST text-to-speech).
+/// GET the audio, DELETE), `/internal/prompts/{tenant}/{name}/speech` (POST text-to-speech),
+/// `/internal/voicemail/{tenant}/{box}/greetings/{kind}` (PUT an upload, GET the audio) and its
+/// `/speech` (POST text-to-speech). A greeting's change is audited as the `X-Switchboard-Actor`
+/// the API sends (its caller), else as `recording`.
 struct MediaRoutes: Sendable {
     let library: MediaLibrary
     /// `SWITCHBOARD_INTERNAL_TOKEN`: what every request must carry (none when empty).
     let token: String
+    let publisher: EventPublisher
     /// The largest upload taken: 20 MB.
     static let maximumUpload = 20 << 20
 
@@ -127,6 +133,43 @@ struct MediaRoutes: Sendable {
                                                                       language: speech.language, text: speech.text), status: .created)
             }
         }
+        media.get("voicemail/:tenant/:box/greetings/:kind") { _, context -> Response in
+            try await handling {
+                let (tenant, box, kind) = try Self.greeting(context)
+                guard let bytes = try await library.greeting(kind, box: box, tenant: tenant) else {
+                    return Self.error(.notFound, "box \(box) has no \(kind.rawValue) greeting")
+                }
+                return Self.wav(bytes)
+            }
+        }
+        media.put("voicemail/:tenant/:box/greetings/:kind") { request, context -> Response in
+            try await handling {
+                var request = request
+                let (tenant, box, kind) = try Self.greeting(context)
+                let voicemail = voicemail(request)
+                // Before the conversion: a box that is none is a quick 404.
+                _ = try await voicemail.box(tenant: tenant.value, number: box)
+                let upload = Array(buffer: try await request.collectBody(upTo: Self.maximumUpload))
+                let wav = try await AudioConverter.prompt(from: upload)
+                return try JSON.response(try await library.saveGreeting(wav, kind: kind, box: box, tenant: tenant, source: .upload, text: nil,
+                                                                        voicemail: voicemail), status: .created)
+            }
+        }
+        media.post("voicemail/:tenant/:box/greetings/:kind/speech") { request, context -> Response in
+            try await handling {
+                var request = request
+                let (tenant, box, kind) = try Self.greeting(context)
+                let voicemail = voicemail(request)
+                _ = try await voicemail.box(tenant: tenant.value, number: box)
+                let body = try await request.collectBody(upTo: 64 * 1024)
+                guard let speech = try? JSONDecoder().decode(Speech.self, from: Data(body.readableBytesView)) else {
+                    return Self.error(.badRequest, "the body must be {\"text\": …, \"language\": \"et\" or \"en\"}")
+                }
+                let wav = try await AudioConverter.speech(speech.text, language: speech.language)
+                return try JSON.response(try await library.saveGreeting(wav, kind: kind, box: box, tenant: tenant, source: .tts,
+                                                                        text: speech.text, voicemail: voicemail), status: .created)
+            }
+        }
         media.post("speech/:tenant") { request, context -> Response in
             try await handling {
                 var request = request
@@ -137,7 +180,7 @@ struct MediaRoutes: Sendable {
                 }
                 if let sha = await spoken.sha256(of: speech, tenant: tenant) { return try JSON.response(["sha256": sha]) }
                 let wav = try await AudioConverter.speech(speech.text, language: speech.language)
-                let sha = try await library.saveObject(wav, kind: "prompt", tenant: tenant)
+                let sha = try await library.saveSpeech(wav, tenant: tenant)
                 await spoken.remember(sha, of: speech, tenant: tenant)
                 return try JSON.response(["sha256": sha], status: .created)
             }
@@ -149,6 +192,23 @@ struct MediaRoutes: Sendable {
                 return JSON.noContent()
             }
         }
+    }
+
+    /// The store as the request's actor (`X-Switchboard-Actor`): the API's caller, for the audit log.
+    private func voicemail(_ request: Request) -> Voicemail {
+        let actor = request.headers.first { $0.name.canonicalName == "x-switchboard-actor" }.map { String($0.value.prefix(200)) } ?? ""
+        return Voicemail(db: library.db, publisher: publisher, actor: actor.isEmpty ? "recording" : actor)
+    }
+
+    /// The tenant, box and kind of a greeting's path.
+    private static func greeting(_ context: ServiceRequestContext) throws -> (TenantSlug, String, GreetingKind) {
+        let tenant = try TenantSlug(try context.parameters.require("tenant"))
+        let box = try context.parameters.require("box")
+        guard Validation.isExtension(box) else { throw MediaLibrary.Failure.invalid("a box number is 2–6 digits") }
+        guard let kind = GreetingKind(rawValue: try context.parameters.require("kind")) else {
+            throw MediaLibrary.Failure.notFound("greetings are unavailable, busy, temporary and name")
+        }
+        return (tenant, box, kind)
     }
 
     /// Input errors as 400/404/409 with the reason; the rest is the server's (500, logged by the router).
@@ -165,7 +225,11 @@ struct MediaRoutes: Sendable {
             case .conflict(let reason): return Self.error(.conflict, reason)
             }
         } catch let failure as TenancyError {
-            return Self.error(.badRequest, failure.description)
+            switch failure {
+            case .invalid(let reason): return Self.error(.badRequest, reason)
+            case .notFound(let reason): return Self.error(.notFound, reason)
+            case .conflict(let reason): return Self.error(.conflict, reason)
+            }
         }
     }
 

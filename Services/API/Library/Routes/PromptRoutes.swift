@@ -20,6 +20,23 @@ extension API {
     /// what a client plainly did not mean as audio.
     static let audioTypes: Set<String> = ["audio/wav", "audio/x-wav", "audio/mpeg", "audio/ogg"]
 
+    /// An uploaded audio file (a prompt or a greeting): its bytes, sent as one of `audioTypes`, at
+    /// most `MediaStoreClient.maximumUpload`.
+    static func audioUpload(_ request: Request) async throws -> [UInt8] {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        guard audioTypes.contains(type) else {
+            throw APIError.invalid("send the file as Content-Type audio/wav, audio/x-wav, audio/mpeg or audio/ogg, "
+                                   + "not \(String(reflecting: type))")
+        }
+        var request = request
+        do {
+            return Array(buffer: try await request.collectBody(upTo: MediaStoreClient.maximumUpload))
+        } catch is NIOTooManyBytesError {
+            throw APIError(status: .contentTooLarge, code: "too_large",
+                           message: "the file is larger than \(MediaStoreClient.maximumUpload >> 20) MB")
+        }
+    }
+
     func addPromptRoutes(to v1: RouterGroup<ServiceRequestContext>) {
         v1.get("tenants/:tenant/prompts") { request, context -> Response in
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
@@ -31,24 +48,12 @@ extension API {
         }
         v1.put("tenants/:tenant/prompts/:prompt") { request, context -> Response in
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-            guard Self.audioTypes.contains(type) else {
-                throw APIError.invalid("send the file as Content-Type audio/wav, audio/x-wav, audio/mpeg or audio/ogg, "
-                                       + "not \(String(reflecting: type))")
-            }
             let language = try request.uri.queryParameters["language"].map { code in
                 guard let language = Language(rawValue: String(code)) else { throw APIError.invalid("language must be et or en") }
                 return language
             }
-            var request = request
-            let upload: ByteBuffer
-            do {
-                upload = try await request.collectBody(upTo: MediaStoreClient.maximumUpload)
-            } catch is NIOTooManyBytesError {
-                throw APIError(status: .contentTooLarge, code: "too_large",
-                               message: "the file is larger than \(MediaStoreClient.maximumUpload >> 20) MB")
-            }
-            let prompt = try await media.upload(Array(buffer: upload), name: try context.parameter("prompt"), tenant: try TenantSlug(tenant),
+            let upload = try await Self.audioUpload(request)
+            let prompt = try await media.upload(upload, name: try context.parameter("prompt"), tenant: try TenantSlug(tenant),
                                                 language: language)
             return try JSON.response(prompt, status: .created)
         }
