@@ -255,6 +255,9 @@ package enum TenantSchema {
                 email text,
                 created_at timestamptz NOT NULL DEFAULT now());
             INSERT INTO {schema}.voicemail_boxes (number, user_id) SELECT extension, id FROM {schema}.users;
+            -- A number may go to a box (voicemail:BOX) or to listening with a PIN (mailbox).
+            ALTER TABLE {schema}.numbers DROP CONSTRAINT numbers_destination_kind_check, ADD CONSTRAINT numbers_destination_kind_check
+                CHECK (destination_kind IN ('user', 'group', 'schedule', 'external', 'voicemail', 'mailbox', 'announcement', 'ivr', 'none'));
             CREATE TABLE {schema}.voicemail_greetings (
                 box text NOT NULL REFERENCES {schema}.voicemail_boxes ON DELETE CASCADE,
                 kind text NOT NULL CHECK (kind IN ('unavailable', 'busy', 'temporary', 'name')),

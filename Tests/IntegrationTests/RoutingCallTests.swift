@@ -41,17 +41,18 @@ struct RoutingCallTests {
         let mobileInvite = try #require(Self.time(of: "INVITE sip:", in: answered.messages))
         #expect((4.0...8.0).contains(mobileInvite - deskInvite), "the mobile rang \(mobileInvite - deskInvite) s after 1002")
 
-        // Today a holiday in the tenant's time zone: the number's calls go to the closed destination (voicemail, not there yet: 480).
+        // Today a holiday in the tenant's time zone: the number's calls go to the closed destination
+        // (voicemail, but with no user or group on the way there is no box to leave it in).
         let today = Date.now.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "Europe/Tallinn")!).year().month().day())
         try await config.addException(tenant: fixture.slug, schedule: "hours", day: today, opens: nil, closes: nil, label: "holiday")
         let closed = try await runSIPp(scenario: "inbound-refused.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", did]],
                                  localPort: try freeUDPPort(), localIP: CallFixture.trunkHost)
-        #expect(finalStatus(in: closed.messages) == 480)
-        #expect(closed.messages.contains("480 Voicemail not available"))
+        #expect(finalStatus(in: closed.messages) == 404)
+        #expect(closed.messages.contains("404 No voicemail box for this call"))
 
         let records = try await fixture.events(CallRecord.self) { $0.count >= 2 }.map(\.data)
         #expect(records.contains { $0.cause == "normal" && $0.answer != nil && $0.direction == .inbound && $0.answeredBy == mobile })
-        #expect(records.contains { $0.cause == "480 Voicemail not available" })
+        #expect(records.contains { $0.cause == "404 No voicemail box for this call" })
     }
 
     @Test("group overflow: nobody in the group answers within its total time, so the call goes to the overflow destination")

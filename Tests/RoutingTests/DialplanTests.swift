@@ -18,6 +18,7 @@ struct DialplanTests {
         let config: DialplanConfiguration
         let dialplan: Dialplan
         let db: PostgresClient
+        let publisher: EventPublisher
         /// The tenant's main number.
         let did: String
 
@@ -46,7 +47,7 @@ struct DialplanTests {
                     """)
             }
             return Tenant(slug: slug, config: DialplanConfiguration(db: db, publisher: publisher),
-                          dialplan: Dialplan(db: db, countryCode: "372"), db: db, did: did)
+                          dialplan: Dialplan(db: db, countryCode: "372"), db: db, publisher: publisher, did: did)
         }
 
         func call(_ dialled: String, from caller: String = "1001") async throws -> CallRoute {
@@ -84,7 +85,8 @@ struct DialplanTests {
         #expect(try await tenant.call("1002").reject?.status == 482, "1002 → 1003 → 1002 is a loop")
 
         try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "voicemail", noAnswerSeconds: nil)
-        #expect(try await tenant.call("1002").reject == RouteRejection(status: 480, reason: "Voicemail not available"))
+        #expect(try await tenant.call("1002").application == CallApplication(kind: .voicemail, name: "1003", reason: .forwarding),
+                "forwarded to voicemail: the box of the user it was for, greeted as forwarded")
 
         try await config.setForwarding(tenant: slug, extension: "1002", when: "always", to: nil, noAnswerSeconds: nil)
         try await config.setForwarding(tenant: slug, extension: "1002", when: "busy", to: "user:1004", noAnswerSeconds: nil)
@@ -212,6 +214,38 @@ struct DialplanTests {
             CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: .trunk, callerExtension: nil, dialled: tenant.did),
             callID: "t", tenant: tenant.slug)
         #expect(Self.rung(idle) == ["1002", "1001", "1003"], "never had a call, then idle longest")
+    }
+
+    @Test("voicemail: the called user's box for each reason, a group's box on overflow, voicemail:BOX, *97 and *98 from a device")
+    func voicemail() async throws {
+        let tenant = try await Tenant.make()
+        let (slug, config) = (tenant.slug.value, tenant.config)
+        try await config.setForwarding(tenant: slug, extension: "1002", when: "busy", to: "voicemail", noAnswerSeconds: nil)
+        try await config.setForwarding(tenant: slug, extension: "1002", when: "no-answer", to: "voicemail", noAnswerSeconds: 10)
+        let plan = try await tenant.call("1002")
+        #expect(try await tenant.failed(plan, cause: .busy).application == CallApplication(kind: .voicemail, name: "1002", reason: .busy))
+        #expect(try await tenant.failed(plan, cause: .noAnswer).application == CallApplication(kind: .voicemail, name: "1002", reason: .noAnswer))
+        try await tenant.db.query("DELETE FROM \(identifier: tenant.slug.schema).registrations WHERE contact LIKE 'sip:1003@%'")
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "unregistered", to: "voicemail", noAnswerSeconds: nil)
+        #expect(try await tenant.call("1003").application == CallApplication(kind: .voicemail, name: "1003", reason: .unregistered))
+
+        // A group whose overflow is its own box (numbered 800); voicemail:BOX names a box directly.
+        try await config.createGroup(tenant: slug, name: "sales", strategy: "ring-all", memberSeconds: 20, totalSeconds: 60, overflow: "voicemail")
+        let voicemail = Voicemail(db: tenant.db, publisher: tenant.publisher, actor: "test")
+        let pin = try await voicemail.createGroupBox(tenant: slug, group: "sales", number: "800", email: nil)
+        #expect(pin.count == 6 && pin != "800")
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "group:sales")
+        #expect(try await tenant.call(tenant.did).application == CallApplication(kind: .voicemail, name: "800", reason: .unregistered))
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "voicemail:1004")
+        #expect(try await tenant.call(tenant.did).application == CallApplication(kind: .voicemail, name: "1004", reason: .direct))
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "voicemail:999")
+        #expect(try await tenant.call(tenant.did).reject == RouteRejection(status: 404, reason: "No such voicemail box"))
+
+        // Listening: one's own box from one's device, or any box with its PIN.
+        #expect(try await tenant.call("*97", from: "1004").application == CallApplication(kind: .mailbox, name: "1004"))
+        #expect(try await tenant.call("*98", from: "1004").application == CallApplication(kind: .mailbox, name: ""))
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "mailbox")
+        #expect(try await tenant.call(tenant.did).application == CallApplication(kind: .mailbox, name: ""))
     }
 
     @Test("limits: concurrent calls and international calls are refused with 403 past the cap; emergency calls always go out, never anonymous")
