@@ -25,12 +25,14 @@ struct SMTPProtocolTests {
         "what is not a reply is an error: no code, a code that changes, an endless line",
         arguments: [
             "HTTP/1.1 400 Bad Request\r\n", "250-one\r\n251 two\r\n", "25\r\n", "2500 x\r\n", "099 x\r\n",
-            String(repeating: "2", count: 5_000),
+            "endless",
         ])
     func malformed(_ input: String) {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(SMTPReplyDecoder()))
+        // Made here, not in the arguments, which the test log prints.
+        let bytes = input == "endless" ? String(repeating: "2", count: 5_000) : input
         #expect(throws: SMTPReplyDecoder.MalformedReply.self) {
-            try channel.writeInbound(ByteBuffer(string: input))
+            try channel.writeInbound(ByteBuffer(string: bytes))
         }
         _ = try? channel.finish()
     }
