@@ -123,8 +123,11 @@ struct SMTPSink {
 
 /// A self-signed certificate for 127.0.0.1 made with the openssl command, which is its own CA.
 struct TestCertificate {
-    let certificate: String
-    let key: String
+    let folder: String
+    var certificate: String { "\(folder)/cert.pem" }
+    var key: String { "\(folder)/key.pem" }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
 
     static func make() async throws -> TestCertificate {
         let folder = NSTemporaryDirectory() + "smtp-cert-\(UUID().uuidString.prefix(8))"
@@ -139,7 +142,7 @@ struct TestCertificate {
                 ])
         }
         try #require(made.status == 0, "openssl: \(made.stderr)")
-        return TestCertificate(certificate: "\(folder)/cert.pem", key: "\(folder)/key.pem")
+        return TestCertificate(folder: folder)
     }
 }
 
@@ -214,6 +217,7 @@ struct SMTPClientTests {
     @Test("STARTTLS and AUTH PLAIN with the self-signed certificate trusted through the CA file")
     func startTLS() async throws {
         let certificate = try await TestCertificate.make()
+        defer { certificate.remove() }
         let sink = try await SMTPSink.start(.init(startTLS: certificate, credentials: Self.credentials))
         defer { sink.stop() }
         let configuration = sink.configuration(
@@ -229,6 +233,7 @@ struct SMTPClientTests {
     @Test("without the CA file the certificate does not verify: a permanent TLS error at STARTTLS, nothing sent")
     func untrustedCertificate() async throws {
         let certificate = try await TestCertificate.make()
+        defer { certificate.remove() }
         let sink = try await SMTPSink.start(.init(startTLS: certificate, credentials: Self.credentials))
         defer { sink.stop() }
         let client = try SMTPClient(configuration: sink.configuration(.startTLS, credentials: Self.credentials))
@@ -247,6 +252,7 @@ struct SMTPClientTests {
     @Test("a wrong password is a permanent refusal at AUTH")
     func wrongPassword() async throws {
         let certificate = try await TestCertificate.make()
+        defer { certificate.remove() }
         let sink = try await SMTPSink.start(.init(startTLS: certificate, credentials: Self.credentials))
         defer { sink.stop() }
         let wrong = SMTPConfiguration.Credentials(username: "pbx", password: "vale")
@@ -264,6 +270,7 @@ struct SMTPClientTests {
     @Test("AUTH LOGIN where the relay offers no PLAIN")
     func authLogin() async throws {
         let certificate = try await TestCertificate.make()
+        defer { certificate.remove() }
         let sink = try await SMTPSink.start(
             .init(startTLS: certificate, credentials: Self.credentials, mechanisms: "LOGIN"))
         defer { sink.stop() }
@@ -277,6 +284,7 @@ struct SMTPClientTests {
     @Test("implicit TLS from the first byte")
     func implicitTLS() async throws {
         let certificate = try await TestCertificate.make()
+        defer { certificate.remove() }
         let sink = try await SMTPSink.start(.init(implicitTLS: certificate, credentials: Self.credentials))
         defer { sink.stop() }
         let configuration = sink.configuration(.tls, credentials: Self.credentials, caFile: certificate.certificate)
