@@ -137,7 +137,10 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/IntegrationTests"),
-        .testTarget(name: "RecordingTests", dependencies: ["Recording"], path: "Tests/RecordingTests"),
+        .testTarget(name: "RecordingTests", dependencies: [
+            "Recording", "Runtime", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], path: "Tests/RecordingTests"),
         .target(name: "TestSupport", dependencies: [
             "Kafka", "Postgres", "Media", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
@@ -171,6 +174,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
         ])
         + service("Billing", executable: "billing", extra: [
             "Pricing",

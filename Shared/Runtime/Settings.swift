@@ -115,6 +115,27 @@ package enum Settings {
     package static let s3Prefix = Setting(
         name: "SWITCHBOARD_S3_PREFIX", defaultValue: "",
         summary: "recording, with the s3 store: a folder inside the bucket for the objects (e.g. `prod/media`), so deployments can share a bucket. Empty: the bucket's top.")
+    package static let smtpHost = Setting(
+        name: "SWITCHBOARD_SMTP_HOST", defaultValue: "",
+        summary: "recording: the SMTP relay that voicemail e-mails (with the message as a WAV attachment) go through, a host name or address. Empty: no e-mail.")
+    package static let smtpPort = Setting(
+        name: "SWITCHBOARD_SMTP_PORT", defaultValue: "587",
+        summary: "recording: the relay's port: 587 (submission, with `starttls`), 465 (with `tls`), 25.")
+    package static let smtpTLS = Setting(
+        name: "SWITCHBOARD_SMTP_TLS", defaultValue: "starttls",
+        summary: "recording: `starttls` (plain connection upgraded after EHLO; a relay that does not offer it is refused), `tls` (TLS from the first byte) or `none` (plain text, for a relay on the same host; no credentials then). The relay's certificate is verified against the system's roots and `SWITCHBOARD_SMTP_CA_FILE`.")
+    package static let smtpUsername = Setting(
+        name: "SWITCHBOARD_SMTP_USERNAME", defaultValue: "",
+        summary: "recording: the user name for the relay's AUTH (PLAIN, or LOGIN where PLAIN is not offered). Empty: no authentication.")
+    package static let smtpPassword = Setting(
+        name: "SWITCHBOARD_SMTP_PASSWORD", defaultValue: "",
+        summary: "recording: the password for that user name; secret.")
+    package static let smtpFrom = Setting(
+        name: "SWITCHBOARD_SMTP_FROM", defaultValue: "Switchboard <voicemail@localhost>",
+        summary: "recording: the sender of voicemail e-mails, `Name <address>` or `address`; the address is also the envelope sender, where bounces go.")
+    package static let smtpCAFile = Setting(
+        name: "SWITCHBOARD_SMTP_CA_FILE", defaultValue: "",
+        summary: "recording: a PEM file of further trust roots for the relay's certificate (a private CA), beside the system's.")
     package static let countryCode = Setting(
         name: "SWITCHBOARD_COUNTRY_CODE", defaultValue: "372",
         summary: "routing: country calling code that numbers dialled in national format get (`5551234` → `+3725551234`).")
@@ -145,6 +166,7 @@ package enum Settings {
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds,
         recordingURL, internalToken, mediaDirectory, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
+        smtpHost, smtpPort, smtpTLS, smtpUsername, smtpPassword, smtpFrom, smtpCAFile,
         outboxPollMs, countryCode, apiTokenMinutes,
         apiLoginFailuresPerAddress, signedURLSecret, vatPercent, noticeDays, exportDays, instanceID,
     ]
@@ -200,6 +222,8 @@ package struct RuntimeConfiguration: Sendable {
     /// Empty: the internal HTTP takes requests without a token.
     package var internalToken: String
     package var mediaStore: MediaStoreConfiguration
+    /// Nil: no relay is configured, and voicemail is not e-mailed.
+    package var smtp: SMTPConfiguration?
     package var outboxPollMs: Int
     package var countryCode: String
     package var apiTokenMinutes: Int
@@ -266,6 +290,7 @@ package struct RuntimeConfiguration: Sendable {
             recordingURL: text(Settings.recordingURL),
             internalToken: text(Settings.internalToken),
             mediaStore: try objectStore(text),
+            smtp: try mailRelay(text),
             outboxPollMs: try int(Settings.outboxPollMs, range: 10...60_000),
             countryCode: text(Settings.countryCode),
             apiTokenMinutes: try int(Settings.apiTokenMinutes, range: 1...43_200),

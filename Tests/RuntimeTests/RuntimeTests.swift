@@ -66,6 +66,53 @@ struct RuntimeTests {
         }
     }
 
+    static let smtp: [String: String] = [
+        "SWITCHBOARD_SMTP_HOST": "smtp.example.ee", "SWITCHBOARD_SMTP_PORT": "465", "SWITCHBOARD_SMTP_TLS": "tls",
+        "SWITCHBOARD_SMTP_USERNAME": "pbx", "SWITCHBOARD_SMTP_PASSWORD": "secret",
+        "SWITCHBOARD_SMTP_FROM": "Kõnepost <voicemail@pbx.example.ee>", "SWITCHBOARD_SMTP_CA_FILE": "/etc/pbx/ca.pem",
+    ]
+
+    @Test("no SMTP host: no e-mail; with one, the relay from the settings, STARTTLS on 587 by default")
+    func smtp() throws {
+        #expect(try RuntimeConfiguration.fromEnvironment(environment: [:]).smtp == nil)
+        let relay = try RuntimeConfiguration.fromEnvironment(environment: Self.smtp).smtp
+        let from = try #require(MailAddress(displayName: "Kõnepost", address: "voicemail@pbx.example.ee"))
+        #expect(relay == SMTPConfiguration(
+            host: "smtp.example.ee", port: 465, security: .tls, credentials: .init(username: "pbx", password: "secret"),
+            from: from, caFile: "/etc/pbx/ca.pem"))
+        let defaults = try #require(try RuntimeConfiguration.fromEnvironment(environment: ["SWITCHBOARD_SMTP_HOST": "[::1]"]).smtp)
+        #expect(defaults.host == "::1" && defaults.port == 587 && defaults.security == .startTLS)
+        #expect(defaults.credentials == nil && defaults.caFile == nil)
+        #expect(defaults.from == MailAddress(displayName: "Switchboard", address: "voicemail@localhost"))
+        #expect(relay?.credentials?.description == "pbx (password hidden)", "a logged configuration hides the password")
+    }
+
+    @Test("an SMTP relay with a bad value, or a user without a password, names the setting", arguments: [
+        ("SWITCHBOARD_SMTP_PORT", "0"), ("SWITCHBOARD_SMTP_PORT", "smtp"), ("SWITCHBOARD_SMTP_TLS", "ssl"),
+        ("SWITCHBOARD_SMTP_HOST", "smtp://relay"), ("SWITCHBOARD_SMTP_HOST", "relay example"),
+        ("SWITCHBOARD_SMTP_PASSWORD", ""), ("SWITCHBOARD_SMTP_FROM", "voicemail"),
+        ("SWITCHBOARD_SMTP_FROM", "Kõnepost <kõne@pbx.ee>"),
+    ])
+    func invalidSMTP(name: String, value: String) {
+        #expect {
+            try RuntimeConfiguration.fromEnvironment(environment: Self.smtp.merging([name: value]) { $1 })
+        } throws: { error in
+            "\(error)".hasPrefix(name)
+        }
+    }
+
+    @Test("credentials are refused in clear text and without the other half")
+    func smtpCredentials() {
+        for (change, named) in [(["SWITCHBOARD_SMTP_TLS": "none"], "SWITCHBOARD_SMTP_PASSWORD"),
+                                (["SWITCHBOARD_SMTP_USERNAME": ""], "SWITCHBOARD_SMTP_USERNAME")] {
+            #expect {
+                try RuntimeConfiguration.fromEnvironment(environment: Self.smtp.merging(change) { $1 })
+            } throws: { error in
+                "\(error)".hasPrefix(named)
+            }
+        }
+    }
+
     @Test("docs/configuration.md lists every setting")
     func configurationDocsAreCurrent() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/configuration.md").path
