@@ -279,7 +279,9 @@ package enum TenantSchema {
                 duration_ms integer NOT NULL,
                 sha256 text NOT NULL REFERENCES {schema}.media_objects,
                 received_at timestamptz NOT NULL DEFAULT now(),
-                changed_at timestamptz NOT NULL DEFAULT now());
+                changed_at timestamptz NOT NULL DEFAULT now(),
+                -- When the e-mail about it reached the relay: a redelivered event sends no second one.
+                emailed_at timestamptz);
             CREATE INDEX voicemail_messages_by_box ON {schema}.voicemail_messages (box, folder, received_at);
             -- What a recording in progress is for, written by ivr before it starts one: recording
             -- turns the audio into a message or a greeting of the box once it is stored.

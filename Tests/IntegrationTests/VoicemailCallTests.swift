@@ -22,9 +22,15 @@ struct VoicemailFixture {
     static let messageTone = 450
     static let pin = "482913"
 
-    static func start(name: String) async throws -> VoicemailFixture {
+    /// - Parameter relay: where recording mails new messages (1002's e-mail is set then).
+    static func start(name: String, relay: SMTPSink? = nil) async throws -> VoicemailFixture {
         let prefix = TestEnvironment.unique("vm") + "."
-        let store = try await MediaStoreFixture.start(prefix: prefix)
+        var mail: [String: String] = [:]
+        if let relay {
+            mail = ["SWITCHBOARD_SMTP_HOST": "127.0.0.1", "SWITCHBOARD_SMTP_PORT": String(relay.port), "SWITCHBOARD_SMTP_TLS": "none",
+                    "SWITCHBOARD_SMTP_FROM": "Kõnepost <voicemail@localhost>"]
+        }
+        let store = try await MediaStoreFixture.start(prefix: prefix, environment: mail)
         let calls = try await CallFixture.start(name: name, edgeSettings: ["SWITCHBOARD_RECORDING_URL": store.url,
                                                                            "SWITCHBOARD_ROUTE_TIMEOUT_MS": "20000"], prefix: prefix)
         var ivrEnvironment = serviceEnvironment(prefix: prefix, port: try freePort())
@@ -37,6 +43,9 @@ struct VoicemailFixture {
         let ready = await eventually(timeout: .seconds(40)) { (try? await httpGet("http://127.0.0.1:\(port)/health/ready").status) == 200 }
         try #require(ready, "ivr did not become ready: \(ivr.log)")
         try await fixture.voicemail.changePIN(tenant: calls.slug, box: "1002", pin: pin)
+        if relay != nil {
+            _ = try await calls.provisioning.updateUser(tenant: calls.slug, extension: "1002", Provisioning.UserChanges(email: "user1002@example.ee"))
+        }
         // 1002 sends busy calls to their box, whose busy greeting is a tone.
         let config = DialplanConfiguration(db: calls.db, publisher: publisher)
         try await config.setForwarding(tenant: calls.slug, extension: "1002", when: "busy", to: "voicemail", noAnswerSeconds: nil)
@@ -60,7 +69,8 @@ struct VoicemailFixture {
             try await runSIPp(scenario: "call-voicemail.xml", target: calls.target,
                               injection: [calls.credentials(ext) + [dialled, String(media.port)]], localPort: try freeUDPPort(), timeout: 90)
         }
-        let started = await eventually(timeout: .seconds(20)) { media.peer != nil }
+        // Its first words may be spoken from text (counts, a name) on a loaded machine: time for that.
+        let started = await eventually(timeout: .seconds(45)) { media.peer != nil }
         try #require(started, "voicemail did not answer:\n\(calls.edge.log.suffix(3000))\n\(calls.routing.log.suffix(2000))\n\(ivr.log.suffix(2000))")
         return MenuCall(media: media, caller: caller)
     }
@@ -100,9 +110,13 @@ struct VoicemailFixture {
 
 @Suite("Voicemail through the edge, routing, ivr and recording", .serialized, .timeLimit(.minutes(4)))
 struct VoicemailCallTests {
-    @Test("a caller reaches busy 1002, hears the busy greeting and leaves 5 s of a tone: a 5 s message holding it; *97 plays it, marks it heard, 7 deletes it")
+    @Test("a caller reaches busy 1002, hears the busy greeting and leaves 5 s of a tone: a 5 s message holding it, e-mailed with its WAV through a relay that defers the first try; *97 plays it, marks it heard, 7 deletes it")
     func depositAndRetrieve() async throws {
-        let fixture = try await VoicemailFixture.start(name: "deposit")
+        var options = SMTPSink.Options()
+        options.failFirst = 1
+        let relay = try await SMTPSink.start(options)
+        defer { relay.stop() }
+        let fixture = try await VoicemailFixture.start(name: "deposit", relay: relay)
         defer { fixture.stopProcesses() }
         let phone = try await fixture.busyPhone()
 
@@ -129,6 +143,16 @@ struct VoicemailCallTests {
         #expect(Tone.power(of: Double(VoicemailFixture.messageTone), in: Array(samples[8_000..<24_000])) > 0.6, "the message holds the tone")
         let left = try await readEvents(VoicemailMessageLeft.self, prefix: fixture.calls.prefix) { !$0.isEmpty }
         #expect(left.first?.data.messageId == message.id)
+
+        // The relay answered 451 to the first try; the retry delivers it, with the message's audio.
+        let mailed = await eventually(timeout: .seconds(30)) { (try? await relay.received().count) == 1 }
+        try #require(mailed, "no e-mail:\n\(fixture.store.recording.log.suffix(3000))")
+        let mail = try #require(try await relay.received().first)
+        #expect(mail.envelope.rcpt_tos == ["user1002@example.ee"] && mail.subject.contains("1001"), "\(mail.subject)")
+        let attachment = try #require(mail.attachments.first)
+        #expect(attachment.content_type == "audio/wav" && attachment.filename?.hasSuffix(".wav") == true)
+        #expect(attachment.bytes == audio.bytes, "the attachment is the message's audio, \(message.durationMs) ms")
+        #expect(try WAV.samples(attachment.bytes).count == message.durationMs * 8)
 
         // 1002 dials *97 from their device: no PIN; the counts, the envelope, then the message itself.
         let listening = try await fixture.call(from: "1002", to: "*97")
@@ -207,5 +231,66 @@ struct VoicemailCallTests {
         let boxFull = try await readEvents(VoicemailMissedCall.self, prefix: fixture.calls.prefix) { $0.count >= 2 }.map(\.data.why)
         #expect(boxFull.contains(.boxFull), "\(boxFull)")
         #expect(try await fixture.messages().count == 1)
+    }
+
+    @Test("a baresip phone leaves a message for 1003 (forwarded always to voicemail), and 1003's own baresip hears it through *97")
+    func baresipLeavesAndRetrieves() async throws {
+        let fixture = try await VoicemailFixture.start(name: "baresip")
+        defer { fixture.stopProcesses() }
+        let slug = fixture.calls.slug
+        let config = DialplanConfiguration(db: fixture.calls.db, publisher: EventPublisher(producer: fixture.calls.producer, topicPrefix: fixture.calls.prefix))
+        try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: "voicemail", noAnswerSeconds: nil)
+
+        let caller = try Baresip(user: "1001", password: "password-1001", domain: fixture.calls.domain, edgePort: fixture.calls.sipPort, toneHz: 523,
+                                 toneSeconds: 60)
+        defer { caller.stop() }
+        let registered = try await eventually(timeout: .seconds(15)) {
+            try await fixture.calls.db.query("SELECT aor FROM \(identifier: fixture.schema).registrations WHERE aor LIKE 'sip:1001@%'").count == 1
+        }
+        try #require(registered, "the phone did not register:\n\(caller.log.suffix(2000))")
+        try await onOwnThread {
+            try caller.command("dial", "sip:1003@\(fixture.calls.domain)")
+            try caller.waitForEvent("CALL_ESTABLISHED", timeout: 20)
+        }
+        try #require(await fixture.recordingStarted(), "no recording began:\n\(fixture.ivr.log.suffix(2000))")
+        try await Task.sleep(for: .seconds(4))
+        try await onOwnThread {
+            try caller.command("hangup")
+            try caller.waitForEvent("CALL_CLOSED", timeout: 10)
+        }
+        let stored = await eventually(timeout: .seconds(20)) {
+            (try? await fixture.voicemail.messages(tenant: slug, box: "1003", folder: .new).count) == 1
+        }
+        try #require(stored, "no message:\n\(fixture.store.recording.log.suffix(2000))")
+        let message = try #require(try await fixture.voicemail.messages(tenant: slug, box: "1003", folder: .new).first)
+        #expect(message.reason == .forwarding && message.caller == "1001" && message.durationMs >= 3_000, "\(message)")
+
+        let owner = try Baresip(user: "1003", password: "password-1003", domain: fixture.calls.domain, edgePort: fixture.calls.sipPort, toneHz: 300,
+                             toneSeconds: 60)
+        defer { owner.stop() }
+        let ownerRegistered = try await eventually(timeout: .seconds(15)) {
+            try await fixture.calls.db.query("SELECT aor FROM \(identifier: fixture.schema).registrations WHERE aor LIKE 'sip:1003@%'").count == 1
+        }
+        try #require(ownerRegistered, "1003 did not register:\n\(owner.log.suffix(2000))")
+        try await onOwnThread {
+            try owner.command("dial", "sip:*97@\(fixture.calls.domain)")
+            try owner.waitForEvent("CALL_ESTABLISHED", timeout: 20)
+        }
+        let heard = await eventually(timeout: .seconds(40)) {
+            (try? await fixture.voicemail.messages(tenant: slug, box: "1003", folder: .heard).count) == 1
+        }
+        #expect(heard, "the message plays and is heard:\n\(fixture.ivr.log.suffix(2000))")
+        // The counts and the envelope are spoken first; then the message itself. (The phone's
+        // recording of what it received is complete once the call is over.)
+        try await Task.sleep(for: .seconds(20))
+        try await onOwnThread {
+            try owner.command("hangup")
+            try owner.waitForEvent("CALL_CLOSED", timeout: 10)
+        }
+        let samples = try owner.receivedAudio()
+        let tone = stride(from: 0, to: max(samples.count - 1600, 0), by: 400).contains { start in
+            Tone.power(of: 523, in: Array(samples[start..<start + 1600])) > 0.6
+        }
+        #expect(tone, "1003's phone heard the message (1001's tone) in \(samples.count) samples")
     }
 }

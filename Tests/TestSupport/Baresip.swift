@@ -12,14 +12,15 @@ package final class Baresip: @unchecked Sendable {
     private let process: ServiceProcess
     private let control: NetstringClient
 
-    package init(user: String, password: String, domain: String, edgePort: Int, toneHz: Double) throws {
+    /// - Parameter toneSeconds: how long its microphone sends the tone (then silence).
+    package init(user: String, password: String, domain: String, edgePort: Int, toneHz: Double, toneSeconds: Int = 10) throws {
         self.user = user
         folder = NSTemporaryDirectory() + "baresip-\(user)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder + "/rec", withIntermediateDirectories: true)
         sipPort = try freeUDPPortPair()
         let controlPort = try freePort()
         let rtp = 40_000 + Int.random(in: 0..<2_000) * 10
-        try WAV.write(Tone.sine(frequency: toneHz, samples: 8000 * 10), to: folder + "/tone.wav")
+        try WAV.write(Tone.sine(frequency: toneHz, samples: 8000 * toneSeconds), to: folder + "/tone.wav")
         let config = """
             poll_method epoll
             sip_listen 127.0.0.1:\(sipPort)

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Messaging
 import Runtime
+import ServiceLifecycle
 import Tenancy
 
 /// The `recording` service: the media store (DESIGN §2, §7): prompts, voicemail greetings and
@@ -20,12 +21,19 @@ package enum RecordingService {
             let assembler = AudioAssembler(db: context.db, library: library,
                                            voicemail: Voicemail(db: context.db, publisher: context.publisher, actor: "recording"),
                                            outbox: context.outbox, logger: context.logger)
-            return [
+            var services: [any Service] = [
                 SystemPrompts(library: library, logger: context.logger),
                 // Chunks are kept as they come, so this is not on the call path: the relaxed fetch wait.
                 GroupConsumer(context: context, group: "recording", topic: .mediaAudio, messages: assembler.handle),
                 VoicemailSweeper(db: context.db, library: library, assembler: assembler, logger: context.logger),
             ]
+            if let smtp = context.configuration.smtp {
+                // Made here: a CA file that cannot be read stops the service with one clear line.
+                let mailer = VoicemailMailer(db: context.db, library: library, mailer: try SMTPClient(configuration: smtp), from: smtp.from,
+                                             logger: context.logger)
+                services.append(GroupConsumer(context: context, group: "recording-mail", topic: .voicemailEvents, handle: mailer.handle))
+            }
+            return services
         }
         return definition
     }
