@@ -236,6 +236,10 @@ struct DialplanTests {
         #expect(pin.count == 6 && pin != "800")
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "group:sales")
         #expect(try await tenant.call(tenant.did).application == CallApplication(kind: .voicemail, name: "800", reason: .unregistered))
+        // Closed hours of a schedule that opens to the group: the group's box.
+        try await config.createSchedule(tenant: slug, name: "never", open: "group:sales", closed: "voicemail")
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "schedule:never")
+        #expect(try await tenant.call(tenant.did).application == CallApplication(kind: .voicemail, name: "800", reason: .closed))
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "voicemail:1004")
         #expect(try await tenant.call(tenant.did).application == CallApplication(kind: .voicemail, name: "1004", reason: .direct))
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "voicemail:999")

@@ -14,6 +14,7 @@ struct Demo: AsyncParsableCommand {
 
         static let operatorEmail = "operator@switchboard.localhost"
         static let operatorPassword = "operator-demo-password"
+        static let voicemailPIN = "135790"
 
         func run() async throws {
             try await withCLI { cli in
@@ -34,6 +35,16 @@ struct Demo: AsyncParsableCommand {
                                 email: .some(email), role: role, consolePassword: "demo-\(ext)-console"))
                         }
                     }
+                }
+                // Voicemail on busy, no answer (20 s) and unregistered, and a PIN the demo prints.
+                let dialplan = try cli.dialplan()
+                let voicemail = try await cli.voicemail(tenant: "demo")
+                for ext in ["1001", "1002", "1003"] {
+                    for condition in ["busy", "no-answer", "unregistered"] {
+                        try await dialplan.setForwarding(tenant: "demo", extension: ext, when: condition, to: "voicemail",
+                                                         noAnswerSeconds: condition == "no-answer" ? 20 : nil)
+                    }
+                    try await voicemail.changePIN(tenant: "demo", box: ext, pin: Self.voicemailPIN)
                 }
                 do {
                     try await provisioning.createOperator(email: Self.operatorEmail, password: Self.operatorPassword)

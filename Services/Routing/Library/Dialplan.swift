@@ -259,7 +259,8 @@ struct Dialplan: Sendable {
     }
 
     /// The box a voicemail destination means: the one it names, or that of the user or group the
-    /// call was for (the nearest on its path).
+    /// call was for (the nearest on its path; for a schedule, the user or group it opens to, so a
+    /// main number's closed hours reach the team's box).
     private func voicemailBox(_ named: String?, path: [String], slug: TenantSlug) async throws -> String? {
         let schema = slug.schema
         if let named {
@@ -277,6 +278,12 @@ struct Dialplan: Sendable {
                 return try await db.query("""
                     SELECT number FROM \(identifier: schema).voicemail_boxes WHERE group_name = \(name)
                     """).first?.decode("number")
+            case .schedule(let name):
+                guard let (open, _, _) = try await schedule(name, slug: slug) else { continue }
+                switch open {
+                case .user, .group: return try await voicemailBox(nil, path: [open.description], slug: slug)
+                default: continue
+                }
             default:
                 continue
             }
