@@ -132,10 +132,7 @@ struct MediaRoutes: Sendable {
                 let tenant = try TenantSlug(try context.parameters.require("tenant"))
                 let name = try context.parameters.require("name")
                 try MediaLibrary.validate(name: name)
-                let body = try await request.collectBody(upTo: 64 * 1024)
-                guard let speech = try? JSONDecoder().decode(Speech.self, from: Data(body.readableBytesView)) else {
-                    return Self.error(.badRequest, "the body must be {\"text\": …, \"language\": \"et\" or \"en\"}")
-                }
+                let speech = try await Self.speech(in: &request)
                 let wav = try await AudioConverter.speech(speech.text, language: speech.language)
                 return try JSON.response(try await library.savePrompt(wav, name: name, tenant: tenant, source: .tts,
                                                                       language: speech.language, text: speech.text), status: .created)
@@ -169,10 +166,7 @@ struct MediaRoutes: Sendable {
                 let (tenant, box, kind) = try Self.greeting(context)
                 let voicemail = voicemail(request)
                 _ = try await voicemail.box(tenant: tenant.value, number: box)
-                let body = try await request.collectBody(upTo: 64 * 1024)
-                guard let speech = try? JSONDecoder().decode(Speech.self, from: Data(body.readableBytesView)) else {
-                    return Self.error(.badRequest, "the body must be {\"text\": …, \"language\": \"et\" or \"en\"}")
-                }
+                let speech = try await Self.speech(in: &request)
                 let wav = try await AudioConverter.speech(speech.text, language: speech.language)
                 return try JSON.response(try await library.saveGreeting(wav, kind: kind, box: box, tenant: tenant, source: .tts,
                                                                         text: speech.text, voicemail: voicemail), status: .created)
@@ -182,10 +176,7 @@ struct MediaRoutes: Sendable {
             try await handling {
                 var request = request
                 let tenant = try TenantSlug(try context.parameters.require("tenant"))
-                let body = try await request.collectBody(upTo: 64 * 1024)
-                guard let speech = try? JSONDecoder().decode(Speech.self, from: Data(body.readableBytesView)) else {
-                    return Self.error(.badRequest, "the body must be {\"text\": …, \"language\": \"et\" or \"en\"}")
-                }
+                let speech = try await Self.speech(in: &request)
                 if let sha = await spoken.sha256(of: speech, tenant: tenant) { return try JSON.response(["sha256": sha]) }
                 let wav = try await AudioConverter.speech(speech.text, language: speech.language)
                 let sha = try await library.saveSpeech(wav, tenant: tenant)
@@ -239,6 +230,15 @@ struct MediaRoutes: Sendable {
             case .conflict(let reason): return Self.error(.conflict, reason)
             }
         }
+    }
+
+    /// A text-to-speech request's body. - Throws: `.invalid` (a 400) when it is not one.
+    private static func speech(in request: inout Request) async throws -> Speech {
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        guard let speech = try? JSONDecoder().decode(Speech.self, from: Data(body.readableBytesView)) else {
+            throw MediaLibrary.Failure.invalid("the body must be {\"text\": …, \"language\": \"et\" or \"en\"}")
+        }
+        return speech
     }
 
     private static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
