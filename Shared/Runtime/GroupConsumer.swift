@@ -11,22 +11,28 @@ package struct GroupConsumer: Service {
     let group: String
     let topic: Topic
     let relaxed: Bool
+    let startAtEnd: Bool
     let handle: @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void
 
     /// - Parameters:
     ///   - group: the consumer group, under the deployment's topic prefix.
     ///   - relaxed: off the call path: a longer fetch wait (see `ServiceContext.kafka`).
-    package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true,
+    ///   - startAtEnd: a new group starts at the topic's end, not its beginning: for a consumer that
+    ///     follows live state and reads the present from the database, to which history is noise.
+    package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true, startAtEnd: Bool = false,
                  handle: @escaping @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void) {
         self.context = context
         self.group = group
         self.topic = topic
         self.relaxed = relaxed
+        self.startAtEnd = startAtEnd
         self.handle = handle
     }
 
     package func run() async throws {
-        let consumer = try KafkaConsumer(configuration: context.kafka(relaxed: relaxed),
+        var configuration = context.kafka(relaxed: relaxed)
+        if startAtEnd { configuration.extra["auto.offset.reset"] = "latest" }
+        let consumer = try KafkaConsumer(configuration: configuration,
                                          subscription: .group(groupID: context.configuration.topicPrefix + group, topics: [context.topic(topic)]),
                                          logger: context.logger)
         let loop = EventLoop(consumer: consumer, publisher: context.publisher, name: group, logger: context.logger)
