@@ -149,9 +149,10 @@ struct SIPMessageWaitingTests {
         let notMember = try await runSIPp(scenario: "subscribe-refused.xml", target: fixture.edge.target,
                                           injection: [fixture.credentials("1002", box: "2000")], localPort: try freeUDPPort())
         #expect(notMember.status == 0, "\(notMember.errors)")
+        let port = try freeUDPPort()
         let member = Task {
-            try await runSIPp(scenario: "mwi-wait.xml", target: fixture.edge.target, injection: [fixture.credentials("1001", box: "2000")],
-                              localPort: try freeUDPPort(), timeout: 60)
+            try await runSIPp(scenario: "mwi-wait.xml", target: fixture.edge.target,
+                              injection: [fixture.credentials("1001", box: "2000") + ["127.0.0.1:\(port)"]], localPort: port, timeout: 60)
         }
         try await fixture.notifiesSent(1)
         _ = try await fixture.leaveMessage(in: "2000")
@@ -222,13 +223,32 @@ struct SIPMessageWaitingTests {
         await fixture.stop()
     }
 
+    @Test("behind NAT: the Contact names a private address, and the NOTIFYs reach where the SUBSCRIBE came from, over UDP and over its TCP connection",
+          arguments: ["u1", "t1"])
+    func behindNAT(transport: String) async throws {
+        let fixture = try await MessageWaitingFixture.start()
+        let phone = Task {
+            try await runSIPp(scenario: "mwi-wait.xml", target: fixture.edge.target,
+                              injection: [fixture.credentials("1001", box: "1001") + ["10.255.255.1:5060"]],
+                              localPort: try transport == "u1" ? freeUDPPort() : freePort(), transport: transport, timeout: 60)
+        }
+        try await fixture.notifiesSent(1)
+        _ = try await fixture.leaveMessage(in: "1001")
+        let result = try await phone.value
+        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log)")
+        #expect(result.messages.contains("NOTIFY sip:1001@10.255.255.1:5060"), "the Request-URI is still the Contact")
+        #expect(try await fixture.metric("switchboard_mwi_notifies_failed_total") == 0)
+        await fixture.stop()
+    }
+
     @Test("two edge instances: each holds its own subscriptions and notifies them of the same change")
     func twoEdges() async throws {
         let fixture = try await MessageWaitingFixture.start(edges: 2)
-        let phones = (0..<2).map { index in
-            Task {
-                try await runSIPp(scenario: "mwi-wait.xml", target: fixture.edges[index].target, injection: [fixture.credentials("1001", box: "1001")],
-                                  localPort: try freeUDPPort(), timeout: 60)
+        let phones = try (0..<2).map { index in
+            let port = try freeUDPPort()
+            return Task {
+                try await runSIPp(scenario: "mwi-wait.xml", target: fixture.edges[index].target,
+                                  injection: [fixture.credentials("1001", box: "1001") + ["127.0.0.1:\(port)"]], localPort: port, timeout: 60)
             }
         }
         for index in 0..<2 {
