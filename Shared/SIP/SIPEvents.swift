@@ -99,3 +99,16 @@ package struct SimpleMessageSummary: Sendable, Equatable {
         }
     }
 }
+
+extension SIPMessage {
+    /// Whether the sender says it takes NOTIFYs of `event` (RFC 6665 §4.1.1): its `Allow` names
+    /// NOTIFY, its `Allow-Events` names the package, or the Contact's `methods` parameter (RFC 3840)
+    /// names NOTIFY.
+    package func takesNotify(of event: String, contact: String? = nil) -> Bool {
+        func namesNotify(_ methods: [String]) -> Bool { methods.contains { $0.trimmingSIPWhitespace().uppercased() == "NOTIFY" } }
+        if namesNotify(values("Allow")) { return true }
+        if values("Allow-Events").contains(where: { SIPEvent($0)?.type == event }) { return true }
+        guard let contact, let methods = NameAddress.parameter("methods", in: contact) else { return false }
+        return namesNotify(methods.filter { $0 != "\"" }.split(separator: ",").map(String.init))
+    }
+}

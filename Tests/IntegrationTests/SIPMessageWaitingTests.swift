@@ -195,7 +195,7 @@ struct SIPMessageWaitingTests {
         await fixture.stop()
     }
 
-    @Test("a phone that registers anew is told the current counts: outside a subscription when it holds none, in its subscription when it does")
+    @Test("a phone that registers anew is told the current counts: outside a subscription when it holds none and takes NOTIFY, in its subscription when it has one")
     func registersAnew() async throws {
         let fixture = try await MessageWaitingFixture.start()
         _ = try await fixture.leaveMessage(in: "1001")
@@ -220,6 +220,15 @@ struct SIPMessageWaitingTests {
         let result = try await phone.value
         #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log)")
         #expect(try await fixture.metric("switchboard_mwi_notifies_failed_total") == 0)
+
+        // A device whose REGISTER does not say it takes NOTIFY gets none outside a subscription
+        // (waited past the edge's two seconds of grace).
+        let sent = try await fixture.metric("switchboard_mwi_notifies_sent_total")
+        let quiet = try await runSIPp(scenario: "register.xml", target: fixture.edge.target, injection: [fixture.credentials("1001") + ["3600"]],
+                                      localPort: try freeUDPPort())
+        #expect(quiet.status == 0, "\(quiet.errors)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await fixture.metric("switchboard_mwi_notifies_sent_total") == sent)
         await fixture.stop()
     }
 

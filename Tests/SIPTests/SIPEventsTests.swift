@@ -44,6 +44,19 @@ struct SIPEventsTests {
         #expect(!none.messagesWaiting)
     }
 
+    @Test("a request says it takes NOTIFY through Allow, Allow-Events or its Contact's methods", arguments: [
+        ("Allow: INVITE, ACK, BYE, notify\r\n", true), ("Allow-Events: presence, message-summary\r\n", true),
+        ("Allow-Events: presence\r\n", false), ("Allow: INVITE, ACK, BYE\r\n", false), ("", false),
+        ("Contact: <sip:1001@10.0.0.7>;methods=\"INVITE, NOTIFY\"\r\n", true), ("Contact: <sip:1001@10.0.0.7>;methods=\"INVITE\"\r\n", false),
+    ])
+    func takesNotify(headers: String, takes: Bool) throws {
+        let request = try SIPParser.parse(Array("""
+            REGISTER sip:acme.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.7:5060;branch=z9hG4bK1\r\nFrom: <sip:1001@acme.example>;tag=1\r\n\
+            To: <sip:1001@acme.example>\r\nCall-ID: r1\r\nCSeq: 1 REGISTER\r\n\(headers)\r\n
+            """.utf8))
+        #expect(request.takesNotify(of: "message-summary", contact: request["Contact"]) == takes)
+    }
+
     @Test("Accept: absent, the type, its wildcards accept; other types do not")
     func accept() {
         #expect(SimpleMessageSummary.isAccepted(by: []))

@@ -74,7 +74,7 @@ struct Registrar: Sendable {
         let callID = request["Call-ID"] ?? ""
         let cseq = request["CSeq"].flatMap(CSeq.init)?.number ?? 0
         var changes: [RegistrationChanged] = []
-        var fresh: [String] = []
+        var fresh: [(contact: String, takesNotify: Bool)] = []
         if contacts == ["*"] {
             guard headerExpires == 0, contacts.count == 1 else { throw RegistrarRefusal(status: 400, reason: "* needs Expires: 0") }
             let removed = try await db.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) RETURNING contact")
@@ -115,7 +115,9 @@ struct Registrar: Sendable {
                         RETURNING NOT EXISTS (SELECT 1 FROM previous WHERE previous.call_id = registrations.call_id) AS fresh
                         """)
                     guard let row = stored.first else { throw RegistrarRefusal(status: 500, reason: "Out of order CSeq") }
-                    if try row.decode("fresh", as: Bool.self) { fresh.append(address.uri) }
+                    if try row.decode("fresh", as: Bool.self) {
+                        fresh.append((address.uri, request.takesNotify(of: SIPEvent.messageSummary, contact: contact)))
+                    }
                     changes.append(RegistrationChanged(aor: aor, contact: address.uri, expires: expires, userAgent: request["User-Agent"],
                                                        source: source.description, edge: edge))
                 }
@@ -155,8 +157,8 @@ struct Registrar: Sendable {
         }
         if let deviceID {
             let now = ContinuousClock.now
-            for contact in fresh {
-                let binding = NewBinding(tenant: tenant, deviceID: deviceID, contact: contact, source: source, at: now)
+            for (contact, takesNotify) in fresh {
+                let binding = NewBinding(tenant: tenant, deviceID: deviceID, contact: contact, source: source, takesNotify: takesNotify, at: now)
                 Task { [messageWaiting] in await messageWaiting.registered(binding) }
             }
         }

@@ -14,6 +14,9 @@ struct NewBinding: Sendable {
     /// The Contact URI the device registered.
     let contact: String
     let source: SIPSource
+    /// Whether its REGISTER said it takes NOTIFY (`Allow`, `Allow-Events`, `methods`): only then does
+    /// it get one outside a subscription, which no RFC defines.
+    let takesNotify: Bool
     let at: ContinuousClock.Instant
 }
 
@@ -198,8 +201,8 @@ struct MessageWaiting: Sendable {
     }
 
     /// A device registered anew: after a moment, the current counts in the subscriptions it held
-    /// from before, or when it holds none here, in an unsolicited NOTIFY for its user's box. Runs
-    /// off the REGISTER's path.
+    /// from before, or when it holds none here and takes NOTIFY, in an unsolicited one for its
+    /// user's box. Runs off the REGISTER's path.
     func registered(_ binding: NewBinding) async {
         try? await Task.sleep(for: registrationGrace)
         if let resent = subscriptions.registered(tenant: binding.tenant.slug.value, source: SIPTarget(binding.source), contact: binding.contact,
@@ -207,6 +210,7 @@ struct MessageWaiting: Sendable {
             for notify in resent { await send(notify) }
             return
         }
+        guard binding.takesNotify else { return }
         do {
             let user = try await authenticator.user(of: binding.deviceID, tenant: binding.tenant)
             guard let summary = try await Voicemail.summary(ofUser: user.extension, slug: binding.tenant.slug, on: db) else { return }
