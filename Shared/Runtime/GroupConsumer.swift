@@ -11,34 +11,30 @@ package struct GroupConsumer: Service {
     let group: String
     let topic: Topic
     let relaxed: Bool
-    let startAtEnd: Bool
     let handle: @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void
+    private var condition: String { "\(topic.rawValue) assigned to \(group)" }
 
     /// - Parameters:
     ///   - group: the consumer group, under the deployment's topic prefix.
     ///   - relaxed: off the call path: a longer fetch wait (see `ServiceContext.kafka`).
-    ///   - startAtEnd: a new group starts at the topic's end, not its beginning: for a consumer that
-    ///     follows live state and reads the present from the database, to which history is noise.
-    package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true, startAtEnd: Bool = false,
+    package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true,
                  handle: @escaping @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void) {
         self.context = context
         self.group = group
         self.topic = topic
         self.relaxed = relaxed
-        self.startAtEnd = startAtEnd
         self.handle = handle
+        // Not ready from the start: the service group runs the probe before `run()` gets here.
+        context.readiness.set(condition, false)
     }
 
     package func run() async throws {
-        var configuration = context.kafka(relaxed: relaxed)
-        if startAtEnd { configuration.extra["auto.offset.reset"] = "latest" }
-        let consumer = try KafkaConsumer(configuration: configuration,
+        let consumer = try KafkaConsumer(configuration: context.kafka(relaxed: relaxed),
                                          subscription: .group(groupID: context.configuration.topicPrefix + group, topics: [context.topic(topic)]),
                                          logger: context.logger)
         let loop = EventLoop(consumer: consumer, publisher: context.publisher, name: group, logger: context.logger)
         let readiness = context.readiness
-        let condition = "\(topic.rawValue) assigned to \(group)"
-        readiness.set(condition, false)
+        let condition = self.condition
         // An instance the group left without partitions (more instances than partitions) is ready too,
         // once a join has surely finished.
         let joined = ContinuousClock.now + .milliseconds(2 * context.configuration.kafkaSessionTimeoutMs)

@@ -67,10 +67,8 @@ package enum SipEdgeService {
             // command listener and the transports still serve them).
             return listeners + [
                 BindingSweeper(db: context.db, publisher: context.publisher, logger: context.logger),
-                // Every instance reads every box change for the subscriptions it holds: a group of its
-                // own, from the end (what happened before it started is in the database).
-                GroupConsumer(context: context, group: "sip-edge-mwi-\(configuration.edgeOrdinal)", topic: .voicemailEvents,
-                              startAtEnd: true) { header, message in
+                // Every instance reads every box change for the subscriptions it holds: a group of its own.
+                GroupConsumer(context: context, group: "sip-edge-mwi-\(configuration.edgeOrdinal)", topic: .voicemailEvents) { header, message in
                     guard header.type == VoicemailBoxChanged.type else { return }
                     let change = try header.decode(message.value ?? [], as: VoicemailBoxChanged.self)
                     await messageWaiting.changed(change.data, tenant: header.tenant)
