@@ -11,6 +11,6 @@ struct DeploymentTests {
         let python = TestEnvironment.tool("python")
         let result = try runProgram(python, ["\(TestEnvironment.repository)/scripts/check-deploy", TestEnvironment.repository])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("6 services, 18 topics, 0 problems"))
+        #expect(result.stdout.contains("6 services, 20 topics, 0 problems"))
     }
 }
