@@ -50,6 +50,8 @@ struct MessageWaitingFixture {
             var environment = serviceEnvironment(prefix: prefix, port: httpPort)
             environment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
             environment["SWITCHBOARD_EDGE_ORDINAL"] = String(ordinal)
+            // A NOTIFY that failed, and why, is logged at debug.
+            environment["SWITCHBOARD_LOG_LEVEL"] = "debug"
             edges.append(Edge(process: try ServiceProcess("sip-edge", environment: environment), sipPort: sipPort, httpPort: httpPort))
         }
         // Ready means the edge's message-waiting group has its partitions: a change made after
@@ -75,10 +77,11 @@ struct MessageWaitingFixture {
         return body.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
-    /// Waits until edge `edge` has sent `count` NOTIFYs in all.
+    /// Waits until edge `edge` has sent `count` NOTIFYs in all. Not fatal: the test goes on to the
+    /// phone's own report of what it missed.
     func notifiesSent(_ count: Double, edge: Int = 0) async throws {
-        let sent = try await eventually(timeout: .seconds(20)) { try await metric("switchboard_mwi_notifies_sent_total", edge: edge) >= count }
-        try #require(sent, "edge \(edge) did not send NOTIFY number \(Int(count)):\n\(edges[edge].process.log)")
+        let sent = try await eventually(timeout: .seconds(30)) { try await metric("switchboard_mwi_notifies_sent_total", edge: edge) >= count }
+        #expect(sent, "edge \(edge) did not send NOTIFY number \(Int(count)):\n\(edges[edge].process.log.suffix(6000))")
     }
 
     /// Leaves a message in `box` as `recording` stores one: its audio object, then the message, in
@@ -123,7 +126,7 @@ struct SIPMessageWaitingTests {
         try await fixture.notifiesSent(3)
         try await fixture.voicemail.delete(tenant: fixture.slug, box: "1001", id: message)
         let result = try await phone.value
-        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log)")
+        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log.suffix(6000))")
         // Four NOTIFYs of the box, one of the refresh, the final one; every one answered 200.
         #expect(try await fixture.metric("switchboard_mwi_notifies_sent_total") == 6)
         #expect(try await fixture.metric("switchboard_mwi_notifies_failed_total") == 0)
@@ -157,7 +160,7 @@ struct SIPMessageWaitingTests {
         try await fixture.notifiesSent(1)
         _ = try await fixture.leaveMessage(in: "2000")
         let result = try await member.value
-        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log)")
+        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log.suffix(6000))")
         #expect(result.messages.contains("Message-Account: sip:2000@\(fixture.domain)"))
         await fixture.stop()
     }
@@ -204,7 +207,7 @@ struct SIPMessageWaitingTests {
                                            arguments: ["-oocsf", "\(sippScenarios)/mwi-unsolicited.xml"])
         #expect(registered.status == 0, "\(registered.errors)")
         // The out-of-call scenario checked the body too, but only the main scenario decides SIPp's status.
-        #expect(registered.messages.contains("Messages-Waiting: yes"), "\(registered.messages)\n\(fixture.edge.process.log)")
+        #expect(registered.messages.contains("Messages-Waiting: yes"), "\(registered.messages)\n\(fixture.edge.process.log.suffix(6000))")
         #expect(registered.messages.contains("Voice-Message: 1/0 (0/0)"))
         #expect(registered.messages.contains("Message-Account: sip:1001@\(fixture.domain)"))
         #expect(try await fixture.metric("switchboard_mwi_notifies_sent_total") == 1)
@@ -218,7 +221,7 @@ struct SIPMessageWaitingTests {
         try await fixture.notifiesSent(2)
         _ = try await fixture.leaveMessage(in: "1002")
         let result = try await phone.value
-        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log)")
+        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log.suffix(6000))")
         #expect(try await fixture.metric("switchboard_mwi_notifies_failed_total") == 0)
 
         // A device whose REGISTER does not say it takes NOTIFY gets none outside a subscription
@@ -244,7 +247,7 @@ struct SIPMessageWaitingTests {
         try await fixture.notifiesSent(1)
         _ = try await fixture.leaveMessage(in: "1001")
         let result = try await phone.value
-        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log)")
+        #expect(result.status == 0, "\(result.errors)\n\(fixture.edge.process.log.suffix(6000))")
         #expect(result.messages.contains("NOTIFY sip:1001@10.255.255.1:5060"), "the Request-URI is still the Contact")
         #expect(try await fixture.metric("switchboard_mwi_notifies_failed_total") == 0)
         await fixture.stop()
@@ -267,7 +270,7 @@ struct SIPMessageWaitingTests {
         _ = try await fixture.leaveMessage(in: "1001")
         for (index, phone) in phones.enumerated() {
             let result = try await phone.value
-            #expect(result.status == 0, "phone of edge \(index): \(result.errors)\n\(fixture.edges[index].process.log)")
+            #expect(result.status == 0, "phone of edge \(index): \(result.errors)\n\(fixture.edges[index].process.log.suffix(6000))")
             #expect(try await fixture.metric("switchboard_mwi_notifies_sent_total", edge: index) == 3, "edge \(index): first, the change, the end")
         }
         await fixture.stop()
