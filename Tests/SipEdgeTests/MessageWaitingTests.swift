@@ -19,7 +19,7 @@ struct MessageWaitingTests {
                             remoteTag: "phone", remoteTarget: contact, localCSeq: 0, remoteCSeq: 1)
         return SummarySubscription(id: SubscriptionID(callID: callID, localTag: "edge-\(callID)", remoteTag: "phone"),
                                    box: BoxKey(tenant: "acme", box: box), account: "sip:\(box)@acme.example",
-                                   event: SIPEvent(type: "message-summary", id: "3"), deviceID: UUID(), source: source ?? phone, dialog: dialog,
+                                   event: SIPEvent(type: "message-summary", id: "3"), source: source ?? phone, dialog: dialog,
                                    created: start + created, expires: start + created + expires, summary: summary, edge: edge)
     }
 

@@ -128,7 +128,7 @@ struct MessageWaiting: Sendable {
                             routeSet: request.values("Record-Route"), localCSeq: 0, remoteCSeq: cseq)
         let subscription = SummarySubscription(
             id: SubscriptionID(callID: dialog.callID, localTag: toTag, remoteTag: fromTag), box: BoxKey(tenant: tenant.slug.value, box: box),
-            account: "sip:\(box)@\(tenant.sipDomain)", event: event, deviceID: deviceID, source: SIPTarget(source), dialog: dialog,
+            account: "sip:\(box)@\(tenant.sipDomain)", event: event, source: SIPTarget(source), dialog: dialog,
             created: now, expires: now + .seconds(expires), summary: watched.summary, edge: transport.address)
         guard let first = subscriptions.add(subscription, fetch: expires == 0, now: now) else {
             var response = request.response(503, "Too many subscriptions", toTag: toTag)

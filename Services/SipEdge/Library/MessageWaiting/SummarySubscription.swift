@@ -1,5 +1,4 @@
 import Events
-import Foundation
 import SIP
 
 /// Identifies a subscription by its dialog (RFC 6665 §4.1.2): the Call-ID and both tags.
@@ -45,8 +44,6 @@ struct SummarySubscription: Sendable {
     /// The box's URI, the NOTIFY body's Message-Account.
     let account: String
     let event: SIPEvent
-    /// The credentials the device authenticated with.
-    let deviceID: UUID
     /// Where the device was last heard from: its NAT binding or connection.
     var source: SIPTarget
     private(set) var dialog: Dialog
@@ -57,13 +54,12 @@ struct SummarySubscription: Sendable {
     /// How the edge names itself in the NOTIFY's Via and Contact.
     let edge: EdgeAddress
 
-    init(id: SubscriptionID, box: BoxKey, account: String, event: SIPEvent, deviceID: UUID, source: SIPTarget, dialog: Dialog,
+    init(id: SubscriptionID, box: BoxKey, account: String, event: SIPEvent, source: SIPTarget, dialog: Dialog,
          created: ContinuousClock.Instant, expires: ContinuousClock.Instant, summary: MessageSummary, edge: EdgeAddress) {
         self.id = id
         self.box = box
         self.account = account
         self.event = event
-        self.deviceID = deviceID
         self.source = source
         self.dialog = dialog
         self.created = created
