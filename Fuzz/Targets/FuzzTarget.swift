@@ -68,6 +68,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         _ = message["Max-Forwards"].flatMap(Int.init)
         _ = message["Expires"].flatMap(Int.init)
         _ = SIPHeader.splitList(message["Require"] ?? "")
+        _ = message["Event"].flatMap(SIPEvent.init)?.description
+        _ = SimpleMessageSummary.isAccepted(by: message.values("Accept"))
         for name in ["Authorization", "Proxy-Authorization"] { if let value = message[name] { digest(value) } }
         if let type = message["Content-Type"]?.lowercased() {
             if type.hasPrefix("application/sdp") { sdp(message.body) }

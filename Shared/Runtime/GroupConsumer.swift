@@ -12,6 +12,7 @@ package struct GroupConsumer: Service {
     let topic: Topic
     let relaxed: Bool
     let handle: @Sendable (KafkaMessage) async throws -> Void
+    private var condition: String { "\(topic.rawValue) assigned to \(group)" }
 
     /// - Parameters:
     ///   - group: the consumer group, under the deployment's topic prefix.
@@ -23,6 +24,8 @@ package struct GroupConsumer: Service {
         self.topic = topic
         self.relaxed = relaxed
         self.handle = { message in try await handle(try EnvelopeHeader.decode(message.value ?? []), message) }
+        // Not ready from the start: the service group runs the probe before `run()` gets here.
+        context.readiness.set(condition, false)
     }
 
     /// A consumer of messages that are not JSON envelopes (`media.audio`).
@@ -33,6 +36,8 @@ package struct GroupConsumer: Service {
         self.topic = topic
         self.relaxed = relaxed
         self.handle = handle
+        // Not ready from the start: the service group runs the probe before `run()` gets here.
+        context.readiness.set(condition, false)
     }
 
     package func run() async throws {
@@ -41,8 +46,7 @@ package struct GroupConsumer: Service {
                                          logger: context.logger)
         let loop = EventLoop(consumer: consumer, publisher: context.publisher, name: group, logger: context.logger)
         let readiness = context.readiness
-        let condition = "\(topic.rawValue) assigned to \(group)"
-        readiness.set(condition, false)
+        let condition = self.condition
         // An instance the group left without partitions (more instances than partitions) is ready too,
         // once a join has surely finished.
         let joined = ContinuousClock.now + .milliseconds(2 * context.configuration.kafkaSessionTimeoutMs)

@@ -131,6 +131,7 @@ package struct SIPMessage: Sendable, Equatable {
         case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
         case 407: "Proxy Authentication Required"
         case 408: "Request Timeout"
         case 413: "Request Entity Too Large"
@@ -144,6 +145,7 @@ package struct SIPMessage: Sendable, Equatable {
         case 486: "Busy Here"
         case 487: "Request Terminated"
         case 488: "Not Acceptable Here"
+        case 489: "Bad Event"
         case 500: "Server Internal Error"
         case 501: "Not Implemented"
         case 503: "Service Unavailable"
@@ -182,7 +184,7 @@ package struct SIPHeader: Sendable, Equatable {
             "Retry-After", "Route", "Server", "Subject", "Supported", "Timestamp", "To", "Unsupported", "User-Agent",
             "Via", "Warning", "WWW-Authenticate", "P-Asserted-Identity", "P-Preferred-Identity", "Privacy",
             "Session-Expires", "Min-SE", "Event", "Allow-Events", "Refer-To", "Referred-By", "Path", "RSeq", "RAck",
-            "Diversion", "Reason",
+            "Diversion", "Reason", "Subscription-State",
         ]
         return Dictionary(uniqueKeysWithValues: names.map { ($0.lowercased(), $0) })
     }()

@@ -94,6 +94,17 @@ struct DeviceAuthenticator: Sendable {
         return response
     }
 
+    /// The user a device belongs to: the identity it calls with and the box it shows message waiting for.
+    /// - Throws: a 403 refusal when the device has no user, or the database's error.
+    func user(of deviceID: UUID, tenant: EdgeTenant) async throws -> (extension: String, name: String) {
+        let rows = try await db.query("""
+            SELECT u.extension, u.name FROM \(identifier: tenant.slug.schema).devices d
+            JOIN \(identifier: tenant.slug.schema).users u ON u.id = d.user_id WHERE d.id = \(deviceID)
+            """)
+        guard let row = rows.first else { throw SIPParseError(403, "device has no user") }
+        return (try row.decode("extension"), try row.decode("name"))
+    }
+
     /// The device with this username and its HA1 for the algorithm the client chose.
     private func storedDevice(tenant: EdgeTenant, username: String, algorithm: String, cached: Bool) async throws -> (id: UUID, ha1: String)? {
         let column = algorithm.uppercased() == "SHA-256" ? "ha1_sha256" : "ha1_md5"

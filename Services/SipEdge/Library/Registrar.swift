@@ -9,12 +9,14 @@ import Tenancy
 
 /// REGISTER (RFC 3261 §10): the tenant is the AOR's domain, the device authenticates with digest
 /// (MD5 or SHA-256) as the AOR's user, bindings live in the tenant's `registrations` table so an
-/// edge restart keeps them, and every change is published on `sip.registrations`.
+/// edge restart keeps them, and every change is published on `sip.registrations`. A device that
+/// registers anew is told its message-waiting state.
 struct Registrar: Sendable {
     let db: PostgresClient
     let publisher: EventPublisher
     let directory: TenantDirectory
     let authenticator: DeviceAuthenticator
+    let messageWaiting: MessageWaiting
     let edge: Int
     let logger: Logger
 
@@ -72,6 +74,7 @@ struct Registrar: Sendable {
         let callID = request["Call-ID"] ?? ""
         let cseq = request["CSeq"].flatMap(CSeq.init)?.number ?? 0
         var changes: [RegistrationChanged] = []
+        var fresh: [(contact: String, takesNotify: Bool)] = []
         if contacts == ["*"] {
             guard headerExpires == 0, contacts.count == 1 else { throw RegistrarRefusal(status: 400, reason: "* needs Expires: 0") }
             let removed = try await db.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) RETURNING contact")
@@ -96,8 +99,12 @@ struct Registrar: Sendable {
                     guard requested >= Self.minimumExpires else { throw RegistrarRefusal(status: 423, reason: "Interval Too Brief") }
                     let expires = min(requested, Self.maximumExpires)
                     // A repeated or older CSeq of the same Call-ID is out of order (RFC 3261 §10.3 step 7):
-                    // then the conditional update changes nothing and returns no row.
+                    // then the conditional update changes nothing and returns no row. A binding is fresh
+                    // when it is new or its Call-ID changed: the device restarted (§10.2.4 keeps one
+                    // Call-ID per boot) and knows nothing of its message waiting.
                     let stored = try await connection.query("""
+                        WITH previous AS (
+                            SELECT call_id FROM \(identifier: schema).registrations WHERE aor = \(aor) AND contact = \(address.uri))
                         INSERT INTO \(identifier: schema).registrations (aor, contact, device_id, expires_at, user_agent, source, transport, edge, call_id, cseq, updated_at)
                         VALUES (\(aor), \(address.uri), \(deviceID), now() + make_interval(secs => \(expires)), \(request["User-Agent"]),
                                 \(source.description), \(source.transport), \(edge), \(callID), \(Int(cseq)), now())
@@ -105,9 +112,12 @@ struct Registrar: Sendable {
                             user_agent = EXCLUDED.user_agent, source = EXCLUDED.source, transport = EXCLUDED.transport, edge = EXCLUDED.edge,
                             call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, updated_at = now()
                         WHERE registrations.call_id IS DISTINCT FROM EXCLUDED.call_id OR registrations.cseq < EXCLUDED.cseq
-                        RETURNING 1 AS stored
+                        RETURNING NOT EXISTS (SELECT 1 FROM previous WHERE previous.call_id = registrations.call_id) AS fresh
                         """)
-                    guard !stored.isEmpty else { throw RegistrarRefusal(status: 500, reason: "Out of order CSeq") }
+                    guard let row = stored.first else { throw RegistrarRefusal(status: 500, reason: "Out of order CSeq") }
+                    if try row.decode("fresh", as: Bool.self) {
+                        fresh.append((address.uri, request.takesNotify(of: SIPEvent.messageSummary, contact: contact)))
+                    }
                     changes.append(RegistrationChanged(aor: aor, contact: address.uri, expires: expires, userAgent: request["User-Agent"],
                                                        source: source.description, edge: edge))
                 }
@@ -135,7 +145,7 @@ struct Registrar: Sendable {
             let publisher = self.publisher
             let logger = self.logger
             let slug = tenant.slug.value
-            Task {
+            Task { [changes] in
                 for change in changes {
                     do {
                         try await publisher.publish(Envelope(tenant: slug, data: change), key: "\(slug)/\(aor)")
@@ -143,6 +153,13 @@ struct Registrar: Sendable {
                         logger.warning("registration event not published", metadata: ["tenant": "\(slug)", "error": "\(error)"])
                     }
                 }
+            }
+        }
+        if let deviceID {
+            let now = ContinuousClock.now
+            for (contact, takesNotify) in fresh {
+                let binding = NewBinding(tenant: tenant, deviceID: deviceID, contact: contact, source: source, takesNotify: takesNotify, at: now)
+                Task { [messageWaiting] in await messageWaiting.registered(binding) }
             }
         }
         SIPMetrics.registrations.increment()

@@ -17,6 +17,11 @@ enum SIPMetrics {
     static let routeTimeouts = Counter(label: "switchboard_route_decision_timeouts_total")
     static let routeLatency = Timer(label: "switchboard_route_decision_seconds")
     static let retransmissions = Counter(label: "switchboard_sip_retransmissions_total")
+    /// Message-waiting (RFC 3842): subscriptions this instance holds, NOTIFYs it sent (in
+    /// subscriptions and unsolicited), and those that got no 2xx.
+    static let mwiSubscriptions = Meter(label: "switchboard_mwi_subscriptions_active")
+    static let mwiNotifiesSent = Counter(label: "switchboard_mwi_notifies_sent_total")
+    static let mwiNotifiesFailed = Counter(label: "switchboard_mwi_notifies_failed_total")
 
     /// Calls by how they ended: "answered", or the final status given to the caller.
     static func callEnded(_ outcome: String) -> Counter {

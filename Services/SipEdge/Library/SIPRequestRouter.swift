@@ -9,13 +9,14 @@ import SIP
 struct SIPRequestRouter: Sendable {
     let registrar: Registrar
     let calls: CallController
+    let messageWaiting: MessageWaiting
     let transactions: ServerTransactions
     let clientTransactions: ClientTransactions
     let sequencer = MessageSequencer()
     let logger: Logger
     /// Option tags this edge implements; a Require naming another gets 420 (RFC 3261 §8.2.2.3).
     static let supportedExtensions: Set<String> = ["path", "outbound"]
-    static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE"
+    static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, SUBSCRIBE"
 
     /// Takes one received message and handles it in order with the others of its call; `reply` gets
     /// the response to send back, if any. Called from the receive loop, in arrival order. nil when
@@ -133,11 +134,14 @@ struct SIPRequestRouter: Sendable {
         case "OPTIONS":
             var response = request.response(200, toTag: String(UUID().uuidString.prefix(8)).lowercased())
             response.add("Allow", Self.allow)
+            response.add("Allow-Events", SIPEvent.messageSummary)
             response.add("Accept", "application/sdp")
             response.add("Supported", Self.supportedExtensions.sorted().joined(separator: ", "))
             return response
         case "INVITE", "ACK", "BYE", "CANCEL", "INFO", "UPDATE":
             return await calls.handle(request, source: source)
+        case "SUBSCRIBE":
+            return await messageWaiting.handle(request, source: source)
         default:
             var response = request.response(501)
             response.add("Allow", Self.allow)

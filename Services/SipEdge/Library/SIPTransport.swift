@@ -42,6 +42,14 @@ struct SIPTarget: Sendable, Hashable, CustomStringConvertible {
         let known = ["TCP", "TLS"].contains(transport) ? transport : "UDP"
         self.init(transport: known, host: uri.host, port: uri.port ?? (known == "TLS" ? 5061 : 5060))
     }
+
+    /// Where a request to a device goes when this is where the device was last heard from (its NAT
+    /// binding, its connection): here, unless this is a TCP or TLS connection that has closed; then
+    /// the address its Contact names, where a new connection is opened.
+    func reaching(contact: String, isConnected: (SIPTarget) -> Bool) -> SIPTarget {
+        guard transport != "UDP", !isConnected(self), let uri = SIPURI(contact), let direct = SIPTarget(uri: uri) else { return self }
+        return direct
+    }
 }
 
 struct SIPTransportError: Error, CustomStringConvertible {

@@ -1,13 +1,15 @@
 import AsyncHTTPClient
+import Events
 import Foundation
 import NIOSSL
 import Runtime
 import SIP
 import ServiceLifecycle
+import Tenancy
 
 /// The `sip-edge` service: SIP transports, registrar, B2BUA call legs and the media engine
 /// (DESIGN §2). Done so far: UDP and TCP transports, registrar with digest authentication, OPTIONS,
-/// B2BUA calls with anchored media.
+/// B2BUA calls with anchored media, message-waiting indication.
 package enum SipEdgeService {
     package static var definition: ServiceDefinition {
         var definition = ServiceDefinition(name: "sip-edge", defaultHTTPPort: 8081)
@@ -22,11 +24,16 @@ package enum SipEdgeService {
                 digest: DigestAuthenticator(secret: Array(configuration.sipSecret.utf8),
                                             algorithms: configuration.sipDigestAlgorithms.compactMap(DigestAuthenticator.Algorithm.init)),
                 failures: AuthFailureGuard(), cache: credentials, logger: context.logger)
-            let registrar = Registrar(db: context.db, publisher: context.publisher, directory: tenants, authenticator: authenticator,
-                                      edge: configuration.edgeOrdinal, logger: context.logger)
             let transport = SIPTransport(advertisedHost: configuration.sipHost, port: configuration.sipPort, tlsPort: configuration.sipTLSPort)
             let clientTransactions = ClientTransactions(transport: transport, logger: context.logger)
             let serverTransactions = ServerTransactions()
+            let messageWaiting = MessageWaiting(
+                db: context.db, directory: tenants, authenticator: authenticator,
+                voicemail: Voicemail(db: context.db, publisher: context.publisher, actor: "sip-edge"), transport: transport,
+                transactions: clientTransactions, serverTransactions: serverTransactions, subscriptions: SummarySubscriptions(),
+                logger: context.logger)
+            let registrar = Registrar(db: context.db, publisher: context.publisher, directory: tenants, authenticator: authenticator,
+                                      messageWaiting: messageWaiting, edge: configuration.edgeOrdinal, logger: context.logger)
             let trunk = try configuration.sipTrunk.map { text in
                 guard let target = SIPTarget(text) else {
                     throw ConfigurationError(message: "\(Settings.sipTrunk.name)=\(text) must look like udp:host:port")
@@ -44,7 +51,7 @@ package enum SipEdgeService {
                                             drainTime: .seconds(configuration.sipDrainSeconds), logger: context.logger)
             let calls = CallController(env: environment, registry: registry, supervisor: supervisor, directory: tenants,
                                        authenticator: authenticator)
-            let router = SIPRequestRouter(registrar: registrar, calls: calls, transactions: serverTransactions,
+            let router = SIPRequestRouter(registrar: registrar, calls: calls, messageWaiting: messageWaiting, transactions: serverTransactions,
                                           clientTransactions: clientTransactions, logger: context.logger)
             let host = configuration.sipHost
             let port = configuration.sipPort
@@ -60,6 +67,13 @@ package enum SipEdgeService {
             // command listener and the transports still serve them).
             return listeners + [
                 BindingSweeper(db: context.db, publisher: context.publisher, logger: context.logger),
+                // Every instance reads every box change for the subscriptions it holds: a group of its own.
+                GroupConsumer(context: context, group: "sip-edge-mwi-\(configuration.edgeOrdinal)", topic: .voicemailEvents) { header, message in
+                    guard header.type == VoicemailBoxChanged.type else { return }
+                    let change = try header.decode(message.value ?? [], as: VoicemailBoxChanged.self)
+                    await messageWaiting.changed(change.data, tenant: header.tenant)
+                },
+                SubscriptionSweeper(messageWaiting: messageWaiting),
                 CallCommandListener(context: context, registry: registry),
                 supervisor,
             ]

@@ -77,7 +77,7 @@ struct CallController: Sendable {
                 case .authenticated(let deviceID, let username):
                     // A device calls only as its own user (From), which keeps tenants and users apart.
                     guard username == fromURI.user else { return invite.response(403, "From does not match the credentials", toTag: toTag) }
-                    let user = try await caller(tenant: tenant, deviceID: deviceID)
+                    let user = try await authenticator.user(of: deviceID, tenant: tenant)
                     callerExtension = user.extension
                     callerIdentity = NameAddress("\"\(user.name)\" <sip:\(user.extension)@\(tenant.sipDomain)>") ?? from
                 }
@@ -127,14 +127,5 @@ struct CallController: Sendable {
         var response = invite.response(503, "Edge shutting down", toTag: toTag)
         response.add("Retry-After", "30")
         return response
-    }
-
-    private func caller(tenant: EdgeTenant, deviceID: UUID) async throws -> (extension: String, name: String) {
-        let rows = try await env.db.query("""
-            SELECT u.extension, u.name FROM \(identifier: tenant.slug.schema).devices d
-            JOIN \(identifier: tenant.slug.schema).users u ON u.id = d.user_id WHERE d.id = \(deviceID)
-            """)
-        guard let row = rows.first else { throw SIPParseError(403, "device has no user") }
-        return (try row.decode("extension"), try row.decode("name"))
     }
 }

@@ -488,20 +488,15 @@ struct CallMachine: Sendable {
 
     // MARK: Branches
 
-    /// Where a route target's INVITE goes.
+    /// Where a route target's INVITE goes; a device registered over TCP over its connection while it is open.
     private func hop(of routeTarget: RouteTarget) -> SIPTarget? {
-        var hop: SIPTarget?
+        let hop: SIPTarget?
         switch routeTarget.via {
         case .trunk: hop = settings.trunk
         case .address(let address): hop = SIPTarget(address)
         case nil: hop = SIPURI(routeTarget.uri).flatMap { SIPTarget(uri: $0) }
         }
-        // A device registered over TCP is reached over its connection; once that is closed, at the
-        // address its Contact names (where a new connection is opened).
-        if let via = hop, via.transport != "UDP", !settings.isConnected(via), let uri = SIPURI(routeTarget.uri) {
-            hop = SIPTarget(uri: uri)
-        }
-        return hop
+        return hop?.reaching(contact: routeTarget.uri, isConnected: settings.isConnected)
     }
 
     private mutating func startBranch(_ routeTarget: RouteTarget, plan: Plan) {
