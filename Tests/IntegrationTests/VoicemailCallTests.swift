@@ -110,7 +110,7 @@ struct VoicemailFixture {
 
 @Suite("Voicemail through the edge, routing, ivr and recording", .serialized, .timeLimit(.minutes(4)))
 struct VoicemailCallTests {
-    @Test("a caller reaches busy 1002, hears the busy greeting and leaves 5 s of a tone: a 5 s message holding it, e-mailed with its WAV through a relay that defers the first try; *97 plays it, marks it heard, 7 deletes it")
+    @Test("a caller reaches busy 1002, hears the busy greeting and leaves 5 s of a tone: a 5 s message holding it, e-mailed with its WAV through a relay that defers the first try; *97 plays it, marks it heard, 7 deletes it; a subscribed phone's NOTIFYs follow")
     func depositAndRetrieve() async throws {
         var options = SMTPSink.Options()
         options.failFirst = 1
@@ -119,6 +119,12 @@ struct VoicemailCallTests {
         let fixture = try await VoicemailFixture.start(name: "deposit", relay: relay)
         defer { fixture.stopProcesses() }
         let phone = try await fixture.busyPhone()
+        // Another phone of 1002 follows the box's lamp: 0/0, then 1/0, 0/1 and 0/0 (mwi-follow.xml checks each NOTIFY).
+        let lamp = Task { [calls = fixture.calls] in
+            try await runSIPp(scenario: "mwi-follow.xml", target: calls.target, injection: [calls.credentials("1002") + ["1002"]],
+                              localPort: try freeUDPPort(), timeout: 200)
+        }
+        try await Task.sleep(for: .seconds(2))
 
         let call = try await fixture.call(from: "1001", to: "1002")
         #expect(await eventually(timeout: .seconds(10)) { call.heardTone(VoicemailFixture.busyGreetingTone) },
@@ -165,6 +171,8 @@ struct VoicemailCallTests {
         let retrieval = try await listening.caller.value
         #expect(retrieval.status == 0, "\(retrieval.errors)")
 
+        let followed = try await lamp.value
+        #expect(followed.status == 0, "the subscribed phone saw 0/0, 1/0, 0/1, 0/0: \(followed.errors)\n\(followed.messages.suffix(3000))")
         let counts = try await readEvents(VoicemailBoxChanged.self, prefix: fixture.calls.prefix) { $0.count >= 3 }.map(\.data.summary)
         #expect(counts.prefix(3) == [MessageSummary(new: 1, old: 0, urgentNew: 0, urgentOld: 0),
                                      MessageSummary(new: 0, old: 1, urgentNew: 0, urgentOld: 0), .empty], "\(counts)")
