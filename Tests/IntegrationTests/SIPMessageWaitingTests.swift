@@ -74,7 +74,8 @@ struct MessageWaitingFixture {
 
     func metric(_ name: String, edge: Int = 0) async throws -> Double {
         let body = try await httpGet("http://127.0.0.1:\(edges[edge].httpPort)/metrics").body
-        return body.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        return body.split(separator: "\n").filter { $0.hasPrefix(name) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
     /// Waits until edge `edge` has sent `count` NOTIFYs in all. Not fatal: the test goes on to the
@@ -146,7 +147,8 @@ struct SIPMessageWaitingTests {
         #expect(othersBox.status == 0, "\(othersBox.errors)")
 
         let dialplan = DialplanConfiguration(db: fixture.db, publisher: fixture.publisher)
-        try await dialplan.createGroup(tenant: fixture.slug, name: "sales", strategy: "ring-all", memberSeconds: 20, totalSeconds: 60, overflow: "none")
+        try await dialplan.createGroup(tenant: fixture.slug, name: "sales", strategy: "ring-all", memberSeconds: 20, totalSeconds: 60,
+                                       overflow: "none")
         try await dialplan.addMember(tenant: fixture.slug, group: "sales", member: "1001", ringSeconds: nil)
         _ = try await fixture.voicemail.createGroupBox(tenant: fixture.slug, group: "sales", number: "2000", email: nil)
         let notMember = try await runSIPp(scenario: "subscribe-refused.xml", target: fixture.edge.target,
@@ -198,7 +200,7 @@ struct SIPMessageWaitingTests {
         await fixture.stop()
     }
 
-    @Test("a phone that registers anew is told the current counts: outside a subscription when it holds none and takes NOTIFY, in its subscription when it has one")
+    @Test("a phone that registers anew is told the current counts: in its subscription when it has one, else outside one if it takes NOTIFY")
     func registersAnew() async throws {
         let fixture = try await MessageWaitingFixture.start()
         _ = try await fixture.leaveMessage(in: "1001")
@@ -235,7 +237,7 @@ struct SIPMessageWaitingTests {
         await fixture.stop()
     }
 
-    @Test("behind NAT: the Contact names a private address, and the NOTIFYs reach where the SUBSCRIBE came from, over UDP and over its TCP connection",
+    @Test("behind NAT: the Contact names a private address; NOTIFYs reach where the SUBSCRIBE came from, over UDP and its TCP connection",
           arguments: ["u1", "t1"])
     func behindNAT(transport: String) async throws {
         let fixture = try await MessageWaitingFixture.start()

@@ -70,7 +70,8 @@ struct MessageWaitingTests {
         _ = watched.notify(now: start)
         #expect(watched.end(.timeout) == nil)
         #expect(!watched.isActive)
-        #expect(watched.changed(to: MessageSummary(new: 5, old: 0, urgentNew: 0, urgentOld: 0), now: start) == nil, "an ending subscription takes no changes")
+        #expect(watched.changed(to: MessageSummary(new: 5, old: 0, urgentNew: 0, urgentOld: 0), now: start) == nil,
+                "an ending subscription takes no changes")
         guard case .send(let final) = watched.answered(200, now: start) else { Issue.record("no final NOTIFY"); return }
         #expect(final["Subscription-State"] == "terminated;reason=timeout")
         #expect(final["CSeq"] == "2 NOTIFY")
@@ -101,8 +102,8 @@ struct MessageWaitingTests {
         let table = SummarySubscriptions()
         let first = try #require(table.add(subscription(callID: "a"), now: start))
         #expect(first.request["CSeq"] == "1 NOTIFY")
-        let second = try #require(table.add(subscription(callID: "b", box: "2000", source: SIPTarget(transport: "UDP", host: "198.51.100.8", port: 5060)),
-                                            now: start))
+        let elsewhere = SIPTarget(transport: "UDP", host: "198.51.100.8", port: 5060)
+        let second = try #require(table.add(subscription(callID: "b", box: "2000", source: elsewhere), now: start))
         #expect(table.count == 2)
         _ = table.answered(first.id, status: 200, now: start)
         _ = table.answered(second.id, status: 200, now: start)

@@ -113,7 +113,8 @@ struct MessageWaiting: Sendable {
         do {
             let owner = try await authenticator.user(of: deviceID, tenant: tenant)
             // Its own box, or one of its groups': the boxes the user may open.
-            guard let visible = try await voicemail.boxes(tenant: tenant.slug.value, visibleTo: owner.extension).first(where: { $0.number == box }) else {
+            let boxes = try await voicemail.boxes(tenant: tenant.slug.value, visibleTo: owner.extension)
+            guard let visible = boxes.first(where: { $0.number == box }) else {
                 return box == owner.extension ? request.response(404, "No voicemail box", toTag: toTag)
                     : request.response(403, "Not your voicemail box", toTag: toTag)
             }
