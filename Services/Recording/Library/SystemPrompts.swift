@@ -125,3 +125,8 @@ struct SystemPrompts: Service {
         if made > 0 { logger.info("system prompts made", metadata: ["count": "\(made)"]) }
     }
 }
+
+/// The system prompts' names, for those who wait until they are all made (each in both languages).
+package enum SystemPromptNames {
+    package static var all: [String] { [SystemPrompts.beep] + SystemPrompts.phrases.map(\.name) }
+}
