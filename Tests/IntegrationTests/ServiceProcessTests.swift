@@ -17,6 +17,9 @@ func serviceEnvironment(prefix: String, port: Int, databaseURL: String = TestEnv
         "SWITCHBOARD_HTTP_PORT": String(port),
         "SWITCHBOARD_LOG_FORMAT": "json",
         "SWITCHBOARD_KAFKA_IDEMPOTENCE": "false",
+        // Dozens of service processes at once share the test cluster's 200 connections; a test
+        // process serves a call or two at a time.
+        "SWITCHBOARD_DATABASE_POOL_SIZE": "6",
         // Tansu holds every fetch for the whole wait: at the default 2 ms each call-path consumer
         // costs it 500 fetches a second, and the suite's dozens of processes saturate it on two cores.
         // 20 ms adds at most that to a hop, well inside every deadline the tests check.
