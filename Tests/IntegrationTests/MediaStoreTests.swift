@@ -4,6 +4,7 @@ import Media
 import Messaging
 import Kafka
 import Postgres
+@testable import Recording
 import Tenancy
 import Testing
 import TestSupport
@@ -115,6 +116,16 @@ struct MediaStoreTests {
                 && list.contains { $0.name == "beep" && $0.source == "system" }
         }
         #expect(system, "\(fixture.recording.log.suffix(2000))")
+        // A store without a system prompt's object (another store made it) makes it again: the same words.
+        let goodbye: String = try #require(try await fixture.db.query("""
+            SELECT sha256 FROM platform.system_prompts WHERE name = 'goodbye' AND language = 'en'
+            """).first?.decode("sha256"))
+        let other = try await MediaStoreFixture.start(prefix: fixture.prefix)
+        let remade = try await httpGet("\(other.url)/internal/media/\(slug)/\(goodbye)")
+        let original = try WAV.samples(try await httpGet("\(fixture.url)/internal/media/\(slug)/\(goodbye)").bytes)
+        #expect(remade.status == 200, "\(remade.status) \(other.recording.log.suffix(1500))")
+        #expect(abs(try WAV.samples(remade.bytes).count - original.count) < 800, "the same phrase, about as long")
+        await other.stop()
         await fixture.stop()
     }
 

@@ -3,7 +3,7 @@ import Foundation
 import Media
 import Messaging
 import Postgres
-import Recording
+@testable import Recording
 import Tenancy
 import Testing
 import TestSupport

@@ -152,9 +152,22 @@ struct MediaLibrary: Sendable {
             return try await store.get(own)
         }
         if try await !db.query("SELECT 1 FROM platform.system_media WHERE sha256 = \(sha256)").isEmpty {
-            return try await store.get(system)
+            if let bytes = try await store.get(system) { return bytes }
+            return try await remakeSystemObject(sha256, key: system)
         }
         return nil
+    }
+
+    /// A system prompt's object the store lacks (another store made it, or it was lost) is made
+    /// again from its row and kept under its hash: the same words (sox's dither makes the bytes
+    /// differ a little).
+    private func remakeSystemObject(_ sha256: String, key: ObjectKey) async throws -> [UInt8]? {
+        guard let row = try await db.query("""
+            SELECT name, language, text FROM platform.system_prompts WHERE sha256 = \(sha256) LIMIT 1
+            """).first else { return nil }
+        let bytes = try await SystemPrompts.audio(name: try row.decode("name"), language: try row.decode("language"), text: try row.decode("text"))
+        try await store.put(key, bytes: bytes)
+        return bytes
     }
 
     /// Deletes the tenant's prompt `name`; the object goes too once nothing names it. Refused while

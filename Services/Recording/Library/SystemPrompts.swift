@@ -108,16 +108,24 @@ struct SystemPrompts: Service {
         }
     }
 
+    static let beepText = "(tone)"
+
+    /// A system prompt's audio, made from what its row says.
+    static func audio(name: String, language: String, text: String) async throws -> [UInt8] {
+        if name == beep { return WAV.file(Tone.sine(frequency: 1000, samples: 4000, amplitude: 12_000)) }
+        return try await AudioConverter.speech(text, language: language)
+    }
+
     private func makeMissingWhileLocked() async throws {
         let present = try await library.systemPrompts()
-        let beep = WAV.file(Tone.sine(frequency: 1000, samples: 4000, amplitude: 12_000))
-        for language in ["et", "en"] where !present.contains(.init(name: Self.beep, language: language, text: "(tone)")) {
-            try await library.saveSystemPrompt(beep, name: Self.beep, language: language, text: "(tone)")
+        for language in ["et", "en"] where !present.contains(.init(name: Self.beep, language: language, text: Self.beepText)) {
+            try await library.saveSystemPrompt(try await Self.audio(name: Self.beep, language: language, text: Self.beepText), name: Self.beep,
+                                               language: language, text: Self.beepText)
         }
         var made = 0
         for phrase in Self.phrases {
             for (language, text) in [("et", phrase.estonian), ("en", phrase.english)] where !present.contains(.init(name: phrase.name, language: language, text: text)) {
-                try await library.saveSystemPrompt(try await AudioConverter.speech(text, language: language), name: phrase.name,
+                try await library.saveSystemPrompt(try await Self.audio(name: phrase.name, language: language, text: text), name: phrase.name,
                                                    language: language, text: text)
                 made += 1
             }
