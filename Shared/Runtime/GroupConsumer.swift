@@ -19,13 +19,9 @@ package struct GroupConsumer: Service {
     ///   - relaxed: off the call path: a longer fetch wait (see `ServiceContext.kafka`).
     package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true,
                  handle: @escaping @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void) {
-        self.context = context
-        self.group = group
-        self.topic = topic
-        self.relaxed = relaxed
-        self.handle = { message in try await handle(try EnvelopeHeader.decode(message.value ?? []), message) }
-        // Not ready from the start: the service group runs the probe before `run()` gets here.
-        context.readiness.set(condition, false)
+        self.init(context: context, group: group, topic: topic, relaxed: relaxed, messages: { message in
+            try await handle(try EnvelopeHeader.decode(message.value ?? []), message)
+        })
     }
 
     /// A consumer of messages that are not JSON envelopes (`media.audio`).

@@ -84,7 +84,7 @@ package enum ServiceMain {
                     .init(service: OutboxRelay(outbox: context.outbox, logger: logger,
                                                poll: .milliseconds(configuration.outboxPollMs))),
                     .init(service: ReadinessProbe(context: context, readiness: readiness)),
-                    .init(service: ControlPlaneListener(context: context) { header, message in
+                    .init(service: ControlPlaneListener.make(context: context) { header, message in
                         await definition.onControlEvent(context, header, message)
                     }),
                     // Before the service's own: health stays up (and says not ready) while they drain.

@@ -168,7 +168,7 @@ package struct Voicemail: Sendable {
                 DELETE FROM \(identifier: slug.schema).voicemail_boxes WHERE number = \(number) AND group_name IS NOT NULL RETURNING number
                 """).isEmpty else { throw TenancyError.notFound("tenant \(slug) has no group box \(number)") }
             try await audit(connection, slug, action: "voicemail.box-delete", subject: number)
-            try await changed(box: number, slug: slug, owner: nil, on: connection)
+            try await changed(box: number, slug: slug, on: connection)
         }
         outbox.committed()
     }
@@ -177,11 +177,19 @@ package struct Voicemail: Sendable {
         b.number, u.extension AS owner, b.group_name, b.greeting_mode, b.max_seconds, b.min_ms, b.quota, b.email_notify, b.email,
         b.pin_hash <> '' AS has_pin, b.locked_until,
         array_to_string(ARRAY(SELECT g.kind FROM {schema}.voicemail_greetings g WHERE g.box = b.number ORDER BY g.kind), ',') AS greetings,
-        (SELECT count(*) FILTER (WHERE folder = 'new') FROM {schema}.voicemail_messages m WHERE m.box = b.number)::int AS new,
-        (SELECT count(*) FILTER (WHERE folder <> 'new') FROM {schema}.voicemail_messages m WHERE m.box = b.number)::int AS old,
-        (SELECT count(*) FILTER (WHERE folder = 'new' AND urgent) FROM {schema}.voicemail_messages m WHERE m.box = b.number)::int AS urgent_new,
-        (SELECT count(*) FILTER (WHERE folder <> 'new' AND urgent) FROM {schema}.voicemail_messages m WHERE m.box = b.number)::int AS urgent_old
+        c.new, c.old, c.urgent_new, c.urgent_old
         """
+
+    /// A box's `MessageSummary` as SQL over its `voicemail_messages`: new is the new folder, old the others.
+    static let counts = """
+        count(*) FILTER (WHERE folder = 'new')::int AS new, count(*) FILTER (WHERE folder <> 'new')::int AS old,
+        count(*) FILTER (WHERE folder = 'new' AND urgent)::int AS urgent_new, count(*) FILTER (WHERE folder <> 'new' AND urgent)::int AS urgent_old
+        """
+
+    static func summary(_ row: PostgresRow) throws -> MessageSummary {
+        MessageSummary(new: try row.decode("new"), old: try row.decode("old"), urgentNew: try row.decode("urgent_new"),
+                       urgentOld: try row.decode("urgent_old"))
+    }
 
     /// The box `number`, or every box, or those `visibleTo` a user: their own and their groups'.
     private static func boxes(number: String?, visibleTo ext: String?, slug: TenantSlug, on connection: some PostgresQuerying) async throws -> [VoicemailBox] {
@@ -189,6 +197,7 @@ package struct Voicemail: Sendable {
         return try await connection.query("""
             SELECT \(unsafeSQL: columns) FROM \(identifier: slug.schema).voicemail_boxes b
             LEFT JOIN \(identifier: slug.schema).users u ON u.id = b.user_id
+            CROSS JOIN LATERAL (SELECT \(unsafeSQL: counts) FROM \(identifier: slug.schema).voicemail_messages m WHERE m.box = b.number) c
             WHERE (\(number)::text IS NULL OR b.number = \(number))
               AND (\(ext)::text IS NULL OR u.extension = \(ext)
                    OR b.group_name IN (SELECT group_name FROM \(identifier: slug.schema).group_members WHERE member = \(ext)))
@@ -200,8 +209,7 @@ package struct Voicemail: Sendable {
                          emailNotify: try row.decode("email_notify"), email: try row.decode("email"), hasPIN: try row.decode("has_pin"),
                          lockedUntil: try row.decode("locked_until"),
                          greetings: try row.decode("greetings", as: String.self).split(separator: ",").compactMap { GreetingKind(rawValue: String($0)) },
-                         summary: MessageSummary(new: try row.decode("new"), old: try row.decode("old"),
-                                                 urgentNew: try row.decode("urgent_new"), urgentOld: try row.decode("urgent_old")))
+                         summary: try summary(row))
         }
     }
 
@@ -488,14 +496,6 @@ package struct Voicemail: Sendable {
         return .stored(stored)
     }
 
-    /// Whether the box can take another message (the deposit asks before its greeting).
-    package static func isFull(box number: String, slug: TenantSlug, on connection: some PostgresQuerying) async throws -> Bool {
-        try await connection.query("""
-            SELECT 1 AS one FROM \(identifier: slug.schema).voicemail_boxes b
-            WHERE number = \(number) AND (SELECT count(*) FROM \(identifier: slug.schema).voicemail_messages m WHERE m.box = b.number) >= quota
-            """).count == 1
-    }
-
     // MARK: Greetings
 
     package struct Greeting: Codable, Sendable, Equatable {
@@ -567,13 +567,9 @@ package struct Voicemail: Sendable {
 
     package static func summary(box number: String, slug: TenantSlug, on connection: some PostgresQuerying) async throws -> MessageSummary {
         guard let row = try await connection.query("""
-            SELECT count(*) FILTER (WHERE folder = 'new')::int AS new, count(*) FILTER (WHERE folder <> 'new')::int AS old,
-                   count(*) FILTER (WHERE folder = 'new' AND urgent)::int AS urgent_new,
-                   count(*) FILTER (WHERE folder <> 'new' AND urgent)::int AS urgent_old
-            FROM \(identifier: slug.schema).voicemail_messages WHERE box = \(number)
+            SELECT \(unsafeSQL: counts) FROM \(identifier: slug.schema).voicemail_messages WHERE box = \(number)
             """).first else { return .empty }
-        return MessageSummary(new: try row.decode("new"), old: try row.decode("old"), urgentNew: try row.decode("urgent_new"),
-                              urgentOld: try row.decode("urgent_old"))
+        return try summary(row)
     }
 
     /// The box a user's devices show message waiting for: their own.
@@ -586,15 +582,13 @@ package struct Voicemail: Sendable {
     }
 
     /// Publishes the box's counts, in the transaction that changed them.
-    func changed(box number: String, slug: TenantSlug, owner: String?? = .none, on connection: PostgresConnection) async throws {
+    func changed(box number: String, slug: TenantSlug, on connection: PostgresConnection) async throws {
         let summary = try await Self.summary(box: number, slug: slug, on: connection)
-        let owner: String? = try await {
-            if let owner { return owner }
-            return try await connection.query("""
-                SELECT u.extension FROM \(identifier: slug.schema).voicemail_boxes b JOIN \(identifier: slug.schema).users u ON u.id = b.user_id
-                WHERE b.number = \(number)
-                """).first?.decode("extension")
-        }()
+        // A box deleted in this transaction has no owner any more: a group's, or a user's going with the user.
+        let owner: String? = try await connection.query("""
+            SELECT u.extension FROM \(identifier: slug.schema).voicemail_boxes b JOIN \(identifier: slug.schema).users u ON u.id = b.user_id
+            WHERE b.number = \(number)
+            """).first?.decode("extension")
         try await outbox.add(Envelope(tenant: slug.value, data: VoicemailBoxChanged(box: number, owner: owner, summary: summary)),
                                  key: "\(slug.value)/\(number)", on: connection)
     }

@@ -18,7 +18,7 @@ func leaveVoicemail(in box: String, tenant: String, media: MediaStoreFixture, fr
     let wav = WAV.file(Tone.sine(frequency: frequency, samples: 12_000))
     let slug = try TenantSlug(tenant)
     let stored = try await media.db.withTransaction { connection in
-        let (sha, durationMs) = try await library.storeVoicemailAudio(wav, tenant: slug, on: connection)
+        let (sha, durationMs) = try await library.storeObject(wav, kind: "voicemail", tenant: slug, on: connection)
         return try await voicemail.storeMessage(recordingID: "test-\(UUID().uuidString)", box: box, caller: "+3725551234", callID: "0-test",
                                                 reason: .noAnswer, urgent: urgent, durationMs: durationMs, sha256: sha, slug: slug,
                                                 on: connection)

@@ -88,7 +88,7 @@ struct AudioAssembler: Sendable {
             var kept: VoicemailMessage?
             var missed: VoicemailMissedCall.Why? = .tooShort
             if durationMs >= recording.minMs {
-                let (sha, _) = try await library.storeVoicemailAudio(WAV.file(samples), tenant: slug, on: connection)
+                let (sha, _) = try await library.storeObject(WAV.file(samples), kind: "voicemail", tenant: slug, on: connection)
                 switch try await voicemail.storeMessage(recordingID: recordingID, box: recording.box, caller: recording.caller,
                                                         callID: recording.callID, reason: recording.reason, urgent: try claim.decode("urgent"),
                                                         durationMs: durationMs, sha256: sha, slug: slug, on: connection) {
@@ -120,7 +120,7 @@ struct AudioAssembler: Sendable {
         let (voicemail, library) = (self.voicemail, self.library)
         try await db.withTransaction { connection in
             if durationMs >= 1_000 {
-                let (sha, _) = try await library.storeVoicemailAudio(WAV.file(samples), tenant: slug, on: connection)
+                let (sha, _) = try await library.storeObject(WAV.file(samples), kind: "voicemail", tenant: slug, on: connection)
                 try await voicemail.setGreeting(Voicemail.Greeting(kind: kind, sha256: sha, source: .phone, text: nil), box: recording.box,
                                                 slug: slug, on: connection)
             }

@@ -65,24 +65,12 @@ struct MediaLibrary: Sendable {
         return PromptInfo(name: name, sha256: sha, language: language, source: source, text: text, sizeBytes: wav.count, durationMs: durationMs)
     }
 
-    /// Stores spoken text as one of the tenant's prompt objects without a name (what a voicemail
-    /// menu says that changes from call to call). - Returns: its SHA-256.
-    func saveSpeech(_ wav: [UInt8], tenant: TenantSlug) async throws -> String {
-        let samples = try WAV.samples(wav)
-        let sha = Self.sha256(wav)
-        guard let key = ObjectKey(owner: tenant.value, sha256: sha) else { throw Failure.invalid("bad key") }
-        try await store.put(key, bytes: wav)
-        try await db.query("""
-            INSERT INTO \(identifier: tenant.schema).media_objects (sha256, kind, size, duration_ms)
-            VALUES (\(sha), 'prompt', \(wav.count), \(samples.count / 8)) ON CONFLICT (sha256) DO NOTHING
-            """)
-        return sha
-    }
-
-    /// Stores voicemail audio (a message's or a greeting's, an 8 kHz mono WAV) as the tenant's
-    /// object of kind `voicemail`, its metadata in `connection`'s transaction, so that what names
-    /// the object commits with it. - Returns: its hash and length.
-    func storeVoicemailAudio(_ wav: [UInt8], tenant: TenantSlug, on connection: PostgresConnection) async throws
+    /// Stores audio (an 8 kHz mono WAV) as one of the tenant's objects without a name: spoken text
+    /// of a voicemail menu (`prompt`), a message's or a greeting's audio (`voicemail`). The metadata
+    /// goes in through `connection`, so a transaction that names the object commits it with itself.
+    /// - Returns: its hash and length.
+    @discardableResult
+    func storeObject(_ wav: [UInt8], kind: String, tenant: TenantSlug, on connection: some PostgresQuerying) async throws
         -> (sha256: String, durationMs: Int)
     {
         let samples = try WAV.samples(wav)
@@ -93,7 +81,7 @@ struct MediaLibrary: Sendable {
         let durationMs = samples.count / 8
         try await connection.query("""
             INSERT INTO \(identifier: tenant.schema).media_objects (sha256, kind, size, duration_ms)
-            VALUES (\(sha), 'voicemail', \(wav.count), \(durationMs)) ON CONFLICT (sha256) DO NOTHING
+            VALUES (\(sha), \(kind), \(wav.count), \(durationMs)) ON CONFLICT (sha256) DO NOTHING
             """)
         return (sha, durationMs)
     }
@@ -107,7 +95,7 @@ struct MediaLibrary: Sendable {
             guard try await !connection.query("""
                 SELECT 1 AS one FROM \(identifier: tenant.schema).voicemail_boxes WHERE number = \(box) FOR SHARE
                 """).isEmpty else { throw TenancyError.notFound("tenant \(tenant) has no voicemail box \(box)") }
-            let (sha, _) = try await storeVoicemailAudio(wav, tenant: tenant, on: connection)
+            let (sha, _) = try await storeObject(wav, kind: "voicemail", tenant: tenant, on: connection)
             let greeting = Voicemail.Greeting(kind: kind, sha256: sha, source: source, text: text)
             try await voicemail.setGreeting(greeting, box: box, slug: tenant, on: connection)
             return greeting

@@ -179,7 +179,7 @@ struct MediaRoutes: Sendable {
                 let speech = try await Self.speech(in: &request)
                 if let sha = await spoken.sha256(of: speech, tenant: tenant) { return try JSON.response(["sha256": sha]) }
                 let wav = try await AudioConverter.speech(speech.text, language: speech.language)
-                let sha = try await library.saveSpeech(wav, tenant: tenant)
+                let sha = try await library.storeObject(wav, kind: "prompt", tenant: tenant, on: library.db).sha256
                 await spoken.remember(sha, of: speech, tenant: tenant)
                 return try JSON.response(["sha256": sha], status: .created)
             }

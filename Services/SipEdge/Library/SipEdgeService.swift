@@ -67,10 +67,11 @@ package enum SipEdgeService {
             // command listener and the transports still serve them).
             return listeners + [
                 BindingSweeper(db: context.db, publisher: context.publisher, logger: context.logger),
-                // Every instance reads every box change for the subscriptions it holds: a group of its own.
-                GroupConsumer(context: context, group: "sip-edge-mwi-\(configuration.edgeOrdinal)", topic: .voicemailEvents) { header, message in
-                    guard header.type == VoicemailBoxChanged.type else { return }
-                    let change = try header.decode(message.value ?? [], as: VoicemailBoxChanged.self)
+                // Every instance reads every box change, from the end, for the subscriptions it holds
+                // (which live as long as the process: nothing before its start concerns them).
+                BroadcastListener(context: context, name: "mwi", topics: [.voicemailEvents]) { header, message in
+                    guard header.type == VoicemailBoxChanged.type,
+                          let change = try? header.decode(message.value ?? [], as: VoicemailBoxChanged.self) else { return }
                     await messageWaiting.changed(change.data, tenant: header.tenant)
                 },
                 SubscriptionSweeper(messageWaiting: messageWaiting),
