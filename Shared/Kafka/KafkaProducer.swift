@@ -72,6 +72,14 @@ package final class KafkaProducer: Sendable {
         return try await Poller.runBlockingThrowing { try rk.partitionCount(of: topic, timeoutMilliseconds: timeoutMilliseconds) }
     }
 
+    /// The next offset to be written to a partition (its high watermark), asked of the broker now.
+    package func endOffset(topic: String, partition: Int32, timeoutMilliseconds: Int32 = 5_000) async throws -> Int64 {
+        let rk = handle
+        return try await Poller.runBlockingThrowing {
+            try rk.watermarks(topic: topic, partition: partition, timeoutMilliseconds: timeoutMilliseconds).high
+        }
+    }
+
 
     private func enqueue(_ record: ProducerRecord, id: UInt) -> KafkaError? {
         let headerCount = record.headers.count

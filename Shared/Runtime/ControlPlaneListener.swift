@@ -20,7 +20,11 @@ package struct BroadcastListener: Service {
         self.name = name
         self.topics = topics
         self.onEvent = onEvent
+        // Not ready until it reads from a known place: what is produced after readiness is never missed.
+        context.readiness.set(condition, false)
     }
+
+    private var condition: String { "\(name) listener positioned" }
 
     package func run() async throws {
         var partitions: [TopicPartitionOffset] = []
@@ -28,12 +32,18 @@ package struct BroadcastListener: Service {
             guard let count = try await context.producer.partitionCount(of: topic) else {
                 throw ConfigurationError(message: "topic \(topic) does not exist; run `switchboard topics ensure`")
             }
-            partitions += (0..<count).map { TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.end) }
+            for partition in 0..<count {
+                // The end as it is now, not as the first fetch finds it (on a loaded broker that may
+                // be seconds later): everything produced once the service runs is read.
+                let end = try await context.producer.endOffset(topic: topic, partition: partition)
+                partitions.append(TopicPartitionOffset(topic: topic, partition: partition, offset: end))
+            }
         }
         let consumer = try KafkaConsumer(
             configuration: context.kafka(relaxed: true),
             subscription: .assigned(groupID: "\(context.name)-\(name)-\(context.configuration.instanceID)", partitions: partitions),
             logger: context.logger)
+        context.readiness.set(condition, true)
         let (logger, name, onEvent) = (context.logger, self.name, self.onEvent)
         await withGracefulShutdownHandler {
             do {
