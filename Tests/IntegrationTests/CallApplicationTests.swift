@@ -141,19 +141,23 @@ struct CallerRTP {
     var timestamp: UInt32 = 1000
     let ssrc: UInt32 = 0x5EED
 
-    /// Paced by the clock, not by sleeps added up: on a loaded machine a late packet is followed
-    /// by the next at once, so the audio keeps its length as a phone's would.
+    /// Paced by the clock, not by sleeps added up, on a thread of its own as a phone's audio clock
+    /// is: the tests' busy task pool delays no packet, and a late one is followed by the next at once.
     mutating func sendAudio(_ samples: [Int16]) async {
-        let clock = ContinuousClock()
-        let start = clock.now
-        for (index, first) in stride(from: 0, to: samples.count, by: 160).enumerated() {
-            let frame = samples[first..<min(first + 160, samples.count)]
-            endpoint.send(RTPHeader.make(payloadType: 0, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc)
-                          + frame.map(G711.encodeULaw), to: edgePort)
-            sequence &+= 1
-            timestamp &+= 160
-            try? await clock.sleep(until: start + .milliseconds(20 * (index + 1)))
+        let (endpoint, edgePort, ssrc, sequence, timestamp) = (self.endpoint, self.edgePort, self.ssrc, self.sequence, self.timestamp)
+        let starts = Array(stride(from: 0, to: samples.count, by: 160))
+        _ = try? await onOwnThread {
+            let start = Date()
+            for (index, first) in starts.enumerated() {
+                let frame = samples[first..<min(first + 160, samples.count)]
+                endpoint.send(RTPHeader.make(payloadType: 0, sequenceNumber: sequence &+ UInt16(truncatingIfNeeded: index),
+                                             timestamp: timestamp &+ UInt32(160 * index), ssrc: ssrc)
+                              + frame.map(G711.encodeULaw), to: edgePort)
+                Thread.sleep(until: start.addingTimeInterval(0.02 * Double(index + 1)))
+            }
         }
+        self.sequence &+= UInt16(truncatingIfNeeded: starts.count)
+        self.timestamp &+= UInt32(160 * starts.count)
     }
 
     /// One key as RFC 4733 sends it: packets of one event (one timestamp), the last three ending it.

@@ -75,7 +75,8 @@ struct InvoiceRun: Service {
                     SELECT slug FROM platform.tenants WHERE status <> 'deleted'
                       AND NOT EXISTS (SELECT 1 FROM platform.invoices i WHERE i.tenant = slug AND i.period = \(today.period.previous.description))
                     """).map { try $0.decode("slug", as: String.self) }
-                for tenant in tenants {
+                // Shutdown cancels this task: stop between tenants (what is left is done at the next start).
+                for tenant in tenants where !Task.isCancelled {
                     let draft = try await store.preview(tenant: tenant, period: today.period.previous)
                     guard !draft.lines.isEmpty else { continue }
                     let invoice = try await store.issue(tenant: tenant, period: today.period.previous, today: today)

@@ -67,8 +67,8 @@ struct AudioAssembler: Sendable {
             }
             stereo += try chunk.decode("audio", as: [UInt8].self)
         }
-        // A voicemail records the caller: the left channel.
-        let samples = G711.decodeStereoULaw(stereo).left
+        // A voicemail records the caller: the left channel, from their first sound to their last.
+        let samples = Silence.trimmed(G711.decodeStereoULaw(stereo).left)
         let durationMs = samples.count / 8
         if let greeting = purpose.greeting {
             try await storeGreeting(greeting, samples: samples, durationMs: durationMs, recording: recording, id: recordingID, slug: slug)

@@ -31,7 +31,8 @@ struct VoicemailSweeper: Service {
 
     func sweep() async throws {
         let tenants = try await db.query("SELECT slug FROM platform.tenants WHERE status <> 'deleted'").map { try TenantSlug(try $0.decode("slug")) }
-        for slug in tenants {
+        // A platform has many tenants: a shutdown stops between them rather than after the last.
+        for slug in tenants where !Task.isShuttingDownGracefully {
             let schema = slug.schema
             for row in try await db.query("""
                 SELECT recording_id FROM \(identifier: schema).audio_chunks GROUP BY recording_id

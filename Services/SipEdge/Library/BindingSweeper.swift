@@ -36,7 +36,8 @@ struct BindingSweeper: Service {
         let slugs = try await db.query("SELECT slug FROM platform.tenants WHERE status <> 'deleted'")
             .map { try TenantSlug(try $0.decode("slug", as: String.self)) }
         var removed = 0
-        for slug in slugs {
+        // Shutdown cancels this task: stop between tenants rather than after the last.
+        for slug in slugs where !Task.isCancelled {
             let rows = try await db.query("""
                 DELETE FROM \(identifier: slug.schema).registrations WHERE expires_at <= now()
                 RETURNING aor, contact, user_agent, source, edge

@@ -171,6 +171,7 @@ final class MediaSession: @unchecked Sendable {
             self.recording?.task = self.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
                 self.recordFrames()
             }
+            MediaMetrics.recordingsStarted.increment()
         }.get()
     }
 
@@ -398,6 +399,8 @@ enum MediaMetrics {
     /// Packets sent to a latched leg from another address (RTP injection or a stale peer).
     static let foreign = Counter(label: "switchboard_media_packets_foreign_total")
     static let transcoded = Counter(label: "switchboard_media_packets_transcoded_total")
+    /// Recordings begun (voicemail messages and greetings, call recordings).
+    static let recordingsStarted = Counter(label: "switchboard_media_recordings_started_total")
     /// Chunks of recordings that never reached the broker: the backlog was full, or publishing failed.
     static let chunksLost = Counter(label: "switchboard_media_recording_chunks_lost_total")
 }

@@ -58,8 +58,6 @@ struct Recorder {
     static let chunkBytes = 2 * frameSamples * framesPerSecond
     /// Audio queued beyond this (a source faster than the clock, or a burst) drops its oldest.
     static let queueLimit = 10 * frameSamples
-    /// A frame is quiet below this RMS (about -44 dBFS): line noise, not a voice.
-    static let silenceRMS = 200.0
 
     let settings: Settings
     private(set) var frames = 0
@@ -99,7 +97,7 @@ struct Recorder {
             current.append(G711.encodeULaw(right[index]))
         }
         frames += 1
-        let quiet = (!settings.caller || Self.isQuiet(left)) && (!settings.callee || Self.isQuiet(right))
+        let quiet = (!settings.caller || Silence.isQuiet(left)) && (!settings.callee || Silence.isQuiet(right))
         quietFrames = quiet ? quietFrames + 1 : 0
         if frames == settings.maxFrames { return (chunk, .maxLength) }
         if settings.silenceFrames > 0 && quietFrames == settings.silenceFrames { return (chunk, .silence) }
@@ -127,9 +125,5 @@ struct Recorder {
         queue.removeFirst(count)
         frame += repeatElement(0, count: frameSamples - count)
         return frame
-    }
-
-    private static func isQuiet(_ frame: [Int16]) -> Bool {
-        Tone.energy(of: frame) < silenceRMS * silenceRMS * Double(frame.count)
     }
 }
