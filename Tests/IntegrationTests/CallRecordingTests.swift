@@ -32,6 +32,7 @@ struct CallRecordingTests {
         // Both directions for at most 2 s: the caller sends 440 Hz, the edge plays a looped 1 kHz beep.
         try await command(CallRecordAudio(operation: "both", recordingId: nil, direction: .both, maxSeconds: 2, silenceSeconds: 0, endKeys: ""))
         try await command(CallPlay(operation: "loop", items: [.beep], loop: true, bargeIn: false))
+        try #require(await fixture.recordingsStarted(1))
         await sender.sendAudio(Tone.sine(frequency: 440, samples: 3 * 8000))
         let first = try #require(try await finished(1).first)
         #expect(first == CallRecordFinished(operation: "both", recordingId: "\(callID)-r1", reason: .maxLength, key: nil, durationMs: 2000, chunks: 2))
@@ -47,6 +48,7 @@ struct CallRecordingTests {
         // The caller only, named by the application, until the caller presses # (RFC 4733).
         try await command(CallRecordAudio(operation: "key", recordingId: "\(callID)-vm", direction: .caller, maxSeconds: 60, silenceSeconds: 0,
                                           endKeys: "#"))
+        try #require(await fixture.recordingsStarted(2))
         await sender.sendAudio(Tone.sine(frequency: 440, samples: 8000))
         await sender.sendEvent(.pound)
         let byKey = try #require(try await finished(2).last)

@@ -84,8 +84,7 @@ struct CallFixture {
     }
 
     func metric(_ name: String) async throws -> Double {
-        let body = try await httpGet("http://127.0.0.1:\(edgeHTTPPort)/metrics").body
-        return body.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        try await serviceMetric(name, port: edgeHTTPPort)
     }
 
     /// Stops the services at once (a `defer` cannot await); the clients go with the test process.

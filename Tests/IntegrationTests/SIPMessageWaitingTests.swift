@@ -73,9 +73,7 @@ struct MessageWaitingFixture {
     }
 
     func metric(_ name: String, edge: Int = 0) async throws -> Double {
-        let body = try await httpGet("http://127.0.0.1:\(edges[edge].httpPort)/metrics").body
-        return body.split(separator: "\n").filter { $0.hasPrefix(name) }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        try await serviceMetric(name, port: edges[edge].httpPort)
     }
 
     /// Waits until edge `edge` has sent `count` NOTIFYs in all. Not fatal: the test goes on to the

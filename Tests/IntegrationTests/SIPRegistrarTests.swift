@@ -11,6 +11,7 @@ import TestSupport
 struct EdgeFixture {
     let edge: ServiceProcess
     let sipPort: Int
+    let httpPort: Int
     let prefix: String
     let db: PostgresClient
     let provisioning: Provisioning
@@ -24,13 +25,14 @@ struct EdgeFixture {
         let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
         let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
         let sipPort = try chosen ?? freeUDPPort()
-        var environment = serviceEnvironment(prefix: prefix, port: try freePort())
+        let httpPort = try freePort()
+        var environment = serviceEnvironment(prefix: prefix, port: httpPort)
         environment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
         environment.merge(extra) { $1 }
         let edge = try ServiceProcess("sip-edge", environment: environment)
         let ready = await eventually(timeout: .seconds(30)) { edgeListens(edge, on: sipPort) }
         try #require(ready, "sip-edge did not start: \(edge.log)")
-        return EdgeFixture(edge: edge, sipPort: sipPort, prefix: prefix, db: db, provisioning: provisioning, producer: producer)
+        return EdgeFixture(edge: edge, sipPort: sipPort, httpPort: httpPort, prefix: prefix, db: db, provisioning: provisioning, producer: producer)
     }
 
     /// A tenant with user 1001 (password `password-<slug>`); returns (slug, domain).
@@ -45,6 +47,13 @@ struct EdgeFixture {
     func bindings(_ slug: String) async throws -> [(contact: String, source: String)] {
         try await db.query("SELECT contact, source FROM \(identifier: try SQLIdentifier("tenant_" + slug)).registrations ORDER BY contact")
             .map { (try $0.decode("contact", as: String.self), try $0.decode("source", as: String.self)) }
+    }
+
+    /// Waits until the edge has begun `count` recordings: audio sent from then on is recorded.
+    func recordingsStarted(_ count: Int) async -> Bool {
+        await eventually(timeout: .seconds(15)) {
+            ((try? await serviceMetric("switchboard_media_recordings_started_total", port: httpPort)) ?? 0) >= Double(count)
+        }
     }
 
     func stop() async {

@@ -156,3 +156,10 @@ private func httpRequestBlocking(_ method: String, _ url: String, token: String?
     }
     return HTTPAnswer(status: status, headers: headers, bytes: Array(FileManager.default.contents(atPath: "\(folder)/body") ?? Data()))
 }
+
+/// The sum of a metric's series (all its labels) on a service's `/metrics` at `port`.
+package func serviceMetric(_ name: String, port: Int) async throws -> Double {
+    let body = try await httpGet("http://127.0.0.1:\(port)/metrics").body
+    return body.split(separator: "\n").filter { $0.hasPrefix(name) }
+        .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+}
