@@ -13,6 +13,8 @@ import TestSupport
 /// by text-to-speech, served by hash to the tenant that owns them only, system prompts, refusals.
 struct MediaStoreFixture {
     let recording: ServiceProcess
+    /// The process's settings: a test that kills it starts another with them.
+    let environment: [String: String]
     let url: String
     let prefix: String
     let db: PostgresClient
@@ -37,7 +39,7 @@ struct MediaStoreFixture {
         let url = "http://127.0.0.1:\(port)"
         let ready = await eventually(timeout: .seconds(30)) { (try? await httpGet("\(url)/health/live").status) == 200 }
         try #require(ready, "recording did not start: \(recording.log)")
-        return MediaStoreFixture(recording: recording, url: url, prefix: prefix, db: db, provisioning: provisioning, producer: producer,
+        return MediaStoreFixture(recording: recording, environment: environment, url: url, prefix: prefix, db: db, provisioning: provisioning, producer: producer,
                                  folder: folder)
     }
 

@@ -97,6 +97,14 @@ struct VoicemailFixture {
         }
     }
 
+    /// How much of `messageTone` the audio holds, in 100 ms blocks, and where: "T" a block of it, "." another.
+    static func messageTone(in samples: [Int16]) -> (ms: Int, blocks: String) {
+        let blocks = stride(from: 0, to: max(samples.count - 800, 0), by: 800).map { start in
+            Tone.power(of: Double(messageTone), in: Array(samples[start..<start + 800])) > 0.6 ? "T" : "."
+        }.joined()
+        return (blocks.filter { $0 == "T" }.count * 100, blocks)
+    }
+
     func messages() async throws -> [VoicemailMessage] {
         try await voicemail.messages(tenant: calls.slug, box: "1002", folder: nil)
     }
@@ -155,10 +163,8 @@ struct VoicemailCallTests {
         let samples = try WAV.samples(audio.bytes)
         // The tone the caller sent is in it, whole (it began once the edge recorded), and the message
         // is the 5 s of it: the pause before it and the '#' after it are not kept.
-        let toneMs = stride(from: 0, to: max(samples.count - 800, 0), by: 800).filter { start in
-            Tone.power(of: Double(VoicemailFixture.messageTone), in: Array(samples[start..<start + 800])) > 0.6
-        }.count * 100
-        #expect((4_500...5_200).contains(toneMs), "the message holds \(toneMs) ms of the tone")
+        let (toneMs, blocks) = VoicemailFixture.messageTone(in: samples)
+        #expect((4_500...5_200).contains(toneMs), "the message holds \(toneMs) ms of the tone (\(blocks))")
         #expect(message.durationMs == samples.count / 8, "duration \(message.durationMs) ms for \(samples.count) samples")
         #expect((4_500...5_500).contains(message.durationMs), "duration \(message.durationMs) ms, tone \(toneMs) ms")
         let left = try await readEvents(VoicemailMessageLeft.self, prefix: fixture.calls.prefix) { !$0.isEmpty }
@@ -253,6 +259,45 @@ struct VoicemailCallTests {
         let boxFull = try await readEvents(VoicemailMissedCall.self, prefix: fixture.calls.prefix) { $0.count >= 2 }.map(\.data.why)
         #expect(boxFull.contains(.boxFull), "\(boxFull)")
         #expect(try await fixture.messages().count == 1)
+    }
+
+    @Test("recording is killed in the middle of a message and started again: the message is stored whole and once, the one stored before is untouched")
+    func recordingKilledMidMessage() async throws {
+        let fixture = try await VoicemailFixture.start(name: "vmkill")
+        defer { fixture.stopProcesses() }
+        let slug = try TenantSlug(fixture.calls.slug)
+        let (before, audio) = try await leaveVoicemail(in: "1002", tenant: slug.value, media: fixture.store, frequency: 300)
+
+        let phone = try await fixture.busyPhone()
+        let call = try await fixture.call(from: "1001", to: "1002")
+        try #require(await fixture.recordingStarted(), "no recording began:\n\(fixture.ivr.log.suffix(3000))")
+        var rtp = try call.sender()
+        let tone = { (seconds: Int) in Tone.sine(frequency: Double(VoicemailFixture.messageTone), samples: seconds * 8_000) }
+        await rtp.sendAudio(tone(2))
+        // Killed with chunks of this message staged and the rest, the final one too, still to come:
+        // the edge goes on sending them to the broker, and the next `recording` takes them from there.
+        fixture.store.recording.stop(signal: SIGKILL)
+        await rtp.sendAudio(tone(3))
+        await rtp.sendEvent(.pound)
+        _ = try? await call.caller.value
+        _ = try? await phone.value
+        let restarted = try ServiceProcess("recording", environment: fixture.store.environment)
+        defer { restarted.stop() }
+
+        let stored = await eventually(timeout: .seconds(60)) { (try? await fixture.messages().count) == 2 }
+        try #require(stored, "the message was not stored after the restart:\n\(restarted.log.suffix(3000))")
+        let messages = try await fixture.messages()
+        let kept = try #require(messages.first { $0.id == before.id })
+        #expect(kept.sha256 == before.sha256 && kept.durationMs == before.durationMs && kept.folder == .new, "the earlier message is as it was")
+        #expect(try await httpGet("\(fixture.store.url)/internal/media/\(slug.value)/\(before.sha256)").bytes == audio)
+        let message = try #require(messages.first { $0.id != before.id })
+        let samples = try WAV.samples(try await httpGet("\(fixture.store.url)/internal/media/\(slug.value)/\(message.sha256)").bytes)
+        // All 5 s of the tone, from before the kill and from while recording was down.
+        let (toneMs, blocks) = VoicemailFixture.messageTone(in: samples)
+        #expect(toneMs >= 4_500, "the message holds \(toneMs) ms of the 5 s of tone (\(blocks))\n\(restarted.log.suffix(3000))")
+        #expect(message.caller == "1001" && message.durationMs == samples.count / 8)
+        let left = try await readEvents(VoicemailMessageLeft.self, prefix: fixture.calls.prefix) { $0.count >= 2 }
+        #expect(left.filter { $0.data.messageId == message.id }.count == 1, "one message-left event for it: \(left.map(\.data))")
     }
 
     @Test("a baresip phone leaves a message for 1003 (forwarded always to voicemail), and 1003's own baresip hears it through *97")
