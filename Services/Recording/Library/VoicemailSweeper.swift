@@ -29,8 +29,12 @@ struct VoicemailSweeper: Service {
         }
     }
 
-    func sweep() async throws {
-        let tenants = try await db.query("SELECT slug FROM platform.tenants WHERE status <> 'deleted'").map { try TenantSlug(try $0.decode("slug")) }
+    /// One pass over every tenant, or over `only` those.
+    func sweep(only: [TenantSlug]? = nil) async throws {
+        var tenants = only ?? []
+        if only == nil {
+            tenants = try await db.query("SELECT slug FROM platform.tenants WHERE status <> 'deleted'").map { try TenantSlug(try $0.decode("slug")) }
+        }
         // A platform has many tenants: a shutdown stops between them rather than after the last.
         for slug in tenants where !Task.isShuttingDownGracefully {
             let schema = slug.schema

@@ -1,0 +1,79 @@
+import Events
+import Foundation
+import Kafka
+import Media
+import Messaging
+import Postgres
+@testable import Recording
+import Tenancy
+import Testing
+import TestSupport
+
+/// The sweeper against a real database and file store: what an edge that died mid-message left,
+/// and audio nothing names any more.
+@Suite("voicemail sweeper", .timeLimit(.minutes(2)))
+struct VoicemailSweeperTests {
+    @Test("chunks that stopped two minutes ago without a final one become a message of what arrived; young ones wait; unnamed old audio leaves the store, named audio stays")
+    func abandonedAndUnused() async throws {
+        let prefix = TestEnvironment.unique("sweep") + "."
+        let db = TestEnvironment.postgres(maxConnections: 2)
+        _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let publisher = EventPublisher(producer: producer, topicPrefix: prefix)
+        let provisioning = Provisioning(db: db, publisher: publisher, logger: TestEnvironment.logger)
+        let slug = try TenantSlug(TestEnvironment.unique("sweep"))
+        try await provisioning.createTenant(slug: slug.value, name: "Sweep", sipDomain: slug.value.replacingOccurrences(of: "_", with: "-") + ".example.com")
+        try await provisioning.createUser(tenant: slug.value, extension: "1002", name: "Mari", password: "password-1002")
+        let folder = NSTemporaryDirectory() + "sweep-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let library = MediaLibrary(db: db, store: FileObjectStore(root: folder))
+        let voicemail = Voicemail(db: db, publisher: publisher, actor: "test")
+        let assembler = AudioAssembler(db: db, library: library, voicemail: voicemail, outbox: Outbox(db: db, publisher: publisher),
+                                       logger: TestEnvironment.logger)
+        let sweeper = VoicemailSweeper(db: db, library: library, assembler: assembler, logger: TestEnvironment.logger)
+
+        // Two recordings of the caller's tone, two chunks each and no final one: one stopped three
+        // minutes ago (its edge died), one a moment ago (still being recorded).
+        let tone = Tone.sine(frequency: 450, samples: 16_000)
+        let stereo = tone.flatMap { [G711.encodeULaw($0), G711.encodeULaw(0)] }
+        for (id, age) in [("dead-edge", "3 minutes"), ("still-going", "5 seconds")] {
+            try await db.withTransaction { connection in
+                try await voicemail.beginRecording(id, purpose: .message, box: "1002", callID: "call-\(id)", caller: "1001", reason: .noAnswer,
+                                                   slug: slug, on: connection)
+                for sequence in 0..<2 {
+                    let audio = Array(stereo[(sequence * 16_000)..<((sequence + 1) * 16_000)])
+                    try await connection.query("""
+                        INSERT INTO \(identifier: slug.schema).audio_chunks (recording_id, sequence, call_id, final, audio, received_at)
+                        VALUES (\(id), \(sequence), \("call-\(id)"), false, \(audio), now() - \(age)::interval)
+                        """)
+                }
+            }
+        }
+        // Audio of a deleted message, ten minutes old and named by nothing; and a message's own.
+        let (orphan, _) = try await db.withTransaction { try await library.storeObject(WAV.file(tone), kind: "voicemail", tenant: slug, on: $0) }
+        try await db.query("UPDATE \(identifier: slug.schema).media_objects SET created_at = now() - '11 minutes'::interval WHERE sha256 = \(orphan)")
+
+        try await sweeper.sweep(only: [slug])
+
+        let messages = try await voicemail.messages(tenant: slug.value, box: "1002", folder: nil)
+        #expect(messages.count == 1, "the dead edge's recording only: \(messages)")
+        let message = try #require(messages.first)
+        #expect(message.callId == "call-dead-edge" && message.caller == "1001" && message.reason == .noAnswer)
+        let messageKey = try #require(ObjectKey(owner: slug.value, sha256: message.sha256))
+        let samples = try WAV.samples(try #require(try await library.store.get(messageKey)))
+        #expect(samples.count == message.durationMs * 8 && (1_900...2_000).contains(message.durationMs), "the 2 s that arrived: \(message.durationMs) ms")
+        #expect(VoicemailFixture.messageTone(in: samples).ms >= 1_800)
+        let left = try await db.query("SELECT recording_id FROM \(identifier: slug.schema).audio_chunks GROUP BY recording_id").map { try $0.decode("recording_id", as: String.self) }
+        #expect(left == ["still-going"], "the dead edge's chunks are gone, the live recording's stay")
+
+        // The orphan went, from the store and the catalogue; the message's audio stays however old.
+        #expect(try await library.store.get(try #require(ObjectKey(owner: slug.value, sha256: orphan))) == nil)
+        try await db.query("UPDATE \(identifier: slug.schema).media_objects SET created_at = now() - '11 minutes'::interval")
+        try await sweeper.sweep(only: [slug])
+        let objects = try await db.query("SELECT sha256 FROM \(identifier: slug.schema).media_objects WHERE kind = 'voicemail'").map { try $0.decode("sha256", as: String.self) }
+        #expect(objects == [message.sha256], "only the message's audio is left: \(objects)")
+        #expect(try await library.store.get(messageKey) != nil)
+        await producer.shutdown()
+        await db.shutdown()
+    }
+}
