@@ -94,6 +94,9 @@ package enum Settings {
     package static let mediaDirectory = Setting(
         name: "SWITCHBOARD_MEDIA_DIR", defaultValue: ".local/media",
         summary: "recording: the folder of the file object store (prompts, recordings, voicemail audio).")
+    package static let masterKey = Setting(
+        name: "SWITCHBOARD_MASTER_KEY", defaultValue: "development-only-master-key",
+        summary: "recording: the secret that wraps each tenant's data key, under which every media object is encrypted at rest (AES-256-GCM); a long random value (e.g. `openssl rand -base64 32`), the same on every recording instance, never changed while objects exist.")
     package static let mediaStore = Setting(
         name: "SWITCHBOARD_MEDIA_STORE", defaultValue: "file",
         summary: "recording: where media objects live: `file` (under `SWITCHBOARD_MEDIA_DIR`) or `s3` (an S3-compatible bucket, the `SWITCHBOARD_S3_*` settings).")
@@ -165,7 +168,7 @@ package enum Settings {
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds,
-        recordingURL, internalToken, mediaDirectory, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
+        recordingURL, internalToken, mediaDirectory, masterKey, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
         smtpHost, smtpPort, smtpTLS, smtpUsername, smtpPassword, smtpFrom, smtpCAFile,
         outboxPollMs, countryCode, apiTokenMinutes,
         apiLoginFailuresPerAddress, signedURLSecret, vatPercent, noticeDays, exportDays, instanceID,
@@ -221,6 +224,7 @@ package struct RuntimeConfiguration: Sendable {
     package var recordingURL: String
     /// Empty: the internal HTTP takes requests without a token.
     package var internalToken: String
+    package var masterKey: String
     package var mediaStore: MediaStoreConfiguration
     /// Nil: no relay is configured, and voicemail is not e-mailed.
     package var smtp: SMTPConfiguration?
@@ -289,6 +293,7 @@ package struct RuntimeConfiguration: Sendable {
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
             recordingURL: text(Settings.recordingURL),
             internalToken: text(Settings.internalToken),
+            masterKey: text(Settings.masterKey),
             mediaStore: try objectStore(text),
             smtp: try mailRelay(text),
             outboxPollMs: try int(Settings.outboxPollMs, range: 10...60_000),

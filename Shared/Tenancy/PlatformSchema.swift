@@ -152,5 +152,13 @@ package enum PlatformSchema {
                 PRIMARY KEY (name, language));
             ALTER TABLE {schema}.tenants ADD COLUMN language text NOT NULL DEFAULT 'et' CHECK (language IN ('et', 'en'));
             """),
+        Migration(version: 7, name: "media store: data keys", sql: """
+            -- Each owner's key for its media objects (a tenant's slug, or _system), wrapped by the
+            -- master key; deleting a tenant deletes its row, after which its objects cannot be read.
+            CREATE TABLE {schema}.data_keys (
+                owner text PRIMARY KEY,
+                wrapped bytea NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now());
+            """),
     ]
 }

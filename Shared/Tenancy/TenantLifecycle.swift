@@ -108,6 +108,8 @@ package struct TenantLifecycle: Sendable {
             // otherwise create its schema again.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Migrator.lockKey))")
             try await connection.query("DROP SCHEMA IF EXISTS \(identifier: slug.schema) CASCADE")
+            // Its media objects can no longer be read by anyone (encryption at rest, DESIGN §7).
+            try await connection.query("DELETE FROM platform.data_keys WHERE owner = \(slug.value)")
             try await connection.query("DELETE FROM platform.numbers WHERE tenant = \(slug.value)")
             try await connection.query("UPDATE platform.api_tokens SET revoked_at = now() WHERE tenant = \(slug.value) AND revoked_at IS NULL")
             try await connection.query("DELETE FROM platform.edge_calls WHERE tenant = \(slug.value)")

@@ -13,7 +13,7 @@ import TestSupport
 /// and audio nothing names any more.
 @Suite("voicemail sweeper", .timeLimit(.minutes(2)))
 struct VoicemailSweeperTests {
-    @Test("chunks that stopped two minutes ago without a final one become a message of what arrived; young ones wait; unnamed old audio leaves the store, named audio stays")
+    @Test("chunks that stopped longer ago than the limit without a final one become a message of what arrived; young ones wait; unnamed old audio leaves the store, named audio stays")
     func abandonedAndUnused() async throws {
         let prefix = TestEnvironment.unique("sweep") + "."
         let db = TestEnvironment.postgres(maxConnections: 2)
@@ -30,13 +30,16 @@ struct VoicemailSweeperTests {
         let voicemail = Voicemail(db: db, publisher: publisher, actor: "test")
         let assembler = AudioAssembler(db: db, library: library, voicemail: voicemail, outbox: Outbox(db: db, publisher: publisher),
                                        logger: TestEnvironment.logger)
-        let sweeper = VoicemailSweeper(db: db, library: library, assembler: assembler, logger: TestEnvironment.logger)
+        // Seconds, not minutes: the sweepers of other tests' recording processes (minutes) leave
+        // this tenant's rows alone.
+        let sweeper = VoicemailSweeper(db: db, library: library, assembler: assembler, logger: TestEnvironment.logger,
+                                       abandonedAfter: "20 seconds", unusedAfter: "20 seconds")
 
-        // Two recordings of the caller's tone, two chunks each and no final one: one stopped three
-        // minutes ago (its edge died), one a moment ago (still being recorded).
+        // Two recordings of the caller's tone, two chunks each and no final one: one stopped half a
+        // minute ago (its edge died), one a moment ago (still being recorded).
         let tone = Tone.sine(frequency: 450, samples: 16_000)
         let stereo = tone.flatMap { [G711.encodeULaw($0), G711.encodeULaw(0)] }
-        for (id, age) in [("dead-edge", "3 minutes"), ("still-going", "5 seconds")] {
+        for (id, age) in [("dead-edge", "30 seconds"), ("still-going", "1 second")] {
             try await db.withTransaction { connection in
                 try await voicemail.beginRecording(id, purpose: .message, box: "1002", callID: "call-\(id)", caller: "1001", reason: .noAnswer,
                                                    slug: slug, on: connection)
@@ -49,9 +52,10 @@ struct VoicemailSweeperTests {
                 }
             }
         }
-        // Audio of a deleted message, ten minutes old and named by nothing; and a message's own.
-        let (orphan, _) = try await db.withTransaction { try await library.storeObject(WAV.file(tone), kind: "voicemail", tenant: slug, on: $0) }
-        try await db.query("UPDATE \(identifier: slug.schema).media_objects SET created_at = now() - '11 minutes'::interval WHERE sha256 = \(orphan)")
+        // Audio of a deleted message, named by nothing.
+        let deleted = WAV.file(Tone.sine(frequency: 600, samples: 8_000))
+        let (orphan, _) = try await db.withTransaction { try await library.storeObject(deleted, kind: "voicemail", tenant: slug, on: $0) }
+        try await db.query("UPDATE \(identifier: slug.schema).media_objects SET created_at = now() - '30 seconds'::interval WHERE sha256 = \(orphan)")
 
         try await sweeper.sweep(only: [slug])
 
@@ -66,9 +70,9 @@ struct VoicemailSweeperTests {
         let left = try await db.query("SELECT recording_id FROM \(identifier: slug.schema).audio_chunks GROUP BY recording_id").map { try $0.decode("recording_id", as: String.self) }
         #expect(left == ["still-going"], "the dead edge's chunks are gone, the live recording's stay")
 
-        // The orphan went, from the store and the catalogue; the message's audio stays however old.
+        // The orphan went, from the store and the catalogue; the message's audio stays, however old.
         #expect(try await library.store.get(try #require(ObjectKey(owner: slug.value, sha256: orphan))) == nil)
-        try await db.query("UPDATE \(identifier: slug.schema).media_objects SET created_at = now() - '11 minutes'::interval")
+        try await db.query("UPDATE \(identifier: slug.schema).media_objects SET created_at = now() - '30 seconds'::interval")
         try await sweeper.sweep(only: [slug])
         let objects = try await db.query("SELECT sha256 FROM \(identifier: slug.schema).media_objects WHERE kind = 'voicemail'").map { try $0.decode("sha256", as: String.self) }
         #expect(objects == [message.sha256], "only the message's audio is left: \(objects)")

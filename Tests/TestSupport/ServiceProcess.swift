@@ -53,6 +53,11 @@ package final class ServiceProcess: @unchecked Sendable {
         return nil
     }
 
+    /// Waits up to `timeout` for the process to exit by itself; its exit status, or nil if it had to be killed.
+    package func waitForExit(timeout: Duration = .seconds(10)) -> Int32? {
+        stop(signal: 0, timeout: timeout)
+    }
+
     package var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit { stop(signal: SIGKILL, timeout: .seconds(2)) }

@@ -1,9 +1,11 @@
+import Events
 import Foundation
 import Hummingbird
 import Logging
 import Messaging
 import Runtime
 import ServiceLifecycle
+import Synchronization
 import Tenancy
 
 /// The `recording` service: the media store (DESIGN §2, §7): prompts, voicemail greetings and
@@ -35,16 +37,34 @@ package enum RecordingService {
             }
             return services
         }
+        // A deleted tenant's key is gone from the database; this process forgets its copy too.
+        definition.onControlEvent = { context, header, message in
+            guard header.type == TenantStatusChanged.type,
+                  let change = try? header.decode(message.value ?? [], as: TenantStatusChanged.self), change.data.status == .deleted else { return }
+            await dataKeys(context).forget(change.data.slug)
+        }
         return definition
     }
 
     static func library(_ context: ServiceContext) -> MediaLibrary {
-        let store: any ObjectStore = switch context.configuration.mediaStore {
+        let backing: any ObjectStore = switch context.configuration.mediaStore {
         case .file(let directory): FileObjectStore(root: directory)
         case .s3(let bucket): S3ObjectStore(configuration: bucket, client: context.httpClient)
         }
-        return MediaLibrary(db: context.db, store: store)
+        return MediaLibrary(db: context.db, store: EncryptedObjectStore(backing: backing, keys: dataKeys(context)))
     }
+
+    /// One cache of data keys in the process, shared by the routes and the services.
+    static func dataKeys(_ context: ServiceContext) -> DataKeys {
+        processDataKeys.withLock { keys in
+            if let keys { return keys }
+            let made = DataKeys(db: context.db, masterKey: context.configuration.masterKey)
+            keys = made
+            return made
+        }
+    }
+
+    private static let processDataKeys = Mutex<DataKeys?>(nil)
 }
 
 /// What `/internal/speech` made, kept for the process's life (bounded: the oldest go first).

@@ -14,9 +14,9 @@ struct VoicemailSweeper: Service {
     let logger: Logger
     static let interval: Duration = .seconds(60)
     /// A recording silent this long is over: the edge sends a chunk a second.
-    static let abandonedAfter = "2 minutes"
+    var abandonedAfter = "2 minutes"
     /// An object this young may belong to a message being stored right now.
-    static let unusedAfter = "10 minutes"
+    var unusedAfter = "10 minutes"
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -40,12 +40,12 @@ struct VoicemailSweeper: Service {
             let schema = slug.schema
             for row in try await db.query("""
                 SELECT recording_id FROM \(identifier: schema).audio_chunks GROUP BY recording_id
-                HAVING NOT bool_or(final) AND max(received_at) < now() - \(Self.abandonedAfter)::interval
+                HAVING NOT bool_or(final) AND max(received_at) < now() - \(abandonedAfter)::interval
                 """) {
                 try await assembler.finish(try row.decode("recording_id"), slug: slug)
             }
             for row in try await db.query("""
-                DELETE FROM \(identifier: schema).media_objects o WHERE kind = 'voicemail' AND created_at < now() - \(Self.unusedAfter)::interval
+                DELETE FROM \(identifier: schema).media_objects o WHERE kind = 'voicemail' AND created_at < now() - \(unusedAfter)::interval
                   AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_messages m WHERE m.sha256 = o.sha256)
                   AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_greetings g WHERE g.sha256 = o.sha256)
                 RETURNING sha256
