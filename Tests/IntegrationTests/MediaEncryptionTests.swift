@@ -11,7 +11,7 @@ import TestSupport
 /// Encryption at rest of the media store against a real database and file store (DESIGN §7).
 @Suite("media store: encryption at rest", .timeLimit(.minutes(2)))
 struct MediaEncryptionTests {
-    @Test("objects are sealed under their tenant's key: the file is not the audio, a changed or moved one does not open, a wrong master key opens nothing, plain old objects still read; a deleted tenant's objects open for no one")
+    @Test("objects are sealed under their tenant's key: the file is not the audio, a changed or moved one does not open, a wrong master key opens nothing, plain old objects still read; a deleted tenant's objects open for no one, then leave the store")
     func sealedUnderTheTenantsKey() async throws {
         let db = TestEnvironment.postgres(maxConnections: 2)
         _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
@@ -74,6 +74,10 @@ struct MediaEncryptionTests {
             }
         }
         #expect(try await disk.get(key) == raw, "the file itself is still there, as noise")
+        // Then the tenant's objects leave the store (recording does it on the deleted event).
+        #expect(try await store.deleteAll(owner: a.value) == 4)
+        #expect(try await disk.get(key) == nil && !FileManager.default.fileExists(atPath: "\(folder)/\(a.value)"))
+        #expect(try await disk.get(moved) != nil, "another tenant's objects stay")
         await producer.shutdown()
         await db.shutdown()
     }

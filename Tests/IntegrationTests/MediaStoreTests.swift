@@ -162,6 +162,24 @@ struct MediaStoreTests {
         await fixture.stop()
     }
 
+    @Test("a tenant deleted at contract end: recording removes its objects from the store on the deleted event, and no other tenant's")
+    func deletedTenantsObjectsGo() async throws {
+        let fixture = try await MediaStoreFixture.start()
+        let (gone, stays) = (try await fixture.tenant("gone"), try await fixture.tenant("stays"))
+        for slug in [gone, stays] {
+            let saved = try await httpRequest("PUT", "\(fixture.url)/internal/prompts/\(slug)/welcome", body: try MediaStoreFixture.audioFile("wav"),
+                                              contentType: "audio/wav")
+            try #require(saved.status == 201, "\(saved.body)")
+        }
+        #expect(FileManager.default.fileExists(atPath: "\(fixture.folder)/\(gone)"))
+        try await TenantLifecycle(db: fixture.db, publisher: EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix),
+                                  logger: TestEnvironment.logger).delete(try TenantSlug(gone))
+        let removed = await eventually(timeout: .seconds(30)) { !FileManager.default.fileExists(atPath: "\(fixture.folder)/\(gone)") }
+        #expect(removed, "the deleted tenant's folder is gone:\n\(fixture.recording.log.suffix(2000))")
+        #expect(FileManager.default.fileExists(atPath: "\(fixture.folder)/\(stays)"), "the other tenant's objects stay")
+        await fixture.stop()
+    }
+
     @Test("a prompt deleted while a menu naming it is being saved: the delete waits for the save and is then refused")
     func deleteWaitsForAChangeThatUsesThePrompt() async throws {
         let fixture = try await MediaStoreFixture.start()

@@ -97,7 +97,7 @@ struct S3ObjectStoreTests {
         try #require(ObjectKey(owner: owner, sha256: SigV4Signer.sha256(bytes)))
     }
 
-    @Test("put and get round trip (an empty object too); a missing object is nil; a second put changes nothing; delete, twice")
+    @Test("put and get round trip (an empty object too); a missing object is nil; a second put changes nothing; delete, twice; all of an owner's objects go, no other's")
     func roundTrip() async throws {
         let moto = try await MotoS3.start()
         let store = S3ObjectStore(configuration: moto.configuration(prefix: "test/media"), client: .shared)
@@ -119,6 +119,14 @@ struct S3ObjectStoreTests {
         #expect(try await store.get(key) == nil)
         try await store.delete(key)
         #expect(try await store.get(empty) == [], "only the deleted object went")
+
+        // A deleted tenant's objects, found by listing its prefix: all go, another owner's stay.
+        let owner = "gone_tenant"
+        for index in 0..<3 { try await store.put(try Self.key(Array("object \(index)".utf8), owner: owner), bytes: [UInt8(index)]) }
+        #expect(try await store.deleteAll(owner: owner) == 3)
+        #expect(try await store.get(try Self.key(Array("object 0".utf8), owner: owner)) == nil)
+        #expect(try await store.deleteAll(owner: owner) == 0, "a second time finds nothing")
+        #expect(try await store.get(empty) == [], "another owner's object stays")
 
         var absent = moto.configuration()
         absent.bucket = "absent"

@@ -29,6 +29,10 @@ struct EncryptedObjectStore: ObjectStore {
     func delete(_ key: ObjectKey) async throws {
         try await backing.delete(key)
     }
+
+    func deleteAll(owner: String) async throws -> Int {
+        try await backing.deleteAll(owner: owner)
+    }
 }
 
 enum EncryptionError: Error, CustomStringConvertible {

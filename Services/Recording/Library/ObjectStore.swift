@@ -9,6 +9,8 @@ protocol ObjectStore: Sendable {
     /// nil when there is no such object.
     func get(_ key: ObjectKey) async throws -> [UInt8]?
     func delete(_ key: ObjectKey) async throws
+    /// Deletes every object of `owner` (a deleted tenant's); returns how many there were.
+    func deleteAll(owner: String) async throws -> Int
 }
 
 /// `owner/sha256`: the owner is a tenant slug, or `_system` (which no slug can be) for the system
@@ -66,5 +68,12 @@ struct FileObjectStore: ObjectStore {
 
     func delete(_ key: ObjectKey) async throws {
         try? FileManager.default.removeItem(at: url(key))
+    }
+
+    func deleteAll(owner: String) async throws -> Int {
+        let folder = root.appendingPathComponent(owner, isDirectory: true)
+        let count = FileManager.default.enumerator(atPath: folder.path)?.allObjects.count { ($0 as? String)?.count ?? 0 > 2 } ?? 0
+        if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
+        return count
     }
 }

@@ -37,11 +37,18 @@ package enum RecordingService {
             }
             return services
         }
-        // A deleted tenant's key is gone from the database; this process forgets its copy too.
+        // A deleted tenant's key is gone from the database; this process forgets its copy too, and
+        // its objects leave the store (every instance tries; a second finds nothing).
         definition.onControlEvent = { context, header, message in
             guard header.type == TenantStatusChanged.type,
                   let change = try? header.decode(message.value ?? [], as: TenantStatusChanged.self), change.data.status == .deleted else { return }
             await dataKeys(context).forget(change.data.slug)
+            do {
+                let count = try await library(context).store.deleteAll(owner: change.data.slug)
+                context.logger.info("a deleted tenant's media removed", metadata: ["tenant": "\(change.data.slug)", "objects": "\(count)"])
+            } catch {
+                context.logger.error("a deleted tenant's media could not be removed", metadata: ["tenant": "\(change.data.slug)", "error": "\(error)"])
+            }
         }
         return definition
     }

@@ -57,12 +57,38 @@ struct S3ObjectStore: ObjectStore {
         _ = try await answer.body.collect(upTo: S3Error.maximumBodyBytes)
     }
 
+    /// Lists the owner's objects a page (ListObjectsV2, up to 1000) at a time and deletes each.
+    func deleteAll(owner: String) async throws -> Int {
+        let folder = configuration.prefix.isEmpty ? "" : "\(configuration.prefix)/"
+        var deleted = 0
+        var token: String?
+        repeat {
+            var query = ["list-type": "2", "prefix": "\(folder)\(owner)/"]
+            if let token { query["continuation-token"] = token }
+            let answer = try await send(.GET, path: "/\(configuration.bucket)", query: query)
+            guard answer.status == .ok else { throw try await S3Error(answer, operation: "LIST \(owner)") }
+            let page = String(buffer: try await answer.body.collect(upTo: S3Error.maximumBodyBytes))
+            for name in S3Error.elements("Key", in: page) {
+                guard let key = ObjectKey(owner: owner, sha256: String(name.split(separator: "/").last ?? "")) else { continue }
+                try await delete(key)
+                deleted += 1
+            }
+            token = S3Error.element("IsTruncated", in: page) == "true" ? S3Error.element("NextContinuationToken", in: page) : nil
+        } while token != nil
+        return deleted
+    }
+
     private func send(_ method: HTTPMethod, _ key: ObjectKey, body: [UInt8] = []) async throws -> HTTPClientResponse {
         let folder = configuration.prefix.isEmpty ? "" : "\(configuration.prefix)/"
-        let path = "/\(configuration.bucket)/\(folder)\(key)"
-        let signed = signer.sign(.init(method: method.rawValue, path: path, headers: ["host": host],
+        return try await send(method, path: "/\(configuration.bucket)/\(folder)\(key)", body: body)
+    }
+
+    private func send(_ method: HTTPMethod, path: String, query: [String: String] = [:], body: [UInt8] = []) async throws -> HTTPClientResponse {
+        let signed = signer.sign(.init(method: method.rawValue, path: path, query: query, headers: ["host": host],
                                        payloadSHA256: SigV4Signer.sha256(body)), at: Date())
-        var request = HTTPClientRequest(url: configuration.endpoint + SigV4Signer.escape(path: path))
+        let queryString = query.isEmpty ? ""
+            : "?" + query.sorted { $0.key < $1.key }.map { "\(SigV4Signer.escape($0.key))=\(SigV4Signer.escape($0.value))" }.joined(separator: "&")
+        var request = HTTPClientRequest(url: configuration.endpoint + SigV4Signer.escape(path: path) + queryString)
         request.method = method
         // Sent as signed (the client would add the same, but the signature depends on it).
         request.headers.add(name: "host", value: host)
@@ -95,6 +121,11 @@ extension S3Error {
         self.init(operation: operation, status: Int(answer.status.code),
                   code: Self.element("Code", in: body) ?? answer.status.reasonPhrase,
                   message: Self.element("Message", in: body) ?? "")
+    }
+
+    /// The texts of every `<name>…</name>`, in order (a listing's keys).
+    static func elements(_ name: String, in body: String) -> [String] {
+        body.components(separatedBy: "<\(name)>").dropFirst().compactMap { $0.components(separatedBy: "</\(name)>").first }
     }
 
     /// The text of `<name>…</name>`: the error document has no nesting worth an XML parser.

@@ -89,7 +89,8 @@ struct SigV4Signer: Sendable {
     /// RFC 3986 escaping of everything but the unreserved characters (and `/` in a path).
     static func escape(path: String) -> String { escape(path, keeping: "/") }
 
-    private static func escape(_ text: String, keeping kept: Character? = nil) -> String {
+    /// A query name or value, or (keeping "/") a path, escaped as the canonical request has it.
+    static func escape(_ text: String, keeping kept: Character? = nil) -> String {
         var out = ""
         for byte in text.utf8 {
             let character = Character(Unicode.Scalar(byte))
