@@ -10,8 +10,7 @@ package enum Silence {
     package static let marginSamples = 1_200
 
     package static func isQuiet(_ frame: some Collection<Int16>) -> Bool {
-        let energy = frame.reduce(0.0) { $0 + Double($1) * Double($1) }
-        return energy < thresholdRMS * thresholdRMS * Double(frame.count)
+        Tone.energy(of: frame) < thresholdRMS * thresholdRMS * Double(frame.count)
     }
 
     /// `samples` from a margin before the first frame that is not quiet to a margin after the last;

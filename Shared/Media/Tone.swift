@@ -27,7 +27,7 @@ package enum Tone {
         return power / (energy * Double(samples.count) / 2)
     }
 
-    package static func energy(of samples: [Int16]) -> Double {
+    package static func energy(of samples: some Collection<Int16>) -> Double {
         samples.reduce(0.0) { $0 + Double($1) * Double($1) }
     }
 

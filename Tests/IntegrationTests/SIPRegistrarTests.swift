@@ -49,17 +49,22 @@ struct EdgeFixture {
             .map { (try $0.decode("contact", as: String.self), try $0.decode("source", as: String.self)) }
     }
 
-    /// Waits until the edge has begun `count` recordings: audio sent from then on is recorded.
     func recordingsStarted(_ count: Int) async -> Bool {
-        await eventually(timeout: .seconds(15)) {
-            ((try? await serviceMetric("switchboard_media_recordings_started_total", port: httpPort)) ?? 0) >= Double(count)
-        }
+        await edgeRecordingsStarted(count, httpPort: httpPort)
     }
 
     func stop() async {
         edge.stop()
         await producer.shutdown()
         await db.shutdown()
+    }
+}
+
+/// Waits until the edge serving metrics on `httpPort` has begun `count` recordings: audio sent
+/// from then on is recorded.
+func edgeRecordingsStarted(_ count: Int, httpPort: Int) async -> Bool {
+    await eventually(timeout: .seconds(15)) {
+        ((try? await serviceMetric("switchboard_media_recordings_started_total", port: httpPort)) ?? 0) >= Double(count)
     }
 }
 

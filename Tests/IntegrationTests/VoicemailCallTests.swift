@@ -90,11 +90,9 @@ struct VoicemailFixture {
         return calls.answer(with: "busy.xml", port: port, timeout: 60)
     }
 
-    /// Once the edge records the call's audio (its `number`th recording): what is sent from now is kept.
-    func recordingStarted(number: Int = 1) async -> Bool {
-        await eventually(timeout: .seconds(15)) {
-            ((try? await calls.metric("switchboard_media_recordings_started_total")) ?? 0) >= Double(number)
-        }
+    /// Once the edge records the call's audio: what is sent from now is kept.
+    func recordingStarted() async -> Bool {
+        await edgeRecordingsStarted(1, httpPort: calls.edgeHTTPPort)
     }
 
     /// How much of `messageTone` the audio holds, in 100 ms blocks, and where: "T" a block of it, "." another.
@@ -296,7 +294,7 @@ struct VoicemailCallTests {
         let (toneMs, blocks) = VoicemailFixture.messageTone(in: samples)
         #expect(toneMs >= 4_500, "the message holds \(toneMs) ms of the 5 s of tone (\(blocks))\n\(restarted.log.suffix(3000))")
         #expect(message.caller == "1001" && message.durationMs == samples.count / 8)
-        let left = try await readEvents(VoicemailMessageLeft.self, prefix: fixture.calls.prefix) { $0.count >= 2 }
+        let left = try await readEvents(VoicemailMessageLeft.self, prefix: fixture.calls.prefix) { $0.contains { $0.data.messageId == message.id } }
         #expect(left.filter { $0.data.messageId == message.id }.count == 1, "one message-left event for it: \(left.map(\.data))")
     }
 

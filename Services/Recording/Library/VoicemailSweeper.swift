@@ -31,8 +31,10 @@ struct VoicemailSweeper: Service {
 
     /// One pass over every tenant, or over `only` those.
     func sweep(only: [TenantSlug]? = nil) async throws {
-        var tenants = only ?? []
-        if only == nil {
+        let tenants: [TenantSlug]
+        if let only {
+            tenants = only
+        } else {
             tenants = try await db.query("SELECT slug FROM platform.tenants WHERE status <> 'deleted'").map { try TenantSlug(try $0.decode("slug")) }
         }
         // A platform has many tenants: a shutdown stops between them rather than after the last.
