@@ -134,7 +134,7 @@ struct ApplicationCall {
 }
 
 /// The caller's RTP as the test sends it: µ-law audio in 20 ms packets, RFC 4733 events.
-struct CallerRTP {
+struct CallerRTP: Sendable {
     let endpoint: RTPEndpoint
     let edgePort: Int
     var sequence: UInt16 = 1

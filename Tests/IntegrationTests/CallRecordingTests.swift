@@ -30,11 +30,17 @@ struct CallRecordingTests {
         var sender = CallerRTP(endpoint: media, edgePort: try #require(media.peer))
 
         // Both directions for at most 2 s: the caller sends 440 Hz, the edge plays a looped 1 kHz beep.
+        // The caller's tone starts first and outlasts the recording, wherever its 2 s fall under load.
+        let toneSender = Task { [sender] in
+            var sending = sender
+            await sending.sendAudio(Tone.sine(frequency: 440, samples: 8 * 8000))
+            return sending
+        }
         try await command(CallRecordAudio(operation: "both", recordingId: nil, direction: .both, maxSeconds: 2, silenceSeconds: 0, endKeys: ""))
         try await command(CallPlay(operation: "loop", items: [.beep], loop: true, bargeIn: false))
         try #require(await fixture.recordingsStarted(1))
-        await sender.sendAudio(Tone.sine(frequency: 440, samples: 3 * 8000))
         let first = try #require(try await finished(1).first)
+        sender = await toneSender.value
         #expect(first == CallRecordFinished(operation: "both", recordingId: "\(callID)-r1", reason: .maxLength, key: nil, durationMs: 2000, chunks: 2))
         let both = try await readRecording(first.recordingId, prefix: fixture.prefix)
         #expect(both.allSatisfy { $0.tenant == slug && $0.callId == callID && $0.codec == .pcmuStereo })
