@@ -46,6 +46,8 @@ let package = Package(
                        providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpus", path: "Shared/COpus", pkgConfig: "libopusenc",
+                       providers: [.apt(["libopus-dev", "libopusenc-dev"])]),
 
         .target(name: "Kafka", dependencies: [
             "CRdKafka",
@@ -138,7 +140,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/IntegrationTests"),
         .testTarget(name: "RecordingTests", dependencies: [
-            "Recording", "Runtime", .product(name: "NIOCore", package: "swift-nio"),
+            "Recording", "Runtime", "Media", .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
         ], path: "Tests/RecordingTests"),
         .target(name: "TestSupport", dependencies: [
@@ -166,7 +168,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ])
         + service("Recording", executable: "recording", extra: [
-            "Media",
+            "Media", "COpus",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
