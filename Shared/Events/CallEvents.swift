@@ -77,15 +77,15 @@ package struct CallRoute: EventPayload, Equatable {
     package var context: String?
     /// Hide the caller's number from the called party.
     package var anonymous: Bool?
-    /// Record the call and keep the recording this many days: set for calls to a number with a
-    /// recording add-on (its retention); nil: not recorded.
-    package var recordingRetentionDays: Int?
+    /// Record the call once it is bridged: set for calls of a number with a recording add-on whose
+    /// policy records them; nil: not recorded.
+    package var recording: RecordingPlan?
     /// Set instead of targets: the edge answers the call itself into this application.
     package var application: CallApplication?
 
     package init(targets: [RouteTarget], strategy: RingStrategy, presentedNumber: String?, classification: Classification,
                  reject: RouteRejection?, totalSeconds: Int? = nil, context: String? = nil, anonymous: Bool? = nil,
-                 recordingRetentionDays: Int? = nil, application: CallApplication? = nil) {
+                 recording: RecordingPlan? = nil, application: CallApplication? = nil) {
         self.targets = targets
         self.strategy = strategy
         self.presentedNumber = presentedNumber
@@ -94,7 +94,7 @@ package struct CallRoute: EventPayload, Equatable {
         self.totalSeconds = totalSeconds
         self.context = context
         self.anonymous = anonymous
-        self.recordingRetentionDays = recordingRetentionDays
+        self.recording = recording
         self.application = application
     }
 }
@@ -191,7 +191,8 @@ package struct CallRecord: EventPayload, Equatable {
     package static let example = CallRecord(
         from: "+3726001001", to: "+3725550123", direction: .outbound, classification: .business,
         start: Date(timeIntervalSince1970: 1_795_000_000), answer: Date(timeIntervalSince1970: 1_795_000_004),
-        end: Date(timeIntervalSince1970: 1_795_000_064), billableSeconds: 60, cause: "normal", answeredBy: "1001")
+        end: Date(timeIntervalSince1970: 1_795_000_064), billableSeconds: 60, cause: "normal", answeredBy: "1001",
+        recording: CallRecordingNote(outcome: .recorded, recordingId: "0-1f3a9c-c1", reason: nil))
     package var from: String
     package var to: String
     package var direction: CallDirection
@@ -203,10 +204,13 @@ package struct CallRecord: EventPayload, Equatable {
     package var cause: String
     /// The extension or number that answered, when the plan named it (groups, forwarding).
     package var answeredBy: String?
+    /// The call's recording, when its policy records it: the recording's id, or why there is none.
+    package var recording: CallRecordingNote?
 
     package init(from: String, to: String, direction: CallDirection, classification: Classification, start: Date, answer: Date?,
-                 end: Date, billableSeconds: Int, cause: String, answeredBy: String? = nil) {
+                 end: Date, billableSeconds: Int, cause: String, answeredBy: String? = nil, recording: CallRecordingNote? = nil) {
         self.answeredBy = answeredBy
+        self.recording = recording
         self.from = from
         self.to = to
         self.direction = direction

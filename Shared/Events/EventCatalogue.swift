@@ -21,6 +21,8 @@ package enum EventCatalogue {
         CallPlayFinished.self,
         CallCollectFinished.self,
         CallRecordFinished.self,
+        CallRecordingStarted.self,
+        CallRecordingFailed.self,
         CallRecord.self,
         ConfigChanged.self,
         TenantCreated.self,

@@ -160,5 +160,13 @@ package enum PlatformSchema {
                 wrapped bytea NOT NULL,
                 created_at timestamptz NOT NULL DEFAULT now());
             """),
+        Migration(version: 8, name: "longer recording retention tiers", sql: """
+            -- Retention tiers beyond the seed's 10 and 60 days, as catalogue data (DESIGN §7); the
+            -- storage keeps nothing beyond 12 months, so 365 days is the longest a tier may say.
+            INSERT INTO {schema}.catalogue (code, kind, name, unit, monthly_price, included_minutes, features) VALUES
+                ('recording-180d', 'addon', 'Call recording, 180-day retention', 'number', 19.17, NULL, '{recording}'),
+                ('recording-365d', 'addon', 'Call recording, 12-month retention', 'number', 25.56, NULL, '{recording}')
+            ON CONFLICT (code) DO NOTHING;
+            """),
     ]
 }

@@ -305,5 +305,42 @@ package enum TenantSchema {
                 received_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (recording_id, sequence));
             """),
+        Migration(version: 10, name: "call recording: policies, recordings, the CDR's recording", sql: """
+            -- Which calls are recorded (DESIGN §7). A number's policy applies while it has a
+            -- recording add-on; a user's, when set, overrides it for that user's calls.
+            ALTER TABLE {schema}.numbers
+                ADD COLUMN recording text NOT NULL DEFAULT 'both' CHECK (recording IN ('inbound', 'outbound', 'both', 'none')),
+                ADD COLUMN recording_notice boolean NOT NULL DEFAULT true;
+            ALTER TABLE {schema}.users
+                ADD COLUMN recording text CHECK (recording IN ('inbound', 'outbound', 'both', 'none')),
+                ADD COLUMN recording_notice boolean,
+                -- Whether the user may list and hear their own recordings.
+                ADD COLUMN recordings_visible boolean NOT NULL DEFAULT false;
+            -- One row per tap of a call, written only by recording: from call.recording-started,
+            -- then completed when its audio is stored (an Ogg Opus media object).
+            CREATE TABLE {schema}.call_recordings (
+                id text PRIMARY KEY,
+                call_id text NOT NULL,
+                number text NOT NULL,
+                direction text NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+                user_extension text,
+                caller text NOT NULL,
+                callee text NOT NULL,
+                notice boolean NOT NULL,
+                started_at timestamptz NOT NULL,
+                retention_days integer NOT NULL CHECK (retention_days BETWEEN 1 AND 365),
+                delete_after timestamptz NOT NULL,
+                -- recording: chunks are arriving; complete: stored whole; incomplete: stored with
+                -- what arrived (chunks were lost, or the edge stopped sending without a final one).
+                status text NOT NULL DEFAULT 'recording' CHECK (status IN ('recording', 'complete', 'incomplete')),
+                sha256 text REFERENCES {schema}.media_objects,
+                duration_ms integer,
+                size bigint,
+                stored_at timestamptz,
+                legal_hold boolean NOT NULL DEFAULT false);
+            CREATE INDEX call_recordings_by_time ON {schema}.call_recordings (started_at);
+            CREATE INDEX call_recordings_by_deadline ON {schema}.call_recordings (delete_after) WHERE NOT legal_hold;
+            ALTER TABLE {schema}.calls ADD COLUMN recording_id text, ADD COLUMN recording_failure text;
+            """),
     ]
 }

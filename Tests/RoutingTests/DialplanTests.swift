@@ -145,17 +145,68 @@ struct DialplanTests {
         }
         try await config.setForwarding(tenant: slug, extension: "1003", when: "always", to: nil, noAnswerSeconds: nil)
 
-        // Recording follows the number's recording add-on: its retention rides on the plan.
+        try await config.routeNumber(tenant: slug, number: tenant.did, to: "user:1002")
+    }
+
+    @Test("recording: a number's add-on records its calls in and out for the add-on's retention, as the number's or the user's policy says, with the tenant's notice; private calls never")
+    func recordingPolicy() async throws {
+        let tenant = try await Tenant.make()
+        let (config, slug, schema) = (tenant.config, tenant.slug.value, tenant.slug.schema)
         try await config.routeNumber(tenant: slug, number: tenant.did, to: "user:1002")
         let inbound = CallOffered(edge: 0, from: "sip:+3725550000@trunk", to: "sip:x@x", origin: .trunk, callerExtension: nil, dialled: tenant.did)
-        #expect(try await tenant.dialplan.route(inbound, callID: "test", tenant: tenant.slug).recordingRetentionDays == nil)
+        let callIn = { try await tenant.dialplan.route(inbound, callID: "test", tenant: tenant.slug).recording }
+        let callOut = { (caller: String) in try await tenant.call("+3725550123", from: caller).recording }
+        #expect(try await callIn() == nil, "no add-on, no recording")
+        #expect(try await callOut("1001") == nil)
+
+        // The tenant's own notice prompt (the system one is made by recording, not here).
+        let notice = String(repeating: "ab", count: 32)
+        try await tenant.db.query("INSERT INTO \(identifier: schema).media_objects (sha256, kind, size, duration_ms) VALUES (\(notice), 'prompt', 10, 1000)")
+        try await tenant.db.query("INSERT INTO \(identifier: schema).prompts (name, sha256, source) VALUES ('recording-notice', \(notice), 'upload')")
         try await tenant.db.query("""
-            INSERT INTO \(identifier: tenant.slug.schema).subscriptions (code, number, starts, monthly_price)
+            INSERT INTO \(identifier: schema).subscriptions (code, number, starts, monthly_price)
             VALUES ('recording-60d', \(tenant.did), current_date, 12.78), ('recording-10d', \(tenant.did), current_date - 40, 6.39)
             """)
-        #expect(try await tenant.dialplan.route(inbound, callID: "test", tenant: tenant.slug).recordingRetentionDays == 60, "the longest retention")
-        #expect(try await tenant.call(tenant.did).recordingRetentionDays == 60, "dialled from inside too")
-        #expect(try await tenant.call("1002").recordingRetentionDays == nil, "an extension has no recording add-on")
+        #expect(try await callIn() == RecordingPlan(number: tenant.did, direction: .inbound, user: "1002", retentionDays: 60, notice: true,
+                                                    noticeSha256: notice), "the longest retention; the number's user")
+        #expect(try await tenant.call(tenant.did).recording?.direction == .inbound, "dialled from inside too")
+        #expect(try await tenant.call("1002").recording == nil, "an extension has no recording add-on")
+        #expect(try await callOut("1001") == RecordingPlan(number: tenant.did, direction: .outbound, user: "1001", retentionDays: 60, notice: true,
+                                                           noticeSha256: notice), "out, presenting the main number")
+        #expect(try await tenant.call("*7#+3725550123", from: "1001").recording == nil, "a private call is never recorded")
+
+        // The number's policy: one direction, or without the notice.
+        try await config.setNumberRecordingPolicy(tenant: slug, number: tenant.did, policy: .inbound, notice: true)
+        #expect(try await callIn() != nil)
+        #expect(try await callOut("1001") == nil)
+        try await config.setNumberRecordingPolicy(tenant: slug, number: tenant.did, policy: .outbound, notice: false)
+        #expect(try await callIn() == nil)
+        let quiet = try #require(try await callOut("1001"))
+        #expect(!quiet.notice && quiet.noticeSha256 == nil)
+        #expect(try await config.numberRecordingPolicies(tenant: slug)
+                == [NumberRecordingPolicy(number: tenant.did, policy: .outbound, notice: false, retentionDays: 60)])
+
+        // A user's policy wins over the number's for that user's calls only.
+        try await config.setNumberRecordingPolicy(tenant: slug, number: tenant.did, policy: .both, notice: true)
+        try await config.setUserRecordingPolicy(tenant: slug, UserRecordingPolicy(extension: "1001", policy: RecordingPolicy.none, notice: nil, visible: true))
+        #expect(try await callOut("1001") == nil, "1001 is never recorded")
+        #expect(try await callOut("1003")?.user == "1003", "1003 follows the number")
+        try await config.setUserRecordingPolicy(tenant: slug, UserRecordingPolicy(extension: "1002", policy: .outbound, notice: false, visible: false))
+        #expect(try await callIn() == nil, "1002 records only what it calls out")
+        #expect(try await config.userRecordingPolicy(tenant: slug, extension: "1001")
+                == UserRecordingPolicy(extension: "1001", policy: RecordingPolicy.none, notice: nil, visible: true))
+        await #expect(throws: TenancyError.self) {
+            try await config.setNumberRecordingPolicy(tenant: slug, number: "+3720000000", policy: .both, notice: true)
+        }
+
+        // Without a notice to play, the plan says so: the edge then records nothing.
+        try await tenant.db.query("DELETE FROM \(identifier: schema).prompts WHERE name = 'recording-notice'")
+        let unannounced = try #require(try await callOut("1003"))
+        #expect(unannounced.notice && unannounced.noticeSha256 == nil || unannounced.noticeSha256 != notice,
+                "the tenant's notice is gone: the system one, or none")
+
+        // A tier beyond a year is kept a year.
+        #expect(RecordingPlan(number: tenant.did, direction: .inbound, user: nil, retentionDays: 400, notice: true, noticeSha256: nil).retentionDays == 365)
     }
 
     @Test("groups: strategies become stages; logged-out members are skipped; overflow after no answer; round robin takes turns")

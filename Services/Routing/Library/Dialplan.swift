@@ -44,7 +44,13 @@ struct Dialplan: Sendable {
                 route.classification = identity.classification
                 return route
             }
-            return try await outbound(number, identity: identity, limit: context.maxInternational, slug: slug, callID: callID)
+            var route = try await outbound(number, identity: identity, limit: context.maxInternational, slug: slug, callID: callID)
+            // A private call is the user's own business: never recorded.
+            if route.reject == nil, identity.classification != .private,
+               let presented = identity.presentedNumber ?? context.ownNumber ?? context.mainNumber {
+                route.recording = try await recordingPlan(number: presented, direction: .outbound, caller: offer.callerExtension, slug: slug)
+            }
+            return route
         default:
             if identity.emergency {
                 return try await outbound(identity.dialled, identity: identity, limit: nil, slug: slug, callID: callID)
@@ -92,13 +98,36 @@ struct Dialplan: Sendable {
         try await !db.query("SELECT 1 AS one FROM \(identifier: slug.schema).\(identifier: try SQLIdentifier(table)) WHERE name = \(name)").isEmpty
     }
 
-    /// A call to one of the tenant's numbers is recorded when the number has a recording add-on,
-    /// for the add-on's retention.
+    /// A call to one of the tenant's numbers is recorded as `recordingPlan` says.
     private func recorded(_ route: CallRoute, number: String, slug: TenantSlug) async throws -> CallRoute {
         guard route.reject == nil else { return route }
         var route = route
-        route.recordingRetentionDays = try await Entitlements.recordingRetentionDays(number: number, slug: slug, db: db)
+        route.recording = try await recordingPlan(number: number, direction: .inbound, caller: nil, slug: slug)
         return route
+    }
+
+    /// A call of `number` (the one called, or the one an outbound call presents) is recorded when
+    /// the number has a recording add-on today and the policy records the call's direction: the
+    /// user's policy when the user has one (the caller of an outbound call, the number's user of an
+    /// inbound one), else the number's. nil: not recorded.
+    private func recordingPlan(number: String, direction: CallDirection, caller: String?, slug: TenantSlug) async throws -> RecordingPlan? {
+        guard let days = try await Entitlements.recordingRetentionDays(number: number, slug: slug, db: db) else { return nil }
+        let schema = slug.schema
+        guard let row = try await db.query("""
+            SELECT n.recording, n.recording_notice, u.extension, u.recording AS user_recording, u.recording_notice AS user_notice,
+                   coalesce((SELECT p.sha256 FROM \(identifier: schema).prompts p WHERE p.name = 'recording-notice'),
+                            (SELECT s.sha256 FROM platform.system_prompts s WHERE s.name = 'recording-notice'
+                               AND s.language = (SELECT language FROM platform.tenants WHERE slug = \(slug.value)))) AS notice_sha256
+            FROM \(identifier: schema).numbers n
+            LEFT JOIN \(identifier: schema).users u ON CASE WHEN \(caller)::text IS NULL THEN u.id = n.user_id ELSE u.extension = \(caller) END
+            WHERE n.e164 = \(number)
+            """).first else { return nil }
+        let numberPolicy = RecordingPolicy(rawValue: try row.decode("recording")) ?? .both
+        let policy = try row.decode("user_recording", as: String?.self).flatMap(RecordingPolicy.init) ?? numberPolicy
+        guard policy.records(direction) else { return nil }
+        let notice = try row.decode("user_notice", as: Bool?.self) ?? (try row.decode("recording_notice", as: Bool.self))
+        return RecordingPlan(number: number, direction: direction, user: try row.decode("extension"), retentionDays: days, notice: notice,
+                             noticeSha256: notice ? try row.decode("notice_sha256") : nil)
     }
 
     /// Where calls to one of the tenant's numbers go; nil when the number is not the tenant's.

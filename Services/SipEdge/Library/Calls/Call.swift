@@ -115,9 +115,17 @@ actor Call {
             case .listenForKeys:
                 await media.listenForKeys { [weak self] key, source in self?.post(.key(key, source)) }
             case .startRecording(let command, let id, let number):
-                await startRecording(command, id: id, number: number)
+                await startRecording(Recorder.Settings(command), id: id) { [weak self] limit in self?.post(.recordingLimit(number, limit)) }
             case .stopRecording(let end):
                 await stopRecording(end)
+            case .playNotice(let sha256, let number):
+                await playNotice(sha256: sha256, number: number)
+            case .startTap(let started):
+                await startRecording(.tap, id: started.recordingId) { _ in }
+            case .stopTap:
+                _ = await media.stopRecording()
+                recordingChunks?.finish()
+                recordingChunks = nil
             case .closeMedia:
                 await media.close()
             }
@@ -141,7 +149,7 @@ actor Call {
     /// The chunks leave through a queue of their own, published in order by a child task of the
     /// call: the media loop only hands them over, and a slow or failing broker costs chunks
     /// (counted and logged), never the call's audio or signalling.
-    private func startRecording(_ command: CallRecordAudio, id: String, number: Int) async {
+    private func startRecording(_ settings: Recorder.Settings, id: String, onLimit: @escaping @Sendable (Recorder.Limit) -> Void) async {
         let (chunks, continuation) = AsyncStream<AudioChunk>.makeStream(bufferingPolicy: .bufferingNewest(Self.chunkBacklog))
         recordingChunks = continuation
         let publisher = env.publisher
@@ -163,13 +171,22 @@ actor Call {
             }
         }
         let (tenant, callID) = (setup.tenant.slug.value, setup.id)
-        await media.startRecording(Recorder.Settings(command), onChunk: { chunk in
+        await media.startRecording(settings, onChunk: { chunk in
             let message = AudioChunk(tenant: tenant, callId: callID, recordingId: id, sequence: chunk.sequence, codec: .pcmuStereo,
                                      final: chunk.final, audio: chunk.audio)
             if case .dropped = continuation.yield(message) { MediaMetrics.chunksLost.increment() }
-        }, onLimit: { [weak self] limit in
-            self?.post(.recordingLimit(number, limit))
-        })
+        }, onLimit: onLimit)
+    }
+
+    /// The notice to both parties of the bridge; a notice that cannot be had means no recording.
+    private func playNotice(sha256: String, number: Int) async {
+        do {
+            let audio = try await env.prompts.render([.prompt(sha256: sha256)], tenant: setup.tenant.slug)
+            await media.play(audio, loop: false, toBoth: true) { [weak self] in self?.post(.noticeEnded(number)) }
+        } catch {
+            env.logger.warning("recording notice not played; the call is not recorded", metadata: ["call": "\(setup.id)", "error": "\(error)"])
+            post(.noticeFailed(number))
+        }
     }
 
     private func stopRecording(_ end: RecordingEnd) async {
@@ -214,6 +231,8 @@ actor Call {
         case .key(let key): publish(key)
         case .playFinished(let finished): publish(finished)
         case .collectFinished(let finished): publish(finished)
+        case .recordingStarted(let started): publish(started)
+        case .recordingFailed(let failed): publish(failed)
         }
     }
 

@@ -62,6 +62,10 @@ enum CallInput: Sendable {
     case playbackFailed(Int)
     /// The recording with this number reached its maximum length or its silence.
     case recordingLimit(Int, Recorder.Limit)
+    /// The notice before the call recording with this number was played to both parties.
+    case noticeEnded(Int)
+    /// It could not be played: the call is not recorded.
+    case noticeFailed(Int)
     case terminate(reason: String)
 }
 
@@ -102,6 +106,14 @@ enum CallAction: Sendable {
     /// Ends the recording with its final chunk and publishes `call.record-finished` (the media
     /// session knows its length and chunk count).
     case stopRecording(RecordingEnd)
+    /// Plays the recording notice to both parties of the bridge, who do not hear each other
+    /// meanwhile; posts `.noticeEnded(number)`, or `.noticeFailed(number)` if it cannot.
+    case playNotice(sha256: String, number: Int)
+    /// Taps the bridged call (DESIGN §7): both directions as `media.audio` chunks under the
+    /// recording id, until `stopTap`.
+    case startTap(CallRecordingStarted)
+    /// Ends the tap with its final chunk.
+    case stopTap
     case start(CallTimer, after: Duration)
     case cancel(CallTimer)
     case publish(CallNotice)
@@ -133,6 +145,8 @@ enum CallNotice: Sendable {
     case key(CallDTMF)
     case playFinished(CallPlayFinished)
     case collectFinished(CallCollectFinished)
+    case recordingStarted(CallRecordingStarted)
+    case recordingFailed(CallRecordingFailed)
 }
 
 /// What the edge keeps of a live call in the database, so a restart can still end it.
@@ -290,6 +304,19 @@ struct CallMachine: Sendable {
     private var playbacks = 0
     /// Numbers the recordings likewise; an edge-chosen recording id is `<call id>-r<number>`.
     private var recordings = 0
+    /// The recording the first plan that had one asked for: it holds for the whole call, whichever
+    /// plan (forwarding, overflow) finally bridges it.
+    private var recordingPlan: RecordingPlan?
+    /// Where the call's recording is (DESIGN §7).
+    private var tap: Tap?
+
+    enum Tap: Sendable, Equatable {
+        /// The parties hear the notice; the recording `number` (id `<call id>-c<number>`) waits for its end.
+        case notice(number: Int)
+        case tapping(id: String)
+        /// Not recorded, and why.
+        case failed(CallRecordingFailed.Reason)
+    }
     private var now: Date
     private var actions: [CallAction] = []
 
@@ -370,6 +397,10 @@ struct CallMachine: Sendable {
         case .playbackFailed(let number): playbackEnded(number, reason: .failed)
         case .recordingLimit(let number, let limit):
             if application?.recording?.number == number { finishRecording(limit.reason) }
+        case .noticeEnded(let number):
+            if tap == .notice(number: number), bridge != nil { startTap(number: number) }
+        case .noticeFailed(let number):
+            if tap == .notice(number: number) { recordingFailed(.noticeUnavailable) }
         case .terminate(let reason):
             switch phase {
             case .answered, .application: hangUp(cause: reason)
@@ -388,6 +419,7 @@ struct CallMachine: Sendable {
         emit(.cancel(.routeDeadline))
         if self.route == nil { SIPMetrics.routeLatency.record(duration: .seconds(now.timeIntervalSince(startedAt))) }
         self.route = route
+        if recordingPlan == nil { recordingPlan = route.recording }
         if let reject = route.reject {
             fail(reject.status, reject.reason, cause: "\(reject.status) \(reject.reason)")
             return
@@ -624,6 +656,51 @@ struct CallMachine: Sendable {
         }
         emit(.publish(.state(CallStateChanged(state: .answered, cause: nil, party: dialog.remoteURI))))
         emit(.start(.mediaCheck, after: settings.mediaCheckInterval))
+        startCallRecording()
+    }
+
+    // MARK: Call recording
+
+    /// A bridged call its plan records: the notice first when the policy wants one (without it
+    /// there is no recording: fail closed), then the tap.
+    private mutating func startCallRecording() {
+        guard let plan = recordingPlan, tap == nil else { return }
+        recordings += 1
+        guard plan.notice else {
+            startTap(number: recordings)
+            return
+        }
+        guard let notice = plan.noticeSha256 else {
+            recordingFailed(.noticeUnavailable)
+            return
+        }
+        tap = .notice(number: recordings)
+        emit(.playNotice(sha256: notice, number: recordings))
+    }
+
+    private mutating func startTap(number: Int) {
+        guard let plan = recordingPlan else { return }
+        let id = "\(setup.id)-c\(number)"
+        tap = .tapping(id: id)
+        let parties = cdrParties
+        let started = CallRecordingStarted(recordingId: id, plan: plan, caller: parties.from, callee: bridge?.answeredBy ?? parties.to,
+                                           startedAt: now)
+        emit(.startTap(started))
+        emit(.publish(.recordingStarted(started)))
+    }
+
+    private mutating func recordingFailed(_ reason: CallRecordingFailed.Reason) {
+        tap = .failed(reason)
+        emit(.publish(.recordingFailed(CallRecordingFailed(number: recordingPlan?.number ?? "", reason: reason))))
+    }
+
+    /// What the CDR says of the recording.
+    private var recordingNote: CallRecordingNote? {
+        switch tap {
+        case .tapping(let id): CallRecordingNote(outcome: .recorded, recordingId: id, reason: nil)
+        case .failed(let reason): CallRecordingNote(outcome: .failed, recordingId: nil, reason: reason.rawValue)
+        case .notice, nil: nil
+        }
     }
 
     /// The 2xx to the caller's INVITE, with the edge's SDP.
@@ -1117,20 +1194,27 @@ struct CallMachine: Sendable {
         let answered = bridge
         if case .ended = phase { return }
         finishRecording(.hangup)  // its final chunk before the media closes
+        if case .tapping = tap { emit(.stopTap) }
         phase = .ended(cause: cause)
         for timer in [CallTimer.routeDeadline, .stageTimeout, .planTimeout, .mediaCheck, .collectTimeout] { emit(.cancel(timer)) }
         SIPMetrics.callEnded(callerAnsweredAt != nil ? "answered" : cause.split(separator: " ").first.map(String.init) ?? cause).increment()
         let partyURI = party.map { $0 == .caller ? setup.callerIdentity.uri : answered?.callee.remoteURI ?? "" }
         emit(.publish(.state(CallStateChanged(state: .ended, cause: cause, party: partyURI))))
+        let (from, to) = cdrParties
+        let billable = callerAnsweredAt.map { Int(ceil(now.timeIntervalSince($0))) } ?? 0
+        emit(.journal(.ended(CallRecord(from: from, to: to, direction: direction, classification: route?.classification ?? .business,
+                                        start: startedAt, answer: callerAnsweredAt, end: now, billableSeconds: billable,
+                                        cause: cause, answeredBy: answered?.answeredBy, recording: recordingNote))))
+        emit(.closeMedia)
+    }
+
+    /// The parties as the CDR names them.
+    private var cdrParties: (from: String, to: String) {
         let from = direction == .outbound ? (route?.presentedNumber ?? setup.callerExtension ?? setup.callerIdentity.uri)
             : (SIPURI(setup.callerIdentity.uri)?.user ?? setup.callerIdentity.uri)
         // Outbound calls are recorded with the number as the trunk got it (E.164), which billing rates by prefix.
         let to = direction == .outbound ? (route?.targets.first.flatMap { SIPURI($0.uri)?.user } ?? setup.dialled) : setup.dialled
-        let billable = callerAnsweredAt.map { Int(ceil(now.timeIntervalSince($0))) } ?? 0
-        emit(.journal(.ended(CallRecord(from: from, to: to, direction: direction, classification: route?.classification ?? .business,
-                                        start: startedAt, answer: callerAnsweredAt, end: now, billableSeconds: billable,
-                                        cause: cause, answeredBy: answered?.answeredBy))))
-        emit(.closeMedia)
+        return (from, to)
     }
 
     // MARK: Helpers

@@ -46,10 +46,12 @@ final class MediaSession: @unchecked Sendable {
     }
 
     /// Audio the edge sends to the caller in place of the callee's: prompts and tones, 20 ms a packet.
+    /// A notice goes to both parties, who do not hear each other meanwhile.
     struct Playback {
         var samples: [Int16]
         var position = 0
         let loop: Bool
+        var toBoth = false
         let ssrc = UInt32.random(in: 1...UInt32.max)
         var sequence = UInt16.random(in: 0...UInt16.max)
         var timestamp = UInt32.random(in: 0...UInt32.max)
@@ -140,10 +142,10 @@ final class MediaSession: @unchecked Sendable {
 
     /// Plays 8 kHz linear audio to the caller instead of relaying the callee; `onEnd` is called
     /// when it has all been sent (never when looped, nor when stopped or replaced).
-    func play(_ samples: [Int16], loop: Bool, onEnd: @escaping @Sendable () -> Void) async {
+    func play(_ samples: [Int16], loop: Bool, toBoth: Bool = false, onEnd: @escaping @Sendable () -> Void) async {
         try? await eventLoop.submit {
             self.stopPlaying()
-            self.playback = Playback(samples: samples, loop: loop, onEnd: onEnd)
+            self.playback = Playback(samples: samples, loop: loop, toBoth: toBoth, onEnd: onEnd)
             self.playback?.task = self.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(20)) { _ in
                 self.sendPlaybackFrame()
             }
@@ -230,16 +232,17 @@ final class MediaSession: @unchecked Sendable {
         var samples = Array(current.samples[current.position..<end])
         samples += repeatElement(0, count: frame - samples.count)
         current.position = end
-        if let format = legs[0].format, let destination = legs[0].remote {
+        for index in current.toBoth ? [0, 1] : [0] {
+            guard let format = legs[index].format, let destination = legs[index].remote else { continue }
             let payloadType: UInt8 = format.audioPayloadType == 8 ? 8 : 0
             var packet = RTPHeader.make(payloadType: payloadType, marker: current.first, sequenceNumber: current.sequence,
                                         timestamp: current.timestamp, ssrc: current.ssrc)
             packet += samples.map { payloadType == 8 ? G711.encodeALaw($0) : G711.encodeULaw($0) }
-            legs[0].packetsOut += 1
-            legs[0].channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet)), promise: nil)
-            recording?.recorder.hear(samples, from: .callee)  // what the caller hears in place of a callee
-            current.first = false
+            legs[index].packetsOut += 1
+            legs[index].channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet)), promise: nil)
         }
+        recording?.recorder.hear(samples, from: .callee)  // what the caller hears in place of a callee
+        current.first = false
         current.sequence &+= 1
         current.timestamp &+= UInt32(frame)
         playback = current
@@ -298,6 +301,7 @@ final class MediaSession: @unchecked Sendable {
         }
         let out = 1 - index
         if out == 0 && playback != nil { return }  // the caller hears the playback
+        if out == 1 && playback?.toBoth == true { return }  // and so does the callee
         if out == 0 { record(buffer, header: header, from: .callee) }
         guard let from = legs[index].format, let to = legs[out].format, let destination = legs[out].remote else { return }
         let payloadType: UInt8

@@ -23,6 +23,9 @@ struct Recorder {
             self.silenceFrames = silenceFrames
         }
 
+        /// A call's tap: both parties, until the call ends (at most 12 hours), never ended by silence.
+        static let tap = Settings(caller: true, callee: true, maxFrames: 12 * 3600 * Recorder.framesPerSecond, silenceFrames: 0)
+
         /// A record command's, its limits kept to 1–3600 s and 0–3600 s.
         init(_ command: CallRecordAudio) {
             caller = command.direction != .callee
