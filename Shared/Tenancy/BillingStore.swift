@@ -230,9 +230,9 @@ package struct BillingStore: Sendable {
         let international = cdr.direction == .outbound && cdr.to.hasPrefix("+") && !cdr.to.hasPrefix(domesticPrefix)
         let rows = try await db.query("""
             INSERT INTO \(identifier: slug.schema).calls (call_id, direction, caller, callee, classification, started_at, answered_at,
-                ended_at, billable_seconds, cause, international)
+                ended_at, billable_seconds, cause, international, recording_id, recording_failure)
             VALUES (\(callID), \(cdr.direction), \(cdr.from), \(cdr.to), \(cdr.classification), \(cdr.start), \(cdr.answer), \(cdr.end),
-                \(cdr.billableSeconds), \(cdr.cause), \(international))
+                \(cdr.billableSeconds), \(cdr.cause), \(international), \(cdr.recording?.recordingId), \(cdr.recording?.reason))
             ON CONFLICT (call_id) DO NOTHING RETURNING call_id
             """)
         return !rows.isEmpty

@@ -11,13 +11,15 @@ import Tenancy
 /// Turns the `media.audio` chunks of a recording into a stored object (DESIGN §7): each chunk is
 /// kept in the tenant's `audio_chunks` as it arrives (so the consumer commits at once and a restart
 /// of `recording` or the broker loses nothing), and the final one assembles them. A voicemail
-/// recording becomes a message or a greeting of its box, stored before the box counts it.
+/// recording becomes a message or a greeting of its box, stored before the box counts it; a call's
+/// recording becomes an Ogg Opus object (`CallRecordings`).
 struct AudioAssembler: Sendable {
     let db: PostgresClient
     let library: MediaLibrary
     let voicemail: Voicemail
     let outbox: Outbox
     let logger: Logger
+    var calls: CallRecordings { CallRecordings(db: db, library: library, logger: logger) }
 
     func handle(_ message: KafkaMessage) async throws {
         let chunk = try AudioChunk(message)
@@ -41,40 +43,58 @@ struct AudioAssembler: Sendable {
         let minMs: Int
     }
 
-    /// Assembles the recording's chunks (all of them, or what arrived before the edge stopped
-    /// sending) and hands the audio to its purpose; then its chunks go.
+    /// Hands the recording's chunks (all of them, or what arrived before the edge stopped sending)
+    /// to what it is for: a voicemail message or greeting, or a call's recording. Chunks of a
+    /// recording whose purpose is not known yet (its `call.recording-started` is still on its way)
+    /// wait for it; chunks of one done already (a final chunk delivered again) go.
     func finish(_ recordingID: String, slug: TenantSlug) async throws {
         let schema = slug.schema
         guard let row = try await db.query("""
             SELECT r.purpose, r.box, r.call_id, r.caller, r.reason, b.min_ms FROM \(identifier: schema).voicemail_recordings r
             JOIN \(identifier: schema).voicemail_boxes b ON b.number = r.box WHERE r.recording_id = \(recordingID)
             """).first, let purpose = VoicemailRecordingPurpose(rawValue: try row.decode("purpose")) else {
-            // Done already (a final chunk delivered again), or not voicemail's: call recordings
-            // come with the recording feature.
-            try await db.query("DELETE FROM \(identifier: schema).audio_chunks WHERE recording_id = \(recordingID)")
+            switch try await calls.status(of: recordingID, slug: slug) {
+            case .recording: try await calls.store(recordingID, slug: slug, audio: try await audio(of: recordingID, slug: slug))
+            case .stored: try await db.query("DELETE FROM \(identifier: schema).audio_chunks WHERE recording_id = \(recordingID)")
+            case .unknown: break
+            }
             return
         }
         let recording = Purpose(purpose: purpose, box: try row.decode("box"), callID: try row.decode("call_id"), caller: try row.decode("caller"),
                                 reason: DepositReason(rawValue: try row.decode("reason")) ?? .direct, minMs: try row.decode("min_ms"))
-        let chunks = try await db.query("""
-            SELECT sequence, audio FROM \(identifier: schema).audio_chunks WHERE recording_id = \(recordingID) ORDER BY sequence
-            """)
-        var stereo: [UInt8] = []
-        for (expected, chunk) in chunks.enumerated() {
-            if try chunk.decode("sequence", as: Int.self) != expected {
-                Counter(label: "switchboard_recording_chunk_gaps_total").increment()
-                logger.warning("a recording lacks chunks; keeping what arrived", metadata: ["recording": "\(recordingID)"])
-            }
-            stereo += try chunk.decode("audio", as: [UInt8].self)
-        }
         // A voicemail records the caller: the left channel, from their first sound to their last.
-        let samples = Silence.trimmed(G711.decodeStereoULaw(stereo).left)
+        let samples = Silence.trimmed(G711.decodeStereoULaw(try await audio(of: recordingID, slug: slug).stereo).left)
         let durationMs = samples.count / 8
         if let greeting = purpose.greeting {
             try await storeGreeting(greeting, samples: samples, durationMs: durationMs, recording: recording, id: recordingID, slug: slug)
         } else {
             try await storeMessage(samples: samples, durationMs: durationMs, recording: recording, id: recordingID, slug: slug)
         }
+    }
+
+    /// A recording's audio as it arrived: its chunks in order, and whether it is whole (no
+    /// sequence number missing, the final chunk there).
+    struct Assembled {
+        var stereo: [UInt8]
+        var complete: Bool
+    }
+
+    private func audio(of recordingID: String, slug: TenantSlug) async throws -> Assembled {
+        let chunks = try await db.query("""
+            SELECT sequence, final, audio FROM \(identifier: slug.schema).audio_chunks WHERE recording_id = \(recordingID) ORDER BY sequence
+            """)
+        var assembled = Assembled(stereo: [], complete: false)
+        var gaps = false
+        for (expected, chunk) in chunks.enumerated() {
+            if try chunk.decode("sequence", as: Int.self) != expected && !gaps {
+                gaps = true
+                Counter(label: "switchboard_recording_chunk_gaps_total").increment()
+                logger.warning("a recording lacks chunks; keeping what arrived", metadata: ["recording": "\(recordingID)"])
+            }
+            assembled.stereo += try chunk.decode("audio", as: [UInt8].self)
+            if try chunk.decode("final", as: Bool.self) { assembled.complete = !gaps }
+        }
+        return assembled
     }
 
     private func storeMessage(samples: [Int16], durationMs: Int, recording: Purpose, id recordingID: String, slug: TenantSlug) async throws {

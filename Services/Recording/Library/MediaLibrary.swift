@@ -73,17 +73,23 @@ struct MediaLibrary: Sendable {
     func storeObject(_ wav: [UInt8], kind: String, tenant: TenantSlug, on connection: some PostgresQuerying) async throws
         -> (sha256: String, durationMs: Int)
     {
-        let samples = try WAV.samples(wav)
-        let sha = Self.sha256(wav)
+        let durationMs = try WAV.samples(wav).count / 8
+        return (try await storeObject(wav, kind: kind, durationMs: durationMs, tenant: tenant, on: connection), durationMs)
+    }
+
+    /// Any audio (a call recording's Ogg Opus) of the length given. - Returns: its SHA-256.
+    func storeObject(_ bytes: [UInt8], kind: String, durationMs: Int, tenant: TenantSlug, on connection: some PostgresQuerying) async throws
+        -> String
+    {
+        let sha = Self.sha256(bytes)
         guard let key = ObjectKey(owner: tenant.value, sha256: sha) else { throw Failure.invalid("bad key") }
         // The bytes first: metadata never names an object that is not there.
-        try await store.put(key, bytes: wav)
-        let durationMs = samples.count / 8
+        try await store.put(key, bytes: bytes)
         try await connection.query("""
             INSERT INTO \(identifier: tenant.schema).media_objects (sha256, kind, size, duration_ms)
-            VALUES (\(sha), \(kind), \(wav.count), \(durationMs)) ON CONFLICT (sha256) DO NOTHING
+            VALUES (\(sha), \(kind), \(bytes.count), \(durationMs)) ON CONFLICT (sha256) DO NOTHING
             """)
-        return (sha, durationMs)
+        return sha
     }
 
     /// Sets a box's greeting to `wav` (converted already): the object and the greeting in one

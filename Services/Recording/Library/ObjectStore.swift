@@ -54,11 +54,23 @@ struct FileObjectStore: ObjectStore {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let temporary = folder.appendingPathComponent(".\(key.sha256).\(UUID().uuidString).tmp")
         try Data(bytes).write(to: temporary)
+        // On disk before its name, and its name before this returns: a caller that commits
+        // (metadata, Kafka offsets) after `put` never names an object a crash could take back.
+        try Self.sync(temporary.path)
         // rename(2) replaces atomically; two writers of one key write the same bytes.
         guard rename(temporary.path, target.path) == 0 else {
             try? FileManager.default.removeItem(at: temporary)
             throw CocoaError(.fileWriteUnknown)
         }
+        try Self.sync(folder.path)
+    }
+
+    /// fsync(2) of a file or a folder.
+    private static func sync(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
     }
 
     func get(_ key: ObjectKey) async throws -> [UInt8]? {

@@ -6,12 +6,12 @@ import COpus
 /// coupled stereo stream at this rate folds the channels together, and a recording must keep who
 /// said what apart. Decoding (for a WAV on download, and for tests) parses the Ogg pages here and
 /// hands each packet to libopus.
-enum OggOpus {
-    enum Failure: Error, CustomStringConvertible {
+package enum OggOpus {
+    package enum Failure: Error, CustomStringConvertible {
         case encoder(String)
         case malformed(String)
 
-        var description: String {
+        package var description: String {
             switch self {
             case .encoder(let reason): "Ogg Opus encoder: \(reason)"
             case .malformed(let reason): "not an Ogg Opus stream: \(reason)"
@@ -25,7 +25,7 @@ enum OggOpus {
     private static let mappingFamily: Int32 = 255
 
     /// Interleaved stereo (left, right, left, …) at 8 kHz as one Ogg Opus stream.
-    static func encode(interleaved samples: [Int16]) throws -> [UInt8] {
+    package static func encode(interleaved samples: [Int16]) throws -> [UInt8] {
         let channels: Int32 = 2
         var error: Int32 = 0
         guard let comments = ope_comments_create() else { throw Failure.encoder("no memory for comments") }
@@ -69,7 +69,7 @@ enum OggOpus {
 
     /// The stream's audio at 8 kHz, interleaved by channel, with the encoder's pre-skip removed and
     /// cut to the length its last page gives.
-    static func decode(_ bytes: [UInt8]) throws -> (channels: Int, samples: [Int16]) {
+    package static func decode(_ bytes: [UInt8]) throws -> (channels: Int, samples: [Int16]) {
         let packets = try Self.packets(in: bytes)
         guard let head = packets.packets.first, head.count >= 19, Array(head.prefix(8)) == Array("OpusHead".utf8) else {
             throw Failure.malformed("no OpusHead")

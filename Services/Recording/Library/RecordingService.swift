@@ -9,7 +9,7 @@ import Synchronization
 import Tenancy
 
 /// The `recording` service: the media store (DESIGN §2, §7): prompts, voicemail greetings and
-/// messages (assembled from `media.audio`); call recordings and retention next. Its internal HTTP
+/// messages and call recordings (assembled from `media.audio`). Its internal HTTP
 /// (for sip-edge, ivr and api, inside the cluster) serves objects by hash and takes uploads and
 /// text-to-speech of prompts and greetings.
 package enum RecordingService {
@@ -27,6 +27,10 @@ package enum RecordingService {
                 SystemPrompts(library: library, logger: context.logger),
                 // Chunks are kept as they come, so this is not on the call path: the relaxed fetch wait.
                 GroupConsumer(context: context, group: "recording", topic: .mediaAudio, messages: assembler.handle),
+                // A call recording's facts (number, retention) come from the edge's call events.
+                GroupConsumer(context: context, group: "recording-calls", topic: .callEvents) { header, message in
+                    try await assembler.calls.handle(header, message, assembler: assembler)
+                },
                 VoicemailSweeper(db: context.db, library: library, assembler: assembler, logger: context.logger),
             ]
             if let smtp = context.configuration.smtp {

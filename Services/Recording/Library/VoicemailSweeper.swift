@@ -4,9 +4,10 @@ import Postgres
 import ServiceLifecycle
 import Tenancy
 
-/// Once a minute, in every tenant: a voicemail recording whose chunks stopped coming without a final
-/// one (its edge died mid-message) is stored with what arrived; and voicemail audio that no message
-/// or greeting names any more (deleted, replaced, refused by a full box) leaves the object store.
+/// Once a minute, in every tenant: a recording whose chunks stopped coming without a final one (its
+/// edge died mid-message or mid-call) is stored with what arrived; chunks nothing claimed go; and
+/// voicemail audio that no message or greeting names any more (deleted, replaced, refused by a full
+/// box) leaves the object store.
 struct VoicemailSweeper: Service {
     let db: PostgresClient
     let library: MediaLibrary
@@ -46,6 +47,12 @@ struct VoicemailSweeper: Service {
                 """) {
                 try await assembler.finish(try row.decode("recording_id"), slug: slug)
             }
+            // Chunks that nothing ever claimed (a recording's purpose never came) are not kept.
+            try await db.query("""
+                DELETE FROM \(identifier: schema).audio_chunks c WHERE received_at < now() - \(unusedAfter)::interval
+                  AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_recordings v WHERE v.recording_id = c.recording_id)
+                  AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).call_recordings r WHERE r.id = c.recording_id)
+                """)
             for row in try await db.query("""
                 DELETE FROM \(identifier: schema).media_objects o WHERE kind = 'voicemail' AND created_at < now() - \(unusedAfter)::interval
                   AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_messages m WHERE m.sha256 = o.sha256)
