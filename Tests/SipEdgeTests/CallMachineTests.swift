@@ -578,6 +578,84 @@ struct CallMachineTests {
 }
 
 /// A call machine on a timeline the test moves.
+extension CallMachineTests {
+    static let plan = RecordingPlan(number: "+3726001000", direction: .inbound, user: "1002", retentionDays: 60, notice: true,
+                                    noticeSha256: String(repeating: "ab", count: 32))
+
+    static func recorded(_ plan: RecordingPlan?, users: [String] = ["1002"]) -> CallRoute {
+        var route = CallHarness.route(users)
+        route.recording = plan
+        return route
+    }
+
+    @Test("a recorded call: the notice plays to both once bridged, then the tap starts and is named in an event; the hangup stops it before the media closes; the CDR names it")
+    func noticeThenTap() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(Self.recorded(Self.plan)))
+        let answered = call.step(.branch(0, .response(call.answer(fromBranch: 0))), after: 2)
+        #expect(answered.notices == [Self.plan.noticeSha256!], "the notice, nothing captured yet")
+        #expect(answered.taps.isEmpty)
+        #expect(call.step(.noticeEnded(7)).taps.isEmpty, "another notice's end changes nothing")
+
+        let tapped = call.step(.noticeEnded(1), after: 1.5)
+        let started = try #require(tapped.taps.first)
+        #expect(started.recordingId == "0-test-c1" && started.plan == Self.plan && started.caller == "1001" && started.callee == "1002")
+        #expect(started.startedAt == call.now)
+        #expect(tapped.contains { if case .publish(.recordingStarted(started)) = $0 { true } else { false } })
+
+        let bye = call.step(.request(call.callerRequest("BYE", cseq: 2), from: .caller, source: CallHarness.callerSource), after: 30)
+        let stop = try #require(bye.firstIndex { if case .stopTap = $0 { true } else { false } })
+        let close = try #require(bye.firstIndex { if case .closeMedia = $0 { true } else { false } })
+        #expect(stop < close, "the final chunk before the media closes")
+        #expect(bye.record?.recording == CallRecordingNote(outcome: .recorded, recordingId: "0-test-c1", reason: nil))
+    }
+
+    @Test("fail closed: a notice that cannot be played, or none to play, means no tap; the event and the CDR say why")
+    func noticeFails() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(Self.recorded(Self.plan)))
+        _ = call.step(.branch(0, .response(call.answer(fromBranch: 0))))
+        let failed = call.step(.noticeFailed(1))
+        #expect(failed.taps.isEmpty)
+        #expect(failed.contains {
+            if case .publish(.recordingFailed(CallRecordingFailed(number: "+3726001000", reason: .noticeUnavailable))) = $0 { true } else { false }
+        })
+        #expect(call.step(.noticeEnded(1)).taps.isEmpty, "a late end does not start it")
+        let bye = call.step(.request(call.callerRequest("BYE", cseq: 2), from: .caller, source: CallHarness.callerSource))
+        #expect(!bye.contains { if case .stopTap = $0 { true } else { false } })
+        #expect(bye.record?.recording == CallRecordingNote(outcome: .failed, recordingId: nil, reason: "notice-unavailable"))
+
+        var unannounced = try CallHarness()
+        var plan = Self.plan
+        plan.noticeSha256 = nil
+        _ = unannounced.step(.route(Self.recorded(plan)))
+        let bridged = unannounced.step(.branch(0, .response(unannounced.answer(fromBranch: 0))))
+        #expect(bridged.notices.isEmpty && bridged.taps.isEmpty)
+        #expect(bridged.contains { if case .publish(.recordingFailed) = $0 { true } else { false } })
+    }
+
+    @Test("without the notice the tap starts at the bridge; a forwarding plan keeps the first plan's recording; a call not recorded has no note")
+    func tapWithoutNotice() throws {
+        var call = try CallHarness()
+        var plan = Self.plan
+        plan.notice = false
+        plan.noticeSha256 = nil
+        var first = Self.recorded(plan)
+        first.context = "user:1002"
+        _ = call.step(.route(first))
+        _ = call.step(.branch(0, .response(call.response(486, toBranch: 0))))
+        _ = call.step(.route(Self.recorded(nil, users: ["1003"])))  // the busy forwarding's plan
+        let bridged = call.step(.branch(1, .response(call.answer(fromBranch: 1))))
+        #expect(bridged.notices.isEmpty)
+        #expect(bridged.taps.map(\.recordingId) == ["0-test-c1"])
+
+        var plain = try CallHarness()
+        try plain.answered()
+        let bye = plain.step(.request(plain.callerRequest("BYE", cseq: 2), from: .caller, source: CallHarness.callerSource))
+        #expect(try #require(bye.record).recording == nil)
+    }
+}
+
 struct CallHarness {
     static let callerSource = SIPSource(host: "127.0.0.1", port: 5070, transport: "UDP")
     static let calleeSource = SIPSource(host: "127.0.0.1", port: 5072, transport: "UDP")
@@ -764,6 +842,11 @@ extension [CallAction] {
     }
 
     var recordingEnds: [RecordingEnd] { compactMap { if case .stopRecording(let end) = $0 { end } else { nil } } }
+
+    /// The notices the machine asked to play, by prompt.
+    var notices: [String] { compactMap { if case .playNotice(let sha256, _) = $0 { sha256 } else { nil } } }
+
+    var taps: [CallRecordingStarted] { compactMap { if case .startTap(let started) = $0 { started } else { nil } } }
 
     var media: [(Party, SessionDescription)] {
         compactMap { if case .configureMedia(let party, let session) = $0 { (party, session) } else { nil } }
