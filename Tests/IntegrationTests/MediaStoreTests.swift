@@ -23,16 +23,16 @@ struct MediaStoreFixture {
     let folder: String
 
     /// `environment`: settings beside the test's own (another store).
-    static func start(prefix given: String? = nil, environment extra: [String: String] = [:]) async throws -> MediaStoreFixture {
+    static func start(prefix given: String? = nil, environment extra: [String: String] = [:], brokers: String? = nil) async throws -> MediaStoreFixture {
         let prefix = given ?? TestEnvironment.unique("media") + "."
-        try await ensureTopics(prefix: prefix)
+        try await ensureTopics(prefix: prefix, brokers: brokers)
         let db = TestEnvironment.postgres(maxConnections: 2)
         _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
-        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(brokers), logger: TestEnvironment.logger)
         let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
         let folder = NSTemporaryDirectory() + "media-\(UUID().uuidString.prefix(8))"
         let port = try freePort()
-        var environment = serviceEnvironment(prefix: prefix, port: port)
+        var environment = serviceEnvironment(prefix: prefix, port: port, brokers: brokers)
         environment["SWITCHBOARD_MEDIA_DIR"] = folder
         environment.merge(extra) { $1 }
         let recording = try ServiceProcess("recording", environment: environment)

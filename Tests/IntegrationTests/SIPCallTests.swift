@@ -21,14 +21,19 @@ struct CallFixture {
     let provisioning: Provisioning
     let slug: String
     let domain: String
+    /// A private broker's, when the test has one.
+    let brokers: String?
 
-    /// - Parameter prefix: the topics' (other services of the test share them); a new one when nil.
-    static func start(name: String, trunkPort: Int? = nil, edgeSettings: [String: String] = [:], prefix given: String? = nil) async throws -> CallFixture {
+    /// - Parameters:
+    ///   - prefix: the topics' (other services of the test share them); a new one when nil.
+    ///   - brokers: a private broker's (a test that stops it); the suite's when nil.
+    static func start(name: String, trunkPort: Int? = nil, edgeSettings: [String: String] = [:], prefix given: String? = nil,
+                      brokers: String? = nil) async throws -> CallFixture {
         let prefix = given ?? TestEnvironment.unique("call") + "."
-        try await ensureTopics(prefix: prefix)
+        try await ensureTopics(prefix: prefix, brokers: brokers)
         let db = TestEnvironment.postgres(maxConnections: 2)
         _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
-        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(brokers), logger: TestEnvironment.logger)
         let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
         let slug = TestEnvironment.unique(name)
         let domain = slug.replacingOccurrences(of: "_", with: "-") + ".example.com"
@@ -38,13 +43,13 @@ struct CallFixture {
         }
         let sipPort = try freeUDPPort()
         let edgeHTTPPort = try freePort()
-        var edgeEnvironment = serviceEnvironment(prefix: prefix, port: edgeHTTPPort)
+        var edgeEnvironment = serviceEnvironment(prefix: prefix, port: edgeHTTPPort, brokers: brokers)
         edgeEnvironment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
         if let trunkPort { edgeEnvironment["SWITCHBOARD_SIP_TRUNK"] = "udp:\(trunkHost):\(trunkPort)" }
         edgeEnvironment.merge(edgeSettings) { $1 }
         let edge = try ServiceProcess("sip-edge", environment: edgeEnvironment)
         let routingPort = try freePort()
-        let routing = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: routingPort))
+        let routing = try ServiceProcess("routing", environment: serviceEnvironment(prefix: prefix, port: routingPort, brokers: brokers))
         // Routing is ready once its consumer group gave it the offers' partitions.
         let ready = await eventually(timeout: .seconds(40)) {
             guard edgeListens(edge, on: sipPort) else { return false }
@@ -52,7 +57,7 @@ struct CallFixture {
         }
         try #require(ready, "services did not start:\n\(edge.log)\n\(routing.log)")
         return CallFixture(edge: edge, edgeEnvironment: edgeEnvironment, routing: routing, sipPort: sipPort, edgeHTTPPort: edgeHTTPPort, prefix: prefix, db: db,
-                           producer: producer, provisioning: provisioning, slug: slug, domain: domain)
+                           producer: producer, provisioning: provisioning, slug: slug, domain: domain, brokers: brokers)
     }
 
     var target: String { "127.0.0.1:\(sipPort)" }
@@ -80,7 +85,7 @@ struct CallFixture {
 
     /// The envelopes of one call on a topic, read from the beginning until `done` holds or 10 s pass.
     func events<P: EventPayload>(_ type: P.Type, callID: String? = nil, until done: ([Envelope<P>]) -> Bool) async throws -> [Envelope<P>] {
-        try await readEvents(type, prefix: prefix, callID: callID, until: done)
+        try await readEvents(type, prefix: prefix, callID: callID, brokers: brokers, until: done)
     }
 
     func metric(_ name: String) async throws -> Double {
@@ -98,20 +103,20 @@ struct CallFixture {
 /// until `done` holds or 10 s pass, and then on to the topic's end, so that a second copy (a
 /// duplicate CDR, an event sent twice) is counted too instead of left unread.
 /// A consumer of every partition of a deployment's topic, from the beginning.
-func consumerFromBeginning(_ topic: Topic, prefix: String) throws -> KafkaConsumer {
+func consumerFromBeginning(_ topic: Topic, prefix: String, brokers: String? = nil) throws -> KafkaConsumer {
     let name = topic.name(prefix: prefix)
     return try KafkaConsumer(
-        configuration: TestEnvironment.kafka(),
+        configuration: TestEnvironment.kafka(brokers),
         subscription: .assigned(groupID: TestEnvironment.unique("read"), partitions: (0..<topic.partitions).map {
             TopicPartitionOffset(topic: name, partition: $0, offset: TopicPartitionOffset.beginning)
         }),
         logger: TestEnvironment.logger)
 }
 
-func readEvents<P: EventPayload>(_ type: P.Type, prefix: String, callID: String? = nil,
+func readEvents<P: EventPayload>(_ type: P.Type, prefix: String, callID: String? = nil, brokers: String? = nil,
                                  until done: ([Envelope<P>]) -> Bool) async throws -> [Envelope<P>] {
         let topic = P.topic.name(prefix: prefix)
-        let consumer = try consumerFromBeginning(P.topic, prefix: prefix)
+        let consumer = try consumerFromBeginning(P.topic, prefix: prefix, brokers: brokers)
         var found: [Envelope<P>] = []
         var next: [Int32: Int64] = [:]
         func read() async throws {
@@ -129,7 +134,7 @@ func readEvents<P: EventPayload>(_ type: P.Type, prefix: String, callID: String?
         // Then on to the end of every partition as it is a moment later, so that a second copy
         // (a duplicate CDR, an event sent twice) is counted too instead of left unread.
         try await Task.sleep(for: .milliseconds(500))
-        let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(brokers), logger: TestEnvironment.logger)
         var ends: [Int32: Int64] = [:]
         for partition in 0..<P.topic.partitions { ends[partition] = try await admin.endOffset(topic: topic, partition: partition) }
         let reachedEnd = try await eventually(timeout: .seconds(10)) {

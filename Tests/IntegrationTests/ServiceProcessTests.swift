@@ -9,10 +9,11 @@ import TestSupport
 
 /// Environment for a service process pointed at the test database and broker, under a topic prefix
 /// of the test's own.
-func serviceEnvironment(prefix: String, port: Int, databaseURL: String = TestEnvironment.databaseURL) -> [String: String] {
+/// `brokers`: a private broker's (a test that stops it), else the suite's.
+func serviceEnvironment(prefix: String, port: Int, databaseURL: String = TestEnvironment.databaseURL, brokers: String? = nil) -> [String: String] {
     [
         "SWITCHBOARD_DATABASE_URL": databaseURL,
-        "SWITCHBOARD_KAFKA_BROKERS": TestEnvironment.kafkaBrokers,
+        "SWITCHBOARD_KAFKA_BROKERS": brokers ?? TestEnvironment.kafkaBrokers,
         "SWITCHBOARD_TOPIC_PREFIX": prefix,
         "SWITCHBOARD_HTTP_PORT": String(port),
         "SWITCHBOARD_LOG_FORMAT": "json",
@@ -29,8 +30,8 @@ func serviceEnvironment(prefix: String, port: Int, databaseURL: String = TestEnv
     ]
 }
 
-func ensureTopics(prefix: String) async throws {
-    let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+func ensureTopics(prefix: String, brokers: String? = nil) async throws {
+    let admin = try KafkaAdmin(configuration: TestEnvironment.kafka(brokers), logger: TestEnvironment.logger)
     try await admin.ensureTopics(switchboardTopics(prefix: prefix))
 }
 
