@@ -219,24 +219,25 @@ struct VoicemailAPITests {
         let signature = try #require(query["signature"])
         let caller = try #require(query["by"].flatMap(UUID.init(uuidString:)))
         let expires = try #require(query["expires"].flatMap { Int($0) })
+        let audioPath = components.path
         let flipped = String(signature.prefix(10)) + (signature.dropFirst(10).first == "A" ? "B" : "A") + String(signature.dropFirst(11))
         let changedLinks = [
             url.replacingOccurrences(of: "signature=\(signature)", with: "signature=\(flipped)"),
             url.replacingOccurrences(of: "expires=\(expires)", with: "expires=\(expires + 3600)"),
             url.replacingOccurrences(of: "by=\(caller.uuidString.lowercased())", with: "by=\(UUID().uuidString.lowercased())"),
             url.replacingOccurrences(of: "/boxes/1002/", with: "/boxes/2000/"),
-            AudioLinks(secret: "another key").path(AudioLinks.Link(tenant: a.slug, box: "1002", message: left.id, caller: caller, expires: expires)),
+            SignedLinks(secret: "another key").url(SignedLinks.Link(path: audioPath, caller: caller, expires: expires)),
         ]
         for link in changedLinks {
             let refused = try await httpRequest("GET", stack.api.base + link)
             #expect(refused.status == 403 && refused.body.contains("\"forbidden\"") && refused.body.contains("not valid"), "\(link): \(refused.body)")
         }
-        let signer = AudioLinks(secret: Self.secret)
-        let expired = signer.link(tenant: a.slug, box: "1002", message: left.id, caller: caller, now: Date().addingTimeInterval(-AudioLinks.lifetime - 1))
-        let late = try await httpRequest("GET", stack.api.base + signer.path(expired))
+        let signer = SignedLinks(secret: Self.secret)
+        let expired = signer.link(to: audioPath, caller: caller, now: Date().addingTimeInterval(-SignedLinks.lifetime - 1))
+        let late = try await httpRequest("GET", stack.api.base + signer.url(expired))
         #expect(late.status == 403 && late.body.contains("expired"), "\(late.body)")
-        let fresh = signer.link(tenant: a.slug, box: "1002", message: left.id, caller: caller)
-        #expect(try await httpRequest("GET", stack.api.base + signer.path(fresh)).status == 200, "the same signer's fresh link plays")
+        let fresh = signer.link(to: audioPath, caller: caller)
+        #expect(try await httpRequest("GET", stack.api.base + signer.url(fresh)).status == 200, "the same signer's fresh link plays")
         #expect(try await httpRequest("GET", stack.api.base + url.replacingOccurrences(of: "&signature=\(signature)", with: "")).status == 400)
         #expect(try await httpRequest("GET", stack.api.base + url + "&download=yes").status == 400)
 
@@ -271,7 +272,7 @@ struct VoicemailAPITests {
         #expect(try await call("GET", "/1002/messages/\(id)", a.user, nil).status == 404)
         #expect(ids(try await call("GET", "/1002/messages", a.user, nil)).isEmpty)
         #expect(try await call("DELETE", "/1002/messages/\(id)", a.user, nil).status == 404)
-        #expect(try await httpRequest("GET", stack.api.base + signer.path(fresh)).status == 404, "a deleted message's link finds nothing")
+        #expect(try await httpRequest("GET", stack.api.base + signer.url(fresh)).status == 404, "a deleted message's link finds nothing")
 
         // A group box's messages are its members'.
         let (shared, _) = try await leaveVoicemail(in: "2000", tenant: a.slug, media: stack.media, urgent: true)

@@ -44,12 +44,12 @@ struct API: Sendable {
     /// `recording`'s internal HTTP, where prompts and voicemail audio go.
     let media: MediaStoreClient
     /// Signs and checks the links to voicemail audio.
-    let audioLinks: AudioLinks
+    let signedLinks: SignedLinks
 
     init(context: ServiceContext, media: MediaStoreClient) {
         self.context = context
         self.media = media
-        audioLinks = AudioLinks(secret: context.configuration.signedURLSecret)
+        signedLinks = SignedLinks(secret: context.configuration.signedURLSecret)
         auth = Authenticator(db: context.db, lifetime: .seconds(context.configuration.apiTokenMinutes * 60))
         throttle = LoginThrottle(perSource: context.configuration.apiLoginFailuresPerAddress)
     }

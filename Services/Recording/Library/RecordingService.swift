@@ -31,7 +31,7 @@ package enum RecordingService {
                 GroupConsumer(context: context, group: "recording-calls", topic: .callEvents) { header, message in
                     try await assembler.calls.handle(header, message, assembler: assembler)
                 },
-                VoicemailSweeper(db: context.db, library: library, assembler: assembler, logger: context.logger),
+                MediaSweeper(db: context.db, library: library, assembler: assembler, logger: context.logger),
             ]
             if let smtp = context.configuration.smtp {
                 // Made here: a CA file that cannot be read stops the service with one clear line.

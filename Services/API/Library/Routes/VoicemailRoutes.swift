@@ -7,7 +7,7 @@ import Tenancy
 /// reach every box of the tenant; a user reaches their own box and the boxes of their groups, and
 /// no other: any other box is a 404, as if it did not exist. Audio goes through `recording` (the
 /// media store's only writer); a message's audio is fetched through a short-lived signed link
-/// (`AudioLinks`) that a player opens without the bearer token.
+/// (`SignedLinks`) that a player opens without the bearer token.
 extension API {
     struct NewGroupBox: Decodable {
         let group: String
@@ -38,14 +38,6 @@ extension API {
 
     struct MessageMove: Decodable {
         let folder: VoicemailFolder
-    }
-
-    struct AudioURL: Encodable {
-        /// Relative to the API's address; plays inline.
-        let url: String
-        /// The same, as a download.
-        let downloadUrl: String
-        let expiresAt: Date
     }
 
     struct Greetings: Encodable {
@@ -185,9 +177,8 @@ extension API {
         v1.post("tenants/:tenant/voicemail/boxes/:box/messages/:message/audio-url") { request, context -> Response in
             let (principal, tenant, box) = try await boxRequest(request, context)
             let message = try await voicemail(principal).message(tenant: tenant, box: box.number, id: try Self.messageID(context))
-            let link = audioLinks.link(tenant: tenant, box: box.number, message: message.id, caller: principal.tokenID)
-            let path = audioLinks.path(link)
-            return try JSON.response(AudioURL(url: path, downloadUrl: path + "&download=1", expiresAt: link.expiresAt))
+            return try JSON.response(signedURL(to: "/v1/tenants/\(tenant)/voicemail/boxes/\(box.number)/messages/\(message.id.uuidString.lowercased())/audio",
+                                               for: principal))
         }
         // Without a bearer token: the signed link is the credential, checked before anything is read.
         v1.get("tenants/:tenant/voicemail/boxes/:box/messages/:message/audio") { request, context -> Response in
@@ -195,30 +186,8 @@ extension API {
             let number = try context.parameter("box")
             guard Validation.isExtension(number) else { throw APIError.invalid("a box number is 2–6 digits") }
             let id = try Self.messageID(context)
-            let query = request.uri.queryParameters
-            guard let expires = query["expires"].flatMap({ Int(String($0)) }), let caller = query["by"].flatMap({ UUID(uuidString: String($0)) }),
-                  let signature = query["signature"].map(String.init) else {
-                throw APIError.invalid("a link to a message's audio carries expires, by and signature: POST …/audio-url makes one")
-            }
-            let download: Bool
-            switch query["download"].map(String.init) {
-            case nil, "0": download = false
-            case "1": download = true
-            default: throw APIError.invalid("download must be 0 or 1")
-            }
-            let link = AudioLinks.Link(tenant: slug.value, box: number, message: id, caller: caller, expires: expires)
-            do throws(AudioLinks.Refusal) {
-                try audioLinks.verify(link, signature: signature)
-            } catch {
-                switch error {
-                case .forged: throw APIError.forbidden("the link is not valid; POST …/audio-url makes one")
-                case .expired: throw APIError.forbidden("the link has expired; POST …/audio-url makes a new one")
-                }
-            }
-            // Bound to its caller: dead once their token is, and only while they still reach the box.
-            guard let principal = try await auth.principal(tokenID: caller), principal.role == .operator || principal.tenant == slug.value else {
-                throw APIError.forbidden("the link's caller has logged out; POST …/audio-url makes a new one")
-            }
+            let (principal, download) = try await signedCaller(request, tenant: slug, making: "POST …/audio-url")
+            // Only while the caller still reaches the box.
             let box = try await openBox(principal, tenant: slug.value, number: number)
             let store = voicemail(principal)
             let message = try await store.message(tenant: slug.value, box: box.number, id: id)

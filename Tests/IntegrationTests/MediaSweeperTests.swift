@@ -11,8 +11,8 @@ import TestSupport
 
 /// The sweeper against a real database and file store: what an edge that died mid-message left,
 /// and audio nothing names any more.
-@Suite("voicemail sweeper", .timeLimit(.minutes(2)))
-struct VoicemailSweeperTests {
+@Suite("media sweeper", .timeLimit(.minutes(2)))
+struct MediaSweeperTests {
     @Test("chunks that stopped longer ago than the limit without a final one become a message of what arrived; young ones wait; unnamed old audio leaves the store, named audio stays")
     func abandonedAndUnused() async throws {
         let prefix = TestEnvironment.unique("sweep") + "."
@@ -32,7 +32,7 @@ struct VoicemailSweeperTests {
                                        logger: TestEnvironment.logger)
         // Seconds, not minutes: the sweepers of other tests' recording processes (minutes) leave
         // this tenant's rows alone.
-        let sweeper = VoicemailSweeper(db: db, library: library, assembler: assembler, logger: TestEnvironment.logger,
+        let sweeper = MediaSweeper(db: db, library: library, assembler: assembler, logger: TestEnvironment.logger,
                                        abandonedAfter: "20 seconds", unusedAfter: "20 seconds")
 
         // Two recordings of the caller's tone, two chunks each and no final one: one stopped half a

@@ -5,10 +5,10 @@ import ServiceLifecycle
 import Tenancy
 
 /// Once a minute, in every tenant: a recording whose chunks stopped coming without a final one (its
-/// edge died mid-message or mid-call) is stored with what arrived; chunks nothing claimed go; and
-/// voicemail audio that no message or greeting names any more (deleted, replaced, refused by a full
-/// box) leaves the object store.
-struct VoicemailSweeper: Service {
+/// edge died mid-message or mid-call) is stored with what arrived; chunks nothing claimed go; call
+/// recordings past their retention (and not held) are deleted; and voicemail audio that no message
+/// or greeting names any more (deleted, replaced, refused by a full box) leaves the object store.
+struct MediaSweeper: Service {
     let db: PostgresClient
     let library: MediaLibrary
     let assembler: AudioAssembler
@@ -30,8 +30,9 @@ struct VoicemailSweeper: Service {
         }
     }
 
-    /// One pass over every tenant, or over `only` those.
-    func sweep(only: [TenantSlug]? = nil) async throws {
+    /// One pass over every tenant, or over `only` those; `now` is the retention's clock (a test's
+    /// own, to see a deadline pass).
+    func sweep(only: [TenantSlug]? = nil, now: Date = Date()) async throws {
         let tenants: [TenantSlug]
         if let only {
             tenants = only
@@ -53,6 +54,7 @@ struct VoicemailSweeper: Service {
                   AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_recordings v WHERE v.recording_id = c.recording_id)
                   AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).call_recordings r WHERE r.id = c.recording_id)
                 """)
+            try await expire(slug, now: now)
             for row in try await db.query("""
                 DELETE FROM \(identifier: schema).media_objects o WHERE kind = 'voicemail' AND created_at < now() - \(unusedAfter)::interval
                   AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_messages m WHERE m.sha256 = o.sha256)
@@ -62,5 +64,32 @@ struct VoicemailSweeper: Service {
                 if let key = ObjectKey(owner: slug.value, sha256: try row.decode("sha256")) { try await library.store.delete(key) }
             }
         }
+    }
+
+    /// Call recordings past their deadline and not on legal hold go: the row, then the object
+    /// (a crash between leaves an object nothing names, which the next pass removes), each in the
+    /// audit log.
+    private func expire(_ slug: TenantSlug, now: Date) async throws {
+        let schema = slug.schema
+        let expired = try await db.withTransaction { connection in
+            let rows = try await connection.query("""
+                DELETE FROM \(identifier: schema).call_recordings WHERE delete_after <= \(now) AND NOT legal_hold AND status <> 'recording'
+                RETURNING id, sha256
+                """)
+            for row in rows {
+                try await connection.query("""
+                    INSERT INTO \(identifier: schema).audit_log (actor, action, subject) VALUES ('retention', 'recording.expired', \(try row.decode("id", as: String.self)))
+                    """)
+            }
+            return rows.count
+        }
+        for row in try await db.query("""
+            DELETE FROM \(identifier: schema).media_objects o WHERE kind = 'recording'
+              AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).call_recordings r WHERE r.sha256 = o.sha256)
+            RETURNING sha256
+            """) {
+            if let key = ObjectKey(owner: slug.value, sha256: try row.decode("sha256")) { try await library.store.delete(key) }
+        }
+        if expired > 0 { logger.info("expired call recordings deleted", metadata: ["tenant": "\(slug)", "count": "\(expired)"]) }
     }
 }
