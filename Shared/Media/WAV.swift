@@ -44,11 +44,14 @@ package enum WAV {
         throw FormatError("no data chunk")
     }
 
-    /// An 8 kHz mono 16-bit PCM file of `samples`.
-    package static func file(_ samples: [Int16]) -> [UInt8] {
+    /// An 8 kHz 16-bit PCM file of `samples` (interleaved when there are two channels: a call
+    /// recording's caller left, callee right).
+    package static func file(_ samples: [Int16], channels: Int = 1) -> [UInt8] {
         let dataSize = UInt32(samples.count * 2)
+        let channels = UInt16(channels)
         var out = Array("RIFF".utf8) + bytes32(36 + dataSize) + Array("WAVEfmt ".utf8)
-        out += bytes32(16) + bytes16(1) + bytes16(1) + bytes32(8000) + bytes32(16_000) + bytes16(2) + bytes16(16)
+        out += bytes32(16) + bytes16(1) + bytes16(channels) + bytes32(8000) + bytes32(16_000 * UInt32(channels)) + bytes16(2 * channels)
+            + bytes16(16)
         out += Array("data".utf8) + bytes32(dataSize)
         out.reserveCapacity(out.count + samples.count * 2)
         for sample in samples {

@@ -106,6 +106,12 @@ package struct MediaStoreClient: Sendable {
         return try await send(.GET, "/internal/media/\(tenant.value)/\(sha256.lowercased())")
     }
 
+    /// A call recording's audio (Ogg Opus in the store) as an 8 kHz stereo WAV file: caller left, callee right.
+    package func recordingWAV(sha256: String, tenant: TenantSlug) async throws -> [UInt8] {
+        guard sha256.count == 64, sha256.allSatisfy({ $0.isHexDigit }) else { throw Failure(reason: .invalid, message: "not a SHA-256") }
+        return try await send(.GET, "/internal/media/\(tenant.value)/\(sha256.lowercased())?as=wav", timeout: Self.convertTimeout)
+    }
+
     /// Sets a box's greeting from a WAV, MP3 or OGG file, converted to 8 kHz mono. `actor` is who
     /// the audit log names.
     package func uploadGreeting(_ bytes: [UInt8], kind: GreetingKind, box: String, tenant: TenantSlug,

@@ -20,6 +20,13 @@ package struct NumberRecordingPolicy: Codable, Sendable, Equatable {
 /// A user's: nil values follow the number's policy; `visible` lets the user list and hear their
 /// own recordings.
 package struct UserRecordingPolicy: Codable, Sendable, Equatable {
+    /// What a change may set; `visible` defaults to false.
+    package struct Change: Decodable, Sendable {
+        package var policy: RecordingPolicy?
+        package var notice: Bool?
+        package var visible: Bool?
+    }
+
     package var `extension`: String
     package var policy: RecordingPolicy?
     package var notice: Bool?

@@ -29,6 +29,7 @@ package enum APIService {
             api.addAnnouncementRoutes(to: v1)
             api.addMenuRoutes(to: v1)
             api.addVoicemailRoutes(to: v1)
+            api.addRecordingRoutes(to: v1)
             api.addBillingRoutes(to: v1)
         }
         return definition

@@ -2,6 +2,7 @@ import Events
 import Foundation
 import Hummingbird
 import Logging
+import Media
 import Messaging
 import Runtime
 import ServiceLifecycle
@@ -96,8 +97,8 @@ actor SpokenTexts {
 }
 
 /// `recording`'s internal HTTP: `/internal/speech/{tenant}` (POST text-to-speech of an unnamed object),
-/// `/internal/media/{tenant}/{sha256}` (an object the tenant may
-/// read), `/internal/prompts/{tenant}` (list), `/internal/prompts/{tenant}/{name}` (PUT an upload,
+/// `/internal/media/{tenant}/{sha256}` (an object the tenant may read; `?as=wav` a call recording
+/// as WAV), `/internal/prompts/{tenant}` (list), `/internal/prompts/{tenant}/{name}` (PUT an upload,
 /// GET the audio, DELETE), `/internal/prompts/{tenant}/{name}/speech` (POST text-to-speech),
 /// `/internal/voicemail/{tenant}/{box}/greetings/{kind}` (PUT an upload, GET the audio) and its
 /// `/speech` (POST text-to-speech). A greeting's change is audited as the `X-Switchboard-Actor`
@@ -120,11 +121,19 @@ struct MediaRoutes: Sendable {
 
     func add(to router: Router<ServiceRequestContext>) {
         let media = router.group("internal").add(middleware: InternalTokenMiddleware(token: token))
-        media.get("media/:tenant/:sha256") { _, context -> Response in
+        media.get("media/:tenant/:sha256") { request, context -> Response in
             try await handling {
                 let tenant = try TenantSlug(try context.parameters.require("tenant"))
                 guard let bytes = try await library.object(sha256: try context.parameters.require("sha256").lowercased(), tenant: tenant) else {
                     return Self.error(.notFound, "no such object")
+                }
+                // A call recording is kept as Ogg Opus; `?as=wav` gives it as a stereo WAV file.
+                if request.uri.queryParameters["as"] == "wav", bytes.starts(with: Array("OggS".utf8)) {
+                    let (channels, samples) = try OggOpus.decode(bytes)
+                    return Self.wav(WAV.file(samples, channels: channels))
+                }
+                if bytes.starts(with: Array("OggS".utf8)) {
+                    return Response(status: .ok, headers: [.contentType: "audio/ogg"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
                 }
                 return Self.wav(bytes)
             }
