@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // C libraries, found through pkg-config.
@@ -136,6 +137,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"], path: "Tests/RuntimeTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Runtime", "Tenancy", "Messaging", "Kafka", "Postgres", "Events", "Pricing", "Media", "Recording", "API", "TestSupport",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/IntegrationTests"),
@@ -169,6 +171,7 @@ let package = Package(
         ])
         + service("Recording", executable: "recording", extra: [
             "Media", "COpus",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

@@ -37,7 +37,7 @@ package struct CallRecordingInfo: Codable, Sendable, Equatable {
 }
 
 /// Which recordings a listing returns: every condition given must hold.
-package struct CallRecordingFilter: Sendable, Equatable {
+package struct CallRecordingFilter: Codable, Sendable, Equatable {
     package var number: String?
     package var user: String?
     package var direction: CallDirection?

@@ -168,5 +168,31 @@ package enum PlatformSchema {
                 ('recording-365d', 'addon', 'Call recording, 12-month retention', 'number', 25.56, NULL, '{recording}')
             ON CONFLICT (code) DO NOTHING;
             """),
+        Migration(version: 9, name: "media exports", sql: """
+            -- Archives of a tenant's recordings and voicemail (DESIGN §7), asked for through the API
+            -- or made at contract end, built in the background by recording (a replica claims a job
+            -- with SKIP LOCKED), stored as the tenant's `export` object and downloadable until
+            -- expires_at. Here, not in the tenant schema, so that recording finds pending jobs with
+            -- one query whatever the number of tenants.
+            CREATE TABLE {schema}.media_exports (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                tenant text NOT NULL REFERENCES {schema}.tenants (slug),
+                reason text NOT NULL CHECK (reason IN ('request', 'contract-end')),
+                requested_by text NOT NULL,
+                filter jsonb NOT NULL DEFAULT '{}',
+                voicemail boolean NOT NULL DEFAULT true,
+                status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'building', 'ready', 'failed', 'expired')),
+                claimed_at timestamptz,
+                sha256 text,
+                size bigint,
+                items integer,
+                error text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                ready_at timestamptz,
+                expires_at timestamptz);
+            CREATE INDEX media_exports_pending ON {schema}.media_exports (created_at) WHERE status IN ('pending', 'building');
+            -- One contract-end export per tenant, however often its termination is seen.
+            CREATE UNIQUE INDEX media_exports_contract_end ON {schema}.media_exports (tenant) WHERE reason = 'contract-end';
+            """),
     ]
 }

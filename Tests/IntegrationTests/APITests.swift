@@ -18,8 +18,9 @@ struct APIStack {
     let operatorEmail: String
     let operatorToken: String
 
-    static func start(extraEnvironment: [String: String] = [:]) async throws -> APIStack {
-        let prefix = TestEnvironment.unique("api") + "."
+    /// - Parameter prefix: the topics' (a recording of the test shares them); a new one when nil.
+    static func start(extraEnvironment: [String: String] = [:], prefix given: String? = nil) async throws -> APIStack {
+        let prefix = given ?? TestEnvironment.unique("api") + "."
         try await ensureTopics(prefix: prefix)
         let db = TestEnvironment.postgres(maxConnections: 2)
         _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()

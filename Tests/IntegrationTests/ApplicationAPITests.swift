@@ -11,11 +11,13 @@ struct ApplicationStack {
     let media: MediaStoreFixture
     let api: APIStack
 
-    /// `environment`: the api's settings beside these.
+    /// `environment`: the api's settings beside these. Both follow the same topics, so recording
+    /// sees the tenant lifecycle the test moves on.
     static func start(environment extra: [String: String] = [:]) async throws -> ApplicationStack {
         let token = ["SWITCHBOARD_INTERNAL_TOKEN": "internal-\(UUID().uuidString)"]
         let media = try await MediaStoreFixture.start(environment: token)
-        let api = try await APIStack.start(extraEnvironment: token.merging(["SWITCHBOARD_RECORDING_URL": media.url]) { $1 }.merging(extra) { $1 })
+        let api = try await APIStack.start(extraEnvironment: token.merging(["SWITCHBOARD_RECORDING_URL": media.url]) { $1 }.merging(extra) { $1 },
+                                           prefix: media.prefix)
         return ApplicationStack(media: media, api: api)
     }
 

@@ -5,10 +5,12 @@ import Kafka
 import Media
 import Messaging
 import Postgres
+import Pricing
 @testable import Recording
 import Tenancy
 import Testing
 import TestSupport
+import ZIPFoundation
 
 /// Call recordings through the API (DESIGN §7): the recordings are stored as `recording` stores
 /// them (Ogg Opus, sealed under the tenant's key, in the store's folder) and listed, heard, held,
@@ -175,6 +177,139 @@ struct RecordingAPITests {
         #expect(entries.first { ($0["action"] as? String) == "recording.expired" }?["actor"] as? String == "retention")
         #expect(try await api.call("GET", "\(path)/audit-log", as: a.user).status == 403)
         #expect(try await api.call("GET", "\(path)/audit-log", as: b.admin).status == 404)
+    }
+
+    @Test("exports: an archive of every recording and voicemail message with a CSV and JSON index, built in the background, downloaded through a signed link and audited; a filter picks; at contract end one is made for the export window, and after deletion a copy of a file taken before opens for no one")
+    func exportsAndContractEnd() async throws {
+        let stack = try await ApplicationStack.start(environment: ["SWITCHBOARD_SIGNED_URL_SECRET": Self.secret])
+        defer { Task { await stack.stop() } }
+        let api = stack.api
+        let a = try await api.tenant("recexp")
+        let slug = try TenantSlug(a.slug)
+        let path = "/v1/tenants/\(a.slug)"
+        let number = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        #expect(try await api.call("POST", "\(path)/numbers", as: api.operatorToken, #"{"number":"\#(number)"}"#).status == 201)
+        let keys = DataKeys(db: api.db, masterKey: "development-only-master-key")
+        let library = MediaLibrary(db: api.db, store: EncryptedObjectStore(backing: FileObjectStore(root: stack.media.folder), keys: keys))
+        let now = Date()
+        let inbound = try await Self.seed("exp-1-c1", tenant: slug, number: number, direction: .inbound, user: "1002",
+                                          started: now.addingTimeInterval(-3_600), seconds: 2, library: library, db: api.db)
+        let outbound = try await Self.seed("exp-2-c1", tenant: slug, number: number, direction: .outbound, user: "1001",
+                                           started: now.addingTimeInterval(-60), seconds: 3, library: library, db: api.db)
+        // A voicemail message of 1002's box, as recording stores one.
+        let message = WAV.file(Tone.sine(frequency: 700, samples: 8_000))
+        let messageSha = try await api.db.withTransaction { connection in
+            let (sha, _) = try await library.storeObject(message, kind: "voicemail", tenant: slug, on: connection)
+            try await connection.query("""
+                INSERT INTO \(identifier: slug.schema).voicemail_messages (box, recording_id, caller, call_id, reason, duration_ms, sha256)
+                VALUES ('1002', 'vm-1', '+3725550100', 'vm-call-1', 'busy', 1000, \(sha))
+                """)
+            return sha
+        }
+
+        /// Asks for an export and waits until recording has built it; returns its id.
+        func export(_ body: String) async throws -> String {
+            let asked = try await api.call("POST", "\(path)/exports", as: a.admin, body)
+            #expect(asked.status == 202 && asked.body["status"] as? String == "pending", "\(asked.text)")
+            let id = try #require(asked.body["id"] as? String)
+            var status = ""
+            _ = await eventually(timeout: .seconds(30)) {
+                status = (try? await api.call("GET", "\(path)/exports/\(id)", as: a.admin).body["status"] as? String) ?? ""
+                return status == "ready" || status == "failed"
+            }
+            #expect(status == "ready", "export \(id) is \(status):\n\(stack.media.recording.log.suffix(3000))")
+            return id
+        }
+        /// The archive's files by name, through a signed link.
+        func download(_ id: String) async throws -> [String: [UInt8]] {
+            let link = try await api.call("POST", "\(path)/exports/\(id)/download-url", as: a.admin)
+            #expect(link.status == 200, "\(link.text)")
+            let url = try #require(link.body["url"] as? String)
+            let got = try await httpRequest("GET", api.base + url)
+            #expect(got.status == 200 && got.headers["content-type"] == "application/zip", "\(got.body)")
+            let zip = try Archive(data: Data(got.bytes), accessMode: .read)
+            var files: [String: [UInt8]] = [:]
+            for entry in zip {
+                var bytes: [UInt8] = []
+                _ = try zip.extract(entry) { bytes += $0 }
+                files[entry.path] = bytes
+            }
+            return files
+        }
+
+        #expect(try await api.call("POST", "\(path)/exports", as: a.user, "{}").status == 403)
+        #expect(try await api.call("POST", "\(path)/exports", as: a.admin, #"{"direction":"internal"}"#).status == 400)
+        let everything = try await export("{}")
+        let files = try await download(everything)
+        let recordingFiles = ["recordings/\(outbound.id).wav", "recordings/\(inbound.id).wav"]
+        let messageFile = try #require(files.keys.first { $0.hasPrefix("voicemail/1002/") })
+        #expect(Set(files.keys) == Set(recordingFiles + [messageFile, "index.json", "index.csv"]), "\(files.keys.sorted())")
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let indexJSON = try #require(files["index.json"])
+        let index = try decoder.decode([ExportBuilder.IndexEntry].self, from: Data(indexJSON))
+        #expect(index.map(\.file) == recordingFiles + [messageFile])
+        for entry in index {
+            let bytes = try #require(files[entry.file])
+            #expect(entry.sha256 == MediaLibrary.sha256(bytes), "\(entry.file): the index names its bytes")
+        }
+        #expect(index[0].kind == .recording && index[0].direction == "outbound" && index[0].user == "1001" && index[0].durationMs == 3000)
+        #expect(index[2].kind == .voicemail && index[2].box == "1002" && index[2].caller == "+3725550100" && index[2].callId == "vm-call-1")
+        #expect(files[messageFile] == message, "the message as it was left")
+        let inboundWAV = try #require(files[recordingFiles[1]])
+        let stereo = try Self.pcm(inboundWAV)
+        #expect(wavFormat(inboundWAV).map { [$0.channels, $0.rate] } == [2, 8000])
+        #expect(Tone.power(of: 440, in: stride(from: 4_000, to: 12_000, by: 2).map { stereo[$0] }) > 0.8, "the caller on the left")
+        let csvBytes = try #require(files["index.csv"])
+        let csv = String(decoding: csvBytes, as: UTF8.self).split(separator: "\r\n").map(String.init)
+        #expect(csv.first == ExportBuilder.IndexEntry.csvHeader)
+        #expect(csv.dropFirst() == index.map(\.csvLine)[...], "the CSV says what the JSON says")
+        _ = messageSha
+
+        // A filter: only the outbound recording, no voicemail.
+        let filtered = try await download(try await export(#"{"direction":"outbound","voicemail":false}"#))
+        #expect(Set(filtered.keys) == ["recordings/\(outbound.id).wav", "index.json", "index.csv"])
+        let listed = try await api.call("GET", "\(path)/exports", as: a.admin)
+        #expect((listed.body["items"] as? [[String: Any]])?.count == 2)
+        let audit = try await api.call("GET", "\(path)/audit-log?action=export.", as: a.admin)
+        #expect((audit.body["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+                == ["export.request", "export.download", "export.request", "export.download"])
+
+        // Contract end: terminated, the tenant's media is exported for the export window.
+        let terminated = try await api.call("POST", "\(path)/terminate", as: api.operatorToken, #"{"noticeDays":0}"#)
+        #expect(terminated.status == 200, "\(terminated.text)")
+        let exportEndsText = try #require(terminated.body["exportEnds"] as? String)
+        let exportEnds = try #require(Day(exportEndsText))
+        let lifecycle = TenantLifecycle(db: api.db, publisher: EventPublisher(producer: api.producer, topicPrefix: api.prefix), logger: TestEnvironment.logger)
+        let today = Day.today(in: TimeZone(identifier: "UTC")!)
+        #expect(try await lifecycle.advance(today: today.next, only: a.slug).contains { $0.tenant == a.slug && $0.status == .terminated })
+        var contractEnd: [String: Any]?
+        _ = await eventually(timeout: .seconds(30)) {
+            let items = (try? await api.call("GET", "\(path)/exports", as: a.admin).body["items"] as? [[String: Any]]) ?? []
+            contractEnd = items.first { $0["reason"] as? String == "contract-end" && $0["status"] as? String == "ready" }
+            return contractEnd != nil
+        }
+        let final = try #require(contractEnd, "no contract-end export")
+        #expect(final["items"] as? Int == 3)
+        #expect((final["expiresAt"] as? String)?.hasPrefix(exportEnds.next.description) == true, "kept for the export window: \(final)")
+        let finalID = try #require(final["id"] as? String)
+        let finalFiles = try await download(finalID)
+        #expect(finalFiles.count == 5)
+
+        // Deleted after the window: the files leave the store, and a copy taken before opens for no one.
+        let objectPath = "\(stack.media.folder)/\(a.slug)/\(inbound.sha256.prefix(2))/\(inbound.sha256)"
+        let copy = try #require(FileManager.default.contents(atPath: objectPath))
+        #expect(try await lifecycle.advance(today: exportEnds.next, only: a.slug).contains { $0.tenant == a.slug && $0.status == .deleted })
+        let gone = await eventually(timeout: .seconds(20)) { !FileManager.default.fileExists(atPath: "\(stack.media.folder)/\(a.slug)") }
+        #expect(gone, "the tenant's objects are deleted:\n\(stack.media.recording.log.suffix(2000))")
+        let restored = NSTemporaryDirectory() + "restored-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: restored) }
+        try FileManager.default.createDirectory(atPath: "\(restored)/\(a.slug)/\(inbound.sha256.prefix(2))", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: "\(restored)/\(a.slug)/\(inbound.sha256.prefix(2))/\(inbound.sha256)", contents: copy)
+        let fromBackup = EncryptedObjectStore(backing: FileObjectStore(root: restored),
+                                              keys: DataKeys(db: api.db, masterKey: "development-only-master-key"))
+        let key = try #require(ObjectKey(owner: a.slug, sha256: inbound.sha256))
+        await #expect(throws: (any Error).self, "the tenant's key is destroyed") { _ = try await fromBackup.get(key) }
     }
 
     /// A WAV file's samples (16-bit, interleaved when stereo).

@@ -30,6 +30,7 @@ package enum APIService {
             api.addMenuRoutes(to: v1)
             api.addVoicemailRoutes(to: v1)
             api.addRecordingRoutes(to: v1)
+            api.addExportRoutes(to: v1)
             api.addBillingRoutes(to: v1)
         }
         return definition

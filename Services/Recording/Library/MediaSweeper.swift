@@ -55,6 +55,11 @@ struct MediaSweeper: Service {
                   AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).call_recordings r WHERE r.id = c.recording_id)
                 """)
             try await expire(slug, now: now)
+            // Exports past their time: the archive goes (the row stays, as expired).
+            for sha in try await MediaExports(db: db).expire(tenant: slug, now: now) {
+                try await db.query("DELETE FROM \(identifier: schema).media_objects WHERE sha256 = \(sha) AND kind = 'export'")
+                if let key = ObjectKey(owner: slug.value, sha256: sha) { try await library.store.delete(key) }
+            }
             for row in try await db.query("""
                 DELETE FROM \(identifier: schema).media_objects o WHERE kind = 'voicemail' AND created_at < now() - \(unusedAfter)::interval
                   AND NOT EXISTS (SELECT 1 FROM \(identifier: schema).voicemail_messages m WHERE m.sha256 = o.sha256)

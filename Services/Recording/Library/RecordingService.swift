@@ -33,6 +33,7 @@ package enum RecordingService {
                     try await assembler.calls.handle(header, message, assembler: assembler)
                 },
                 MediaSweeper(db: context.db, library: library, assembler: assembler, logger: context.logger),
+                ExportBuilder(db: context.db, library: library, logger: context.logger),
             ]
             if let smtp = context.configuration.smtp {
                 // Made here: a CA file that cannot be read stops the service with one clear line.
@@ -44,9 +45,18 @@ package enum RecordingService {
         }
         // A deleted tenant's key is gone from the database; this process forgets its copy too, and
         // its objects leave the store (every instance tries; a second finds nothing).
+        // A terminated tenant's media is exported for its export window.
         definition.onControlEvent = { context, header, message in
             guard header.type == TenantStatusChanged.type,
-                  let change = try? header.decode(message.value ?? [], as: TenantStatusChanged.self), change.data.status == .deleted else { return }
+                  let change = try? header.decode(message.value ?? [], as: TenantStatusChanged.self) else { return }
+            if change.data.status == .terminated, let slug = try? TenantSlug(change.data.slug) {
+                do {
+                    try await MediaExports(db: context.db).requestContractEnd(tenant: slug)
+                } catch {
+                    context.logger.error("a terminated tenant's export could not be asked for", metadata: ["tenant": "\(slug)", "error": "\(error)"])
+                }
+            }
+            guard change.data.status == .deleted else { return }
             await dataKeys(context).forget(change.data.slug)
             do {
                 let count = try await library(context).store.deleteAll(owner: change.data.slug)
