@@ -96,7 +96,10 @@ package enum Settings {
         summary: "recording: the folder of the file object store (prompts, recordings, voicemail audio).")
     package static let masterKey = Setting(
         name: "SWITCHBOARD_MASTER_KEY", defaultValue: "development-only-master-key",
-        summary: "recording: the secret that wraps each tenant's data key, under which every media object is encrypted at rest (AES-256-GCM); a long random value (e.g. `openssl rand -base64 32`), the same on every recording instance, never changed while objects exist.")
+        summary: "recording: the secret that wraps each tenant's data key, under which every media object is encrypted at rest (AES-256-GCM); a long random value (e.g. `openssl rand -base64 32`), the same on every recording instance. To rotate it, set the new one here and the old one in `SWITCHBOARD_MASTER_KEY_PREVIOUS`: recording rewraps every data key at start-up (objects are not rewritten), after which the old one can go.")
+    package static let previousMasterKeys = Setting(
+        name: "SWITCHBOARD_MASTER_KEY_PREVIOUS", defaultValue: "",
+        summary: "recording: master keys being rotated out, comma-separated: data keys still wrapped by one of them are opened and rewrapped by `SWITCHBOARD_MASTER_KEY`; empty when no rotation is under way.")
     package static let mediaStore = Setting(
         name: "SWITCHBOARD_MEDIA_STORE", defaultValue: "file",
         summary: "recording: where media objects live: `file` (under `SWITCHBOARD_MEDIA_DIR`) or `s3` (an S3-compatible bucket, the `SWITCHBOARD_S3_*` settings).")
@@ -168,7 +171,7 @@ package enum Settings {
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds,
-        recordingURL, internalToken, mediaDirectory, masterKey, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
+        recordingURL, internalToken, mediaDirectory, masterKey, previousMasterKeys, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
         smtpHost, smtpPort, smtpTLS, smtpUsername, smtpPassword, smtpFrom, smtpCAFile,
         outboxPollMs, countryCode, apiTokenMinutes,
         apiLoginFailuresPerAddress, signedURLSecret, vatPercent, noticeDays, exportDays, instanceID,
@@ -225,6 +228,8 @@ package struct RuntimeConfiguration: Sendable {
     /// Empty: the internal HTTP takes requests without a token.
     package var internalToken: String
     package var masterKey: String
+    /// Being rotated out; empty when no rotation is under way.
+    package var previousMasterKeys: [String]
     package var mediaStore: MediaStoreConfiguration
     /// Nil: no relay is configured, and voicemail is not e-mailed.
     package var smtp: SMTPConfiguration?
@@ -294,6 +299,7 @@ package struct RuntimeConfiguration: Sendable {
             recordingURL: text(Settings.recordingURL),
             internalToken: text(Settings.internalToken),
             masterKey: text(Settings.masterKey),
+            previousMasterKeys: text(Settings.previousMasterKeys).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
             mediaStore: try objectStore(text),
             smtp: try mailRelay(text),
             outboxPollMs: try int(Settings.outboxPollMs, range: 10...60_000),

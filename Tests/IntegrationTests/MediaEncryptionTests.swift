@@ -81,4 +81,66 @@ struct MediaEncryptionTests {
         await producer.shutdown()
         await db.shutdown()
     }
+
+    @Test("master key rotation: the new key with the old one as previous opens everything and rewraps each data key (the objects stay as they were); then the new key alone opens all, the old one nothing")
+    func masterKeyRotation() async throws {
+        let db = TestEnvironment.postgres(maxConnections: 2)
+        _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        let provisioning = Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: TestEnvironment.unique("rot") + "."),
+                                        logger: TestEnvironment.logger)
+        var keys: [ObjectKey] = []
+        let folder = NSTemporaryDirectory() + "rot-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = FileObjectStore(root: folder)
+        let (old, new) = ("old-master-\(UUID().uuidString)", "new-master-\(UUID().uuidString)")
+        let before = EncryptedObjectStore(backing: disk, keys: DataKeys(db: db, masterKey: old))
+        let wav = WAV.file(Tone.sine(frequency: 500, samples: 4_000))
+        var owners: [String] = []
+        for name in ["rot_a", "rot_b"] {
+            let slug = TestEnvironment.unique(name)
+            try await provisioning.createTenant(slug: slug, name: name, sipDomain: slug.replacingOccurrences(of: "_", with: "-") + ".example.com")
+            let key = try #require(ObjectKey(owner: slug, sha256: MediaLibrary.sha256(wav)))
+            try await before.put(key, bytes: wav)
+            keys.append(key)
+            owners.append(slug)
+        }
+        let files = try await keys.asyncMap { try #require(try await disk.get($0)) }
+        let wrapped = { (owner: String) in try await db.query("SELECT wrapped FROM platform.data_keys WHERE owner = \(owner)").first?.decode("wrapped", as: [UInt8].self) }
+        let wrappedBefore = try await owners.asyncMap { try await wrapped($0) }
+
+        // The new key alone cannot open what the old one wrapped, and says what to do.
+        let newOnly = EncryptedObjectStore(backing: disk, keys: DataKeys(db: db, masterKey: new))
+        await #expect { try await newOnly.get(keys[0]) } throws: { error in
+            if case .masterKeyMismatch = error as? EncryptionError { return true }
+            return false
+        }
+        // With the old one as previous: opened on use (and rewrapped), the rest at start-up.
+        let rotating = DataKeys(db: db, masterKey: new, previous: [old])
+        #expect(try await EncryptedObjectStore(backing: disk, keys: rotating).get(keys[0]) == wav, "opened on use")
+        let (rewrapped, _) = try await rotating.rewrapAll()
+        #expect(rewrapped >= 1, "the other tenant's key at start-up")
+        for (index, owner) in owners.enumerated() {
+            #expect(try await wrapped(owner) != wrappedBefore[index], "\(owner)'s data key is wrapped anew")
+        }
+        #expect(try await keys.asyncMap { try await disk.get($0) } == files, "the objects are not rewritten")
+        let (again, _) = try await rotating.rewrapAll()
+        #expect(again == 0, "a second pass finds nothing to do")
+
+        // The rotation is over: the new key alone opens everything, the old one nothing.
+        let after = EncryptedObjectStore(backing: disk, keys: DataKeys(db: db, masterKey: new))
+        for key in keys { #expect(try await after.get(key) == wav) }
+        let retired = EncryptedObjectStore(backing: disk, keys: DataKeys(db: db, masterKey: old))
+        await #expect(throws: EncryptionError.self) { try await retired.get(keys[1]) }
+        await producer.shutdown()
+        await db.shutdown()
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for element in self { out.append(try await transform(element)) }
+        return out
+    }
 }

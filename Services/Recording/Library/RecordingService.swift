@@ -25,6 +25,7 @@ package enum RecordingService {
                                            voicemail: Voicemail(db: context.db, publisher: context.publisher, actor: "recording"),
                                            outbox: context.outbox, logger: context.logger)
             var services: [any Service] = [
+                KeyRotation(keys: dataKeys(context), rotating: !context.configuration.previousMasterKeys.isEmpty, logger: context.logger),
                 SystemPrompts(library: library, logger: context.logger),
                 // Chunks are kept as they come, so this is not on the call path: the relaxed fetch wait.
                 GroupConsumer(context: context, group: "recording", topic: .mediaAudio, messages: assembler.handle),
@@ -80,7 +81,7 @@ package enum RecordingService {
     static func dataKeys(_ context: ServiceContext) -> DataKeys {
         processDataKeys.withLock { keys in
             if let keys { return keys }
-            let made = DataKeys(db: context.db, masterKey: context.configuration.masterKey)
+            let made = DataKeys(db: context.db, masterKey: context.configuration.masterKey, previous: context.configuration.previousMasterKeys)
             keys = made
             return made
         }
@@ -297,5 +298,29 @@ struct MediaRoutes: Sendable {
 
     private static func wav(_ bytes: [UInt8]) -> Response {
         Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// A master key rotation (`SWITCHBOARD_MASTER_KEY_PREVIOUS` set): every data key is wrapped anew by
+/// the current master key once at start-up (every instance tries; the second finds nothing left).
+struct KeyRotation: Service {
+    let keys: DataKeys
+    let rotating: Bool
+    let logger: Logger
+
+    func run() async throws {
+        if rotating {
+            do {
+                let (rewrapped, unreadable) = try await keys.rewrapAll()
+                logger.info("master key rotation: data keys rewrapped", metadata: ["rewrapped": "\(rewrapped)", "unreadable": "\(unreadable)"])
+                if unreadable > 0 {
+                    logger.error("master key rotation: some data keys open with no configured master key",
+                                 metadata: ["count": "\(unreadable)"])
+                }
+            } catch {
+                logger.error("master key rotation failed; data keys are rewrapped as they are used", metadata: ["error": "\(error)"])
+            }
+        }
+        try? await gracefulShutdown()
     }
 }
