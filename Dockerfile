@@ -12,7 +12,7 @@ RUN swift build -c release --static-swift-stdlib \
     && cp /src/.local/build/librdkafka/*.deb /out/ 2>/dev/null || true
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libopus0 libopusenc0 ca-certificates espeak-ng sox \
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libopus0 ca-certificates espeak-ng sox \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/*.deb /tmp/debs/
 RUN apt-get update && apt-get install -y --no-install-recommends /tmp/debs/librdkafka1_*.deb \

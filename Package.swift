@@ -47,8 +47,8 @@ let package = Package(
                        providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
-        .systemLibrary(name: "COpus", path: "Shared/COpus", pkgConfig: "libopusenc",
-                       providers: [.apt(["libopus-dev", "libopusenc-dev"])]),
+        .systemLibrary(name: "COpus", path: "Shared/COpus", pkgConfig: "opus",
+                       providers: [.apt(["libopus-dev"])]),
 
         .target(name: "Kafka", dependencies: [
             "CRdKafka",

@@ -54,6 +54,7 @@ struct APIContractTests {
             ("/schedules", #"{"name": "office", "open": "group:sales", "closed": "voicemail"}"#),
             ("/schedules/office/periods", #"{"days": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:00"}"#),
             ("/subscriptions", #"{"code": "mobile-unlimited", "quantity": 3}"#),
+            ("/subscriptions", #"{"code": "recording-60d", "number": "\#(number)"}"#),
             ("/announcements", #"{"name": "welcome", "prompts": ["hello"], "next": "group:sales"}"#),
             ("/menus", #"{"name": "main", "greeting": "hello", "invalidPrompt": "hello", "timeoutPrompt": "hello", "options": {"1": "group:sales"}}"#),
             ("/voicemail/boxes", #"{"group": "sales", "number": "2000"}"#),
@@ -66,13 +67,24 @@ struct APIContractTests {
         let greeting = try await httpRequest("PUT", fixture.base + fixture.tenant + "/voicemail/boxes/\(fixture.adminExtension)/greetings/unavailable",
                                              token: fixture.operatorToken, body: try MediaStoreFixture.audioFile("wav"), contentType: "audio/wav")
         try #require(greeting.status == 201, "PUT …/greetings/unavailable: \(greeting.status) \(greeting.body)")
+        // A call recording still going on, as recording's row of call.recording-started leaves it:
+        // found, held and released; its audio link and its deletion are 409s (no audio yet).
+        let recording = "contract-call-c1"
+        try await fixture.stack.db.query("""
+            INSERT INTO \(identifier: try TenantSlug(fixture.slug).schema).call_recordings (id, call_id, number, direction, user_extension,
+                caller, callee, notice, started_at, retention_days, delete_after)
+            VALUES (\(recording), 'contract-call', \(number), 'inbound', \(fixture.adminExtension), '+3725550199', \(fixture.adminExtension),
+                true, now(), 60, now() + interval '60 days')
+            """)
 
         let folder = NSTemporaryDirectory() + "schemathesis-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // Every generated request acts for the test's own tenant, as the operator, and names the
-        // seeded prompt, announcement, menu, voicemail box and message (other names would only find
-        // nothing). Every check of
+        // seeded prompt, announcement, menu, voicemail box, message and call recording, and the
+        // seeded number for its recording policy (other names would only find nothing; users'
+        // policies are reached through the users the stateful phase creates: it may delete the
+        // admin). Every check of
         // schemathesis runs but these:
         // - positive_data_acceptance: some rules span fields and cannot be said in JSON Schema
         //   (opens before closes, a console password needs an e-mail, a group's body names the group
@@ -101,6 +113,7 @@ struct APIContractTests {
             "path.menu" = "main"
             "path.box" = "\(fixture.adminExtension)"
             "path.message" = "\(message)"
+            "path.recording" = "\(recording)"
 
             [generation]
             database = "none"
@@ -116,6 +129,10 @@ struct APIContractTests {
 
             [phases.stateful]
             checks.negative_data_rejection.enabled = false
+
+            [[operations]]
+            include-operation-id = ["getNumberRecordingPolicy", "setNumberRecordingPolicy"]
+            parameters = { "path.number" = "\(number)" }
 
             """
         let bugs = Dictionary(grouping: Self.knownBugs, by: \.operation)

@@ -261,6 +261,58 @@ struct CLITests {
         await media.stop()
     }
 
+    @Test("recordings commands: a number's and a user's policy set and read back, recordings listed, holds refused for none, the changes in the audit log")
+    func recordingsCommands() async throws {
+        #expect(try await cli("topics", "ensure").status == 0)
+        #expect(try await cli("migrate").status == 0)
+        let slug = TestEnvironment.unique("cli")
+        #expect(try await cli("tenants", "create", "--slug", slug, "--name", "Recordings", "--domain", slug.replacingOccurrences(of: "_", with: "-") + ".example.com").status == 0)
+        #expect(try await cli("users", "create", "--tenant", slug, "--extension", "1001", "--name", "Mari", "--password", "mari-secret-1").status == 0)
+        let number = "+37260\(Int.random(in: 10_000...99_999))"
+        #expect(try await cli("numbers", "assign", "--tenant", slug, "--number", number, "--user", "1001").status == 0)
+
+        // A number: without a recording add-on nothing is recorded, whatever its policy; with one, kept for its days.
+        let set = try await cli("recordings", "set-policy", "--tenant", slug, "--number", number, "--policy", "inbound", "--no-notice")
+        #expect(set.status == 0 && set.stdout.contains("number \(number): inbound, notice off, no recording add-on"), "\(set.stdout)\(set.stderr)")
+        #expect(try await cli("subscriptions", "add", "--tenant", slug, "--code", "recording-60d", "--number", number).status == 0)
+        let shown = try await cli("recordings", "policy", "--tenant", slug, "--number", number)
+        #expect(shown.stdout.contains("number \(number): inbound, notice off, recordings kept 60 days"), "\(shown.stdout)\(shown.stderr)")
+
+        // A user's whole policy: what is not given follows the number, and --visible is off unless given.
+        let user = try await cli("recordings", "set-policy", "--tenant", slug, "--user", "1001", "--policy", "none", "--visible")
+        #expect(user.status == 0 && user.stdout.contains("user 1001: none, notice as the number's, recordings visible to the user"),
+                "\(user.stdout)\(user.stderr)")
+        let inherited = try await cli("recordings", "set-policy", "--tenant", slug, "--user", "1001", "--inherit", "--notice")
+        #expect(inherited.stdout.contains("user 1001: the number's policy, notice on, recordings not visible to the user"), "\(inherited.stdout)\(inherited.stderr)")
+        #expect(try await cli("recordings", "policy", "--tenant", slug, "--user", "1001").stdout == inherited.stdout)
+
+        // No recordings yet: the header only, for any filter.
+        let list = try await cli("recordings", "list", "--tenant", slug, "--direction", "inbound", "--from", "2026-01-01T00:00:00Z", "--limit", "10")
+        #expect(list.status == 0 && list.stdout.split(separator: "\n").map { $0.hasPrefix("ID ") } == [true], "\(list.stdout)\(list.stderr)")
+
+        // Each change written by the CLI, oldest first.
+        func entries(_ action: String) async throws -> [[Substring]] {
+            let audit = try await cli("recordings", "audit", "--tenant", slug, "--action", action)
+            #expect(audit.status == 0, "\(audit.stderr)")
+            // ID, AT, then actor, action and subject.
+            return audit.stdout.split(separator: "\n").dropFirst().map { Array($0.split(separator: " ").dropFirst(2).prefix(3)) }
+        }
+        #expect(try await entries("user-recording.") == [["cli", "user-recording.updated", "1001"], ["cli", "user-recording.updated", "1001"]])
+        #expect(try await entries("number-recording.") == [["cli", "number-recording.updated", Substring(number)]])
+
+        // Mistakes in one line: a number without --policy, both a number and a user, an unknown number, a recording that is none.
+        for wrong in [["recordings", "set-policy", "--tenant", slug, "--number", number, "--no-notice"],
+                      ["recordings", "policy", "--tenant", slug, "--number", number, "--user", "1001"],
+                      ["recordings", "policy", "--tenant", slug, "--number", "+37260000000"],
+                      ["recordings", "hold", "--tenant", slug, "no-such-recording"],
+                      ["recordings", "list", "--tenant", "no_such_tenant"]] {
+            let result = try await cli(wrong)
+            #expect(result.status != 0 && !result.stderr.isEmpty, "\(wrong): \(result.stderr)")
+        }
+        let missing = try await cli("recordings", "delete", "--tenant", slug, "no-such-recording")
+        #expect(missing.status == 1 && missing.stderr.split(separator: "\n").count == 1 && missing.stderr.contains("no recording"), "\(missing.stderr)")
+    }
+
     @Test("billing and contract-end commands: subscriptions add, change and list, invoice preview, issue and list, terminate, advance")
     func billingCommands() async throws {
         #expect(try await cli("topics", "ensure").status == 0)

@@ -77,6 +77,36 @@ struct MediaSweeperTests {
         let objects = try await db.query("SELECT sha256 FROM \(identifier: slug.schema).media_objects WHERE kind = 'voicemail'").map { try $0.decode("sha256", as: String.self) }
         #expect(objects == [message.sha256], "only the message's audio is left: \(objects)")
         #expect(try await library.store.get(messageKey) != nil)
+
+        // A call recording whose edge died mid-call: stored with what arrived, flagged incomplete;
+        // chunks whose recording nobody ever named go once they are old.
+        try await db.query("""
+            INSERT INTO \(identifier: slug.schema).call_recordings (id, call_id, number, direction, caller, callee, notice, started_at,
+                retention_days, delete_after)
+            VALUES ('call-cut-c1', 'call-cut', '+3726000001', 'inbound', '+3725550000', '1002', true, now() - interval '1 minute', 10,
+                now() + interval '10 days')
+            """)
+        for (id, sequence, age) in [("call-cut-c1", 0, "30 seconds"), ("call-cut-c1", 2, "30 seconds"), ("nobody-named", 0, "5 seconds")] {
+            try await db.query("""
+                INSERT INTO \(identifier: slug.schema).audio_chunks (recording_id, sequence, call_id, final, audio, received_at)
+                VALUES (\(id), \(sequence), 'call-cut', false, \(Array(stereo[0..<16_000])), now() - \(age)::interval)
+                """)
+        }
+        try await sweeper.sweep(only: [slug])
+        let cut = try #require(try await db.query("""
+            SELECT status, duration_ms, sha256 FROM \(identifier: slug.schema).call_recordings WHERE id = 'call-cut-c1'
+            """).first)
+        #expect(try cut.decode("status", as: String.self) == "incomplete", "a chunk is missing and there is no final one")
+        #expect(try cut.decode("duration_ms", as: Int.self) == 2_000, "the two seconds that arrived")
+        let cutKey = try #require(ObjectKey(owner: slug.value, sha256: try cut.decode("sha256")))
+        let cutAudio = try #require(try await library.store.get(cutKey))
+        let (channels, decoded) = try OggOpus.decode(cutAudio)
+        #expect(channels == 2 && decoded.count == 2 * 16_000)
+        let chunksLeft = try await db.query("SELECT DISTINCT recording_id FROM \(identifier: slug.schema).audio_chunks").map { try $0.decode("recording_id", as: String.self) }
+        #expect(chunksLeft.contains("nobody-named") && !chunksLeft.contains("call-cut-c1"), "stored chunks go; unnamed ones wait for their limit")
+        try await db.query("UPDATE \(identifier: slug.schema).audio_chunks SET received_at = now() - interval '1 minute' WHERE recording_id = 'nobody-named'")
+        try await sweeper.sweep(only: [slug])
+        #expect(try await db.query("SELECT 1 FROM \(identifier: slug.schema).audio_chunks WHERE recording_id = 'nobody-named'").isEmpty)
         await producer.shutdown()
         await db.shutdown()
     }

@@ -39,5 +39,8 @@ struct OggOpusTests {
         #expect(throws: OggOpus.Failure.self) { try OggOpus.decode(Array("RIFF....WAVE".utf8)) }
         let encoded = try OggOpus.encode(interleaved: stereo(Tone.sine(frequency: 440, samples: 8_000), Tone.sine(frequency: 440, samples: 8_000)))
         #expect(throws: OggOpus.Failure.self) { try OggOpus.decode(Array(encoded.prefix(encoded.count - 10))) }
+        var flipped = encoded
+        flipped[flipped.count / 2] ^= 0x40
+        #expect(throws: OggOpus.Failure.self, "a changed byte fails the page's checksum") { try OggOpus.decode(flipped) }
     }
 }

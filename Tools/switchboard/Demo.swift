@@ -4,8 +4,8 @@ import Pricing
 import Tenancy
 
 /// The demo tenant that `make run` seeds: tenant `demo`, SIP domain demo.localhost, users
-/// 1001–1003 (1001 its admin), main number +3726001000 (to user 1001), and a demo operator
-/// account. Idempotent.
+/// 1001–1003 (1001 its admin), main number +3726001000 (to user 1001), Bob's recorded number
+/// +3726001002, and a demo operator account. Idempotent.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Seed the demo tenant (idempotent).", subcommands: [Seed.self, Menu.self])
 
@@ -15,6 +15,7 @@ struct Demo: AsyncParsableCommand {
         static let operatorEmail = "operator@switchboard.localhost"
         static let operatorPassword = "operator-demo-password"
         static let voicemailPIN = "135790"
+        static let recordedNumber = "+3726001002"
 
         func run() async throws {
             try await withCLI { cli in
@@ -52,7 +53,17 @@ struct Demo: AsyncParsableCommand {
                 do {
                     try await provisioning.assignNumber(tenant: "demo", number: "+3726001000", userExtension: "1001")
                 } catch TenancyError.conflict {}
-                print("demo tenant: ready (demo.localhost, users 1001–1003, main number +3726001000); operator \(Self.operatorEmail)")
+                // A recorded number: Bob's own, with the 10-day recording add-on (dial it from 1001).
+                do {
+                    try await provisioning.assignNumber(tenant: "demo", number: Self.recordedNumber, userExtension: "1002")
+                } catch TenancyError.conflict {}
+                let billing = try cli.billing()
+                if try await !billing.subscriptions(tenant: "demo").contains(where: { $0.code == "recording-10d" && $0.number == Self.recordedNumber && $0.ends == nil }) {
+                    _ = try await billing.subscribe(tenant: "demo", code: "recording-10d", quantity: 1, number: Self.recordedNumber,
+                                                    starts: Day.today(in: TimeZone(identifier: "UTC")!).description)
+                }
+                print("demo tenant: ready (demo.localhost, users 1001–1003, main number +3726001000, recorded number \(Self.recordedNumber)); "
+                      + "operator \(Self.operatorEmail)")
             }
         }
     }

@@ -18,7 +18,7 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "Operate a Switchboard deployment: migrations, tenants, users, numbers, topics.",
         subcommands: [Migrate.self, Tenants.self, Users.self, Numbers.self, Groups.self, Schedules.self, Forwarding.self, CallerID.self,
-                      Limits.self, Prompts.self, Announcements.self, Menus.self, VoicemailCommands.self, Topics.self, Lag.self, Demo.self, Docs.self,
+                      Limits.self, Prompts.self, Announcements.self, Menus.self, VoicemailCommands.self, Recordings.self, Topics.self, Lag.self, Demo.self, Docs.self,
                       Operators.self, Subscriptions.self, Invoices.self, Lifecycle.self])
 }
 

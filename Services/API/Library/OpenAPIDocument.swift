@@ -11,8 +11,8 @@ package enum OpenAPIDocument {
           description: |
             The REST API of Switchboard's `api` service: tenants and their contract end, users and
             their SIP devices, numbers, call sharing groups, working-hours schedules, forwarding,
-            outbound identity, prompts, announcements and IVR menus, voicemail, subscriptions and
-            invoices.
+            outbound identity, prompts, announcements and IVR menus, voicemail, call recording,
+            subscriptions and invoices, and the tenant's audit log.
 
             **Authentication.** `POST /v1/auth/token` exchanges an e-mail and password for a bearer
             token; every other `/v1` operation needs `Authorization: Bearer <token>`. A token is
@@ -29,20 +29,23 @@ package enum OpenAPIDocument {
               operation on one tenant's things, only that tenant's own admins and users get 403;
               the others get 404);
             - a user reaches their own voicemail box and the boxes of their groups; any other box
-              does not exist for them: **404**.
+              does not exist for them: **404**;
+            - a user sees the recordings of their own calls when their recording policy lets them
+              (`visible`); any other recording does not exist for them: **404**.
 
             **Errors** all have one shape, `{"error": {"code": "...", "message": "..."}}` (schema
             `Error`). `code` is stable and is one of `invalid_request` (400), `unauthenticated` (401,
             with `WWW-Authenticate: Bearer`), `forbidden` (403), `not_found` (404, also for unknown
             paths under `/v1`), `method_not_allowed` (405), `conflict` (409), `too_large` (413),
             `too_many_attempts` (429, failed logins), `internal` (500, details only in the
-            operator's logs) and `unavailable` (503: the media store, which keeps prompts and
-            voicemail audio, did not answer; try again); `message` says in words what is wrong, naming the field of a bad body.
+            operator's logs) and `unavailable` (503: the media store, which keeps prompts,
+            voicemail audio and call recordings, did not answer; try again); `message` says in words what is wrong, naming the field of a bad body.
 
             **Bodies** are JSON objects of at most 64 KiB (a prompt upload is an audio file of at most 20 MB). Fields the API does not know are ignored;
             an optional field that is `null` is the same as one that is absent.
 
-            **Lists** are pages `{"items": [...], "next": "<cursor>"}` ordered by their key; `next` is
+            **Lists** are pages `{"items": [...], "next": "<cursor>"}` ordered by their key (call
+            recordings newest first); `next` is
             absent on the last page. `?limit=` takes 1–200 (default 50), `?after=` the `next` of the
             previous page. A tenant's subscriptions and invoices are few: they come in one page.
 
@@ -85,6 +88,10 @@ package enum OpenAPIDocument {
             description: |
               Voicemail boxes (every user's, and groups' own), their PINs, messages by folder, short-lived
               links to a message's audio, and greetings (uploaded files and text-to-speech).
+          - name: recordings
+            description: |
+              Call recording: the recording policies of numbers and users, the recordings with search,
+              short-lived links to their audio, legal holds and deletion, and the tenant's audit log.
           - name: billing
             description: The catalogue, subscriptions, entitlements and invoices.
           - name: meta
@@ -736,6 +743,58 @@ package enum OpenAPIDocument {
                 "413": { $ref: "#/components/responses/TooLarge" }
                 "500": { $ref: "#/components/responses/Internal" }
 
+          /v1/tenants/{tenant}/users/{extension}/recording:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Extension"
+            get:
+              tags: [recordings]
+              operationId: getUserRecordingPolicy
+              summary: The user's own recording policy, and whether they may see their recordings.
+              description: |
+                Operators, the tenant's admins, and the user themself (another user: 403). An absent
+                `policy` or `notice` follows the policy of the number a call is recorded for.
+              responses:
+                "200":
+                  description: The user's policy.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/UserRecordingPolicy"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [recordings]
+              operationId: setUserRecordingPolicy
+              summary: Set the user's recording policy and whether they may see their recordings.
+              description: |
+                Operators and the tenant's admins (a user, even for themself: 403). The body is the
+                whole policy: an absent or null `policy` or `notice` follows the number's, an absent
+                or null `visible` is `false`. It applies to calls that start after it and is written
+                to the tenant's audit log (`user-recording.updated`).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/UserRecordingPolicyChange"
+              responses:
+                "200":
+                  description: The user's policy now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/UserRecordingPolicy"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
           /v1/tenants/{tenant}/numbers:
             parameters:
               - $ref: "#/components/parameters/Tenant"
@@ -792,12 +851,7 @@ package enum OpenAPIDocument {
           /v1/tenants/{tenant}/numbers/{number}:
             parameters:
               - $ref: "#/components/parameters/Tenant"
-              - name: number
-                in: path
-                required: true
-                description: The number in E.164 (`+` may be sent as `%2B`).
-                schema:
-                  $ref: "#/components/schemas/E164"
+              - $ref: "#/components/parameters/Number"
             get:
               tags: [numbers]
               operationId: getNumber
@@ -836,6 +890,58 @@ package enum OpenAPIDocument {
                     application/json:
                       schema:
                         $ref: "#/components/schemas/NumberAssignment"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/numbers/{number}/recording:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Number"
+            get:
+              tags: [recordings]
+              operationId: getNumberRecordingPolicy
+              summary: Which calls of the number are recorded, with or without the notice, and for how long.
+              description: |
+                Operators and the tenant's admins (a user: 403). The policy applies while the number
+                has a recording add-on (`retentionDays`); without one its calls are not recorded. A
+                user's own policy, where set, overrides it for that user's calls.
+              responses:
+                "200":
+                  description: The number's policy.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/NumberRecordingPolicy"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            put:
+              tags: [recordings]
+              operationId: setNumberRecordingPolicy
+              summary: Set which calls of the number are recorded and whether the parties hear the notice.
+              description: |
+                Operators and the tenant's admins (a user: 403). An absent or null `notice` is `true`.
+                It applies to calls that start after it and is written to the tenant's audit log
+                (`number-recording.updated`).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/NumberRecordingPolicyChange"
+              responses:
+                "200":
+                  description: The number's policy now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/NumberRecordingPolicy"
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "401": { $ref: "#/components/responses/Unauthenticated" }
                 "403": { $ref: "#/components/responses/Forbidden" }
@@ -1904,7 +2010,7 @@ package enum OpenAPIDocument {
                   content:
                     application/json:
                       schema:
-                        $ref: "#/components/schemas/VoicemailAudioURL"
+                        $ref: "#/components/schemas/SignedURL"
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "401": { $ref: "#/components/responses/Unauthenticated" }
                 "404": { $ref: "#/components/responses/NotFound" }
@@ -1924,32 +2030,10 @@ package enum OpenAPIDocument {
                 link that was changed, has expired, or whose caller has logged out is a 403.
               security: []
               parameters:
-                - name: expires
-                  in: query
-                  required: true
-                  description: When the link expires, in Unix seconds.
-                  schema:
-                    type: integer
-                - name: by
-                  in: query
-                  required: true
-                  description: Whom the link was made for.
-                  schema:
-                    type: string
-                    format: uuid
-                - name: signature
-                  in: query
-                  required: true
-                  description: The link's signature.
-                  schema:
-                    type: string
-                - name: download
-                  in: query
-                  required: false
-                  description: "`1`: as a download (`Content-Disposition: attachment`); else to play inline."
-                  schema:
-                    type: string
-                    enum: ["0", "1"]
+                - $ref: "#/components/parameters/LinkExpires"
+                - $ref: "#/components/parameters/LinkBy"
+                - $ref: "#/components/parameters/LinkSignature"
+                - $ref: "#/components/parameters/LinkDownload"
               responses:
                 "200":
                   description: An 8 kHz mono WAV file.
@@ -1963,14 +2047,7 @@ package enum OpenAPIDocument {
                     audio/wav:
                       schema: { type: string, format: binary }
                 "400": { $ref: "#/components/responses/BadRequest" }
-                "403":
-                  description: |
-                    The link is not valid (`forbidden`): changed, made with another key, expired, or
-                    its caller's token has ended. Ask for a new one.
-                  content:
-                    application/json:
-                      schema:
-                        $ref: "#/components/schemas/ForbiddenError"
+                "403": { $ref: "#/components/responses/LinkRefused" }
                 "404": { $ref: "#/components/responses/NotFound" }
                 "500": { $ref: "#/components/responses/Internal" }
                 "503": { $ref: "#/components/responses/Unavailable" }
@@ -2111,6 +2188,279 @@ package enum OpenAPIDocument {
                 "413": { $ref: "#/components/responses/TooLarge" }
                 "500": { $ref: "#/components/responses/Internal" }
                 "503": { $ref: "#/components/responses/Unavailable" }
+
+          /v1/tenants/{tenant}/recordings:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [recordings]
+              operationId: listCallRecordings
+              summary: Search the tenant's call recordings, newest first.
+              description: |
+                Operators and the tenant's admins see every recording of the tenant; a user sees the
+                recordings of their own calls when their policy lets them (`visible`), else none.
+                Every filter given must hold. Newest first (by `startedAt`); `next` is the id of the
+                page's last recording.
+              parameters:
+                - name: number
+                  in: query
+                  required: false
+                  description: Only those recorded for this number of the tenant, in E.164 (`+` may be sent as `%2B`).
+                  schema:
+                    type: string
+                    maxLength: 100
+                    examples: ["+3726001000"]
+                - name: user
+                  in: query
+                  required: false
+                  description: Only the calls of this user, by extension.
+                  schema:
+                    type: string
+                    maxLength: 100
+                    examples: ["1001"]
+                - name: direction
+                  in: query
+                  required: false
+                  description: Only calls to the tenant (`inbound`) or only calls out (`outbound`).
+                  schema:
+                    $ref: "#/components/schemas/RecordedCallDirection"
+                - name: from
+                  in: query
+                  required: false
+                  description: Only those started at or after this time.
+                  schema:
+                    $ref: "#/components/schemas/QueryTime"
+                - name: to
+                  in: query
+                  required: false
+                  description: Only those started before this time.
+                  schema:
+                    $ref: "#/components/schemas/QueryTime"
+                - name: minSeconds
+                  in: query
+                  required: false
+                  description: Only those at least this long, in seconds (one still being recorded has no length yet, so is left out).
+                  schema:
+                    type: integer
+                    minimum: 0
+                    maximum: 86400
+                - name: maxSeconds
+                  in: query
+                  required: false
+                  description: Only those at most this long, in seconds (one still being recorded is left out).
+                  schema:
+                    type: integer
+                    minimum: 0
+                    maximum: 86400
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of recordings.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/CallRecordingPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/recordings/{recording}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Recording"
+            get:
+              tags: [recordings]
+              operationId: getCallRecording
+              summary: A call recording.
+              description: |
+                Operators and the tenant's admins; a user, for a recording of their own calls when
+                their policy lets them (`visible`). For a user, any other recording does not exist (404).
+              responses:
+                "200":
+                  description: The recording.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/CallRecording"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [recordings]
+              operationId: deleteCallRecording
+              summary: Delete a recording now, before its retention ends.
+              description: |
+                Operators and the tenant's admins (a user: 403). A recording on legal hold (release
+                it first) or still being recorded (`status` `recording`) is a 409. Its audio leaves
+                the media store at the retention sweeper's next pass. Written to the tenant's audit
+                log (`recording.delete`).
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/recordings/{recording}/audio-url:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Recording"
+            post:
+              tags: [recordings]
+              operationId: createCallRecordingAudioURL
+              summary: A short-lived link to listen to or download the recording.
+              description: |
+                Operators and the tenant's admins; a user, for a recording they may see (any other:
+                404). A recording whose audio is not stored yet (no `sha256`: `status` is still
+                `recording`) is a 409. The link is valid for five minutes, for this recording only,
+                and only while the caller's token is valid and the caller may still see the
+                recording; it needs no bearer token, so a player can open it as it is. Every listen
+                and download is written to the tenant's audit log (`recording.listen`,
+                `recording.download`) with the caller and their address.
+              responses:
+                "200":
+                  description: The link.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/SignedURL"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/recordings/{recording}/audio:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Recording"
+            get:
+              tags: [recordings]
+              operationId: getCallRecordingAudio
+              summary: The recording's audio, through a link from `POST …/audio-url`.
+              description: |
+                Anyone with the link, without a token: the link's signature is the credential. A
+                link that was changed, has expired, or whose caller has logged out is a 403; one
+                whose caller may no longer see the recording, or of a recording deleted since, a
+                404.
+              security: []
+              parameters:
+                - $ref: "#/components/parameters/LinkExpires"
+                - $ref: "#/components/parameters/LinkBy"
+                - $ref: "#/components/parameters/LinkSignature"
+                - $ref: "#/components/parameters/LinkDownload"
+              responses:
+                "200":
+                  description: An 8 kHz stereo WAV file, the caller on the left channel and the callee on the right.
+                  headers:
+                    Content-Disposition:
+                      required: true
+                      schema:
+                        type: string
+                        pattern: ^(inline|attachment); filename=
+                  content:
+                    audio/wav:
+                      schema: { type: string, format: binary }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "403": { $ref: "#/components/responses/LinkRefused" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+
+          /v1/tenants/{tenant}/recordings/{recording}/hold:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Recording"
+            post:
+              tags: [recordings]
+              operationId: holdCallRecording
+              summary: Put a recording on legal hold, kept past its retention until released.
+              description: |
+                Operators and the tenant's admins (a user: 403). A held recording is neither swept
+                nor deleted (409); holding a held one changes nothing. Each hold is written to the
+                tenant's audit log (`recording.hold`).
+              responses:
+                "200":
+                  description: The recording, held.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/CallRecording"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/recordings/{recording}/release:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Recording"
+            post:
+              tags: [recordings]
+              operationId: releaseCallRecording
+              summary: Release a recording's legal hold.
+              description: |
+                Operators and the tenant's admins (a user: 403). A released recording past its
+                `deleteAfter` is deleted at the retention sweeper's next pass. Each release is
+                written to the tenant's audit log (`recording.release`).
+              responses:
+                "200":
+                  description: The recording, released.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/CallRecording"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/audit-log:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            get:
+              tags: [recordings]
+              operationId: listAuditLog
+              summary: The tenant's audit log, oldest first.
+              description: |
+                Operators and the tenant's admins (a user: 403). Who did what to what and when:
+                configuration changes (`number-recording.updated`, `user-recording.updated`,
+                `group.created`, …), voicemail's, and every listen, download, hold, release and
+                deletion of a call recording (`recording.…`, these with the caller's address), and
+                the recordings the retention sweeper deleted (`recording.expired`). Oldest first;
+                `next` is the id of the page's last entry.
+              parameters:
+                - name: action
+                  in: query
+                  required: false
+                  description: Only the entries whose action starts with this (`recording.` for all of recordings').
+                  schema:
+                    type: string
+                    maxLength: 100
+                    examples: [recording.]
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
+              responses:
+                "200":
+                  description: One page of entries.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/AuditEntryPage"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
 
           /v1/catalogue:
             get:
@@ -2472,6 +2822,52 @@ package enum OpenAPIDocument {
               schema:
                 type: string
                 format: uuid
+            Number:
+              name: number
+              in: path
+              required: true
+              description: The number in E.164 (`+` may be sent as `%2B`).
+              schema:
+                $ref: "#/components/schemas/E164"
+            Recording:
+              name: recording
+              in: path
+              required: true
+              description: The recording's id.
+              schema:
+                type: string
+                minLength: 1
+                examples: ["0-1f3a9c-c1"]
+            LinkExpires:
+              name: expires
+              in: query
+              required: true
+              description: When the link expires, in Unix seconds.
+              schema:
+                type: integer
+            LinkBy:
+              name: by
+              in: query
+              required: true
+              description: Whom the link was made for.
+              schema:
+                type: string
+                format: uuid
+            LinkSignature:
+              name: signature
+              in: query
+              required: true
+              description: The link's signature.
+              schema:
+                type: string
+            LinkDownload:
+              name: download
+              in: query
+              required: false
+              description: "`1`: as a download (`Content-Disposition: attachment`); else to play inline."
+              schema:
+                type: string
+                enum: ["0", "1"]
             Limit:
               name: limit
               in: query
@@ -2544,6 +2940,14 @@ package enum OpenAPIDocument {
                 application/json:
                   schema:
                     $ref: "#/components/schemas/TooLargeError"
+            LinkRefused:
+              description: |
+                The link is not valid (`forbidden`): changed, made with another key, expired, or
+                its caller's token has ended. Ask for a new one.
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/ForbiddenError"
             Internal:
               description: |
                 Something failed on the server (`internal`): never the caller's input. The operator's
@@ -2555,8 +2959,8 @@ package enum OpenAPIDocument {
 
             Unavailable:
               description: |
-                The media store (the `recording` service, which keeps prompts and voicemail audio) did
-                not answer or failed (`unavailable`); nothing was changed. Try again.
+                The media store (the `recording` service, which keeps prompts, voicemail audio and call
+                recordings) did not answer or failed (`unavailable`); nothing was changed. Try again.
               content:
                 application/json:
                   schema:
@@ -3739,12 +4143,13 @@ package enum OpenAPIDocument {
               properties:
                 folder:
                   $ref: "#/components/schemas/VoicemailFolder"
-            VoicemailAudioURL:
+            SignedURL:
+              description: A short-lived link to one resource, for the caller it was made for; it needs no bearer token.
               type: object
               required: [url, downloadUrl, expiresAt]
               properties:
                 url:
-                  description: The link to play the audio, relative to the API's address (a `GET …/audio`).
+                  description: The link to play (or show) it inline, relative to the API's address (a `GET …/audio`).
                   type: string
                   format: uri-reference
                 downloadUrl:
@@ -3779,6 +4184,184 @@ package enum OpenAPIDocument {
                   type: array
                   items:
                     $ref: "#/components/schemas/VoicemailGreeting"
+
+            RecordingPolicy:
+              description: |
+                Which calls are recorded: calls to the tenant (`inbound`), calls out through the
+                trunk (`outbound`), `both` or `none`. Calls between the tenant's own phones never are.
+              type: string
+              enum: [inbound, outbound, both, none]
+            NumberRecordingPolicy:
+              type: object
+              required: [number, policy, notice]
+              properties:
+                number:
+                  $ref: "#/components/schemas/E164"
+                policy:
+                  $ref: "#/components/schemas/RecordingPolicy"
+                notice:
+                  description: Whether the parties hear the recording notice before recording starts.
+                  type: boolean
+                retentionDays:
+                  description: |
+                    How many days its recordings are kept: the retention of the number's recording
+                    add-on (the longest, if several). Absent: the number has no recording add-on
+                    today, and its calls are not recorded.
+                  type: integer
+                  minimum: 1
+            NumberRecordingPolicyChange:
+              type: object
+              required: [policy]
+              properties:
+                policy:
+                  $ref: "#/components/schemas/RecordingPolicy"
+                notice:
+                  description: Whether the parties hear the recording notice; absent or null is `true`.
+                  type: [boolean, "null"]
+            UserRecordingPolicy:
+              type: object
+              required: [extension, visible]
+              properties:
+                extension:
+                  $ref: "#/components/schemas/Extension"
+                policy:
+                  description: The user's own; absent, the policy of the number a call is recorded for.
+                  $ref: "#/components/schemas/RecordingPolicy"
+                notice:
+                  description: Whether the parties hear the recording notice; absent, as the number says.
+                  type: boolean
+                visible:
+                  description: Whether the user may list and hear the recordings of their own calls.
+                  type: boolean
+            UserRecordingPolicyChange:
+              description: The whole policy; what is absent or null is not kept from before.
+              type: object
+              properties:
+                policy:
+                  description: Absent or null follows the number's policy.
+                  anyOf:
+                    - $ref: "#/components/schemas/RecordingPolicy"
+                    - type: "null"
+                notice:
+                  description: Absent or null follows the number's.
+                  type: [boolean, "null"]
+                visible:
+                  description: Whether the user may see their recordings; absent or null is `false`.
+                  type: [boolean, "null"]
+            RecordedCallDirection:
+              description: A call to the tenant (`inbound`), or out through the trunk (`outbound`).
+              type: string
+              enum: [inbound, outbound]
+            QueryTime:
+              description: An ISO 8601 time with `Z` or an offset, without fractions of a second (`+` may be sent as `%2B`).
+              type: string
+              format: date-time
+              pattern: ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:?[0-9]{2})$
+              examples: ["2026-12-01T00:00:00Z"]
+            CallRecording:
+              type: object
+              required: [id, callId, number, direction, caller, callee, notice, startedAt, status, retentionDays, deleteAfter,
+                         legalHold]
+              properties:
+                id:
+                  type: string
+                callId:
+                  type: string
+                number:
+                  description: The tenant's number whose policy made the call recorded.
+                  $ref: "#/components/schemas/E164"
+                direction:
+                  $ref: "#/components/schemas/RecordedCallDirection"
+                user:
+                  description: The user whose call it is, when there is one.
+                  $ref: "#/components/schemas/Extension"
+                caller:
+                  description: The caller's number or extension (the left channel of the audio).
+                  type: string
+                callee:
+                  description: Who answered, a number or an extension (the right channel).
+                  type: string
+                notice:
+                  description: Whether the parties heard the recording notice before recording started.
+                  type: boolean
+                startedAt:
+                  type: string
+                  format: date-time
+                status:
+                  description: |
+                    `recording` while the call is recorded or its audio is on its way to the store;
+                    `complete` when stored whole; `incomplete` when stored with what arrived (audio
+                    was lost, or the call's edge stopped before the end).
+                  type: string
+                  enum: [recording, complete, incomplete]
+                durationMs:
+                  description: Its length, once stored.
+                  type: integer
+                  minimum: 0
+                sizeBytes:
+                  description: The size of the stored audio (Ogg Opus), once stored.
+                  type: integer
+                  minimum: 0
+                retentionDays:
+                  description: How long it is kept, from the number's recording add-on when the call started.
+                  type: integer
+                  minimum: 1
+                  maximum: 365
+                deleteAfter:
+                  description: When the retention sweeper deletes it, unless it is on legal hold.
+                  type: string
+                  format: date-time
+                legalHold:
+                  description: Kept past `deleteAfter`, and not deleted, until released.
+                  type: boolean
+                sha256:
+                  description: The content hash of its stored audio, once stored.
+                  type: string
+                  pattern: ^[0-9a-f]{64}$
+            CallRecordingPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/CallRecording"
+                next:
+                  $ref: "#/components/schemas/PageNext"
+            AuditEntry:
+              type: object
+              required: [id, at, actor, action, subject]
+              properties:
+                id:
+                  type: integer
+                  minimum: 1
+                at:
+                  type: string
+                  format: date-time
+                actor:
+                  description: Who did it, the API caller (`admin:1001@acme`, `operator:ops@example.com`), `cli`, or the retention sweeper (`retention`).
+                  type: string
+                  examples: ["admin:1001@acme"]
+                action:
+                  description: What was done, `thing.verb`.
+                  type: string
+                  examples: [recording.download]
+                subject:
+                  description: To what (a recording's id, a number, an extension, a name).
+                  type: string
+                from:
+                  description: The caller's IP address, when the entry has one.
+                  type: string
+            AuditEntryPage:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/AuditEntry"
+                next:
+                  $ref: "#/components/schemas/PageNext"
 
             Money:
               description: An amount in euros with two decimals, as a string.
