@@ -47,12 +47,32 @@ package struct CallRecordingFilter: Codable, Sendable, Equatable {
     package var to: Date?
     package var minSeconds: Int?
     package var maxSeconds: Int?
-    /// The id of the last recording of the previous page (they come newest first).
-    package var after: String?
+    /// Where the previous page ended (they come newest first): its last recording's start and id,
+    /// so that a page goes on even when that recording is deleted meanwhile.
+    package var after: Cursor?
+
+    package struct Cursor: Codable, Sendable, Equatable {
+        package var startedAt: Date
+        package var id: String
+
+        package init(startedAt: Date, id: String) {
+            self.startedAt = startedAt
+            self.id = id
+        }
+
+        /// `<Unix milliseconds>~<id>`, as a page's `next` says it (dates reach the database in milliseconds).
+        package init?(_ text: String) {
+            guard let separator = text.firstIndex(of: "~"), let millis = Int64(text[..<separator]) else { return nil }
+            startedAt = Date(timeIntervalSince1970: Double(millis) / 1_000)
+            id = String(text[text.index(after: separator)...])
+        }
+
+        package var text: String { "\(Int64((startedAt.timeIntervalSince1970 * 1_000).rounded()))~\(id)" }
+    }
     package var limit: Int
 
     package init(number: String? = nil, user: String? = nil, direction: CallDirection? = nil, from: Date? = nil, to: Date? = nil,
-                 minSeconds: Int? = nil, maxSeconds: Int? = nil, after: String? = nil, limit: Int = 100) {
+                 minSeconds: Int? = nil, maxSeconds: Int? = nil, after: Cursor? = nil, limit: Int = 100) {
         self.after = after
         self.number = number
         self.user = user
@@ -101,9 +121,9 @@ package struct CallRecordingArchive: Sendable {
               AND (\(filter.to)::timestamptz IS NULL OR r.started_at < \(filter.to)::timestamptz)
               AND (\(filter.minSeconds)::int IS NULL OR r.duration_ms >= \(filter.minSeconds)::int * 1000)
               AND (\(filter.maxSeconds)::int IS NULL OR r.duration_ms <= \(filter.maxSeconds)::int * 1000)
-              AND (\(filter.after)::text IS NULL
-                   OR (r.started_at, r.id) < (SELECT started_at, id FROM \(identifier: schema).call_recordings WHERE id = \(filter.after)::text))
-            ORDER BY r.started_at DESC, r.id DESC LIMIT \(filter.limit)
+              AND (\(filter.after?.id)::text IS NULL
+                   OR (date_trunc('milliseconds', r.started_at), r.id) < (\(filter.after?.startedAt)::timestamptz, \(filter.after?.id)::text))
+            ORDER BY date_trunc('milliseconds', r.started_at) DESC, r.id DESC LIMIT \(filter.limit)
             """)
         return try rows.map(Self.recording)
     }
@@ -149,9 +169,10 @@ package struct CallRecordingArchive: Sendable {
         guard current.status != .recording else { throw TenancyError.conflict("recording \(id) is still being recorded") }
         let (actor, address) = (self.actor, self.address)
         try await db.withTransaction { connection in
-            try await connection.query("""
-                DELETE FROM \(identifier: slug.schema).call_recordings WHERE id = \(id) AND NOT legal_hold
-                """)
+            // Held or swept meanwhile: nothing is deleted, and nothing is audited as deleted.
+            guard try await !connection.query("""
+                DELETE FROM \(identifier: slug.schema).call_recordings WHERE id = \(id) AND NOT legal_hold AND status <> 'recording' RETURNING id
+                """).isEmpty else { throw TenancyError.conflict("recording \(id) changed meanwhile (held, or deleted): look again") }
             try await AuditLog.write(connection, slug, actor: actor, action: "recording.delete", subject: id, from: address)
         }
     }

@@ -140,7 +140,7 @@ struct ExportBuilder: Service {
             let found = try await archive.list(tenant: tenant.value, page, visibleTo: nil)
             all += found
             guard found.count == page.limit, let last = found.last else { return all }
-            page.after = last.id
+            page.after = CallRecordingFilter.Cursor(startedAt: last.startedAt, id: last.id)
         }
     }
 

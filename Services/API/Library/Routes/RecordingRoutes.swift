@@ -29,10 +29,13 @@ extension API {
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireMember(of: $1) }
             let page = try PageRequest(request)
             var filter = try Self.recordingFilter(request)
-            filter.after = page.after
+            if let after = page.after {
+                guard let cursor = CallRecordingFilter.Cursor(after) else { throw APIError.invalid("after is not a cursor of this list") }
+                filter.after = cursor
+            }
             filter.limit = page.fetch
             let found = try await recordings(principal, context).list(tenant: tenant, filter, visibleTo: Self.recordingViewer(principal))
-            return try JSON.response(Page(found, limit: page.limit) { $0.id })
+            return try JSON.response(Page(found, limit: page.limit) { CallRecordingFilter.Cursor(startedAt: $0.startedAt, id: $0.id).text })
         }
         v1.get("tenants/:tenant/recordings/:recording") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireMember(of: $1) }
@@ -85,7 +88,7 @@ extension API {
                 after = nil
             }
             let action = query["action"].map(String.init)
-            if let action, action.count > 100 { throw APIError.invalid("action is at most 100 characters") }
+            if let action, action.unicodeScalars.count > 100 { throw APIError.invalid("action is at most 100 characters") }
             let entries = try await AuditLog.entries(tenant: tenant, AuditLog.Filter(action: action, after: after, limit: page.fetch), db: self.context.db)
             return try JSON.response(Page(entries, limit: page.limit) { String($0.id) })
         }
@@ -130,7 +133,7 @@ extension API {
         let query = request.uri.queryParameters
         func text(_ name: String) throws -> String? {
             guard let value = query[Substring(name)].map(String.init) else { return nil }
-            guard value.count <= 100 else { throw APIError.invalid("\(name) is at most 100 characters") }
+            guard value.unicodeScalars.count <= 100 else { throw APIError.invalid("\(name) is at most 100 characters") }
             return value
         }
         func time(_ name: String) throws -> Date? {
