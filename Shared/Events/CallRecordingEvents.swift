@@ -98,6 +98,8 @@ package struct CallRecordingNote: Codable, Sendable, Equatable {
 
     package var outcome: Outcome
     package var recordingId: String?
+    /// Why it failed: `notice-unavailable` (fail closed), or `ended-during-notice` (the call ended
+    /// before capture started).
     package var reason: String?
 
     package init(outcome: Outcome, recordingId: String?, reason: String?) {

@@ -30,14 +30,40 @@ package struct MediaExport: Codable, Sendable, Equatable {
     /// Downloadable until then; the archive is deleted after.
     package var expiresAt: Date?
     package var sha256: String?
+
+    /// The id in lower case, as paths, links and the audit log carry it.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(requestedBy, forKey: .requestedBy)
+        try container.encode(filter, forKey: .filter)
+        try container.encode(voicemail, forKey: .voicemail)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(items, forKey: .items)
+        try container.encodeIfPresent(sizeBytes, forKey: .sizeBytes)
+        try container.encodeIfPresent(error, forKey: .error)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(readyAt, forKey: .readyAt)
+        try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try container.encodeIfPresent(sha256, forKey: .sha256)
+    }
+
+    /// Ready and not past its time (the sweeper marks it expired within a minute; this does not wait).
+    package func isDownloadable(now: Date = Date()) -> Bool {
+        status == .ready && sha256 != nil && (expiresAt.map { $0 > now } ?? true)
+    }
 }
 
 /// The exports of a tenant: asked for here (API, contract end), built by `recording`.
 package struct MediaExports: Sendable {
     let db: PostgresClient
+    /// The deployment (topic prefix) whose recording builds the jobs asked for here.
+    let deployment: String
 
-    package init(db: PostgresClient) {
+    package init(db: PostgresClient, deployment: String) {
         self.db = db
+        self.deployment = deployment
     }
 
     /// How long an archive someone asked for stays downloadable.
@@ -53,8 +79,8 @@ package struct MediaExports: Sendable {
         let filterJSON = String(decoding: try JSONEncoder.iso8601.encode(filter), as: UTF8.self)
         let id = try await db.withTransaction { connection in
             let row = try await connection.query("""
-                INSERT INTO platform.media_exports (tenant, reason, requested_by, filter, voicemail)
-                VALUES (\(slug.value), 'request', \(actor), \(filterJSON)::jsonb, \(voicemail)) RETURNING id
+                INSERT INTO platform.media_exports (deployment, tenant, reason, requested_by, filter, voicemail)
+                VALUES (\(deployment), \(slug.value), 'request', \(actor), \(filterJSON)::jsonb, \(voicemail)) RETURNING id
                 """)
             let id: UUID = try row[0].decode("id")
             try await AuditLog.write(connection, slug, actor: actor, action: "export.request", subject: id.uuidString.lowercased(), from: address)
@@ -68,8 +94,8 @@ package struct MediaExports: Sendable {
     package func requestContractEnd(tenant slug: TenantSlug) async throws {
         let everything = String(decoding: try JSONEncoder.iso8601.encode(CallRecordingFilter()), as: UTF8.self)
         try await db.query("""
-            INSERT INTO platform.media_exports (tenant, reason, requested_by, filter, voicemail)
-            SELECT \(slug.value), 'contract-end', 'contract-end', \(everything)::jsonb, true FROM platform.tenants WHERE slug = \(slug.value)
+            INSERT INTO platform.media_exports (deployment, tenant, reason, requested_by, filter, voicemail)
+            SELECT \(deployment), \(slug.value), 'contract-end', 'contract-end', \(everything)::jsonb, true FROM platform.tenants WHERE slug = \(slug.value)
             ON CONFLICT (tenant) WHERE reason = 'contract-end' DO NOTHING
             """)
     }
@@ -97,12 +123,13 @@ package struct MediaExports: Sendable {
 
     // MARK: For recording
 
-    /// The oldest job nobody is building (or whose builder stopped), claimed for this caller.
+    /// The deployment's oldest job nobody is building (or whose builder stopped), claimed for this caller.
     package func claim() async throws -> (tenant: TenantSlug, export: MediaExport)? {
         try await db.withTransaction { connection in
             guard let row = try await connection.query("""
                 SELECT id FROM platform.media_exports
-                WHERE status = 'pending' OR (status = 'building' AND claimed_at < now() - \(Self.claimLifetime)::interval)
+                WHERE deployment = \(deployment)
+                  AND (status = 'pending' OR (status = 'building' AND claimed_at < now() - \(Self.claimLifetime)::interval))
                 ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 """).first else { return nil }
             let claimed = try await connection.query("""
@@ -127,10 +154,16 @@ package struct MediaExports: Sendable {
 
     /// The tenant's ready exports past their time, marked expired: their archives' hashes, for the
     /// store to delete.
+    /// An archive another ready export shares (the same bytes, so the same object) is kept.
     package func expire(tenant slug: TenantSlug, now: Date) async throws -> [String] {
         try await db.query("""
-            UPDATE platform.media_exports SET status = 'expired' WHERE tenant = \(slug.value) AND status = 'ready' AND expires_at <= \(now)
-            RETURNING sha256
+            WITH expired AS (
+                UPDATE platform.media_exports SET status = 'expired'
+                WHERE deployment = \(deployment) AND tenant = \(slug.value) AND status = 'ready' AND expires_at <= \(now)
+                RETURNING sha256)
+            SELECT DISTINCT sha256 FROM expired e WHERE NOT EXISTS (
+                SELECT 1 FROM platform.media_exports m WHERE m.tenant = \(slug.value) AND m.sha256 = e.sha256 AND m.status = 'ready'
+                  AND m.expires_at > \(now))
             """).map { try $0.decode("sha256") }
     }
 

@@ -173,9 +173,11 @@ package enum PlatformSchema {
             -- or made at contract end, built in the background by recording (a replica claims a job
             -- with SKIP LOCKED), stored as the tenant's `export` object and downloadable until
             -- expires_at. Here, not in the tenant schema, so that recording finds pending jobs with
-            -- one query whatever the number of tenants.
+            -- one query whatever the number of tenants. A job is its deployment's (topic prefix),
+            -- as the outbox's rows are: only that deployment's recording builds it into its store.
             CREATE TABLE {schema}.media_exports (
                 id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                deployment text NOT NULL DEFAULT '',
                 tenant text NOT NULL REFERENCES {schema}.tenants (slug),
                 reason text NOT NULL CHECK (reason IN ('request', 'contract-end')),
                 requested_by text NOT NULL,
@@ -190,7 +192,7 @@ package enum PlatformSchema {
                 created_at timestamptz NOT NULL DEFAULT now(),
                 ready_at timestamptz,
                 expires_at timestamptz);
-            CREATE INDEX media_exports_pending ON {schema}.media_exports (created_at) WHERE status IN ('pending', 'building');
+            CREATE INDEX media_exports_pending ON {schema}.media_exports (deployment, created_at) WHERE status IN ('pending', 'building');
             -- One contract-end export per tenant, however often its termination is seen.
             CREATE UNIQUE INDEX media_exports_contract_end ON {schema}.media_exports (tenant) WHERE reason = 'contract-end';
             """),

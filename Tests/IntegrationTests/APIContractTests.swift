@@ -40,7 +40,7 @@ struct APIContractTests {
         // Prompts pass through to recording: it runs too.
         let media = try await MediaStoreFixture.start()
         let fixture = try await APIFixture.start(extraEnvironment: ["SWITCHBOARD_API_LOGIN_FAILURES_PER_ADDRESS": "1000000",
-                                                                    "SWITCHBOARD_RECORDING_URL": media.url])
+                                                                    "SWITCHBOARD_RECORDING_URL": media.url], prefix: media.prefix)
         defer { fixture.api.stop() }
         // Things for generated requests to find, so that the answers are more than 404s.
         let number = "+3726\(Int.random(in: 1_000_000...9_999_999))"
@@ -76,16 +76,31 @@ struct APIContractTests {
             VALUES (\(recording), 'contract-call', \(number), 'inbound', \(fixture.adminExtension), '+3725550199', \(fixture.adminExtension),
                 true, now(), 60, now() + interval '60 days')
             """)
+        // A media export that recording builds (the admin's voicemail message; the recording has no
+        // audio yet, so is left out), and a link to its archive for the archive's operation: the
+        // link is valid for five minutes, after that its answers are 403s.
+        let requested = try await fixture.call("POST", fixture.tenant + "/exports", json: "{}")
+        try #require(requested.status == 202, "POST /exports: \(requested.status) \(requested.body)")
+        let export = try #require(try fixture.object(requested)["id"] as? String).lowercased()
+        let built = try await eventually(timeout: .seconds(30)) {
+            try fixture.object(try await fixture.call("GET", fixture.tenant + "/exports/\(export)"))["status"] as? String == "ready"
+        }
+        let seen = try await fixture.call("GET", fixture.tenant + "/exports/\(export)").body
+        try #require(built, "export \(export) not ready: \(seen)")
+        let linked = try await fixture.call("POST", fixture.tenant + "/exports/\(export)/download-url")
+        try #require(linked.status == 200, "POST …/download-url: \(linked.status) \(linked.body)")
+        let url = try #require(try fixture.object(linked)["url"] as? String)
+        let link = try #require(URLComponents(string: url)?.queryItems)
+        func linkValue(_ name: String) throws -> String { try #require(link.first { $0.name == name }?.value, "\(name) in \(link)") }
 
         let folder = NSTemporaryDirectory() + "schemathesis-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // Every generated request acts for the test's own tenant, as the operator, and names the
-        // seeded prompt, announcement, menu, voicemail box, message and call recording, and the
-        // seeded number for its recording policy (other names would only find nothing; users'
-        // policies are reached through the users the stateful phase creates: it may delete the
-        // admin). Every check of
-        // schemathesis runs but these:
+        // seeded prompt, announcement, menu, voicemail box, message, call recording and media export
+        // (with the link to its archive), and the seeded number for its recording policy (other
+        // names would only find nothing; users' policies are reached through the users the stateful
+        // phase creates: it may delete the admin). Every check of schemathesis runs but these:
         // - positive_data_acceptance: some rules span fields and cannot be said in JSON Schema
         //   (opens before closes, a console password needs an e-mail, a group's body names the group
         //   of the path, a known time zone, a name that is not only white space, a catalogue code),
@@ -114,6 +129,7 @@ struct APIContractTests {
             "path.box" = "\(fixture.adminExtension)"
             "path.message" = "\(message)"
             "path.recording" = "\(recording)"
+            "path.export" = "\(export)"
 
             [generation]
             database = "none"
@@ -133,6 +149,10 @@ struct APIContractTests {
             [[operations]]
             include-operation-id = ["getNumberRecordingPolicy", "setNumberRecordingPolicy"]
             parameters = { "path.number" = "\(number)" }
+
+            [[operations]]
+            include-operation-id = ["getMediaExportArchive"]
+            parameters = { "query.expires" = \(try linkValue("expires")), "query.by" = "\(try linkValue("by"))", "query.signature" = "\(try linkValue("signature"))" }
 
             """
         let bugs = Dictionary(grouping: Self.knownBugs, by: \.operation)
@@ -343,8 +363,9 @@ struct APIFixture {
     /// The path of the test's tenant.
     var tenant: String { "/v1/tenants/\(slug)" }
 
-    static func start(extraEnvironment: [String: String] = [:]) async throws -> APIFixture {
-        var fixture = APIFixture(stack: try await APIStack.start(extraEnvironment: extraEnvironment))
+    /// - Parameter prefix: the topics' (a recording that builds the API's exports shares them).
+    static func start(extraEnvironment: [String: String] = [:], prefix: String? = nil) async throws -> APIFixture {
+        var fixture = APIFixture(stack: try await APIStack.start(extraEnvironment: extraEnvironment, prefix: prefix))
         fixture.slug = try await fixture.createTenant()
         let adminEmail = "admin@\(fixture.slug).example"
         let admin = try await fixture.call(

@@ -621,6 +621,13 @@ extension CallMachineTests {
             if case .publish(.recordingFailed(CallRecordingFailed(number: "+3726001000", reason: .noticeUnavailable))) = $0 { true } else { false }
         })
         #expect(call.step(.noticeEnded(1)).taps.isEmpty, "a late end does not start it")
+
+        var hungUp = try CallHarness()
+        _ = hungUp.step(.route(Self.recorded(Self.plan)))
+        _ = hungUp.step(.branch(0, .response(hungUp.answer(fromBranch: 0))))
+        let early = hungUp.step(.request(hungUp.callerRequest("BYE", cseq: 2), from: .caller, source: CallHarness.callerSource))
+        #expect(early.record?.recording == CallRecordingNote(outcome: .failed, recordingId: nil, reason: "ended-during-notice"))
+        #expect(hungUp.step(.noticeEnded(1)).taps.isEmpty, "the notice's end after the hangup starts nothing")
         let bye = call.step(.request(call.callerRequest("BYE", cseq: 2), from: .caller, source: CallHarness.callerSource))
         #expect(!bye.contains { if case .stopTap = $0 { true } else { false } })
         #expect(bye.record?.recording == CallRecordingNote(outcome: .failed, recordingId: nil, reason: "notice-unavailable"))

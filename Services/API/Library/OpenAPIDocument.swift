@@ -12,7 +12,7 @@ package enum OpenAPIDocument {
             The REST API of Switchboard's `api` service: tenants and their contract end, users and
             their SIP devices, numbers, call sharing groups, working-hours schedules, forwarding,
             outbound identity, prompts, announcements and IVR menus, voicemail, call recording,
-            subscriptions and invoices, and the tenant's audit log.
+            exports of the tenant's media, subscriptions and invoices, and the tenant's audit log.
 
             **Authentication.** `POST /v1/auth/token` exchanges an e-mail and password for a bearer
             token; every other `/v1` operation needs `Authorization: Bearer <token>`. A token is
@@ -47,7 +47,8 @@ package enum OpenAPIDocument {
             **Lists** are pages `{"items": [...], "next": "<cursor>"}` ordered by their key (call
             recordings newest first); `next` is
             absent on the last page. `?limit=` takes 1–200 (default 50), `?after=` the `next` of the
-            previous page. A tenant's subscriptions and invoices are few: they come in one page.
+            previous page. A tenant's subscriptions and invoices are few: they come in one page;
+            its media exports too (the newest 100).
 
             **Money** travels as decimal strings, never as JSON numbers: amounts in euros with two
             decimals (`"12.78"`), per-minute rates and exact charges with four (`"0.0523"`), VAT
@@ -91,7 +92,9 @@ package enum OpenAPIDocument {
           - name: recordings
             description: |
               Call recording: the recording policies of numbers and users, the recordings with search,
-              short-lived links to their audio, legal holds and deletion, and the tenant's audit log.
+              short-lived links to their audio, legal holds and deletion, exports of the tenant's media
+              (a ZIP archive of the recordings and voicemail messages, built in the background, through
+              a short-lived link), and the tenant's audit log.
           - name: billing
             description: The catalogue, subscriptions, entitlements and invoices.
           - name: meta
@@ -345,7 +348,8 @@ package enum OpenAPIDocument {
               description: |
                 Operators and the tenant's admins, until the tenant is deleted. Configuration, call
                 history, subscriptions, the audit log and issued invoices; never credentials (no
-                device hashes, no password hashes).
+                device hashes, no password hashes). The media (call recordings and voicemail) are
+                exported by `POST …/exports`.
               responses:
                 "200":
                   description: "The export, as a download (`Content-Disposition: attachment`)."
@@ -2424,6 +2428,164 @@ package enum OpenAPIDocument {
                 "404": { $ref: "#/components/responses/NotFound" }
                 "500": { $ref: "#/components/responses/Internal" }
 
+          /v1/tenants/{tenant}/exports:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+            post:
+              tags: [recordings]
+              operationId: createMediaExport
+              summary: Ask for an export of the tenant's media, built in the background.
+              description: |
+                Operators and the tenant's admins (a user: 403). The `recording` service builds it
+                soon after, one export at a time, as a ZIP archive (see `MediaExport`) of the call
+                recordings the filter picks (every one with an empty body) and, unless `voicemail` is
+                `false`, every voicemail message; follow it with `GET …/exports/{export}` until its
+                `status` is `ready`, then `POST …/download-url`. It stays downloadable for 7 days
+                from when it is ready. Every filter given must hold, as for `GET …/recordings`; a
+                recording still being recorded is left out. The request is written to the tenant's
+                audit log (`export.request`) with the caller and their address.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/ExportRequest"
+              responses:
+                "202":
+                  description: The export, `pending`.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/MediaExport"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
+            get:
+              tags: [recordings]
+              operationId: listMediaExports
+              summary: The tenant's media exports, newest first.
+              description: |
+                Operators and the tenant's admins (a user: 403). The newest 100 exports of the
+                tenant, in one list without pages (older ones are not listed), by `createdAt`:
+                those asked for and the contract-end one, in every status (an expired one stays,
+                without its archive).
+              responses:
+                "200":
+                  description: The exports.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/MediaExportList"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/exports/{export}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Export"
+            get:
+              tags: [recordings]
+              operationId: getMediaExport
+              summary: A media export and how far it has come.
+              description: |
+                Operators and the tenant's admins (a user: 403). An id that is not a UUID, or not
+                one of the tenant's exports, is a 404.
+              responses:
+                "200":
+                  description: The export.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/MediaExport"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/exports/{export}/download-url:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Export"
+            post:
+              tags: [recordings]
+              operationId: createMediaExportDownloadURL
+              summary: A short-lived link to download the export's archive.
+              description: |
+                Operators and the tenant's admins (a user: 403). An export that is not `ready`
+                (`pending`, `building`, `failed` or `expired`) is a 409. The link is valid for five
+                minutes, for this export only, and only while the caller's token is valid; it needs
+                no bearer token, so a browser can download it as it is. Both of its forms download
+                the archive. Every download is written to the tenant's audit log
+                (`export.download`) with the caller and their address.
+              responses:
+                "200":
+                  description: The link.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/SignedURL"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409": { $ref: "#/components/responses/Conflict" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/exports/{export}/archive:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Export"
+            get:
+              tags: [recordings]
+              operationId: getMediaExportArchive
+              summary: The export's ZIP archive, through a link from `POST …/download-url`.
+              description: |
+                Anyone with the link, without a token: the link's signature is the credential. A
+                link that was changed, has expired, or whose caller has logged out is a 403, and so
+                is one whose caller is a user (a tenant's admins and operators only). An export
+                that is not `ready` (`pending`, `building`, `failed`, or `expired` with its archive
+                deleted) is a 404. The archive holds `recordings/<id>.wav` for each call recording
+                (8 kHz stereo WAV, the caller on the left channel and the callee on the right),
+                `voicemail/<box>/<id>.wav` for each voicemail message (8 kHz mono WAV), and an index
+                of them all, `index.csv` and `index.json` (see `MediaExport`). Each download is
+                written to the tenant's audit log (`export.download`).
+              security: []
+              parameters:
+                - $ref: "#/components/parameters/LinkExpires"
+                - $ref: "#/components/parameters/LinkBy"
+                - $ref: "#/components/parameters/LinkSignature"
+                - $ref: "#/components/parameters/LinkDownload"
+                  description: Checked like any link's (`0` or `1`), but the archive is always a download.
+              responses:
+                "200":
+                  description: "The archive, as a download (`Content-Disposition: attachment`, named `<tenant>-<export>.zip`)."
+                  headers:
+                    Content-Disposition:
+                      required: true
+                      schema:
+                        type: string
+                        pattern: '^attachment; filename="[a-z][a-z0-9_]{1,39}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.zip"$'
+                    Cache-Control:
+                      required: true
+                      schema:
+                        type: string
+                        const: "private, no-store"
+                  content:
+                    application/zip:
+                      schema: { type: string, format: binary }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "403": { $ref: "#/components/responses/LinkRefused" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+                "503": { $ref: "#/components/responses/Unavailable" }
+
           /v1/tenants/{tenant}/audit-log:
             parameters:
               - $ref: "#/components/parameters/Tenant"
@@ -2435,8 +2597,10 @@ package enum OpenAPIDocument {
                 Operators and the tenant's admins (a user: 403). Who did what to what and when:
                 configuration changes (`number-recording.updated`, `user-recording.updated`,
                 `group.created`, …), voicemail's, and every listen, download, hold, release and
-                deletion of a call recording (`recording.…`, these with the caller's address), and
-                the recordings the retention sweeper deleted (`recording.expired`). Oldest first;
+                deletion of a call recording (`recording.…`, these with the caller's address), each
+                media export asked for and downloaded (`export.request`, `export.download`, with the
+                caller's address), and the recordings the retention sweeper deleted
+                (`recording.expired`). Oldest first;
                 `next` is the id of the page's last entry.
               parameters:
                 - name: action
@@ -2838,6 +3002,14 @@ package enum OpenAPIDocument {
                 type: string
                 minLength: 1
                 examples: ["0-1f3a9c-c1"]
+            Export:
+              name: export
+              in: path
+              required: true
+              description: The export's id; one that is not a UUID does not exist (404).
+              schema:
+                type: string
+                format: uuid
             LinkExpires:
               name: expires
               in: query
@@ -4362,6 +4534,189 @@ package enum OpenAPIDocument {
                     $ref: "#/components/schemas/AuditEntry"
                 next:
                   $ref: "#/components/schemas/PageNext"
+            UTCTime:
+              description: An ISO 8601 time in UTC, without fractions of a second, as the API writes times.
+              type: string
+              format: date-time
+              pattern: ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$
+              examples: ["2026-12-01T00:00:00Z"]
+            ExportRequest:
+              description: |
+                What goes in an export: the call recordings that every filter given picks (all of
+                them when none is), and, unless `voicemail` is `false`, every voicemail message of
+                every box. A field that is absent or null filters nothing. `{}` exports everything.
+              type: object
+              properties:
+                number:
+                  description: Only the recordings made for this number of the tenant, in E.164 (as a recording's `number`).
+                  type: [string, "null"]
+                  examples: ["+3726001000"]
+                user:
+                  description: Only the recordings of this user's calls, by extension.
+                  type: [string, "null"]
+                  examples: ["1001"]
+                direction:
+                  description: Only the recordings of calls to the tenant (`inbound`), or only of calls out (`outbound`).
+                  anyOf:
+                    - $ref: "#/components/schemas/RecordedCallDirection"
+                    - type: "null"
+                from:
+                  description: Only the recordings started at or after this time (ISO 8601 with `Z` or an offset, without fractions).
+                  anyOf:
+                    - $ref: "#/components/schemas/QueryTime"
+                    - type: "null"
+                to:
+                  description: Only the recordings started before this time (ISO 8601 with `Z` or an offset, without fractions).
+                  anyOf:
+                    - $ref: "#/components/schemas/QueryTime"
+                    - type: "null"
+                minSeconds:
+                  description: Only the recordings at least this long, in seconds.
+                  type: [integer, "null"]
+                  minimum: 0
+                  maximum: 86400
+                maxSeconds:
+                  description: Only the recordings at most this long, in seconds.
+                  type: [integer, "null"]
+                  minimum: 0
+                  maximum: 86400
+                voicemail:
+                  description: Whether the voicemail messages go in too; absent or null is `true`.
+                  type: [boolean, "null"]
+                  default: true
+            MediaExportFilter:
+              description: |
+                The recordings the export takes, as they were asked for: a filter that was not given
+                is absent (the contract-end export has none but `limit`: every recording). Times are
+                in UTC.
+              type: object
+              required: [limit]
+              properties:
+                number:
+                  description: Only the recordings made for this number.
+                  type: string
+                user:
+                  description: Only the recordings of this user's calls, by extension.
+                  type: string
+                direction:
+                  $ref: "#/components/schemas/RecordedCallDirection"
+                from:
+                  description: Only the recordings started at or after this time.
+                  $ref: "#/components/schemas/UTCTime"
+                to:
+                  description: Only the recordings started before this time.
+                  $ref: "#/components/schemas/UTCTime"
+                minSeconds:
+                  description: Only the recordings at least this long, in seconds.
+                  type: integer
+                  minimum: 0
+                  maximum: 86400
+                maxSeconds:
+                  description: Only the recordings at most this long, in seconds.
+                  type: integer
+                  minimum: 0
+                  maximum: 86400
+                limit:
+                  description: |
+                    The page size of a recordings search, always present (100): the export does not
+                    use it, and takes every recording the filter picks.
+                  type: integer
+                  minimum: 1
+                  maximum: 1000
+            MediaExport:
+              description: |
+                An export of the tenant's media, asked for by `POST …/exports` or made at contract
+                end, and built in the background by the `recording` service. Its archive is a ZIP
+                file (stored, not compressed) of
+                - `recordings/<id>.wav`, each call recording the filter picks and whose audio is
+                  stored (one still being recorded is left out): an 8 kHz stereo WAV file, the
+                  caller on the left channel and the callee on the right;
+                - `voicemail/<box>/<id>.wav`, each voicemail message of each box (with
+                  `voicemail`): an 8 kHz mono WAV file;
+                - `index.csv` and `index.json`, one entry for each of those files: `kind`
+                  (`recording` or `voicemail`), `id` (the recording's, or the message's), `file`
+                  (its path in the archive), `callId`, `number`, `direction` and `callee` (a
+                  recording's), `user` (a recording's user, when it has one), `box` (a message's),
+                  `caller`, `startedAt` (when the recording started or the message came, ISO 8601 in
+                  UTC), `durationMs`, `status` (a recording's `complete` or `incomplete`, a message's
+                  folder) and `sha256` (of the WAV file in the archive). `index.csv` has a header
+                  line of those names, lines ending in CRLF and fields quoted as RFC 4180 says, an
+                  absent field empty; `index.json` is an array of objects, absent fields left out.
+
+                One asked for is downloadable for 7 days after it is ready; the contract-end one
+                until the end of the tenant's export window (`exportEnds`). Then its archive is
+                deleted and it is `expired`. Asking for one and each download are written to the
+                tenant's audit log (`export.request`, `export.download`).
+              type: object
+              required: [id, reason, requestedBy, filter, voicemail, status, createdAt]
+              properties:
+                id:
+                  type: string
+                  format: uuid
+                reason:
+                  description: |
+                    `request`: asked for by `POST …/exports`; `contract-end`: made once when the
+                    tenant's contract ended (`terminated`), of every recording and message, for the
+                    export window.
+                  type: string
+                  enum: [request, contract-end]
+                requestedBy:
+                  description: Who asked, as the audit log names the caller (`admin:1001@acme`); `contract-end` for the contract-end export.
+                  type: string
+                  minLength: 1
+                  examples: ["admin:1001@acme"]
+                filter:
+                  $ref: "#/components/schemas/MediaExportFilter"
+                voicemail:
+                  description: Whether the voicemail messages are in it.
+                  type: boolean
+                status:
+                  description: |
+                    `pending` until `recording` takes it up; `building` while it builds the archive
+                    (a build cut off by a stopped replica is taken up again after 15 minutes);
+                    `ready` to download (`POST …/download-url`); `failed`, with `error`, for good
+                    (ask for another); `expired` once its time is over and the archive is deleted.
+                  type: string
+                  enum: [pending, building, ready, failed, expired]
+                items:
+                  description: How many WAV files the archive holds (recordings and messages), once ready.
+                  type: integer
+                  minimum: 0
+                sizeBytes:
+                  description: The size of the archive, once ready.
+                  type: integer
+                  minimum: 0
+                error:
+                  description: Why it failed, in words, when `failed`.
+                  type: string
+                createdAt:
+                  description: When it was asked for.
+                  $ref: "#/components/schemas/UTCTime"
+                readyAt:
+                  description: When its archive was ready.
+                  $ref: "#/components/schemas/UTCTime"
+                expiresAt:
+                  description: Downloadable until then, once ready; the archive is deleted after.
+                  $ref: "#/components/schemas/UTCTime"
+                sha256:
+                  description: The content hash of the archive (the ZIP file as downloaded), once ready.
+                  type: string
+                  pattern: ^[0-9a-f]{64}$
+              allOf:
+                - if: { properties: { status: { enum: [ready, expired] } } }
+                  then: { required: [items, sizeBytes, readyAt, expiresAt, sha256] }
+                - if: { properties: { status: { const: failed } } }
+                  then: { required: [error] }
+            MediaExportList:
+              type: object
+              required: [items]
+              properties:
+                items:
+                  description: The newest 100 at most, newest first.
+                  type: array
+                  maxItems: 100
+                  items:
+                    $ref: "#/components/schemas/MediaExport"
 
             Money:
               description: An amount in euros with two decimals, as a string.

@@ -14,10 +14,12 @@ import ZIPFoundation
 struct ExportBuilder: Service {
     let db: PostgresClient
     let library: MediaLibrary
+    /// The topic prefix: this deployment's jobs only.
+    let deployment: String
     let logger: Logger
     static let interval: Duration = .seconds(3)
 
-    var exports: MediaExports { MediaExports(db: db) }
+    var exports: MediaExports { MediaExports(db: db, deployment: deployment) }
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -72,8 +74,9 @@ struct ExportBuilder: Service {
             try await exports.complete(export.id, sha256: sha, size: archive.count, items: items, expires: try await expiry(of: export, tenant: tenant))
             logger.info("export built", metadata: ["tenant": "\(tenant)", "export": "\(export.id)", "items": "\(items)", "bytes": "\(archive.count)"])
         } catch {
+            // The details are the operator's (the log); the tenant's admin learns that it failed.
             logger.error("export failed", metadata: ["tenant": "\(tenant)", "export": "\(export.id)", "error": "\(error)"])
-            try? await exports.fail(export.id, error: "\(error)")
+            try? await exports.fail(export.id, error: "the archive could not be built; ask again, or ask the operator")
         }
     }
 

@@ -18,6 +18,8 @@ struct MediaSweeper: Service {
     var abandonedAfter = "2 minutes"
     /// An object this young may belong to a message being stored right now.
     var unusedAfter = "10 minutes"
+    /// The topic prefix: the exports this deployment built.
+    var deployment = ""
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -56,7 +58,7 @@ struct MediaSweeper: Service {
                 """)
             try await expire(slug, now: now)
             // Exports past their time: the archive goes (the row stays, as expired).
-            for sha in try await MediaExports(db: db).expire(tenant: slug, now: now) {
+            for sha in try await MediaExports(db: db, deployment: deployment).expire(tenant: slug, now: now) {
                 try await db.query("DELETE FROM \(identifier: schema).media_objects WHERE sha256 = \(sha) AND kind = 'export'")
                 if let key = ObjectKey(owner: slug.value, sha256: sha) { try await library.store.delete(key) }
             }

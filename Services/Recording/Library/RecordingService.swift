@@ -33,8 +33,9 @@ package enum RecordingService {
                 GroupConsumer(context: context, group: "recording-calls", topic: .callEvents) { header, message in
                     try await assembler.calls.handle(header, message, assembler: assembler)
                 },
-                MediaSweeper(db: context.db, library: library, assembler: assembler, logger: context.logger),
-                ExportBuilder(db: context.db, library: library, logger: context.logger),
+                MediaSweeper(db: context.db, library: library, assembler: assembler, logger: context.logger,
+                             deployment: context.configuration.topicPrefix),
+                ExportBuilder(db: context.db, library: library, deployment: context.configuration.topicPrefix, logger: context.logger),
             ]
             if let smtp = context.configuration.smtp {
                 // Made here: a CA file that cannot be read stops the service with one clear line.
@@ -52,7 +53,7 @@ package enum RecordingService {
                   let change = try? header.decode(message.value ?? [], as: TenantStatusChanged.self) else { return }
             if change.data.status == .terminated, let slug = try? TenantSlug(change.data.slug) {
                 do {
-                    try await MediaExports(db: context.db).requestContractEnd(tenant: slug)
+                    try await MediaExports(db: context.db, deployment: context.configuration.topicPrefix).requestContractEnd(tenant: slug)
                 } catch {
                     context.logger.error("a terminated tenant's export could not be asked for", metadata: ["tenant": "\(slug)", "error": "\(error)"])
                 }

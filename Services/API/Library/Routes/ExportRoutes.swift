@@ -26,7 +26,7 @@ extension API {
         let items: [MediaExport]
     }
 
-    var exports: MediaExports { MediaExports(db: context.db) }
+    var exports: MediaExports { MediaExports(db: context.db, deployment: context.configuration.topicPrefix) }
 
     static func exportID(_ context: ServiceRequestContext) throws -> UUID {
         guard let id = UUID(uuidString: try context.parameter("export")) else { throw APIError.notFound("no such export") }
@@ -64,7 +64,9 @@ extension API {
         v1.post("tenants/:tenant/exports/:export/download-url") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let export = try await exports.export(tenant: tenant, id: try Self.exportID(context))
-            guard export.status == .ready else { throw APIError.conflict("export \(export.id.uuidString.lowercased()) is \(export.status.rawValue), not ready") }
+            guard export.isDownloadable() else {
+                throw APIError.conflict("export \(export.id.uuidString.lowercased()) is \(export.status == .ready ? "expired" : export.status.rawValue), not ready")
+            }
             return try JSON.response(signedURL(to: "/v1/tenants/\(tenant)/exports/\(export.id.uuidString.lowercased())/archive", for: principal))
         }
         // Without a bearer token: the signed link is the credential, checked before anything is read.
@@ -74,8 +76,8 @@ extension API {
             let (principal, _) = try await signedCaller(request, tenant: slug, making: "POST …/download-url")
             guard principal.role != .user else { throw APIError.forbidden("only a tenant admin may do this") }
             let export = try await exports.export(tenant: slug.value, id: id)
-            guard export.status == .ready, let sha = export.sha256 else {
-                throw APIError.notFound("export \(id.uuidString.lowercased()) is \(export.status.rawValue)")
+            guard export.isDownloadable(), let sha = export.sha256 else {
+                throw APIError.notFound("export \(id.uuidString.lowercased()) is \(export.status == .ready ? "expired" : export.status.rawValue)")
             }
             let bytes = try await media.object(sha256: sha, tenant: slug)
             try await exports.downloaded(tenant: slug.value, id: id, by: principal.actor, from: context.clientAddress)

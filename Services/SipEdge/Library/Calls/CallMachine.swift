@@ -699,7 +699,9 @@ struct CallMachine: Sendable {
         switch tap {
         case .tapping(let id): CallRecordingNote(outcome: .recorded, recordingId: id, reason: nil)
         case .failed(let reason): CallRecordingNote(outcome: .failed, recordingId: nil, reason: reason.rawValue)
-        case .notice, nil: nil
+        // Hung up while the notice played: nothing was captured, and the record says so.
+        case .notice: CallRecordingNote(outcome: .failed, recordingId: nil, reason: "ended-during-notice")
+        case nil: nil
         }
     }
 
