@@ -124,17 +124,22 @@ package struct TenantLifecycle: Sendable {
         logger.notice("tenant deleted at contract end", metadata: ["tenant": "\(slug)"])
     }
 
-    /// Everything of the tenant a customer takes away: configuration, call history and invoices,
-    /// as one JSON document (built by PostgreSQL, passed through as text). Available until deletion.
+    /// Everything of the tenant a customer takes away: configuration, call history, invoices and
+    /// what its media is (prompts, voicemail, recordings; the audio is in the media export), as one
+    /// JSON document (built by PostgreSQL, passed through as text). Available until deletion.
     package func export(tenant rawSlug: String) async throws -> String {
         let slug = try TenantSlug(rawSlug)
-        // Credentials never leave: devices (HA1) and password hashes are not exported.
+        // Credentials never leave: devices (HA1), password hashes and voicemail PINs are not exported.
         let tables: [(name: String, columns: String, order: String)] = [
             ("users", "id, extension, name, email, mobile, role, caller_id, default_class, created_at", "extension"),
             ("numbers", "*", "e164"), ("groups", "*", "name"), ("group_members", "*", "group_name, position"),
             ("schedules", "*", "name"), ("schedule_periods", "*", "schedule_name, weekday, opens"),
             ("schedule_exceptions", "*", "schedule_name, day"), ("forwarding", "*", "user_id, condition"),
             ("subscriptions", "*", "starts, id"), ("calls", "*", "started_at, call_id"), ("audit_log", "*", "id"),
+            // What the media is: the audio itself is in the media export (ZIP), never in this document.
+            ("prompts", "*", "name"), ("voicemail_boxes", "number, user_id, group_name, greeting_mode, max_seconds, min_ms, quota, email_notify, email, created_at", "number"),
+            ("voicemail_greetings", "*", "box, kind"), ("voicemail_messages", "*", "received_at, id"),
+            ("call_recordings", "*", "started_at, id"),
         ]
         var parts: [String] = []
         for table in tables {

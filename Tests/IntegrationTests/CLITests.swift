@@ -311,6 +311,17 @@ struct CLITests {
         }
         let missing = try await cli("recordings", "delete", "--tenant", slug, "no-such-recording")
         #expect(missing.status == 1 && missing.stderr.split(separator: "\n").count == 1 && missing.stderr.contains("no recording"), "\(missing.stderr)")
+
+        // An export is asked for (no recording runs here to build it): listed as pending, audited,
+        // not downloadable yet.
+        let asked = try await cli("recordings", "export", "--tenant", slug, "--direction", "outbound", "--no-voicemail")
+        #expect(asked.status == 0 && asked.stdout.hasPrefix("export ") && asked.stdout.contains(": pending"), "\(asked.stdout)\(asked.stderr)")
+        let id = String(asked.stdout.dropFirst("export ".count).prefix(36))
+        let exports = try await cli("recordings", "exports", "--tenant", slug)
+        #expect(exports.stdout.contains("\(id)  request  pending"), "\(exports.stdout)")
+        #expect(try await entries("export.") == [["cli", "export.request", Substring(id)]])
+        let early = try await cli("recordings", "download", "--tenant", slug, id, "--out", NSTemporaryDirectory() + "early.zip")
+        #expect(early.status != 0 && early.stderr.contains("pending, not ready"), "\(early.stderr)")
     }
 
     @Test("billing and contract-end commands: subscriptions add, change and list, invoice preview, issue and list, terminate, advance")

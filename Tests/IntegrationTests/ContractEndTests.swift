@@ -49,7 +49,9 @@ struct ContractEndTests {
         // The invoice issued above is in it (billing's own monthly run may have issued a later month too).
         let exported = (document["invoices"] as? [[String: Any]])?.compactMap { $0["number"] as? String } ?? []
         #expect((document["users"] as? [[String: Any]])?.count == 2 && exported.contains(octoberNumber), "\(exported)")
-        #expect(!export.body.contains("ha1") && !export.body.contains("pbkdf2"), "no credentials in the export")
+        #expect(!export.body.contains("ha1") && !export.body.contains("pbkdf2") && !export.body.contains("pin_hash"), "no credentials in the export")
+        #expect(document["call_recordings"] is [Any] && document["voicemail_messages"] is [Any] && (document["voicemail_boxes"] as? [Any])?.count == 2,
+                "what the media is comes too (the audio in the media export)")
 
         // After the export window the tenant is deleted.
         #expect(try await lifecycle.advance(today: exportEnds.next, only: tenant.slug).contains { $0.tenant == tenant.slug && $0.status == .deleted })

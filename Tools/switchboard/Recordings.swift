@@ -27,7 +27,8 @@ extension CLIContext {
 struct Recordings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Call recording: number and user policies, the recordings, legal holds and deletion, the audit log.",
-        subcommands: [Policy.self, SetPolicy.self, List.self, Hold.self, Release.self, Delete.self, Audit.self])
+        subcommands: [Policy.self, SetPolicy.self, List.self, Hold.self, Release.self, Delete.self, Audit.self, Export.self, Exports.self,
+                      Download.self])
 
     /// Whose policy a command is about: a number's or a user's.
     struct Owner: ParsableArguments {
@@ -37,6 +38,68 @@ struct Recordings: AsyncParsableCommand {
 
         func validate() throws {
             guard (number == nil) != (user == nil) else { throw ValidationError("give --number N or --user EXT") }
+        }
+    }
+
+    /// Asks for an export of the tenant's media; `recording` builds it in the background.
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask for an archive of the recordings (all, or these filters') and the voicemail messages; recording builds it.")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "Recorded for this number of the tenant.") var number: String?
+        @Option(help: "Calls of this user (extension).") var user: String?
+        @Option(help: "Calls to the tenant (inbound) or out (outbound).") var direction: CallDirection?
+        @Option(help: "Started at or after, ISO 8601.") var from: String?
+        @Option(help: "Started before, ISO 8601.") var to: String?
+        @Flag(inversion: .prefixedNo, help: "Include the voicemail messages.") var voicemail = true
+
+        func run() async throws {
+            let filter = CallRecordingFilter(number: number, user: user, direction: direction, from: try List.time(from, "--from"),
+                                             to: try List.time(to, "--to"))
+            try await withCLI { cli in
+                try await cli.requireTenant(tenant)
+                let export = try await MediaExports(db: cli.db, deployment: cli.configuration.topicPrefix)
+                    .request(tenant: tenant, filter: filter, voicemail: voicemail, by: "cli", from: nil)
+                print("export \(export.id.uuidString.lowercased()): \(export.status.rawValue); `switchboard recordings exports --tenant \(tenant)` shows when it is ready")
+            }
+        }
+    }
+
+    struct Exports: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The tenant's exports, newest first.")
+        @Option(help: "Tenant slug.") var tenant: String
+
+        func run() async throws {
+            try await withCLI { cli in
+                try await cli.requireTenant(tenant)
+                let formatter = ISO8601DateFormatter()
+                let exports = try await MediaExports(db: cli.db, deployment: cli.configuration.topicPrefix).list(tenant: tenant)
+                printTable(["ID", "REASON", "STATUS", "FILES", "BYTES", "UNTIL"], exports.map {
+                    [$0.id.uuidString.lowercased(), $0.reason.rawValue, $0.status.rawValue, $0.items.map(String.init) ?? "-",
+                     $0.sizeBytes.map(String.init) ?? "-", $0.expiresAt.map(formatter.string(from:)) ?? "-"]
+                })
+            }
+        }
+    }
+
+    /// The archive from the media store (recording's internal HTTP), to a file.
+    struct Download: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Save a ready export's ZIP file.")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Argument(help: "The export's id.") var id: String
+        @Option(help: "Where to write the ZIP file.") var out: String
+
+        func run() async throws {
+            guard let uuid = UUID(uuidString: id) else { throw ValidationError("\(id) is not an export's id") }
+            try await withCLI { cli in
+                let (media, slug) = try await cli.media(tenant: tenant)
+                let export = try await MediaExports(db: cli.db, deployment: cli.configuration.topicPrefix).export(tenant: tenant, id: uuid)
+                guard export.isDownloadable(), let sha = export.sha256 else { throw ValidationError("export \(id) is \(export.status.rawValue), not ready") }
+                let bytes = try await media.object(sha256: sha, tenant: slug)
+                try Data(bytes).write(to: URL(fileURLWithPath: out))
+                try await MediaExports(db: cli.db, deployment: cli.configuration.topicPrefix).downloaded(tenant: tenant, id: uuid, by: "cli", from: nil)
+                print("\(out): \(bytes.count) bytes, \(export.items ?? 0) files and index.csv, index.json")
+            }
         }
     }
 
