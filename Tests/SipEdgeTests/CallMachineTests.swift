@@ -641,6 +641,23 @@ extension CallMachineTests {
         #expect(bridged.contains { if case .publish(.recordingFailed) = $0 { true } else { false } })
     }
 
+    @Test("a recorded number's call into the IVR is recorded once the menu hands it to a person: the notice to both, then the tap; nothing while in the menu")
+    func recordedAfterTransfer() throws {
+        var call = try CallHarness()
+        var menu = CallHarness.application("ivr", "main")
+        menu.recording = Self.plan
+        let inMenu = call.step(.route(menu))
+        #expect(inMenu.notices.isEmpty && inMenu.taps.isEmpty, "an application is not a bridged call")
+        _ = call.step(.request(call.callerRequest("ACK", cseq: 1), from: .caller, source: CallHarness.callerSource))
+        _ = call.step(.application(.transfer(destination: "user:1002")))
+        _ = call.step(.route(CallHarness.route(["1002"])))  // the menu's choice: its plan carries no recording of its own
+        let bridged = call.step(.branch(0, .response(call.answer(fromBranch: 0))))
+        let stop = try #require(bridged.firstIndex { if case .stopPlayback = $0 { true } else { false } })
+        let notice = try #require(bridged.firstIndex { if case .playNotice = $0 { true } else { false } })
+        #expect(stop < notice, "the ringback stops, then both hear the notice")
+        #expect(call.step(.noticeEnded(1)).taps.map(\.recordingId) == ["0-test-c1"])
+    }
+
     @Test("without the notice the tap starts at the bridge; a forwarding plan keeps the first plan's recording; a call not recorded has no note")
     func tapWithoutNotice() throws {
         var call = try CallHarness()
