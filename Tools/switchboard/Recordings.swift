@@ -16,6 +16,9 @@ extension CLIContext {
         return CallRecordingArchive(db: db, actor: "cli", address: nil)
     }
 
+    /// This deployment's media exports (`recording` of the same topic prefix builds them).
+    var exports: MediaExports { MediaExports(db: db, deployment: configuration.topicPrefix) }
+
     /// Checked first, so that a wrong slug is said as such, not as a missing schema.
     func requireTenant(_ tenant: String) async throws {
         _ = try await provisioning().tenant(tenant)
@@ -58,7 +61,7 @@ struct Recordings: AsyncParsableCommand {
                                              to: try List.time(to, "--to"))
             try await withCLI { cli in
                 try await cli.requireTenant(tenant)
-                let export = try await MediaExports(db: cli.db, deployment: cli.configuration.topicPrefix)
+                let export = try await cli.exports
                     .request(tenant: tenant, filter: filter, voicemail: voicemail, by: "cli", from: nil)
                 print("export \(export.id.uuidString.lowercased()): \(export.status.rawValue); `switchboard recordings exports --tenant \(tenant)` shows when it is ready")
             }
@@ -73,7 +76,7 @@ struct Recordings: AsyncParsableCommand {
             try await withCLI { cli in
                 try await cli.requireTenant(tenant)
                 let formatter = ISO8601DateFormatter()
-                let exports = try await MediaExports(db: cli.db, deployment: cli.configuration.topicPrefix).list(tenant: tenant)
+                let exports = try await cli.exports.list(tenant: tenant)
                 printTable(["ID", "REASON", "STATUS", "FILES", "BYTES", "UNTIL"], exports.map {
                     [$0.id.uuidString.lowercased(), $0.reason.rawValue, $0.status.rawValue, $0.items.map(String.init) ?? "-",
                      $0.sizeBytes.map(String.init) ?? "-", $0.expiresAt.map(formatter.string(from:)) ?? "-"]
@@ -93,11 +96,11 @@ struct Recordings: AsyncParsableCommand {
             guard let uuid = UUID(uuidString: id) else { throw ValidationError("\(id) is not an export's id") }
             try await withCLI { cli in
                 let (media, slug) = try await cli.media(tenant: tenant)
-                let export = try await MediaExports(db: cli.db, deployment: cli.configuration.topicPrefix).export(tenant: tenant, id: uuid)
+                let export = try await cli.exports.export(tenant: tenant, id: uuid)
                 guard export.isDownloadable(), let sha = export.sha256 else { throw ValidationError("export \(id) is \(export.status.rawValue), not ready") }
                 let bytes = try await media.object(sha256: sha, tenant: slug)
                 try Data(bytes).write(to: URL(fileURLWithPath: out))
-                try await MediaExports(db: cli.db, deployment: cli.configuration.topicPrefix).downloaded(tenant: tenant, id: uuid, by: "cli", from: nil)
+                try await cli.exports.downloaded(tenant: tenant, id: uuid, by: "cli", from: nil)
                 print("\(out): \(bytes.count) bytes, \(export.items ?? 0) files and index.csv, index.json")
             }
         }

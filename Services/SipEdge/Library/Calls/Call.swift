@@ -123,9 +123,7 @@ actor Call {
             case .startTap(let started):
                 await startRecording(.tap, id: started.recordingId) { _ in }
             case .stopTap:
-                _ = await media.stopRecording()
-                recordingChunks?.finish()
-                recordingChunks = nil
+                _ = await finishChunks()
             case .closeMedia:
                 await media.close()
             }
@@ -189,10 +187,16 @@ actor Call {
         }
     }
 
-    private func stopRecording(_ end: RecordingEnd) async {
+    /// Ends the recording with its final chunk and closes the queue to the broker behind it.
+    private func finishChunks() async -> Recorder.Summary? {
         let summary = await media.stopRecording()
         recordingChunks?.finish()
         recordingChunks = nil
+        return summary
+    }
+
+    private func stopRecording(_ end: RecordingEnd) async {
+        let summary = await finishChunks()
         publish(CallRecordFinished(operation: end.operation, recordingId: end.recordingId, reason: end.reason, key: end.key,
                                    durationMs: summary?.durationMs ?? 0, chunks: summary?.chunks ?? 0))
     }
