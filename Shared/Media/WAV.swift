@@ -47,19 +47,33 @@ package enum WAV {
     /// An 8 kHz 16-bit PCM file of `samples` (interleaved when there are two channels: a call
     /// recording's caller left, callee right).
     package static func file(_ samples: [Int16], channels: Int = 1) -> [UInt8] {
-        let dataSize = UInt32(samples.count * 2)
+        header(samples: samples.count, channels: channels) + pcm(samples)
+    }
+
+    /// What comes before the samples of a file of `count` samples (all channels'), which `pcm`
+    /// gives: a long recording is written as it is decoded.
+    package static func header(samples count: Int, channels: Int) -> [UInt8] {
+        let dataSize = UInt32(count * 2)
         let channels = UInt16(channels)
         var out = Array("RIFF".utf8) + bytes32(36 + dataSize) + Array("WAVEfmt ".utf8)
         out += bytes32(16) + bytes16(1) + bytes16(channels) + bytes32(8000) + bytes32(16_000 * UInt32(channels)) + bytes16(2 * channels)
             + bytes16(16)
-        out += Array("data".utf8) + bytes32(dataSize)
-        out.reserveCapacity(out.count + samples.count * 2)
+        return out + Array("data".utf8) + bytes32(dataSize)
+    }
+
+    /// 16-bit little-endian samples.
+    package static func pcm(_ samples: some Collection<Int16>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(samples.count * 2)
         for sample in samples {
             let value = UInt16(bitPattern: sample)
             out += [UInt8(value & 0xFF), UInt8(value >> 8)]
         }
         return out
     }
+
+    /// The length of `header`.
+    package static let headerLength = 44
 
     private static func littleEndian16(_ bytes: [UInt8], at offset: Int) -> UInt16 {
         UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8

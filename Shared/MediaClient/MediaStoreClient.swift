@@ -106,10 +106,40 @@ package struct MediaStoreClient: Sendable {
         return try await send(.GET, "/internal/media/\(tenant.value)/\(sha256.lowercased())")
     }
 
-    /// A call recording's audio (Ogg Opus in the store) as an 8 kHz stereo WAV file: caller left, callee right.
-    package func recordingWAV(sha256: String, tenant: TenantSlug) async throws -> [UInt8] {
+    /// An object as `recording` sends it, to be passed on as it comes: an export's archive, or a
+    /// call recording (Ogg Opus in the store) as an 8 kHz stereo WAV file (`asWAV`: caller left,
+    /// callee right); whole, or the part a client's `Range` header asks for.
+    package struct Download: Sendable {
+        /// 200, 206 (a part), or 416 (a range past the end).
+        package let status: Int
+        /// Content-Type, Content-Length, Content-Range and Accept-Ranges, as `recording` gave them.
+        package let headers: [(name: String, value: String)]
+        package let length: Int?
+        package let body: HTTPClientResponse.Body
+    }
+
+    /// A download may last as long as the client takes to read a large export.
+    static let downloadTimeout: TimeAmount = .hours(6)
+
+    package func download(sha256: String, tenant: TenantSlug, asWAV: Bool = false, range: String?) async throws -> Download {
         guard sha256.count == 64, sha256.allSatisfy({ $0.isHexDigit }) else { throw Failure(reason: .invalid, message: "not a SHA-256") }
-        return try await send(.GET, "/internal/media/\(tenant.value)/\(sha256.lowercased())?as=wav", timeout: Self.convertTimeout)
+        var request = HTTPClientRequest(url: baseURL + "/internal/media/\(tenant.value)/\(sha256.lowercased())" + (asWAV ? "?as=wav" : ""))
+        if let (name, value) = InternalHTTP.authorization(token: token) { request.headers.add(name: name, value: value) }
+        if let range { request.headers.add(name: "Range", value: range) }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: Self.downloadTimeout)
+        } catch {
+            throw Failure(reason: .unavailable, message: "the media store (recording at \(baseURL)) did not answer: \(error)")
+        }
+        guard [200, 206, 416].contains(response.status.code) else {
+            let answer = (try? await response.body.collect(upTo: 64 * 1024)).map { Array(buffer: $0) } ?? []
+            throw Self.failure(status: response.status, answer: answer)
+        }
+        let passed = ["content-type", "content-length", "content-range", "accept-ranges"]
+        return Download(status: Int(response.status.code),
+                        headers: response.headers.filter { passed.contains($0.name.lowercased()) }.map { ($0.name, $0.value) },
+                        length: response.headers.first(name: "content-length").flatMap(Int.init), body: response.body)
     }
 
     /// Sets a box's greeting from a WAV, MP3 or OGG file, converted to 8 kHz mono. `actor` is who
@@ -175,7 +205,11 @@ package struct MediaStoreClient: Sendable {
             throw Failure(reason: .unavailable, message: "the media store (recording at \(baseURL)) did not answer: \(error)")
         }
         guard !(200..<300).contains(status.code) else { return answer }
-        // recording's refusals are {"error": "..."}.
+        throw Self.failure(status: status, answer: answer)
+    }
+
+    /// recording's refusals are {"error": "..."}.
+    private static func failure(status: HTTPResponseStatus, answer: [UInt8]) -> Failure {
         struct Refusal: Decodable { let error: String }
         let message = (try? JSONDecoder().decode(Refusal.self, from: Data(answer)))?.error ?? status.reasonPhrase
         let reason: Failure.Reason = switch status {
@@ -185,6 +219,6 @@ package struct MediaStoreClient: Sendable {
         case .payloadTooLarge: .tooLarge
         default: .unavailable
         }
-        throw Failure(reason: reason, message: reason == .unavailable ? "the media store failed (\(status.code)): \(message)" : message)
+        return Failure(reason: reason, message: reason == .unavailable ? "the media store failed (\(status.code)): \(message)" : message)
     }
 }

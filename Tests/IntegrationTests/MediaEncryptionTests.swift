@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Kafka
 import Media
@@ -35,9 +36,17 @@ struct MediaEncryptionTests {
         let key = try #require(ObjectKey(owner: a.value, sha256: MediaLibrary.sha256(wav)))
         try await store.put(key, bytes: wav)
         let raw = try #require(try await disk.get(key))
-        #expect(raw.starts(with: EncryptedObjectStore.header) && !raw.contains(Array(wav.suffix(64))), "the file holds no audio")
-        #expect(raw.count == EncryptedObjectStore.header.count + 12 + wav.count + 16, "nonce, ciphertext, tag")
+        #expect(raw.starts(with: SealedSegments.header) && !raw.contains(Array(wav.suffix(64))), "the file holds no audio")
+        #expect(raw.count == SealedSegments.header.count + 12 + wav.count + 16, "one segment: nonce, ciphertext, tag")
         #expect(try await store.get(key) == wav)
+        #expect(try await store.size(key) == wav.count)
+        // An object of the first format (sealed whole) still opens.
+        let whole = try #require(ObjectKey(owner: a.value, sha256: String(repeating: "a", count: 64)))
+        let sealedWhole = try AES.GCM.seal(wav, using: try await keys.key(forSealing: a.value).key, authenticating: Array(whole.description.utf8))
+        try await disk.put(whole, bytes: EncryptedObjectStore.header + Array(sealedWhole.combined!))
+        #expect(try await store.get(whole) == wav)
+        #expect(try await store.size(whole) == wav.count)
+        #expect(try await store.get(whole, range: 100..<200) == Array(wav[100..<200]))
 
         // One changed byte: the tag no longer matches.
         var changed = raw
@@ -75,10 +84,66 @@ struct MediaEncryptionTests {
         }
         #expect(try await disk.get(key) == raw, "the file itself is still there, as noise")
         // Then the tenant's objects leave the store (recording does it on the deleted event).
-        #expect(try await store.deleteAll(owner: a.value) == 4)
+        #expect(try await store.deleteAll(owner: a.value) == 5)
         #expect(try await disk.get(key) == nil && !FileManager.default.fileExists(atPath: "\(folder)/\(a.value)"))
         #expect(try await disk.get(moved) != nil, "another tenant's objects stay")
         await producer.shutdown()
+        await db.shutdown()
+    }
+
+    @Test("objects are sealed in 64 KiB segments as they are written: any length reads back whole and by any range; segments dropped, moved or cut off at the end are found")
+    func sealedInSegments() async throws {
+        let db = TestEnvironment.postgres(maxConnections: 2)
+        _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
+        let owner = TestEnvironment.unique("seg")
+        let folder = NSTemporaryDirectory() + "seg-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let disk = FileObjectStore(root: folder)
+        let store = EncryptedObjectStore(backing: disk, keys: DataKeys(db: db, masterKey: "test-master-key"))
+        let segment = SealedSegments.segmentLength
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, segment - 1, segment, segment + 1, 3 * segment + 17] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let key = try #require(ObjectKey(owner: owner, sha256: MediaLibrary.sha256(bytes)))
+            // Chunks of uneven sizes, as a file is read.
+            var offset = 0
+            try await store.put(key) {
+                guard offset < bytes.count else { return nil }
+                let end = min(bytes.count, offset + Int.random(in: 1...(2 * segment)))
+                defer { offset = end }
+                return Array(bytes[offset..<end])
+            }
+            let segments = max(1, (length + segment - 1) / segment)
+            #expect(try await disk.size(key) == SealedSegments.header.count + length + segments * SealedSegments.overhead, "\(length) bytes")
+            #expect(try await store.get(key) == bytes, "\(length) bytes")
+            #expect(try await store.size(key) == length)
+            for range in [0..<0, 0..<min(1, length), 0..<length, (length / 3)..<(2 * length / 3), max(0, length - 5)..<length]
+                + (length > segment + 3 ? [(segment - 3)..<(segment + 3), segment..<length] : []) {
+                #expect(try await store.get(key, range: range) == Array(bytes[range]), "\(length) bytes, range \(range)")
+            }
+            await #expect(throws: ObjectStoreError.self) { try await store.get(key, range: 0..<(length + 1)) }
+        }
+
+        let bytes = (0..<(3 * segment + 17)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let key = try #require(ObjectKey(owner: owner, sha256: MediaLibrary.sha256(bytes)))
+        try await store.put(key, bytes: bytes)
+        let raw = try #require(try await disk.get(key))
+        let sealedSegment = segment + SealedSegments.overhead
+        let header = SealedSegments.header.count
+        /// The altered file does not open under the original's name, as a restored or swapped file would be read.
+        func refused(_ altered: [UInt8], _ why: String, reading range: Range<Int>) async throws {
+            try await disk.delete(key)
+            try await disk.put(key, bytes: altered)
+            await #expect(throws: EncryptionError.self, "\(why)") { try await store.get(key) }
+            await #expect(throws: EncryptionError.self, "\(why), read by range") { try await store.get(key, range: range) }
+        }
+        // Cut at a segment's end: the last one left does not say it is last.
+        try await refused(Array(raw.prefix(header + 3 * sealedSegment)), "the last segment dropped", reading: (3 * segment - 1)..<(3 * segment))
+        try await refused(Array(raw[0..<header]) + raw[(header + sealedSegment)..<(header + 2 * sealedSegment)]
+                          + raw[header..<(header + sealedSegment)] + raw[(header + 2 * sealedSegment)...], "segments swapped", reading: 0..<10)
+        try await refused(Array(raw[0..<(header + sealedSegment)]) + raw[(header + 2 * sealedSegment)...], "a segment left out",
+                          reading: segment..<(segment + 1))
+        try await refused(Array(raw.dropLast(5)), "the end cut off", reading: (3 * segment)..<(3 * segment + 1))
         await db.shutdown()
     }
 

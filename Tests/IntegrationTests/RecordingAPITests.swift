@@ -314,6 +314,65 @@ struct RecordingAPITests {
         await #expect(throws: (any Error).self, "the tenant's key is destroyed") { _ = try await fromBackup.get(key) }
     }
 
+    @Test("long recordings and large exports are streamed, never held whole: a recording of 9½ minutes plays as a 18 MB WAV and by a Range; its export downloads whole, resumes with a Range, and a Range past the end is 416")
+    func streamedDownloads() async throws {
+        let stack = try await ApplicationStack.start(environment: ["SWITCHBOARD_SIGNED_URL_SECRET": Self.secret])
+        defer { Task { await stack.stop() } }
+        let api = stack.api
+        let a = try await api.tenant("recbig")
+        let slug = try TenantSlug(a.slug)
+        let path = "/v1/tenants/\(a.slug)"
+        let number = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        #expect(try await api.call("POST", "\(path)/numbers", as: api.operatorToken, #"{"number":"\#(number)"}"#).status == 201)
+        let library = MediaLibrary(db: api.db, store: EncryptedObjectStore(backing: FileObjectStore(root: stack.media.folder),
+                                                                           keys: DataKeys(db: api.db, masterKey: "development-only-master-key")))
+        // More than the 16 MiB any buffered answer of the media store's client takes.
+        let seconds = 570
+        let long = try await Self.seed("big-1-c1", tenant: slug, number: number, direction: .inbound, user: "1002",
+                                       started: Date().addingTimeInterval(-600), seconds: seconds, library: library, db: api.db)
+        let wavLength = WAV.headerLength + seconds * 8_000 * 2 * 2
+
+        let made = try await api.call("POST", "\(path)/recordings/\(long.id)/audio-url", as: a.admin)
+        let url = try #require(made.body["url"] as? String, "\(made.text)")
+        let played = try await httpRequest("GET", api.base + url, timeoutSeconds: 120)
+        #expect(played.status == 200 && played.headers["content-length"] == String(wavLength) && played.headers["accept-ranges"] == "bytes",
+                "\(played.status) \(played.headers)")
+        try #require(played.bytes.count == wavLength, "\(played.bytes.count) bytes of \(wavLength)")
+        let samples = try Self.pcm(played.bytes)
+        let lateLeft = stride(from: 2 * 8_000 * 500, to: 2 * 8_000 * 501, by: 2).map { samples[$0] }
+        #expect(Tone.power(of: 440, in: lateLeft) > 0.8, "the caller's tone 500 s in")
+        let part = try await httpRequest("GET", api.base + url, timeoutSeconds: 120, headers: ["Range": "bytes=10000000-10000999"])
+        #expect(part.status == 206 && part.headers["content-range"] == "bytes 10000000-10000999/\(wavLength)", "\(part.status) \(part.headers)")
+        #expect(part.bytes == Array(played.bytes[10_000_000..<10_001_000]))
+
+        let asked = try await api.call("POST", "\(path)/exports", as: a.admin, #"{"voicemail": false}"#)
+        let id = try #require(asked.body["id"] as? String, "\(asked.text)")
+        var export: [String: Any] = [:]
+        _ = await eventually(timeout: .seconds(90)) {
+            export = (try? await api.call("GET", "\(path)/exports/\(id)", as: a.admin).body) ?? [:]
+            return export["status"] as? String == "ready" || export["status"] as? String == "failed"
+        }
+        try #require(export["status"] as? String == "ready", "\(export)\n\(stack.media.recording.log.suffix(3000))")
+        let size = try #require(export["sizeBytes"] as? Int, "\(export)")
+        #expect(size > wavLength)
+        let link = try #require(try await api.call("POST", "\(path)/exports/\(id)/download-url", as: a.admin).body["url"] as? String)
+        let whole = try await httpRequest("GET", api.base + link, timeoutSeconds: 120)
+        #expect(whole.status == 200 && whole.headers["content-length"] == String(size), "\(whole.status) \(whole.headers)")
+        try #require(whole.bytes.count == size)
+        let zip = try Archive(data: Data(whole.bytes), accessMode: .read)
+        var archived: [UInt8] = []
+        _ = try zip.extract(try #require(zip["recordings/\(long.id).wav"])) { archived += $0 }
+        #expect(archived == played.bytes, "the archive's WAV is the one played")
+        // A download that stopped resumes where it did.
+        let rest = try await httpRequest("GET", api.base + link, timeoutSeconds: 120, headers: ["Range": "bytes=\(size - 1_000_000)-"])
+        #expect(rest.status == 206 && rest.headers["content-range"] == "bytes \(size - 1_000_000)-\(size - 1)/\(size)", "\(rest.headers)")
+        #expect(rest.bytes == Array(whole.bytes.suffix(1_000_000)))
+        let past = try await httpRequest("GET", api.base + link, headers: ["Range": "bytes=\(size)-"])
+        #expect(past.status == 416 && past.headers["content-range"] == "bytes */\(size)", "\(past.status) \(past.headers)")
+        let audit = try await api.call("GET", "\(path)/audit-log?action=export.download", as: a.admin)
+        #expect((audit.body["items"] as? [[String: Any]])?.count == 2, "the whole and the part, not the refused range")
+    }
+
     /// A WAV file's samples (16-bit, interleaved when stereo).
     static func pcm(_ bytes: [UInt8]) throws -> [Int16] {
         var offset = 12

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Runtime
 import Testing
+import Tenancy
 import TestSupport
 
 @testable import Recording
@@ -138,6 +139,41 @@ struct S3ObjectStoreTests {
         moto.stop()
     }
 
+    @Test("a large object goes up in 8 MiB parts of a multipart upload and comes back whole, by size and by any range (sealed segments too)")
+    func multipart() async throws {
+        let moto = try await MotoS3.start()
+        let store = S3ObjectStore(configuration: moto.configuration(prefix: "big"), client: .shared)
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<(2 * S3ObjectStore.partBytes + 12_345)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let key = try Self.key(bytes)
+        var offset = 0
+        try await store.put(key) {
+            guard offset < bytes.count else { return nil }
+            let end = min(bytes.count, offset + 1_000_003)
+            defer { offset = end }
+            return Array(bytes[offset..<end])
+        }
+        #expect(try await store.size(key) == bytes.count)
+        #expect(try await store.get(key) == bytes)
+        for range in [0..<1, (S3ObjectStore.partBytes - 10)..<(S3ObjectStore.partBytes + 10), (bytes.count - 100)..<bytes.count] {
+            #expect(try await store.get(key, range: range) == Array(bytes[range]), "\(range)")
+        }
+        await #expect(throws: ObjectStoreError.self) { try await store.get(key, range: (bytes.count - 1)..<(bytes.count + 1)) }
+        #expect(try await store.size(try Self.key([9, 9])) == nil)
+        // What recording writes: sealed segments, read back by range.
+        let db = TestEnvironment.postgres(maxConnections: 2)
+        _ = try await Migrator(db: db, logger: TestEnvironment.logger).migrateAll()
+        let sealed = EncryptedObjectStore(backing: store, keys: DataKeys(db: db, masterKey: "test-master-key"))
+        let owner = TestEnvironment.unique("s3big")
+        let tenantKey = try Self.key(bytes, owner: owner)
+        try await sealed.put(tenantKey, bytes: bytes)
+        #expect(try await sealed.size(tenantKey) == bytes.count)
+        #expect(try await sealed.get(tenantKey, range: 5_000_000..<5_100_000) == Array(bytes[5_000_000..<5_100_000]))
+        #expect(try await sealed.get(tenantKey) == bytes)
+        await db.shutdown()
+        moto.stop()
+    }
+
     @Test("a wrong secret, an unknown key id and no signature are refused with S3's answer, and nothing is stored")
     func refused() async throws {
         let moto = try await MotoS3.start()
@@ -177,7 +213,7 @@ struct S3ObjectStoreTests {
         let bucket = S3ObjectStore(configuration: moto.configuration(prefix: "cluster"), client: .shared)
         let key = try Self.key(served.bytes, owner: slug)
         let stored = try #require(try await bucket.get(key), "the bucket has the object under cluster/\(slug)/\(prompt.sha256)")
-        #expect(stored.starts(with: EncryptedObjectStore.header) && !stored.contains(Array(served.bytes.suffix(64))),
+        #expect(stored.starts(with: SealedSegments.header) && !stored.contains(Array(served.bytes.suffix(64))),
                 "encrypted at rest, not the WAV")
         let opened = EncryptedObjectStore(backing: bucket, keys: DataKeys(db: fixture.db, masterKey: Settings.masterKey.defaultValue))
         #expect(try await opened.get(key) == served.bytes, "the tenant's data key opens it")

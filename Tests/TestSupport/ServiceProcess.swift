@@ -122,10 +122,10 @@ package struct HTTPAnswer: Sendable {
 /// A status of 0 means no answer. Curl runs on a thread of its own (see `runSIPp`).
 /// `from`: the local address to connect from (another loopback address plays another client).
 package func httpRequest(_ method: String, _ url: String, token: String? = nil, json: String? = nil,
-                         timeoutSeconds: Int = 30, from source: String? = nil) async throws -> HTTPAnswer {
+                         timeoutSeconds: Int = 30, from source: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
     try await onOwnThread {
         try httpRequestBlocking(method, url, token: token, body: json.map { (Array($0.utf8), "application/json") },
-                                timeoutSeconds: timeoutSeconds, source: source)
+                                timeoutSeconds: timeoutSeconds, source: source, headers: headers)
     }
 }
 
@@ -133,18 +133,19 @@ package func httpRequest(_ method: String, _ url: String, token: String? = nil, 
 package func httpRequest(_ method: String, _ url: String, token: String? = nil, body: [UInt8], contentType: String,
                          timeoutSeconds: Int = 30) async throws -> HTTPAnswer {
     try await onOwnThread {
-        try httpRequestBlocking(method, url, token: token, body: (body, contentType), timeoutSeconds: timeoutSeconds, source: nil)
+        try httpRequestBlocking(method, url, token: token, body: (body, contentType), timeoutSeconds: timeoutSeconds, source: nil, headers: [:])
     }
 }
 
 private func httpRequestBlocking(_ method: String, _ url: String, token: String?, body: (bytes: [UInt8], type: String)?,
-                                 timeoutSeconds: Int, source: String?) throws -> HTTPAnswer {
+                                 timeoutSeconds: Int, source: String?, headers extra: [String: String]) throws -> HTTPAnswer {
     let folder = NSTemporaryDirectory() + "http-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     // No `Expect: 100-continue` for large bodies: the answer is what the server says to the body.
     var arguments = ["-s", "-m", "\(timeoutSeconds)", "-X", method, "-D", "\(folder)/headers", "-o", "\(folder)/body", "-H", "Expect:"]
     if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+    for (name, value) in extra.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
     if let source { arguments += ["--interface", source] }
     if let body {
         // From a file: a body can be longer than one command-line argument may be.

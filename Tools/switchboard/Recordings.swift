@@ -98,10 +98,20 @@ struct Recordings: AsyncParsableCommand {
                 let (media, slug) = try await cli.media(tenant: tenant)
                 let export = try await cli.exports.export(tenant: tenant, id: uuid)
                 guard export.isDownloadable(), let sha = export.sha256 else { throw ValidationError("export \(id) is \(export.status.rawValue), not ready") }
-                let bytes = try await media.object(sha256: sha, tenant: slug)
-                try Data(bytes).write(to: URL(fileURLWithPath: out))
+                // Written as it comes: an export may be gigabytes.
+                let download = try await media.download(sha256: sha, tenant: slug, range: nil)
+                guard FileManager.default.createFile(atPath: out, contents: nil), let file = FileHandle(forWritingAtPath: out) else {
+                    throw ValidationError("cannot write \(out)")
+                }
+                defer { try? file.close() }
+                var size = 0
+                for try await buffer in download.body {
+                    try file.write(contentsOf: buffer.readableBytesView)
+                    size += buffer.readableBytes
+                }
+                guard size == download.length ?? size else { throw ValidationError("the download stopped after \(size) bytes; try again") }
                 try await cli.exports.downloaded(tenant: tenant, id: uuid, by: "cli", from: nil)
-                print("\(out): \(bytes.count) bytes, \(export.items ?? 0) files and index.csv, index.json")
+                print("\(out): \(size) bytes, \(export.items ?? 0) files and index.csv, index.json")
             }
         }
     }

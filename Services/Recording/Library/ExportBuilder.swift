@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import Media
@@ -68,11 +69,15 @@ struct ExportBuilder: Service {
     }
 
     func build(_ export: MediaExport, of tenant: TenantSlug) async {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(export.id.uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
         do {
-            let (archive, items) = try await archive(export, of: tenant)
-            let sha = try await library.storeObject(archive, kind: "export", durationMs: 0, tenant: tenant, on: db)
-            try await exports.complete(export.id, sha256: sha, size: archive.count, items: items, expires: try await expiry(of: export, tenant: tenant))
-            logger.info("export built", metadata: ["tenant": "\(tenant)", "export": "\(export.id)", "items": "\(items)", "bytes": "\(archive.count)"])
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let file = folder.appendingPathComponent("export.zip")
+            let items = try await write(export, of: tenant, to: file)
+            let (sha, size) = try await library.storeObject(file: file, kind: "export", tenant: tenant, on: db)
+            try await exports.complete(export.id, sha256: sha, size: size, items: items, expires: try await expiry(of: export, tenant: tenant))
+            logger.info("export built", metadata: ["tenant": "\(tenant)", "export": "\(export.id)", "items": "\(items)", "bytes": "\(size)"])
         } catch {
             // The details are the operator's (the log); the tenant's admin learns that it failed.
             logger.error("export failed", metadata: ["tenant": "\(tenant)", "export": "\(export.id)", "error": "\(error)"])
@@ -90,25 +95,20 @@ struct ExportBuilder: Service {
         return try row.decode("ends")
     }
 
-    /// The ZIP file and how many audio files it holds.
-    func archive(_ export: MediaExport, of tenant: TenantSlug) async throws -> (bytes: [UInt8], items: Int) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(export.id.uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let url = folder.appendingPathComponent("export.zip")
+    /// Writes the ZIP file, one audio file at a time (a recording's WAV decoded as it is added).
+    /// - Returns: how many audio files it holds.
+    func write(_ export: MediaExport, of tenant: TenantSlug, to url: URL) async throws -> Int {
         let zip = try Archive(url: url, accessMode: .create)
         var index: [IndexEntry] = []
 
         for recording in try await recordings(export.filter, of: tenant) {
-            guard let sha = recording.sha256, let bytes = try await library.object(sha256: sha, tenant: tenant) else { continue }
-            let (channels, samples) = try OggOpus.decode(bytes)
-            let wav = WAV.file(samples, channels: channels)
+            guard let sha = recording.sha256, let opus = try await library.object(sha256: sha, tenant: tenant) else { continue }
             let file = "recordings/\(recording.id).wav"
-            try Self.add(wav, as: file, to: zip)
+            let wavSHA256 = try Self.add(try RecordingWAV(opus: opus), as: file, to: zip)
             index.append(IndexEntry(kind: .recording, id: recording.id, file: file, callId: recording.callId, number: recording.number,
                                     direction: recording.direction.rawValue, user: recording.user, box: nil, caller: recording.caller,
                                     callee: recording.callee, startedAt: recording.startedAt, durationMs: recording.durationMs ?? 0,
-                                    status: recording.status.rawValue, sha256: MediaLibrary.sha256(wav)))
+                                    status: recording.status.rawValue, sha256: wavSHA256))
         }
         if export.voicemail {
             for row in try await db.query("""
@@ -130,7 +130,7 @@ struct ExportBuilder: Service {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try Self.add(Array(try encoder.encode(index)), as: "index.json", to: zip)
         try Self.add(Array(([IndexEntry.csvHeader] + index.map(\.csvLine)).joined(separator: "\r\n").utf8) + [13, 10], as: "index.csv", to: zip)
-        return (Array(try Data(contentsOf: url)), index.count)
+        return index.count
     }
 
     /// Every recording the filter picks, page by page.
@@ -153,5 +153,17 @@ struct ExportBuilder: Service {
         try zip.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { position, size in
             data.subdata(in: Int(position)..<Int(position) + size)
         }
+    }
+
+    /// A recording's WAV as it is decoded. - Returns: the file's SHA-256, for the index.
+    private static func add(_ wav: RecordingWAV, as path: String, to zip: Archive) throws -> String {
+        var hasher = SHA256()
+        try zip.addEntry(with: path, type: .file, uncompressedSize: Int64(wav.length), compressionMethod: .none) { _, size in
+            // ZIPFoundation asks for the entry's bytes in order.
+            let bytes = try wav.read(size)
+            hasher.update(data: bytes)
+            return Data(bytes)
+        }
+        return MediaLibrary.hex(hasher.finalize())
     }
 }

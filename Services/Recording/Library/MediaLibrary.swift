@@ -27,7 +27,12 @@ struct MediaLibrary: Sendable {
     }
 
     static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: bytes))
+    }
+
+    /// A digest as the store names objects: lower-case hex.
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Prompt names: what a menu or an announcement refers to.
@@ -139,17 +144,49 @@ struct MediaLibrary: Sendable {
 
     /// An object the tenant may read: one of its own (its metadata row says so), or a system one.
     func object(sha256: String, tenant: TenantSlug) async throws -> [UInt8]? {
+        guard let (key, _) = try await readable(sha256: sha256, tenant: tenant) else { return nil }
+        if let bytes = try await store.get(key) { return bytes }
+        return key.owner == ObjectKey.systemOwner ? try await remakeSystemObject(sha256, key: key) : nil
+    }
+
+    /// The key of an object the tenant may read, and what it is (`media_objects.kind`): one of its
+    /// own, or a system prompt (`prompt`). Its bytes may still be missing from the store.
+    func readable(sha256: String, tenant: TenantSlug) async throws -> (key: ObjectKey, kind: String)? {
         guard let own = ObjectKey(owner: tenant.value, sha256: sha256), let system = ObjectKey(owner: ObjectKey.systemOwner, sha256: sha256) else {
             return nil
         }
-        if try await !db.query("SELECT 1 FROM \(identifier: tenant.schema).media_objects WHERE sha256 = \(sha256)").isEmpty {
-            return try await store.get(own)
+        if let row = try await db.query("SELECT kind FROM \(identifier: tenant.schema).media_objects WHERE sha256 = \(sha256)").first {
+            return (own, try row.decode("kind"))
         }
-        if try await !db.query("SELECT 1 FROM platform.system_media WHERE sha256 = \(sha256)").isEmpty {
-            if let bytes = try await store.get(system) { return bytes }
-            return try await remakeSystemObject(sha256, key: system)
-        }
+        if try await !db.query("SELECT 1 FROM platform.system_media WHERE sha256 = \(sha256)").isEmpty { return (system, "prompt") }
         return nil
+    }
+
+    /// A large object (an export's archive) from a file, read twice (for its hash, then its bytes)
+    /// and never whole in memory. - Returns: its SHA-256 and length.
+    func storeObject(file: URL, kind: String, tenant: TenantSlug, on connection: some PostgresQuerying) async throws
+        -> (sha256: String, size: Int)
+    {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var size = 0
+        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+            hasher.update(data: data)
+            size += data.count
+        }
+        let sha = Self.hex(hasher.finalize())
+        guard let key = ObjectKey(owner: tenant.value, sha256: sha) else { throw Failure.invalid("bad key") }
+        try handle.seek(toOffset: 0)
+        try await store.put(key) {
+            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+            return Array(data)
+        }
+        try await connection.query("""
+            INSERT INTO \(identifier: tenant.schema).media_objects (sha256, kind, size, duration_ms)
+            VALUES (\(sha), \(kind), \(size), 0) ON CONFLICT (sha256) DO NOTHING
+            """)
+        return (sha, size)
     }
 
     /// A system prompt's object the store lacks (another store made it, or it was lost) is made

@@ -84,41 +84,79 @@ package enum OggOpus {
     /// The stream's audio at 8 kHz, interleaved by channel, with the encoder's pre-skip removed and
     /// cut to the length its last page gives.
     package static func decode(_ bytes: [UInt8]) throws -> (channels: Int, samples: [Int16]) {
-        let packets = try Self.packets(in: bytes)
-        guard let head = packets.packets.first, head.count >= 19, Array(head.prefix(8)) == Array("OpusHead".utf8) else {
-            throw Failure.malformed("no OpusHead")
-        }
-        let channels = Int(head[9])
-        guard channels == 1 || channels == 2 else { throw Failure.malformed("\(channels) channels") }
-        // RFC 7845: pre-skip and granule positions count 48 kHz samples.
-        let preSkip = (Int(head[10]) | Int(head[11]) << 8) / 6
-        // Family 0 is one stream, coupled when stereo; others name their streams and mapping.
-        let (streams, coupled, mapping): (Int32, Int32, [UInt8])
-        if head[18] == 0 {
-            (streams, coupled, mapping) = (1, channels == 2 ? 1 : 0, Array(0..<UInt8(channels)))
-        } else {
-            guard head.count >= 21 + channels else { throw Failure.malformed("OpusHead lacks its mapping") }
-            (streams, coupled, mapping) = (Int32(head[19]), Int32(head[20]), Array(head[21..<(21 + channels)]))
-        }
-        var error: Int32 = 0
-        guard let decoder = opus_multistream_decoder_create(sampleRate, Int32(channels), streams, coupled, mapping, &error) else {
-            throw Failure.malformed("decoder: \(error)")
-        }
-        defer { opus_multistream_decoder_destroy(decoder) }
+        let decoder = try Decoder(bytes)
         var samples: [Int16] = []
-        var frame = [Int16](repeating: 0, count: 960 * channels)  // 120 ms at 8 kHz, the longest packet
-        for packet in packets.packets.dropFirst(2) {
-            let count = packet.withUnsafeBufferPointer { data in
+        samples.reserveCapacity(decoder.frames * decoder.channels)
+        while let block = try decoder.next() { samples += block }
+        return (decoder.channels, samples)
+    }
+
+    /// A stream's audio a packet at a time: a WAV download or an export writes it as it goes,
+    /// without a long call's samples all in memory.
+    package final class Decoder {
+        package let channels: Int
+        /// Samples per channel in the stream.
+        package let frames: Int
+        private let packets: [[UInt8]]
+        private var nextPacket = 2  // after OpusHead and OpusTags
+        /// Values (samples of all channels) still to drop: the pre-skip, then still to give.
+        private var skip: Int
+        private var remaining: Int
+        private let decoder: OpaquePointer
+        private var frame: [Int16]
+
+        package init(_ bytes: [UInt8]) throws {
+            let stream = try OggOpus.packets(in: bytes)
+            guard let head = stream.packets.first, head.count >= 19, Array(head.prefix(8)) == Array("OpusHead".utf8) else {
+                throw Failure.malformed("no OpusHead")
+            }
+            let channels = Int(head[9])
+            guard channels == 1 || channels == 2 else { throw Failure.malformed("\(channels) channels") }
+            // RFC 7845: pre-skip and granule positions count 48 kHz samples.
+            let preSkip = (Int(head[10]) | Int(head[11]) << 8) / 6
+            // Family 0 is one stream, coupled when stereo; others name their streams and mapping.
+            let (streams, coupled, mapping): (Int32, Int32, [UInt8])
+            if head[18] == 0 {
+                (streams, coupled, mapping) = (1, channels == 2 ? 1 : 0, Array(0..<UInt8(channels)))
+            } else {
+                guard head.count >= 21 + channels else { throw Failure.malformed("OpusHead lacks its mapping") }
+                (streams, coupled, mapping) = (Int32(head[19]), Int32(head[20]), Array(head[21..<(21 + channels)]))
+            }
+            var error: Int32 = 0
+            guard let decoder = opus_multistream_decoder_create(sampleRate, Int32(channels), streams, coupled, mapping, &error) else {
+                throw Failure.malformed("decoder: \(error)")
+            }
+            self.decoder = decoder
+            self.channels = channels
+            packets = stream.packets
+            frames = max(0, stream.lastGranule / 6 - preSkip)
+            skip = preSkip * channels
+            remaining = frames * channels
+            frame = [Int16](repeating: 0, count: 960 * channels)  // 120 ms at 8 kHz, the longest packet
+        }
+
+        deinit {
+            opus_multistream_decoder_destroy(decoder)
+        }
+
+        /// The next packet's samples, interleaved (empty while the pre-skip is dropped); nil at the end.
+        package func next() throws -> ArraySlice<Int16>? {
+            guard remaining > 0, nextPacket < packets.count else { return nil }
+            let count = packets[nextPacket].withUnsafeBufferPointer { data in
                 frame.withUnsafeMutableBufferPointer { pcm in
                     opus_multistream_decode(decoder, data.baseAddress, Int32(data.count), pcm.baseAddress!, 960, 0)
                 }
             }
             guard count >= 0 else { throw Failure.malformed("a packet does not decode (\(count))") }
-            samples += frame[0..<(Int(count) * channels)]
+            nextPacket += 1
+            var block = frame[0..<(Int(count) * channels)]
+            let dropped = min(skip, block.count)
+            block = block.dropFirst(dropped)
+            skip -= dropped
+            block = block.prefix(remaining)
+            remaining -= block.count
+            return block
         }
-        let total = max(0, packets.lastGranule / 6 - preSkip) * channels
-        let audio = samples.dropFirst(preSkip * channels).prefix(total)
-        return (channels, Array(audio))
     }
 
     /// The stream's packets in order (one logical stream), and the granule position of its last page.

@@ -136,17 +136,23 @@ struct MediaRoutes: Sendable {
         media.get("media/:tenant/:sha256") { request, context -> Response in
             try await handling {
                 let tenant = try TenantSlug(try context.parameters.require("tenant"))
-                guard let bytes = try await library.object(sha256: try context.parameters.require("sha256").lowercased(), tenant: tenant) else {
-                    return Self.error(.notFound, "no such object")
-                }
+                guard let (key, kind) = try await library.readable(sha256: try context.parameters.require("sha256").lowercased(), tenant: tenant)
+                else { return Self.error(.notFound, "no such object") }
                 // A call recording is kept as Ogg Opus; `?as=wav` gives it as a stereo WAV file.
-                if request.uri.queryParameters["as"] == "wav", bytes.starts(with: Array("OggS".utf8)) {
-                    let (channels, samples) = try OggOpus.decode(bytes)
-                    return Self.wav(WAV.file(samples, channels: channels))
+                if kind == "recording", request.uri.queryParameters["as"] == "wav" {
+                    guard let opus = try await library.store.get(key) else { return Self.error(.notFound, "no such object") }
+                    return try MediaDownload.recordingWAV(opus, request: request)
                 }
-                if bytes.starts(with: Array("OggS".utf8)) {
-                    return Response(status: .ok, headers: [.contentType: "audio/ogg"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                let type = switch kind {
+                case "recording": "audio/ogg"
+                case "export": "application/zip"
+                default: "audio/wav"
                 }
+                if let length = try await library.store.size(key) {
+                    return MediaDownload.object(key, length: length, contentType: type, store: library.store, request: request)
+                }
+                // A system prompt this store lacks is made again.
+                guard let bytes = try await library.object(sha256: key.sha256, tenant: tenant) else { return Self.error(.notFound, "no such object") }
                 return Self.wav(bytes)
             }
         }

@@ -79,11 +79,12 @@ extension API {
             guard export.isDownloadable(), let sha = export.sha256 else {
                 throw APIError.notFound("export \(id.uuidString.lowercased()) is \(export.status == .ready ? "expired" : export.status.rawValue)")
             }
-            let bytes = try await media.object(sha256: sha, tenant: slug)
-            try await exports.downloaded(tenant: slug.value, id: id, by: principal.actor, from: context.clientAddress)
-            return Response(status: .ok, headers: [.contentType: "application/zip", .cacheControl: "private, no-store",
-                                                   .contentDisposition: "attachment; filename=\"\(slug.value)-\(id.uuidString.lowercased()).zip\""],
-                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            // Streamed, and resumable with a Range.
+            let download = try await media.download(sha256: sha, tenant: slug, range: request.headers[.range])
+            if download.delivered {
+                try await exports.downloaded(tenant: slug.value, id: id, by: principal.actor, from: context.clientAddress)
+            }
+            return download.response(disposition: "attachment; filename=\"\(slug.value)-\(id.uuidString.lowercased()).zip\"")
         }
     }
 }

@@ -58,10 +58,11 @@ extension API {
             let recording = try await archive.recording(tenant: slug.value, id: try context.parameter("recording"),
                                                         visibleTo: Self.recordingViewer(principal))
             guard let sha = recording.sha256 else { throw APIError.conflict("recording \(recording.id) is not stored yet") }
-            let wav = try await media.recordingWAV(sha256: sha, tenant: slug)
-            try await archive.accessed(tenant: slug.value, id: recording.id, download: download)
+            // Decoded as it is sent; a player may seek with a Range.
+            let wav = try await media.download(sha256: sha, tenant: slug, asWAV: true, range: request.headers[.range])
+            if wav.delivered { try await archive.accessed(tenant: slug.value, id: recording.id, download: download) }
             let name = "recording-\(recording.id).wav"
-            return Self.wav(wav, disposition: download ? "attachment; filename=\"\(name)\"" : "inline; filename=\"\(name)\"")
+            return wav.response(disposition: download ? "attachment; filename=\"\(name)\"" : "inline; filename=\"\(name)\"")
         }
         v1.post("tenants/:tenant/recordings/:recording/hold") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
