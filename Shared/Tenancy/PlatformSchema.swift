@@ -196,5 +196,10 @@ package enum PlatformSchema {
             -- One contract-end export per tenant, however often its termination is seen.
             CREATE UNIQUE INDEX media_exports_contract_end ON {schema}.media_exports (tenant) WHERE reason = 'contract-end';
             """),
+        Migration(version: 10, name: "a live call's recording", sql: """
+            -- The recording a live call is making: the CDR that a restarted edge writes for a call
+            -- it lost names it, as the CDR of a call that ended does.
+            ALTER TABLE {schema}.edge_calls ADD COLUMN recording_id text;
+            """),
     ]
 }

@@ -1,6 +1,9 @@
 import Events
 import Foundation
 import Media
+import Runtime
+import Messaging
+import Kafka
 import Postgres
 @testable import Recording
 import Tenancy
@@ -226,9 +229,11 @@ struct RecordedCallTests {
         #expect(try stored.first?.decode("n", as: Int.self) == 0)
     }
 
-    @Test("recording is killed mid-call and started again, and the broker hangs for 4 s mid-call: the recording is whole")
+    /// The broker first: Tansu keeps a consumer group's members in its storage and, restarted, waits
+    /// for a member that died before the restart (Kafka expires it after its session timeout).
+    @Test("the broker is killed mid-call and restarted from its storage, then recording is killed and started again: the recording is whole")
     func faultsMidCall() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker.persistent()
         try broker.start()
         defer { broker.stop() }
         let fixture = try await RecordingFixture.start(name: "recfault", brokers: broker.brokers)
@@ -240,15 +245,15 @@ struct RecordedCallTests {
         let call = try await fixture.inboundCall(seconds: 10)
         defer { call.close() }
         let faults = Task {
+            // Down for 2 s: the edge's chunks wait in its producer, what was taken is in the bucket.
             try await Task.sleep(for: .seconds(2))
+            broker.stop()
+            try await Task.sleep(for: .seconds(2))
+            try broker.start()
+            try await Task.sleep(for: .seconds(1))
             _ = fixture.store.recording.stop(signal: SIGKILL)
             try await Task.sleep(for: .seconds(1))
-            let restarted = try ServiceProcess("recording", environment: fixture.store.environment)
-            try await Task.sleep(for: .seconds(1))
-            broker.pause()
-            try await Task.sleep(for: .seconds(4))
-            broker.resume()
-            return restarted
+            return try ServiceProcess("recording", environment: fixture.store.environment)
         }
         try await call.talk(seconds: 11, log: String(fixture.calls.edge.log.suffix(3000)))
         recording = try await faults.value
@@ -257,6 +262,47 @@ struct RecordedCallTests {
         let row = try await Self.expectStored(started.data, fixture: fixture, timeout: .seconds(60))
         #expect(try row.decode("duration_ms", as: Int.self) > 8_000)
         #expect(try await fixture.calls.metric("switchboard_media_recording_chunks_lost_total") == 0)
+    }
+
+    @Test("the edge is killed mid-call and started again: the CDR it writes for the lost call names the recording, kept as incomplete with what was recorded")
+    func edgeCrashMidCall() async throws {
+        let fixture = try await RecordingFixture.start(name: "recedge")
+        var edge = fixture.calls.edge
+        defer {
+            fixture.stopProcesses()
+            edge.stop()
+        }
+        let call = try await fixture.inboundCall(seconds: 20)
+        defer { call.close() }
+        try await call.talk(seconds: 4, log: String(fixture.calls.edge.log.suffix(3000)))
+        let started = try #require(try await fixture.events(CallRecordingStarted.self) { !$0.isEmpty }.first)
+        fixture.calls.edge.stop(signal: SIGKILL)
+        edge = try ServiceProcess("sip-edge", environment: fixture.calls.edgeEnvironment)
+        let cdr = try #require(try await fixture.events(CallRecord.self) { !$0.isEmpty }.first, "\(edge.log.suffix(2000))")
+        #expect(cdr.data.cause == "edge restarted")
+        #expect(cdr.data.recording == CallRecordingNote(outcome: .recorded, recordingId: started.data.recordingId, reason: nil))
+        // The chunks stopped without a final one: the sweeper keeps what came, flagged.
+        let chunks = await eventually(timeout: .seconds(20)) {
+            let count = try? await fixture.calls.db.query("""
+                SELECT count(*)::int AS n FROM \(identifier: fixture.schema).audio_chunks WHERE recording_id = \(started.data.recordingId)
+                """).first?.decode("n", as: Int.self)
+            return (count ?? 0) >= 2
+        }
+        #expect(chunks, "the chunks before the crash reached recording")
+        let library = MediaLibrary(db: fixture.calls.db, store: EncryptedObjectStore(backing: FileObjectStore(root: fixture.store.folder),
+                                                                                     keys: DataKeys(db: fixture.calls.db, masterKey: Settings.masterKey.defaultValue)))
+        let publisher = EventPublisher(producer: fixture.store.producer, topicPrefix: fixture.store.prefix)
+        var sweeper = MediaSweeper(db: fixture.calls.db, library: library,
+                                   assembler: AudioAssembler(db: fixture.calls.db, library: library,
+                                                             voicemail: Voicemail(db: fixture.calls.db, publisher: publisher, actor: "test"),
+                                                             outbox: Outbox(db: fixture.calls.db, publisher: publisher), logger: TestEnvironment.logger),
+                                   logger: TestEnvironment.logger)
+        sweeper.abandonedAfter = "1 second"
+        try await Task.sleep(for: .seconds(2))
+        try await sweeper.sweep(only: [try TenantSlug(fixture.calls.slug)])
+        let row = try await fixture.storedRecording(started.data.recordingId)
+        #expect(try row.decode("status", as: String.self) == "incomplete")
+        #expect(try row.decode("duration_ms", as: Int.self) >= 2_000, "what came before the crash is kept")
     }
 
     // MARK: Checks

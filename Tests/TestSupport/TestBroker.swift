@@ -1,29 +1,66 @@
 import Foundation
 
-/// A private Tansu broker (memory storage) for tests that stop and restart it. A restart listens on
-/// a second port: the first may be held in TIME_WAIT by the connections the stop closed, and Tansu
-/// does not bind with SO_REUSEADDR. Clients get both ports as bootstrap servers.
+/// A private Tansu broker for tests that stop and restart it. A restart listens on a second port:
+/// the first may be held in TIME_WAIT by the connections the stop closed, and Tansu does not bind
+/// with SO_REUSEADDR. Clients get both ports as bootstrap servers. Its storage is memory (a restart
+/// starts empty), or, from `persistent()`, an S3 bucket of a moto server of its own, which a
+/// restarted broker reads back, as a broker with disks does.
 package final class TestBroker: @unchecked Sendable {
     private let ports: [Int]
     private var starts = 0
     private var pid: pid_t?
     private var port: Int { ports[min(max(starts - 1, 0), ports.count - 1)] }
+    private let storage: String
+    private let environment: [String: String]
+    private var bucketServer: ServiceProcess?
 
     package var brokers: String { ports.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
 
-    package init() throws {
+    package convenience init() throws {
+        try self.init(storage: "memory://tansu/", environment: [:])
+    }
+
+    private init(storage: String, environment: [String: String]) throws {
         ports = [try freePort(), try freePort()]
+        self.storage = storage
+        self.environment = environment
+    }
+
+    /// A broker whose topics, messages and consumer groups outlive a restart: kept in a bucket of a
+    /// moto server (without authentication: the bucket is the broker's disk, not what is tested).
+    package static func persistent() async throws -> TestBroker {
+        let port = try freePort()
+        let moto = try ServiceProcess(program: TestEnvironment.tool("moto_server"), arguments: ["-H", "127.0.0.1", "-p", String(port)],
+                                      environment: [:])
+        let endpoint = "http://127.0.0.1:\(port)"
+        let up = await eventually(timeout: .seconds(30)) { (try? await httpGet("\(endpoint)/moto-api/data.json").status) == 200 }
+        guard up, try await httpRequest("PUT", "\(endpoint)/tansu").status == 200 else {
+            moto.stop(signal: SIGKILL)
+            throw TestFailure("moto did not start for the broker's storage: \(moto.log.suffix(1000))")
+        }
+        let broker = try TestBroker(storage: "s3://tansu/", environment: [
+            "AWS_ENDPOINT": endpoint, "AWS_ALLOW_HTTP": "true", "AWS_ACCESS_KEY_ID": "tansu", "AWS_SECRET_ACCESS_KEY": "tansu",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        ])
+        broker.bucketServer = moto
+        return broker
     }
 
     package func start() throws {
         starts += 1
         pid = try spawn(TestEnvironment.tansu, [
             "broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
-            "--storage-engine", "memory://tansu/", "--silent",
-        ])
+            "--storage-engine", storage, "--silent",
+        ], environment: environment)
         // Tansu listens within milliseconds.
         for _ in 0..<500 where !isListening() { usleep(20_000) }
         guard isListening() else { throw TestFailure("tansu did not listen on \(port)") }
+    }
+
+    /// Killed (SIGKILL, as a crash) and started again: from its bucket when persistent.
+    package func restart() throws {
+        stop()
+        try start()
     }
 
     package func stop() {
@@ -52,7 +89,10 @@ package final class TestBroker: @unchecked Sendable {
         if let pid { kill(pid, SIGCONT) }
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        bucketServer?.stop(signal: SIGKILL)
+    }
 
     private func isListening() -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -106,16 +146,6 @@ package final class TestPostgresCluster: @unchecked Sendable {
 
 /// Starts a program with posix_spawn, output discarded. (Foundation's Process could not be stopped
 /// reliably from the tests' concurrent context.)
-func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
-    var pid: pid_t = 0
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
-    guard result == 0 else { throw TestFailure("cannot start \(path): error \(result)") }
-    return pid
+func spawn(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> pid_t {
+    try spawnWithEnvironment(path, arguments, ProcessInfo.processInfo.environment.merging(environment) { $1 }, output: "/dev/null")
 }

@@ -282,6 +282,14 @@ actor Call {
                     logger.warning("live call not updated", metadata: ["call": "\(id)", "error": "\(error)"])
                 }
             }
+        case .recording(let recordingID):
+            journal.append {
+                do {
+                    try await db.query("UPDATE platform.edge_calls SET recording_id = \(recordingID) WHERE call_id = \(id)")
+                } catch {
+                    logger.warning("live call not updated", metadata: ["call": "\(id)", "error": "\(error)"])
+                }
+            }
         case .ended(let record):
             store(Envelope(tenant: setup.tenant.slug.value, callId: id, data: record))
         }

@@ -108,7 +108,7 @@ struct CallCommandListener: Service {
         let closed = try await context.db.withTransaction { connection -> Int in
             let rows = try await connection.query("""
                 DELETE FROM platform.edge_calls WHERE deployment = \(context.configuration.topicPrefix) AND edge = \(edge)
-                RETURNING call_id, tenant, caller, callee, direction, classification, started_at, answered_at
+                RETURNING call_id, tenant, caller, callee, direction, classification, started_at, answered_at, recording_id
                 """)
             let now = Date()
             for row in rows {
@@ -118,10 +118,14 @@ struct CallCommandListener: Service {
                 try await outbox.add(Envelope(tenant: tenant, callId: callID, data: CallStateChanged(state: .ended, cause: cause, party: nil)),
                                      on: connection)
                 // Billable time ends at the restart: the edge cannot know when the call really ended.
-                let record = CallRecord(from: try row.decode("caller"), to: try row.decode("callee"), direction: try row.decode("direction"),
+                var record = CallRecord(from: try row.decode("caller"), to: try row.decode("callee"), direction: try row.decode("direction"),
                                         classification: try row.decode("classification"), start: try row.decode("started_at"),
                                         answer: answered, end: now,
                                         billableSeconds: answered.map { Int(ceil(now.timeIntervalSince($0))) } ?? 0, cause: cause)
+                // What was recorded until the crash is kept (recording flags it incomplete).
+                record.recording = try row.decode("recording_id", as: String?.self).map {
+                    CallRecordingNote(outcome: .recorded, recordingId: $0, reason: nil)
+                }
                 try await outbox.add(Envelope(tenant: tenant, callId: callID, data: record), key: tenant, on: connection)
             }
             return rows.count

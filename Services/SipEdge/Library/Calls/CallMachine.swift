@@ -153,6 +153,8 @@ enum CallNotice: Sendable {
 enum JournalEntry: Sendable {
     case started(direction: CallDirection, at: Date)
     case answered(at: Date)
+    /// The call is being recorded: a CDR made after a crash names the recording.
+    case recording(id: String)
     /// The CDR, which replaces the live-call row.
     case ended(CallRecord)
 }
@@ -687,6 +689,7 @@ struct CallMachine: Sendable {
                                            startedAt: now)
         emit(.startTap(started))
         emit(.publish(.recordingStarted(started)))
+        emit(.journal(.recording(id: id)))
     }
 
     private mutating func recordingFailed(_ reason: CallRecordingFailed.Reason) {
