@@ -37,6 +37,27 @@ package struct CallRecordingInfo: Codable, Sendable, Equatable {
 }
 
 /// Which recordings a listing returns: every condition given must hold.
+/// Where a page of a list that comes newest first ended: its last item's time and id, so that the
+/// next page goes on even when that item is deleted meanwhile.
+package struct PageCursor: Codable, Sendable, Equatable {
+    package var at: Date
+    package var id: String
+
+    package init(at: Date, id: String) {
+        self.at = at
+        self.id = id
+    }
+
+    /// `<Unix milliseconds>~<id>`, as a page's `next` says it (dates reach the database in milliseconds).
+    package init?(_ text: String) {
+        guard let separator = text.firstIndex(of: "~"), let millis = Int64(text[..<separator]) else { return nil }
+        at = Date(timeIntervalSince1970: Double(millis) / 1_000)
+        id = String(text[text.index(after: separator)...])
+    }
+
+    package var text: String { "\(Int64((at.timeIntervalSince1970 * 1_000).rounded()))~\(id)" }
+}
+
 package struct CallRecordingFilter: Codable, Sendable, Equatable {
     package var number: String?
     package var user: String?
@@ -49,30 +70,12 @@ package struct CallRecordingFilter: Codable, Sendable, Equatable {
     package var maxSeconds: Int?
     /// Where the previous page ended (they come newest first): its last recording's start and id,
     /// so that a page goes on even when that recording is deleted meanwhile.
-    package var after: Cursor?
+    package var after: PageCursor?
 
-    package struct Cursor: Codable, Sendable, Equatable {
-        package var startedAt: Date
-        package var id: String
-
-        package init(startedAt: Date, id: String) {
-            self.startedAt = startedAt
-            self.id = id
-        }
-
-        /// `<Unix milliseconds>~<id>`, as a page's `next` says it (dates reach the database in milliseconds).
-        package init?(_ text: String) {
-            guard let separator = text.firstIndex(of: "~"), let millis = Int64(text[..<separator]) else { return nil }
-            startedAt = Date(timeIntervalSince1970: Double(millis) / 1_000)
-            id = String(text[text.index(after: separator)...])
-        }
-
-        package var text: String { "\(Int64((startedAt.timeIntervalSince1970 * 1_000).rounded()))~\(id)" }
-    }
     package var limit: Int
 
     package init(number: String? = nil, user: String? = nil, direction: CallDirection? = nil, from: Date? = nil, to: Date? = nil,
-                 minSeconds: Int? = nil, maxSeconds: Int? = nil, after: Cursor? = nil, limit: Int = 100) {
+                 minSeconds: Int? = nil, maxSeconds: Int? = nil, after: PageCursor? = nil, limit: Int = 100) {
         self.after = after
         self.number = number
         self.user = user
@@ -122,7 +125,7 @@ package struct CallRecordingArchive: Sendable {
               AND (\(filter.minSeconds)::int IS NULL OR r.duration_ms >= \(filter.minSeconds)::int * 1000)
               AND (\(filter.maxSeconds)::int IS NULL OR r.duration_ms <= \(filter.maxSeconds)::int * 1000)
               AND (\(filter.after?.id)::text IS NULL
-                   OR (date_trunc('milliseconds', r.started_at), r.id) < (\(filter.after?.startedAt)::timestamptz, \(filter.after?.id)::text))
+                   OR (date_trunc('milliseconds', r.started_at), r.id) < (\(filter.after?.at)::timestamptz, \(filter.after?.id)::text))
             ORDER BY date_trunc('milliseconds', r.started_at) DESC, r.id DESC LIMIT \(filter.limit)
             """)
         return try rows.map(Self.recording)

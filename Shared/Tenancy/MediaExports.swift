@@ -100,10 +100,14 @@ package struct MediaExports: Sendable {
             """)
     }
 
-    package func list(tenant rawSlug: String) async throws -> [MediaExport] {
+    /// Newest first, `limit` after `cursor` (a page's last export's time and id).
+    package func list(tenant rawSlug: String, after cursor: PageCursor? = nil, limit: Int = 100) async throws -> [MediaExport] {
         let slug = try TenantSlug(rawSlug)
+        let afterID = cursor.flatMap { UUID(uuidString: $0.id) }
         return try await db.query("""
-            SELECT \(unsafeSQL: Self.columns) FROM platform.media_exports WHERE tenant = \(slug.value) ORDER BY created_at DESC LIMIT 100
+            SELECT \(unsafeSQL: Self.columns) FROM platform.media_exports WHERE tenant = \(slug.value)
+              AND (\(afterID)::uuid IS NULL OR (date_trunc('milliseconds', created_at), id) < (\(cursor?.at)::timestamptz, \(afterID)::uuid))
+            ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """).map(Self.export)
     }
 

@@ -85,6 +85,10 @@ struct RecordingAPITests {
         #expect(try await api.call("GET", "\(path)/recordings?after=\(out.id)", as: a.admin).status == 400)
         #expect(try await api.call("GET", "\(path)/recordings?direction=internal", as: a.admin).status == 400)
         #expect(try await api.call("GET", "\(path)/recordings?from=yesterday", as: a.admin).status == 400)
+        for impossible in ["2026-02-30T00:00:00Z", "2026-12-01T24:00:00Z", "2026-13-01T00:00:00Z"] {
+            #expect(try await api.call("GET", "\(path)/recordings?to=\(impossible)", as: a.admin).status == 400, "\(impossible) is no time")
+        }
+        #expect(try await api.call("GET", "\(path)/recordings?to=2026-12-01T10:00:00%2B02:00", as: a.admin).status == 200)
         let shown = try await api.call("GET", "\(path)/recordings/\(old.id)", as: a.admin)
         #expect(shown.body["status"] as? String == "complete" && shown.body["durationMs"] as? Int == 3000 && shown.body["legalHold"] as? Bool == false)
 
@@ -241,6 +245,9 @@ struct RecordingAPITests {
 
         #expect(try await api.call("POST", "\(path)/exports", as: a.user, "{}").status == 403)
         #expect(try await api.call("POST", "\(path)/exports", as: a.admin, #"{"direction":"internal"}"#).status == 400)
+        for refused in [#"{"from":"2026-02-30T00:00:00Z"}"#, #"{"number":"\#(String(repeating: "1", count: 101))"}"#, #"{"maxSeconds":86401}"#] {
+            #expect(try await api.call("POST", "\(path)/exports", as: a.admin, refused).status == 400, "\(refused)")
+        }
         let everything = try await export("{}")
         let files = try await download(everything)
         let recordingFiles = ["recordings/\(outbound.id).wav", "recordings/\(inbound.id).wav"]
@@ -273,6 +280,16 @@ struct RecordingAPITests {
         #expect(Set(filtered.keys) == ["recordings/\(outbound.id).wav", "index.json", "index.csv"])
         let listed = try await api.call("GET", "\(path)/exports", as: a.admin)
         #expect((listed.body["items"] as? [[String: Any]])?.count == 2)
+        // A page at a time, newest first.
+        let first = try await api.call("GET", "\(path)/exports?limit=1", as: a.admin)
+        let firstItems = first.body["items"] as? [[String: Any]] ?? []
+        let nextPage = try #require(first.body["next"] as? String, "\(first.text)")
+        let second = try await api.call("GET", "\(path)/exports?limit=1&after=\(nextPage)", as: a.admin)
+        let secondItems = second.body["items"] as? [[String: Any]] ?? []
+        #expect(firstItems.compactMap { $0["id"] as? String } + secondItems.compactMap { $0["id"] as? String }
+                == (listed.body["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+        #expect(second.body["next"] == nil, "the last page")
+        #expect(try await api.call("GET", "\(path)/exports?after=\(everything)", as: a.admin).status == 400)
         let audit = try await api.call("GET", "\(path)/audit-log?action=export.", as: a.admin)
         #expect((audit.body["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
                 == ["export.request", "export.download", "export.request", "export.download"])

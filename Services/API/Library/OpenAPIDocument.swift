@@ -2352,13 +2352,14 @@ package enum OpenAPIDocument {
                 Anyone with the link, without a token: the link's signature is the credential. A
                 link that was changed, has expired, or whose caller has logged out is a 403; one
                 whose caller may no longer see the recording, or of a recording deleted since, a
-                404.
+                404. The WAV file is decoded from the stored recording as it is sent.
               security: []
               parameters:
                 - $ref: "#/components/parameters/LinkExpires"
                 - $ref: "#/components/parameters/LinkBy"
                 - $ref: "#/components/parameters/LinkSignature"
                 - $ref: "#/components/parameters/LinkDownload"
+                - $ref: "#/components/parameters/ByteRange"
               responses:
                 "200":
                   description: An 8 kHz stereo WAV file, the caller on the left channel and the callee on the right.
@@ -2371,10 +2372,12 @@ package enum OpenAPIDocument {
                   content:
                     audio/wav:
                       schema: { type: string, format: binary }
+                "206": { $ref: "#/components/responses/PartialContent" }
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "403": { $ref: "#/components/responses/LinkRefused" }
                 "404": { $ref: "#/components/responses/NotFound" }
                 "409": { $ref: "#/components/responses/Conflict" }
+                "416": { $ref: "#/components/responses/RangeNotSatisfiable" }
                 "500": { $ref: "#/components/responses/Internal" }
                 "503": { $ref: "#/components/responses/Unavailable" }
 
@@ -2468,17 +2471,20 @@ package enum OpenAPIDocument {
               operationId: listMediaExports
               summary: The tenant's media exports, newest first.
               description: |
-                Operators and the tenant's admins (a user: 403). The newest 100 exports of the
-                tenant, in one list without pages (older ones are not listed), by `createdAt`:
-                those asked for and the contract-end one, in every status (an expired one stays,
-                without its archive).
+                Operators and the tenant's admins (a user: 403). The tenant's exports, newest
+                first by `createdAt`, a page at a time (`next` names the page's last one): those
+                asked for and the contract-end one, in every status (an expired one stays, without
+                its archive).
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/After"
               responses:
                 "200":
-                  description: The exports.
+                  description: One page of exports.
                   content:
                     application/json:
                       schema:
-                        $ref: "#/components/schemas/MediaExportList"
+                        $ref: "#/components/schemas/MediaExportPage"
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "401": { $ref: "#/components/responses/Unauthenticated" }
                 "403": { $ref: "#/components/responses/Forbidden" }
@@ -2555,7 +2561,8 @@ package enum OpenAPIDocument {
                 (8 kHz stereo WAV, the caller on the left channel and the callee on the right),
                 `voicemail/<box>/<id>.wav` for each voicemail message (8 kHz mono WAV), and an index
                 of them all, `index.csv` and `index.json` (see `MediaExport`). Each download is
-                written to the tenant's audit log (`export.download`).
+                written to the tenant's audit log (`export.download`), and so is each part asked for
+                with a `Range` (a download resumed).
               security: []
               parameters:
                 - $ref: "#/components/parameters/LinkExpires"
@@ -2563,6 +2570,7 @@ package enum OpenAPIDocument {
                 - $ref: "#/components/parameters/LinkSignature"
                 - $ref: "#/components/parameters/LinkDownload"
                   description: Checked like any link's (`0` or `1`), but the archive is always a download.
+                - $ref: "#/components/parameters/ByteRange"
               responses:
                 "200":
                   description: "The archive, as a download (`Content-Disposition: attachment`, named `<tenant>-<export>.zip`)."
@@ -2580,9 +2588,11 @@ package enum OpenAPIDocument {
                   content:
                     application/zip:
                       schema: { type: string, format: binary }
+                "206": { $ref: "#/components/responses/PartialContent" }
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "403": { $ref: "#/components/responses/LinkRefused" }
                 "404": { $ref: "#/components/responses/NotFound" }
+                "416": { $ref: "#/components/responses/RangeNotSatisfiable" }
                 "500": { $ref: "#/components/responses/Internal" }
                 "503": { $ref: "#/components/responses/Unavailable" }
 
@@ -3040,6 +3050,18 @@ package enum OpenAPIDocument {
               schema:
                 type: string
                 enum: ["0", "1"]
+            ByteRange:
+              name: Range
+              in: header
+              required: false
+              description: |
+                One range of bytes (`bytes=0-999`, `bytes=1000-`, `bytes=-500`), to resume a
+                download or seek: answered 206 with that part, or 416 when it starts past the end.
+                Several ranges, or a header that is not one, get the whole file.
+              schema:
+                type: string
+                maxLength: 100
+                examples: ["bytes=1048576-"]
             Limit:
               name: limit
               in: query
@@ -3129,6 +3151,27 @@ package enum OpenAPIDocument {
                   schema:
                     $ref: "#/components/schemas/InternalError"
 
+            PartialContent:
+              description: The part of the file the `Range` asked for.
+              headers:
+                Content-Range:
+                  required: true
+                  schema:
+                    type: string
+                    pattern: '^bytes [0-9]+-[0-9]+/[0-9]+$'
+              content:
+                audio/wav:
+                  schema: { type: string, format: binary }
+                application/zip:
+                  schema: { type: string, format: binary }
+            RangeNotSatisfiable:
+              description: The `Range` starts past the end of the file; `Content-Range` gives its length.
+              headers:
+                Content-Range:
+                  required: true
+                  schema:
+                    type: string
+                    pattern: '^bytes \*/[0-9]+$'
             Unavailable:
               description: |
                 The media store (the `recording` service, which keeps prompts, voicemail audio and call
@@ -4707,16 +4750,16 @@ package enum OpenAPIDocument {
                   then: { required: [items, sizeBytes, readyAt, expiresAt, sha256] }
                 - if: { properties: { status: { const: failed } } }
                   then: { required: [error] }
-            MediaExportList:
+            MediaExportPage:
               type: object
               required: [items]
               properties:
                 items:
-                  description: The newest 100 at most, newest first.
                   type: array
-                  maxItems: 100
                   items:
                     $ref: "#/components/schemas/MediaExport"
+                next:
+                  $ref: "#/components/schemas/PageNext"
 
             Money:
               description: An amount in euros with two decimals, as a string.

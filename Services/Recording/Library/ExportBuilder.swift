@@ -143,7 +143,7 @@ struct ExportBuilder: Service {
             let found = try await archive.list(tenant: tenant.value, page, visibleTo: nil)
             all += found
             guard found.count == page.limit, let last = found.last else { return all }
-            page.after = CallRecordingFilter.Cursor(startedAt: last.startedAt, id: last.id)
+            page.after = PageCursor(at: last.startedAt, id: last.id)
         }
     }
 

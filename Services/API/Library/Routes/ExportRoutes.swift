@@ -22,10 +22,6 @@ extension API {
         let voicemail: Bool?
     }
 
-    struct ExportList: Encodable {
-        let items: [MediaExport]
-    }
-
     var exports: MediaExports { MediaExports(db: context.db, deployment: context.configuration.topicPrefix) }
 
     static func exportID(_ context: ServiceRequestContext) throws -> UUID {
@@ -37,25 +33,21 @@ extension API {
         v1.post("tenants/:tenant/exports") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let asked = try await JSON.decode(ExportRequest.self, from: request)
-            if asked.direction == .internal { throw APIError.invalid("direction must be inbound or outbound") }
-            for seconds in [asked.minSeconds, asked.maxSeconds].compactMap({ $0 }) where !(0...86_400).contains(seconds) {
-                throw APIError.invalid("minSeconds and maxSeconds must be 0–86400")
-            }
-            func time(_ text: String?, _ name: String) throws -> Date? {
-                guard let text else { return nil }
-                guard let date = ISO8601DateFormatter().date(from: text) else { throw APIError.invalid("\(name) must be an ISO 8601 time, such as 2026-12-01T00:00:00Z") }
-                return date
-            }
-            let filter = CallRecordingFilter(number: asked.number, user: asked.user, direction: asked.direction,
-                                             from: try time(asked.from, "from"), to: try time(asked.to, "to"),
-                                             minSeconds: asked.minSeconds, maxSeconds: asked.maxSeconds)
+            let filter = try Self.recordingFilter(number: asked.number, user: asked.user, direction: asked.direction, from: asked.from,
+                                                  to: asked.to, minSeconds: asked.minSeconds, maxSeconds: asked.maxSeconds)
             let export = try await exports.request(tenant: tenant, filter: filter, voicemail: asked.voicemail ?? true, by: principal.actor,
                                                    from: context.clientAddress)
             return try JSON.response(export, status: .accepted)
         }
         v1.get("tenants/:tenant/exports") { request, context -> Response in
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
-            return try JSON.response(ExportList(items: try await exports.list(tenant: tenant)))
+            let page = try PageRequest(request)
+            let cursor = try page.after.map { text in
+                guard let cursor = PageCursor(text), UUID(uuidString: cursor.id) != nil else { throw APIError.invalid("after is not a cursor of this list") }
+                return cursor
+            }
+            let found = try await exports.list(tenant: tenant, after: cursor, limit: page.fetch)
+            return try JSON.response(Page(found, limit: page.limit) { PageCursor(at: $0.createdAt, id: $0.id.uuidString.lowercased()).text })
         }
         v1.get("tenants/:tenant/exports/:export") { request, context -> Response in
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }

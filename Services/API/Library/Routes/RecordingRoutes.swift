@@ -1,6 +1,7 @@
 import Events
 import Foundation
 import Hummingbird
+import Pricing
 import Runtime
 import Tenancy
 
@@ -30,12 +31,12 @@ extension API {
             let page = try PageRequest(request)
             var filter = try Self.recordingFilter(request)
             if let after = page.after {
-                guard let cursor = CallRecordingFilter.Cursor(after) else { throw APIError.invalid("after is not a cursor of this list") }
+                guard let cursor = PageCursor(after) else { throw APIError.invalid("after is not a cursor of this list") }
                 filter.after = cursor
             }
             filter.limit = page.fetch
             let found = try await recordings(principal, context).list(tenant: tenant, filter, visibleTo: Self.recordingViewer(principal))
-            return try JSON.response(Page(found, limit: page.limit) { CallRecordingFilter.Cursor(startedAt: $0.startedAt, id: $0.id).text })
+            return try JSON.response(Page(found, limit: page.limit) { PageCursor(at: $0.startedAt, id: $0.id).text })
         }
         v1.get("tenants/:tenant/recordings/:recording") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireMember(of: $1) }
@@ -132,27 +133,48 @@ extension API {
     /// The search of `GET …/recordings`: number, user, direction, from, to (ISO 8601), minSeconds, maxSeconds.
     static func recordingFilter(_ request: Request) throws -> CallRecordingFilter {
         let query = request.uri.queryParameters
-        func text(_ name: String) throws -> String? {
-            guard let value = query[Substring(name)].map(String.init) else { return nil }
-            guard value.unicodeScalars.count <= 100 else { throw APIError.invalid("\(name) is at most 100 characters") }
-            return value
-        }
-        func time(_ name: String) throws -> Date? {
-            guard let value = try text(name) else { return nil }
-            guard let date = ISO8601DateFormatter().date(from: value) else { throw APIError.invalid("\(name) must be an ISO 8601 time, such as 2026-12-01T00:00:00Z") }
-            return date
-        }
+        func text(_ name: String) -> String? { query[Substring(name)].map(String.init) }
         func seconds(_ name: String) throws -> Int? {
-            guard let value = try text(name) else { return nil }
-            guard let seconds = Int(value), (0...86_400).contains(seconds) else { throw APIError.invalid("\(name) must be 0–86400") }
+            guard let value = text(name) else { return nil }
+            guard let seconds = Int(value) else { throw APIError.invalid("\(name) must be 0–86400") }
             return seconds
         }
         var direction: CallDirection?
-        if let value = try text("direction") {
-            guard let parsed = CallDirection(rawValue: value), parsed != .internal else { throw APIError.invalid("direction must be inbound or outbound") }
+        if let value = text("direction") {
+            guard let parsed = CallDirection(rawValue: value) else { throw APIError.invalid("direction must be inbound or outbound") }
             direction = parsed
         }
-        return CallRecordingFilter(number: try text("number"), user: try text("user"), direction: direction, from: try time("from"), to: try time("to"),
+        return try recordingFilter(number: text("number"), user: text("user"), direction: direction, from: text("from"), to: text("to"),
                                    minSeconds: try seconds("minSeconds"), maxSeconds: try seconds("maxSeconds"))
+    }
+
+    /// A search of recordings (a listing's, or an export's), checked: texts of at most 100
+    /// characters, times in ISO 8601, lengths 0–86400 s, calls in or out.
+    static func recordingFilter(number: String?, user: String?, direction: CallDirection?, from: String?, to: String?,
+                                minSeconds: Int?, maxSeconds: Int?) throws -> CallRecordingFilter {
+        for (name, value) in [("number", number), ("user", user), ("from", from), ("to", to)] where (value?.unicodeScalars.count ?? 0) > 100 {
+            throw APIError.invalid("\(name) is at most 100 characters")
+        }
+        if direction == .internal { throw APIError.invalid("direction must be inbound or outbound") }
+        for (name, value) in [("minSeconds", minSeconds), ("maxSeconds", maxSeconds)] where !(0...86_400).contains(value ?? 0) {
+            throw APIError.invalid("\(name) must be 0–86400")
+        }
+        func time(_ text: String?, _ name: String) throws -> Date? {
+            guard let text else { return nil }
+            guard let date = Self.time(text) else { throw APIError.invalid("\(name) must be an ISO 8601 time, such as 2026-12-01T00:00:00Z") }
+            return date
+        }
+        return CallRecordingFilter(number: number, user: user, direction: direction, from: try time(from, "from"), to: try time(to, "to"),
+                                   minSeconds: minSeconds, maxSeconds: maxSeconds)
+    }
+
+    /// An ISO 8601 time (2026-12-01T09:30:00Z, or with an offset). A day or an hour that does not
+    /// exist (2026-02-30, 24:00) is refused: the formatter alone would roll it over into the next.
+    static func time(_ text: String) -> Date? {
+        guard let date = ISO8601DateFormatter().date(from: text) else { return nil }
+        let fields = text.prefix(19).split(whereSeparator: { "-T:".contains($0) }).compactMap { Int($0) }
+        guard fields.count == 6, Day(year: fields[0], month: fields[1], day: fields[2]) != nil, fields[3] < 24, fields[4] < 60, fields[5] < 60
+        else { return nil }
+        return date
     }
 }
