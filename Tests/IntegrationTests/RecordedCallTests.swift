@@ -244,6 +244,9 @@ struct RecordedCallTests {
         }
         let call = try await fixture.inboundCall(seconds: 10)
         defer { call.close() }
+        // The faults once the call is bridged and the notice plays (a busy machine may take seconds).
+        try #require(await eventually(timeout: .seconds(15)) { call.caller.peer != nil && call.callee.peer != nil },
+                     "the notice reached nobody:\n\(fixture.calls.edge.log.suffix(3000))")
         let faults = Task {
             // Down for 2 s: the edge's chunks wait in its producer, what was taken is in the bucket.
             try await Task.sleep(for: .seconds(2))

@@ -16,6 +16,30 @@ import ZIPFoundation
 /// them (Ogg Opus, sealed under the tenant's key, in the store's folder) and listed, heard, held,
 /// released and deleted through the running `api`, which fetches their audio from the running
 /// `recording`; the retention sweeper runs on a clock of the test.
+/// The stack with the signing secret of the tests, a tenant with a number, and the media library as
+/// the running `recording` has it (the same folder and master key), to store recordings directly.
+struct RecordingTenant {
+    let stack: ApplicationStack
+    let tenant: (slug: String, domain: String, admin: String, user: String, adminSIP: String)
+    let slug: TenantSlug
+    let path: String
+    let number: String
+    let library: MediaLibrary
+    var api: APIStack { stack.api }
+
+    static func start(_ name: String) async throws -> RecordingTenant {
+        let stack = try await ApplicationStack.start(environment: ["SWITCHBOARD_SIGNED_URL_SECRET": RecordingAPITests.secret])
+        let tenant = try await stack.api.tenant(name)
+        let path = "/v1/tenants/\(tenant.slug)"
+        let number = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        let added = try await stack.api.call("POST", "\(path)/numbers", as: stack.api.operatorToken, #"{"number":"\#(number)"}"#)
+        try #require(added.status == 201, "\(added.text)")
+        let library = MediaLibrary(db: stack.api.db, store: EncryptedObjectStore(
+            backing: FileObjectStore(root: stack.media.folder), keys: DataKeys(db: stack.api.db, masterKey: "development-only-master-key")))
+        return RecordingTenant(stack: stack, tenant: tenant, slug: try TenantSlug(tenant.slug), path: path, number: number, library: library)
+    }
+}
+
 @Suite("api: call recordings, signed links, legal holds, retention and the audit log", .serialized, .timeLimit(.minutes(4)))
 struct RecordingAPITests {
     static let secret = "test-secret-\(UUID().uuidString)"
@@ -46,19 +70,10 @@ struct RecordingAPITests {
 
     @Test("admins search the tenant's recordings; a user sees their own once allowed; links play the stereo WAV for their caller only and expire; holds outlive the deadline; the sweeper deletes the rest; every access is audited with its address; other tenants find nothing")
     func recordingsThroughTheAPI() async throws {
-        let stack = try await ApplicationStack.start(environment: ["SWITCHBOARD_SIGNED_URL_SECRET": Self.secret])
+        let setup = try await RecordingTenant.start("recapi")
+        let (stack, api, a, slug, path, number, library) = (setup.stack, setup.api, setup.tenant, setup.slug, setup.path, setup.number, setup.library)
         defer { Task { await stack.stop() } }
-        let api = stack.api
-        let a = try await api.tenant("recapi")
         let b = try await api.tenant("recapib")
-        let slug = try TenantSlug(a.slug)
-        let path = "/v1/tenants/\(a.slug)"
-        let number = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
-        #expect(try await api.call("POST", "\(path)/numbers", as: api.operatorToken, #"{"number":"\#(number)"}"#).status == 201)
-
-        // As recording stores them: the same folder and master key as the running process.
-        let library = MediaLibrary(db: api.db, store: EncryptedObjectStore(backing: FileObjectStore(root: stack.media.folder),
-                                                                           keys: DataKeys(db: api.db, masterKey: "development-only-master-key")))
         let now = Date()
         let old = try await Self.seed("call-1-c1", tenant: slug, number: number, direction: .inbound, user: "1002",
                                       started: now.addingTimeInterval(-20 * 86_400), seconds: 3, library: library, db: api.db)
@@ -187,16 +202,9 @@ struct RecordingAPITests {
 
     @Test("exports: an archive of every recording and voicemail message with a CSV and JSON index, built in the background, downloaded through a signed link and audited; a filter picks; at contract end one is made for the export window, and after deletion a copy of a file taken before opens for no one")
     func exportsAndContractEnd() async throws {
-        let stack = try await ApplicationStack.start(environment: ["SWITCHBOARD_SIGNED_URL_SECRET": Self.secret])
+        let setup = try await RecordingTenant.start("recexp")
+        let (stack, api, a, slug, path, number, library) = (setup.stack, setup.api, setup.tenant, setup.slug, setup.path, setup.number, setup.library)
         defer { Task { await stack.stop() } }
-        let api = stack.api
-        let a = try await api.tenant("recexp")
-        let slug = try TenantSlug(a.slug)
-        let path = "/v1/tenants/\(a.slug)"
-        let number = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
-        #expect(try await api.call("POST", "\(path)/numbers", as: api.operatorToken, #"{"number":"\#(number)"}"#).status == 201)
-        let keys = DataKeys(db: api.db, masterKey: "development-only-master-key")
-        let library = MediaLibrary(db: api.db, store: EncryptedObjectStore(backing: FileObjectStore(root: stack.media.folder), keys: keys))
         let now = Date()
         let inbound = try await Self.seed("exp-1-c1", tenant: slug, number: number, direction: .inbound, user: "1002",
                                           started: now.addingTimeInterval(-3_600), seconds: 2, library: library, db: api.db)
@@ -333,16 +341,9 @@ struct RecordingAPITests {
 
     @Test("long recordings and large exports are streamed, never held whole: a recording of 9½ minutes plays as a 18 MB WAV and by a Range; its export downloads whole, resumes with a Range, and a Range past the end is 416")
     func streamedDownloads() async throws {
-        let stack = try await ApplicationStack.start(environment: ["SWITCHBOARD_SIGNED_URL_SECRET": Self.secret])
+        let setup = try await RecordingTenant.start("recbig")
+        let (stack, api, a, slug, path, number, library) = (setup.stack, setup.api, setup.tenant, setup.slug, setup.path, setup.number, setup.library)
         defer { Task { await stack.stop() } }
-        let api = stack.api
-        let a = try await api.tenant("recbig")
-        let slug = try TenantSlug(a.slug)
-        let path = "/v1/tenants/\(a.slug)"
-        let number = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
-        #expect(try await api.call("POST", "\(path)/numbers", as: api.operatorToken, #"{"number":"\#(number)"}"#).status == 201)
-        let library = MediaLibrary(db: api.db, store: EncryptedObjectStore(backing: FileObjectStore(root: stack.media.folder),
-                                                                           keys: DataKeys(db: api.db, masterKey: "development-only-master-key")))
         // More than the 16 MiB any buffered answer of the media store's client takes.
         let seconds = 570
         let long = try await Self.seed("big-1-c1", tenant: slug, number: number, direction: .inbound, user: "1002",
