@@ -1,3 +1,5 @@
+import Foundation
+
 /// A sip: or sips: URI (RFC 3261 §19.1): user, host, port and parameters.
 package struct SIPURI: Sendable, Equatable, CustomStringConvertible {
     package var scheme: String
@@ -17,7 +19,11 @@ package struct SIPURI: Sendable, Equatable, CustomStringConvertible {
         // The user part may hold ';', '?' and ',' (RFC 4475 intmeth, semiuri): split it off at the last '@' first.
         if let at = rest.lastIndex(of: "@") {
             let userInfo = rest[..<at]
-            user = String(userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            // Decoded once, here (RFC 3261 §19.1.4: `%23` and `#` are the same URI); phones that
+            // follow §19.1.2 send a dialled `#` escaped.
+            let raw = String(userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            guard let decoded = raw.removingPercentEncoding else { return nil }
+            user = decoded
             rest = rest[rest.index(after: at)...]
         } else {
             user = nil
@@ -58,7 +64,7 @@ package struct SIPURI: Sendable, Equatable, CustomStringConvertible {
 
     package var description: String {
         var text = "\(scheme):"
-        if let user { text += "\(user)@" }
+        if let user { text += "\(Self.escaped(user: user))@" }
         text += host
         if let port { text += ":\(port)" }
         for (name, value) in parameters { text += value.map { ";\(name)=\($0)" } ?? ";\(name)" }
@@ -66,6 +72,14 @@ package struct SIPURI: Sendable, Equatable, CustomStringConvertible {
     }
 
     package static func == (lhs: SIPURI, rhs: SIPURI) -> Bool { lhs.description == rhs.description }
+
+    /// What a user part may hold as it is (RFC 3261 §25.1: unreserved and user-unreserved); the rest
+    /// is escaped, `#` among it.
+    private static let userCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/")
+
+    static func escaped(user: String) -> String {
+        user.addingPercentEncoding(withAllowedCharacters: userCharacters) ?? user
+    }
 }
 
 /// A name-addr or addr-spec with header parameters (From, To, Contact; RFC 3261 §20.10):

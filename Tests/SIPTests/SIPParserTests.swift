@@ -149,4 +149,16 @@ struct SIPParserTests {
         #expect(NameAddress.parameter("transport", in: contact) == nil, "URI parameters are not header parameters")
         #expect(NameAddress.parameter("expires", in: "sip:a@b;expires=30") == "30")
     }
+
+    @Test("a URI's user part is decoded once, where it is parsed (RFC 3261 §19.1.4): an escaped # is the same URI as a raw one, and is escaped again when sent")
+    func escapedUserPart() throws {
+        let escaped = try #require(SIPURI("sip:*31%235535683@demo.localhost;user=phone"))
+        #expect(escaped.user == "*31#5535683")
+        #expect(escaped.description == "sip:*31%235535683@demo.localhost;user=phone", "RFC 3261 §19.1.2: # is escaped in a SIP URI")
+        #expect(SIPURI("sip:*31#5535683@demo.localhost;user=phone") == escaped)
+        #expect(SIPURI("sip:%31%30%30%31@demo.localhost")?.user == "1001")
+        #expect(SIPURI("sip:%31%30%30%31@demo.localhost") == SIPURI("sip:1001@demo.localhost"))
+        #expect(SIPURI("sip:+372%205551234@demo.localhost")?.description == "sip:+372%205551234@demo.localhost")
+        #expect(SIPURI("sip:bad%zz@demo.localhost") == nil, "a broken escape is no URI")
+    }
 }
