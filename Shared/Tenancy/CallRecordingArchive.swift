@@ -48,14 +48,15 @@ package struct PageCursor: Codable, Sendable, Equatable {
         self.id = id
     }
 
-    /// `<Unix milliseconds>~<id>`, as a page's `next` says it (dates reach the database in milliseconds).
+    /// `<Unix milliseconds>~<id>`, as a page's `next` says it: the time cut to the millisecond, as
+    /// the queries cut theirs (`date_trunc`), so the page's last item is not seen again.
     package init?(_ text: String) {
         guard let separator = text.firstIndex(of: "~"), let millis = Int64(text[..<separator]) else { return nil }
         at = Date(timeIntervalSince1970: Double(millis) / 1_000)
         id = String(text[text.index(after: separator)...])
     }
 
-    package var text: String { "\(Int64((at.timeIntervalSince1970 * 1_000).rounded()))~\(id)" }
+    package var text: String { "\(Int64((at.timeIntervalSince1970 * 1_000).rounded(.down)))~\(id)" }
 }
 
 package struct CallRecordingFilter: Codable, Sendable, Equatable {

@@ -415,6 +415,32 @@ package enum OpenAPIDocument {
                 "404": { $ref: "#/components/responses/NotFound" }
                 "413": { $ref: "#/components/responses/TooLarge" }
                 "500": { $ref: "#/components/responses/Internal" }
+            patch:
+              tags: [tenants]
+              operationId: patchLimits
+              summary: Change one of the tenant's caps and keep the other.
+              description: |
+                Operators only, as `PUT`. A merge patch (RFC 7396): a cap left out stays as it is,
+                a null one is removed (no cap), a number sets it.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: "#/components/schemas/LimitsChange"
+              responses:
+                "200":
+                  description: The caps now.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/TenantLimits"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "500": { $ref: "#/components/responses/Internal" }
 
           /v1/tenants/{tenant}/settings:
             parameters:
@@ -1272,6 +1298,89 @@ package enum OpenAPIDocument {
               responses:
                 "200":
                   description: The schedule.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Schedule"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+            delete:
+              tags: [schedules]
+              operationId: deleteSchedule
+              summary: Delete a schedule with its periods and exceptions.
+              description: |
+                Operators and the tenant's admins. Numbers and rules that pointed to it go nowhere
+                until changed.
+              responses:
+                "204":
+                  description: Deleted.
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/schedules/{schedule}/periods/{weekday}/{opens}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Schedule"
+              - name: weekday
+                in: path
+                required: true
+                description: The period's day, 1 (Monday) to 7 (Sunday).
+                schema:
+                  type: integer
+                  minimum: 1
+                  maximum: 7
+              - name: opens
+                in: path
+                required: true
+                description: When the period opens, HH:MM.
+                schema:
+                  type: string
+                  pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$'
+                  examples: ["09:00"]
+            delete:
+              tags: [schedules]
+              operationId: removeSchedulePeriod
+              summary: Remove the weekly open period that starts then on that day.
+              description: Operators and the tenant's admins. A period that is not there is a 404.
+              responses:
+                "200":
+                  description: The schedule without it.
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/Schedule"
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthenticated" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "500": { $ref: "#/components/responses/Internal" }
+
+          /v1/tenants/{tenant}/schedules/{schedule}/exceptions/{day}:
+            parameters:
+              - $ref: "#/components/parameters/Tenant"
+              - $ref: "#/components/parameters/Schedule"
+              - name: day
+                in: path
+                required: true
+                description: The exception's date, YYYY-MM-DD.
+                schema:
+                  type: string
+                  format: date
+                  examples: ["2026-12-24"]
+            delete:
+              tags: [schedules]
+              operationId: removeScheduleException
+              summary: Remove a date's holiday or special opening; the weekly hours apply again.
+              description: Operators and the tenant's admins. A date without one is a 404.
+              responses:
+                "200":
+                  description: The schedule without it.
                   content:
                     application/json:
                       schema:
@@ -3057,10 +3166,9 @@ package enum OpenAPIDocument {
               description: |
                 One range of bytes (`bytes=0-999`, `bytes=1000-`, `bytes=-500`), to resume a
                 download or seek: answered 206 with that part, or 416 when it starts past the end.
-                Several ranges, or a header that is not one, get the whole file.
+                Several ranges, or a header that is not one (any text), get the whole file.
               schema:
                 type: string
-                maxLength: 100
                 examples: ["bytes=1048576-"]
             Limit:
               name: limit
@@ -3486,12 +3594,12 @@ package enum OpenAPIDocument {
               type: object
               properties:
                 concurrentCalls:
-                  description: Calls of the tenant at once; absent or null is no cap.
+                  description: Calls of the tenant at once; null is no cap, and so is absent in a `PUT` (a `PATCH` keeps it).
                   type: [integer, "null"]
                   minimum: 0
                   maximum: 100000
                 internationalCalls:
-                  description: International calls of the tenant at once; absent or null is no cap.
+                  description: International calls of the tenant at once; null is no cap, and so is absent in a `PUT` (a `PATCH` keeps it).
                   type: [integer, "null"]
                   minimum: 0
                   maximum: 100000
