@@ -65,7 +65,8 @@ package struct CallRoute: EventPayload, Equatable {
 
     package var targets: [RouteTarget]
     package var strategy: RingStrategy
-    /// nil: the caller's own identity; otherwise the number presented (outbound calls). See `anonymous`.
+    /// nil: the caller's own identity; otherwise the tenant's number the call goes out as (outbound
+    /// calls): presented to the called party, or with `anonymous` only asserted to the network.
     package var presentedNumber: String?
     package var classification: Classification
     /// When set, the call is refused with this SIP status and reason.
@@ -82,6 +83,9 @@ package struct CallRoute: EventPayload, Equatable {
     package var recording: RecordingPlan?
     /// Set instead of targets: the edge answers the call itself into this application.
     package var application: CallApplication?
+    /// Set when the plan sends the call out through the trunk on someone's behalf (forwarding to a
+    /// mobile, a group's external member): the edge tells the network (Diversion, History-Info).
+    package var diversion: CallDiversion?
 
     package init(targets: [RouteTarget], strategy: RingStrategy, presentedNumber: String?, classification: Classification,
                  reject: RouteRejection?, totalSeconds: Int? = nil, context: String? = nil, anonymous: Bool? = nil,
@@ -96,6 +100,28 @@ package struct CallRoute: EventPayload, Equatable {
         self.anonymous = anonymous
         self.recording = recording
         self.application = application
+    }
+}
+
+/// Who sent a call on to a number outside, and why (RFC 5806 reasons).
+package struct CallDiversion: Codable, Sendable, Equatable {
+    package enum Reason: String, Codable, Sendable {
+        case unconditional
+        case userBusy = "user-busy"
+        case noAnswer = "no-answer"
+        case unavailable
+        case timeOfDay = "time-of-day"
+        case unknown
+    }
+
+    /// The tenant's number (E.164) that diverted the call: the one called, or the diverting
+    /// user's own, else the main number.
+    package var number: String?
+    package var reason: Reason
+
+    package init(number: String?, reason: Reason) {
+        self.number = number
+        self.reason = reason
     }
 }
 
@@ -121,9 +147,15 @@ package struct RouteTarget: Codable, Sendable, Equatable {
 package struct RouteRejection: Codable, Sendable, Equatable {
     package var status: Int
     package var reason: String
-    package init(status: Int, reason: String) {
+    /// Set for a call out that is refused (a limit reached): the CDR says `outbound`, to `number`
+    /// (E.164), as the call's would have.
+    package var direction: CallDirection?
+    package var number: String?
+    package init(status: Int, reason: String, direction: CallDirection? = nil, number: String? = nil) {
         self.status = status
         self.reason = reason
+        self.direction = direction
+        self.number = number
     }
 }
 

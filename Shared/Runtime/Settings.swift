@@ -76,6 +76,9 @@ package enum Settings {
     package static let sipTrunk = Setting(
         name: "SWITCHBOARD_SIP_TRUNK", defaultValue: "",
         summary: "sip-edge: the operator's SIP trunk as `udp:host:port` (or `tcp:`). INVITEs from this host (any port) are inbound calls to DIDs; external numbers go out to it. Empty: no trunk.")
+    package static let sipTrunkDiversion = Setting(
+        name: "SWITCHBOARD_SIP_TRUNK_DIVERSION", defaultValue: "diversion",
+        summary: "sip-edge: how a call sent out through the trunk on a user's or a group's behalf (forwarding to a mobile) names the tenant's number that diverted it: `diversion` (RFC 5806), `history-info` (RFC 7044), `both` or `none`, as the operator's network takes it.")
     package static let routeTimeoutMs = Setting(
         name: "SWITCHBOARD_ROUTE_TIMEOUT_MS", defaultValue: "3000",
         summary: "sip-edge: how long a new call waits for routing's decision before it is refused with 503 (and counted).")
@@ -170,7 +173,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, routeTimeoutMs, sipDrainSeconds,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, sipTrunkDiversion, routeTimeoutMs, sipDrainSeconds,
         recordingURL, internalToken, mediaDirectory, masterKey, previousMasterKeys, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
         smtpHost, smtpPort, smtpTLS, smtpUsername, smtpPassword, smtpFrom, smtpCAFile,
         outboxPollMs, countryCode, apiTokenMinutes,
@@ -222,6 +225,7 @@ package struct RuntimeConfiguration: Sendable {
     package var sipTLSPort: Int
     package var rtpPorts: ClosedRange<Int>
     package var sipTrunk: String?
+    package var sipTrunkDiversion: DiversionHeaders
     package var routeTimeoutMs: Int
     package var sipDrainSeconds: Int
     package var recordingURL: String
@@ -294,6 +298,7 @@ package struct RuntimeConfiguration: Sendable {
             sipTLSPort: try int(Settings.sipTLSPort, default: try int(Settings.sipPort, range: 1...65_534) + 1, range: 1...65_535),
             rtpPorts: try portRange(text(Settings.rtpPorts)),
             sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
+            sipTrunkDiversion: try diversionHeaders(text(Settings.sipTrunkDiversion)),
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
             recordingURL: text(Settings.recordingURL),
@@ -395,6 +400,24 @@ private func algorithms(_ text: String) throws -> [String] {
         throw ConfigurationError(message: "\(Settings.sipDigestAlgorithms.name)=\(text) must list MD5 and/or SHA-256")
     }
     return names
+}
+
+/// The headers a diverted call out through the trunk carries (`SWITCHBOARD_SIP_TRUNK_DIVERSION`).
+package enum DiversionHeaders: String, Sendable {
+    case diversion
+    case historyInfo = "history-info"
+    case both
+    case none
+
+    package var diversion: Bool { self == .diversion || self == .both }
+    package var historyInfo: Bool { self == .historyInfo || self == .both }
+}
+
+private func diversionHeaders(_ text: String) throws -> DiversionHeaders {
+    guard let headers = DiversionHeaders(rawValue: text) else {
+        throw ConfigurationError(message: "\(Settings.sipTrunkDiversion.name)=\(text) must be diversion, history-info, both or none")
+    }
+    return headers
 }
 
 private func portRange(_ text: String) throws -> ClosedRange<Int> {

@@ -156,6 +156,43 @@ package struct DialplanConfiguration: Sendable {
         }
     }
 
+    /// Removes the periods that open at `opens` on `days`. - Throws: `.notFound` when there is none.
+    package func removePeriod(tenant: String, schedule: String, days: [Int], opens: String) async throws {
+        let slug = try TenantSlug(tenant)
+        guard !days.isEmpty, days.allSatisfy({ (1...7).contains($0) }) else { throw TenancyError.invalid("days are 1 (Monday) to 7 (Sunday)") }
+        guard Validation.isTime(opens) else { throw TenancyError.invalid("time \(String(reflecting: opens)): HH:MM") }
+        try await change(slug, entity: "schedule", key: schedule, action: "updated") { connection in
+            let removed = try await connection.query("""
+                DELETE FROM \(identifier: slug.schema).schedule_periods
+                WHERE schedule_name = \(schedule) AND weekday = ANY (string_to_array(\(days.map(String.init).joined(separator: ",")), ',')::int[])
+                  AND opens = \(opens)::time RETURNING weekday
+                """)
+            guard !removed.isEmpty else { throw TenancyError.notFound("schedule \(schedule) opens at \(opens) on none of those days") }
+        }
+    }
+
+    /// Removes a holiday or special opening. - Throws: `.notFound` when the day has none.
+    package func removeException(tenant: String, schedule: String, day: String) async throws {
+        let slug = try TenantSlug(tenant)
+        guard Day(day) != nil else { throw TenancyError.invalid("date \(String(reflecting: day)): a calendar date YYYY-MM-DD") }
+        try await change(slug, entity: "schedule", key: schedule, action: "updated") { connection in
+            let removed = try await connection.query("""
+                DELETE FROM \(identifier: slug.schema).schedule_exceptions WHERE schedule_name = \(schedule) AND day = \(day)::date RETURNING day
+                """)
+            guard !removed.isEmpty else { throw TenancyError.notFound("schedule \(schedule) has no exception on \(day)") }
+        }
+    }
+
+    /// Deletes a schedule with its periods and exceptions; numbers and rules that pointed to it go
+    /// nowhere until changed, as a deleted group's do.
+    package func deleteSchedule(tenant: String, name: String) async throws {
+        let slug = try TenantSlug(tenant)
+        try await change(slug, entity: "schedule", key: name, action: "deleted") { connection in
+            let rows = try await connection.query("DELETE FROM \(identifier: slug.schema).schedules WHERE name = \(name) RETURNING name")
+            guard !rows.isEmpty else { throw TenancyError.notFound("no schedule \(name)") }
+        }
+    }
+
     private static func checkTimes(_ opens: String, _ closes: String) throws {
         // A period may close at 24:00, the end of the day.
         guard Validation.isTime(opens) else { throw TenancyError.invalid("time \(String(reflecting: opens)): HH:MM") }
@@ -245,16 +282,20 @@ package struct DialplanConfiguration: Sendable {
     }
 
     /// Caps on concurrent calls and concurrent international calls; nil removes a cap.
-    package func setLimits(tenant: String, concurrentCalls: Int?, internationalCalls: Int?) async throws {
+    /// Each limit: nil leaves it as it is, `.some(nil)` removes it (no cap), a number sets it; so
+    /// one can be changed without the other.
+    package func setLimits(tenant: String, concurrentCalls: Int??, internationalCalls: Int??) async throws {
         let slug = try TenantSlug(tenant)
-        try Validation.range(concurrentCalls, 0...100_000, field: "concurrentCalls")
-        try Validation.range(internationalCalls, 0...100_000, field: "internationalCalls")
+        try Validation.range(concurrentCalls ?? nil, 0...100_000, field: "concurrentCalls")
+        try Validation.range(internationalCalls ?? nil, 0...100_000, field: "internationalCalls")
+        let (keepConcurrent, keepInternational) = (concurrentCalls == nil, internationalCalls == nil)
         try await change(slug, entity: "tenant", key: slug.value, action: "updated") { connection in
             try await connection.query("""
-                INSERT INTO \(identifier: slug.schema).limits (only_row, max_concurrent_calls, max_international_calls)
-                VALUES (true, \(concurrentCalls), \(internationalCalls))
-                ON CONFLICT (only_row) DO UPDATE SET max_concurrent_calls = EXCLUDED.max_concurrent_calls,
-                    max_international_calls = EXCLUDED.max_international_calls
+                INSERT INTO \(identifier: slug.schema).limits AS l (only_row, max_concurrent_calls, max_international_calls)
+                VALUES (true, \(concurrentCalls ?? nil), \(internationalCalls ?? nil))
+                ON CONFLICT (only_row) DO UPDATE SET
+                    max_concurrent_calls = CASE WHEN \(keepConcurrent) THEN l.max_concurrent_calls ELSE EXCLUDED.max_concurrent_calls END,
+                    max_international_calls = CASE WHEN \(keepInternational) THEN l.max_international_calls ELSE EXCLUDED.max_international_calls END
                 """)
         }
     }

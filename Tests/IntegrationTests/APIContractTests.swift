@@ -219,6 +219,17 @@ struct APIContractTests {
         try await fixture.expect("GET", "/v1/tenants", as: admin, 403, "forbidden")
         try await fixture.expect("POST", "\(tenant)/suspend", as: admin, 403, "forbidden")
         try await fixture.expect("PUT", "\(tenant)/limits", as: admin, json: #"{"concurrentCalls": 1000}"#, 403, "forbidden")
+        try await fixture.expect("PATCH", "\(tenant)/limits", as: admin, json: #"{"concurrentCalls": 1000}"#, 403, "forbidden")
+        // Each limit changes alone: a merge patch keeps what it leaves out, and null removes one.
+        func limits(_ method: String, _ body: String) async throws -> [String: Int] {
+            let answer = try await fixture.call(method, "\(tenant)/limits", json: body)
+            #expect(answer.status == 200, "\(answer.body)")
+            return (try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Int]) ?? [:]
+        }
+        #expect(try await limits("PUT", #"{"concurrentCalls": 10, "internationalCalls": 2}"#) == ["concurrentCalls": 10, "internationalCalls": 2])
+        #expect(try await limits("PATCH", #"{"concurrentCalls": 7}"#) == ["concurrentCalls": 7, "internationalCalls": 2])
+        #expect(try await limits("PATCH", #"{"internationalCalls": null}"#) == ["concurrentCalls": 7])
+        #expect(try await limits("PATCH", "{}") == ["concurrentCalls": 7])
         let email = "user@\(fixture.slug).example"
         let newUser = #"{"extension": "1002", "name": "User", "email": "\#(email)", "password": "user-password-1"}"#
         #expect(try await fixture.call("POST", "\(tenant)/users", as: admin, json: newUser).status == 201)

@@ -1,5 +1,7 @@
 import Foundation
 import Postgres
+import Tenancy
+import Messaging
 import Testing
 import TestSupport
 
@@ -25,6 +27,41 @@ struct CLITests {
     func cli(_ arguments: [String], extra: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let environment = self.environment.merging(extra) { $1 }
         return try await onOwnThread { try runProgram("\(TestEnvironment.binPath)/switchboard", arguments, environment: environment) }
+    }
+
+    @Test("demo seed fills in what is missing and never stops make run: twice is once; after an admin deleted alice and gave her e-mail to bob, and changed bob's PIN and forwarding, it makes 1001 again without a login, warns, and keeps every change")
+    func demoSeedNeverBlocks() async throws {
+        #expect(try await cli("topics", "ensure").status == 0)
+        let first = try await cli("demo", "seed")
+        try #require(first.status == 0, "\(first.stderr)")
+        let again = try await cli("demo", "seed")
+        #expect(again.status == 0 && again.stderr.isEmpty, "\(again.stderr)")
+
+        let db = TestEnvironment.postgres(maxConnections: 1)
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
+        defer { Task { await producer.shutdown(); await db.shutdown() } }
+        // As an admin may, through the API.
+        try await Provisioning(db: db, publisher: EventPublisher(producer: producer, topicPrefix: prefix), logger: TestEnvironment.logger)
+            .deleteUser(tenant: "demo", extension: "1001", actor: "test")
+        try await db.query("UPDATE tenant_demo.users SET email = 'alice@demo.localhost' WHERE extension = '1002'")
+        try await db.query("UPDATE tenant_demo.voicemail_boxes SET pin_hash = 'changed-by-bob' WHERE number = '1002'")
+        try await db.query("""
+            DELETE FROM tenant_demo.forwarding WHERE user_id = (SELECT id FROM tenant_demo.users WHERE extension = '1002') AND condition = 'busy'
+            """)
+
+        let changed = try await cli("demo", "seed")
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(changed.stderr.contains("demo seed: warning: user 1001 made without a console login"), "\(changed.stderr)")
+        let users = try await db.query("SELECT extension, email FROM tenant_demo.users ORDER BY extension")
+        let emails = try users.map { (try $0.decode("extension", as: String.self), try $0.decode("email", as: String?.self)) }
+        #expect(emails.map(\.0) == ["1001", "1002", "1003"])
+        #expect(emails.first?.1 == nil && emails.dropFirst().first?.1 == "alice@demo.localhost", "\(emails)")
+        let pin: String? = try await db.query("SELECT pin_hash FROM tenant_demo.voicemail_boxes WHERE number = '1002'").first?.decode("pin_hash")
+        #expect(pin == "changed-by-bob", "bob's PIN is his")
+        let forwarding = try await db.query("""
+            SELECT condition FROM tenant_demo.forwarding f JOIN tenant_demo.users u ON u.id = f.user_id WHERE u.extension = '1002' ORDER BY 1
+            """).map { try $0.decode("condition", as: String.self) }
+        #expect(forwarding == ["no-answer", "unregistered"], "bob's forwarding is as he left it")
     }
 
     @Test("topics ensure, migrate, tenants create, users create, numbers assign, tenants list, topics tail")
@@ -99,6 +136,23 @@ struct CLITests {
         #expect(try routed.first?.decode("destination_ref", as: String?.self) == "office")
         let user = try await db.query("SELECT caller_id, default_class FROM \(identifier: schema).users WHERE extension = '1002'")
         #expect(try user.first?.decode("caller_id", as: String.self) == "own")
+        // What was added can be removed: hours, a holiday, a schedule, a group.
+        #expect(try await cli("schedules", "remove-hours", "--tenant", slug, "--schedule", "office", "--days", "5", "--opens", "09:00").status == 0)
+        #expect(try await db.query("SELECT 1 AS one FROM \(identifier: schema).schedule_periods").count == 4)
+        #expect(try await cli("schedules", "remove-hours", "--tenant", slug, "--schedule", "office", "--days", "6", "--opens", "09:00").status == 1)
+        #expect(try await cli("schedules", "remove-exception", "--tenant", slug, "--schedule", "office", "--date", "2026-12-24").status == 0)
+        #expect(try await db.query("SELECT 1 AS one FROM \(identifier: schema).schedule_exceptions").isEmpty)
+        #expect(try await cli("schedules", "create", "--tenant", slug, "--name", "spare", "--open", "user:1001", "--closed", "voicemail").status == 0)
+        #expect(try await cli("schedules", "delete", "--tenant", slug, "--name", "spare").status == 0)
+        #expect(try await db.query("SELECT 1 AS one FROM \(identifier: schema).schedules WHERE name = 'spare'").isEmpty)
+        #expect(try await cli("groups", "create", "--tenant", slug, "--name", "spare").status == 0)
+        #expect(try await cli("groups", "delete", "--tenant", slug, "--name", "spare").status == 0)
+        #expect(try await cli("groups", "delete", "--tenant", slug, "--name", "spare").status == 1)
+        #expect(try await cli("caller-id", "--help").stdout.contains("*33#"))
+        // Each limit changes alone.
+        #expect(try await cli("limits", "--tenant", slug, "--concurrent", "7").stdout.contains("concurrent 7, international 2"))
+        #expect(try await cli("limits", "--tenant", slug, "--no-international").stdout.contains("concurrent 7, international none"))
+        #expect(try await cli("limits", "--tenant", slug, "--concurrent", "3", "--no-concurrent").status != 0)
 
         // Mistakes are refused in one line: an unknown strategy, a destination without its name, a bad time.
         for wrong in [["groups", "create", "--tenant", slug, "--name", "x", "--strategy", "loudest"],

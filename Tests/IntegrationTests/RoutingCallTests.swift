@@ -83,7 +83,7 @@ struct RoutingCallTests {
         #expect(records.first?.data.answeredBy == "1003")
     }
 
-    @Test("caller ID: a user set to anonymous calls out without a number (Privacy: id); *32# presents their own DID, *33# the main number")
+    @Test("caller ID: a user set to anonymous calls out without a number (Privacy: id, anonymous.invalid) and with the number asserted to the network; *32# presents their own DID, *33# the main number, also dialled escaped (*33%23)")
     func callerIDOnTheTrunk() async throws {
         let trunkPort = try freeUDPPort()
         let fixture = try await CallFixture.start(name: "clid", trunkPort: trunkPort)
@@ -105,18 +105,61 @@ struct RoutingCallTests {
             return try await trunk.value.messages
         }
         let hidden = try await callOut("5550123")
-        #expect(hidden.contains("From: \"Anonymous\" <sip:anonymous@\(CallFixture.trunkHost)>"), "\(hidden.prefix(1500))")
+        #expect(hidden.contains("From: \"Anonymous\" <sip:anonymous@anonymous.invalid>"), "\(hidden.prefix(1500))")
         #expect(hidden.contains("Privacy: id"))
+        #expect(hidden.contains("P-Asserted-Identity: <sip:\(own)@\(CallFixture.trunkHost)>"), "the network knows the number it is entitled to")
         let shown = try await callOut("*32#5550123")
         #expect(shown.contains("<sip:\(own)@\(CallFixture.trunkHost)>"), "own number presented")
         #expect(shown.contains("INVITE sip:+3725550123@"))
         let company = try await callOut("*33#5550123")
         #expect(company.contains("<sip:\(main)@\(CallFixture.trunkHost)>"), "main number presented")
         #expect(company.contains("P-Asserted-Identity: <sip:\(main)@\(CallFixture.trunkHost)>"))
+        // As RFC 3261 §19.1.2 has a phone send it: the # escaped.
+        let escaped = try await callOut("*33%235550123")
+        #expect(escaped.contains("<sip:\(main)@\(CallFixture.trunkHost)>") && escaped.contains("INVITE sip:+3725550123@"), "\(escaped.prefix(1500))")
 
-        let records = try await fixture.events(CallRecord.self) { $0.count >= 3 }.map(\.data)
-        #expect(records.count == 3)
+        let records = try await fixture.events(CallRecord.self) { $0.count >= 4 }.map(\.data)
+        #expect(records.count == 4)
         #expect(records.allSatisfy { $0.classification == .private && $0.direction == .outbound })
+        #expect(records.first?.from == own, "the anonymous call's CDR names its real number")
+    }
+
+    @Test("forwarded out to a mobile: from outside the network sees the caller's number and a Diversion naming the DID; from inside, the caller's company number asserted and the forwarding user's number as the diverter; History-Info when the trunk wants it")
+    func forwardedToAMobile() async throws {
+        let trunkPort = try freeUDPPort()
+        let fixture = try await CallFixture.start(name: "divert", trunkPort: trunkPort,
+                                                  edgeSettings: ["SWITCHBOARD_SIP_TRUNK_DIVERSION": "both"])
+        defer { fixture.stopProcesses() }
+        let config = DialplanConfiguration(db: fixture.db, publisher: EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix))
+        let main = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        let bobs = "+3726" + String(Int.random(in: 1_000_000...9_999_999))
+        try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: main)
+        try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: bobs, userExtension: "1002")
+        try await config.setForwarding(tenant: fixture.slug, extension: "1002", when: "always", to: "external:+37255512345", noAnswerSeconds: nil)
+        let host = CallFixture.trunkHost
+
+        // From outside, to Bob's number.
+        var network = fixture.answer(with: "answer.xml", port: trunkPort, host: host)
+        try await Task.sleep(for: .milliseconds(300))
+        let inbound = try await runSIPp(scenario: "inbound.xml", target: fixture.target, injection: [["+3725550199", "127.0.0.1", "-", bobs]],
+                                        localPort: try freeUDPPort(), localIP: host, arguments: ["-d", "500"])
+        #expect(inbound.status == 0, "\(inbound.errors)\n\(fixture.edge.log.suffix(2000))")
+        var reached = try await network.value.messages
+        #expect(reached.contains("INVITE sip:+37255512345@"), "\(reached.prefix(1500))")
+        #expect(reached.contains("<sip:+3725550199@\(host)>"), "the caller's own number, not an extension")
+        #expect(reached.contains("Diversion: <sip:\(bobs)@\(host)>;reason=unconditional;counter=1"), "\(reached.prefix(2000))")
+        #expect(reached.contains("History-Info: <sip:\(bobs)@\(host)>;index=1,<sip:+37255512345@\(host)?Reason=SIP%3Bcause%3D302>;index=1.1;mp=1"))
+
+        // From 1001's phone to 1002: presented as the company (1001's caller ID), Bob's number diverted it.
+        network = fixture.answer(with: "answer.xml", port: trunkPort, host: host)
+        try await Task.sleep(for: .milliseconds(300))
+        let inside = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["1002"]],
+                                       localPort: try freeUDPPort(), arguments: ["-d", "500"])
+        #expect(inside.status == 0, "\(inside.errors)")
+        reached = try await network.value.messages
+        #expect(reached.contains("<sip:\(main)@\(host)>") && !reached.contains("<sip:1001@"), "\(reached.prefix(2000))")
+        #expect(reached.contains("P-Asserted-Identity: <sip:\(main)@\(host)>"))
+        #expect(reached.contains("Diversion: <sip:\(bobs)@\(host)>;reason=unconditional;counter=1"))
     }
 
     @Test("forwarding: a busy user's call goes to their busy destination; a forwarding loop is refused with 482")

@@ -99,7 +99,9 @@ import Testing
         let identity = OutboundIdentity.resolve(dialled: dialled, setting: try #require(CallerIDSetting(rawValue: setting)),
                                                 defaultClass: try #require(Classification(rawValue: defaultClass)),
                                                 ownNumber: own, mainNumber: "+3726001000")
-        #expect(identity == OutboundIdentity(presentedNumber: presented, classification: try #require(Classification(rawValue: classification)),
+        // The network is told the number the call is entitled to even when the called party sees none.
+        #expect(identity == OutboundIdentity(presentedNumber: presented, assertedNumber: presented ?? own ?? "+3726001000",
+                                             classification: try #require(Classification(rawValue: classification)),
                                              dialled: rest, emergency: emergency))
     }
 }

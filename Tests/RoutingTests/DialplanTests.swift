@@ -312,13 +312,17 @@ struct DialplanTests {
             INSERT INTO platform.edge_calls (call_id, edge, tenant, caller, callee, direction, started_at) VALUES
             (\(UUID().uuidString), 0, \(tenant.slug.value), '1003', '+4420794609', 'outbound', now())
             """)
-        #expect(try await tenant.call("+4420794600").reject == RouteRejection(status: 403, reason: "International call limit reached"))
+        #expect(try await tenant.call("+4420794600").reject
+                == RouteRejection(status: 403, reason: "International call limit reached", direction: .outbound, number: "+4420794600"))
         #expect(try await tenant.call("5550123").reject == nil, "national calls are not international")
         try await tenant.db.query("""
             INSERT INTO platform.edge_calls (call_id, edge, tenant, caller, callee, direction, started_at) VALUES
             (\(UUID().uuidString), 0, \(tenant.slug.value), '1004', '1002', 'internal', now())
             """)
         #expect(try await tenant.call("1002").reject == RouteRejection(status: 403, reason: "Concurrent call limit reached"))
+        #expect(try await tenant.call("5550123").reject
+                == RouteRejection(status: 403, reason: "Concurrent call limit reached", direction: .outbound, number: "+3725550123"),
+                "a refused call out says where it was going, in E.164")
         try await tenant.db.query("DELETE FROM platform.edge_calls WHERE tenant = \(tenant.slug.value)")
         try await tenant.config.setLimits(tenant: tenant.slug.value, concurrentCalls: 0, internationalCalls: 0)
         #expect(try await tenant.call("1002").reject?.status == 403)

@@ -259,6 +259,20 @@ struct CallMachineTests {
         #expect(call.machine.isFinished)
     }
 
+    @Test("a call out refused for a limit is recorded as outbound, to the number in E.164 routing names, not as dialled")
+    func refusedCallOut() throws {
+        var call = try CallHarness()
+        var refusal = CallHarness.rejected(403, "International call limit reached")
+        refusal.reject?.direction = .outbound
+        refusal.reject?.number = "+4420794600"
+        let refused = call.step(.route(refusal))
+        #expect(refused.toCaller == [403])
+        #expect(refused.record?.direction == .outbound && refused.record?.to == "+4420794600", "\(String(describing: refused.record))")
+        var inside = try CallHarness()
+        let refusedInside = inside.step(.route(CallHarness.rejected(404, "Not Found")))
+        #expect(refusedInside.record?.direction == .internal, "a refused call inside stays internal")
+    }
+
     @Test("over TCP a failure is not retransmitted, and the call is done once the ACK comes")
     func failureOverTCP() throws {
         var call = try CallHarness(transport: "TCP")

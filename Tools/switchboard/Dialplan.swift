@@ -10,7 +10,7 @@ extension CLIContext {
 struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Call-sharing groups: members (users and external numbers), strategy, ring times, overflow.",
-        subcommands: [Create.self, AddMember.self, RemoveMember.self, Login.self, Logout.self, Welcome.self])
+        subcommands: [Create.self, Delete.self, AddMember.self, RemoveMember.self, Login.self, Logout.self, Welcome.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or change a group.")
@@ -46,6 +46,19 @@ struct Groups: AsyncParsableCommand {
             try await withCLI { cli in
                 try await cli.dialplan().addMember(tenant: which.tenant, group: which.group, member: which.member, ringSeconds: ringSeconds)
                 print("\(which.member) is a member of \(which.group)")
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a group (numbers and rules that pointed to it go nowhere until changed).")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "Group name.") var name: String
+
+        func run() async throws {
+            try await withCLI { cli in
+                try await cli.dialplan().deleteGroup(tenant: tenant, name: name)
+                print("group \(name): deleted")
             }
         }
     }
@@ -106,7 +119,7 @@ struct Groups: AsyncParsableCommand {
 struct Schedules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Working hours: weekly open periods and exception days in the tenant's time zone.",
-        subcommands: [Create.self, Hours.self, Exception.self])
+        subcommands: [Create.self, Hours.self, RemoveHours.self, Exception.self, RemoveException.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or change a schedule and where calls go when open and closed.")
@@ -154,6 +167,49 @@ struct Schedules: AsyncParsableCommand {
         }
     }
 
+    struct RemoveHours: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove the open hours that start at --opens on some weekdays.")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "Schedule name.") var schedule: String
+        @Option(help: "Weekdays, e.g. 1-5 or 6 or 1,3,5.") var days: String
+        @Option(help: "HH:MM: when the hours to remove open.") var opens: String
+
+        func run() async throws {
+            let list = try Hours.weekdays(days)
+            try await withCLI { cli in
+                try await cli.dialplan().removePeriod(tenant: tenant, schedule: schedule, days: list, opens: opens)
+                print("schedule \(schedule): no longer opens at \(opens) on days \(list.map(String.init).joined(separator: ","))")
+            }
+        }
+    }
+
+    struct RemoveException: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a date's holiday or special opening: the weekly hours apply again.")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "Schedule name.") var schedule: String
+        @Option(help: "YYYY-MM-DD.") var date: String
+
+        func run() async throws {
+            try await withCLI { cli in
+                try await cli.dialplan().removeException(tenant: tenant, schedule: schedule, day: date)
+                print("schedule \(schedule): \(date) follows the weekly hours")
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a schedule (numbers routed to it go nowhere until routed again).")
+        @Option(help: "Tenant slug.") var tenant: String
+        @Option(help: "Schedule name.") var name: String
+
+        func run() async throws {
+            try await withCLI { cli in
+                try await cli.dialplan().deleteSchedule(tenant: tenant, name: name)
+                print("schedule \(name): deleted")
+            }
+        }
+    }
+
     struct Exception: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A holiday (closed all day) or, with --opens and --closes, a special opening on one date.")
@@ -192,7 +248,7 @@ struct Forwarding: AsyncParsableCommand {
 struct CallerID: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "caller-id",
-        abstract: "What a user's outbound calls present (main, own, anonymous) and their default class (business, private). Per call: dial *31# (anonymous), *32# (own number), *7# (private) or *8# (business) first.")
+        abstract: "What a user's outbound calls present (main, own, anonymous) and their default class (business, private). Per call: dial *31# (anonymous), *32# (own number), *33# (the main number), *7# (private) or *8# (business) first.")
     @Option(help: "Tenant slug.") var tenant: String
     @Option(name: .customLong("extension"), help: "The user's extension.") var ext: String
     @Option(help: "main, own or anonymous.") var present: String?
@@ -207,15 +263,30 @@ struct CallerID: AsyncParsableCommand {
 }
 
 struct Limits: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Per-tenant caps on concurrent calls and concurrent international calls.")
+    static let configuration = CommandConfiguration(
+        abstract: "Per-tenant caps on concurrent calls and concurrent international calls.",
+        discussion: "Each is changed alone: a limit left out stays as it is; --no-concurrent or --no-international removes one (no cap).")
     @Option(help: "Tenant slug.") var tenant: String
-    @Option(help: "Most calls at once (leave out: no cap).") var concurrent: Int?
-    @Option(help: "Most international calls at once (leave out: no cap).") var international: Int?
+    @Option(help: "Most calls at once.") var concurrent: Int?
+    @Flag(name: .customLong("no-concurrent"), help: "No cap on calls at once.") var noConcurrent = false
+    @Option(help: "Most international calls at once.") var international: Int?
+    @Flag(name: .customLong("no-international"), help: "No cap on international calls at once.") var noInternational = false
+
+    func validate() throws {
+        if concurrent != nil && noConcurrent { throw ValidationError("--concurrent and --no-concurrent contradict each other") }
+        if international != nil && noInternational { throw ValidationError("--international and --no-international contradict each other") }
+    }
 
     func run() async throws {
         try await withCLI { cli in
-            try await cli.dialplan().setLimits(tenant: tenant, concurrentCalls: concurrent, internationalCalls: international)
-            print("limits of \(tenant): concurrent \(concurrent.map(String.init) ?? "none"), international \(international.map(String.init) ?? "none")")
+            let dialplan = try cli.dialplan()
+            /// nil: as it is; `.some(nil)`: no cap.
+            func change(_ value: Int?, removed: Bool) -> Int?? { removed ? .some(nil) : value.map { .some($0) } }
+            try await dialplan.setLimits(tenant: tenant, concurrentCalls: change(concurrent, removed: noConcurrent),
+                                         internationalCalls: change(international, removed: noInternational))
+            let limits = try await dialplan.limits(tenant: tenant)
+            print("limits of \(tenant): concurrent \(limits.concurrentCalls.map(String.init) ?? "none"), "
+                  + "international \(limits.internationalCalls.map(String.init) ?? "none")")
         }
     }
 }

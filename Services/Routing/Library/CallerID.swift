@@ -14,6 +14,10 @@ enum CallerIDSetting: String, Sendable {
 struct OutboundIdentity: Sendable, Equatable {
     /// nil: anonymous.
     var presentedNumber: String?
+    /// The tenant's number the call is entitled to, which the operator's network is told even when
+    /// the called party is not (RFC 3325 P-Asserted-Identity): the presented one, or for an
+    /// anonymous call the user's own number, else the main number.
+    var assertedNumber: String?
     var classification: Classification
     /// What is left to dial once the prefixes are taken off.
     var dialled: String
@@ -50,7 +54,7 @@ struct OutboundIdentity: Sendable, Equatable {
         case .own: presented = ownNumber ?? mainNumber
         case .main: presented = mainNumber ?? ownNumber
         }
-        return OutboundIdentity(presentedNumber: presented, classification: emergency ? .business : classification,
-                                dialled: dialled, emergency: emergency)
+        return OutboundIdentity(presentedNumber: presented, assertedNumber: presented ?? ownNumber ?? mainNumber,
+                                classification: emergency ? .business : classification, dialled: dialled, emergency: emergency)
     }
 }

@@ -22,7 +22,8 @@ struct Dialplan: Sendable {
                 return .rejected(404, "Number not assigned")
             }
             guard let destination = try await destination(ofNumber: number, slug: slug) else { return .rejected(404, "Number not assigned") }
-            return try await recorded(try await resolve(destination, slug: slug, visited: []), number: number, slug: slug)
+            return try await sentOut(try await recorded(try await resolve(destination, slug: slug, visited: []), number: number, slug: slug),
+                                     offer: offer, slug: slug)
         }
         if let caller = offer.callerExtension, let code = FeatureCode(rawValue: offer.dialled) {
             return try await feature(code, caller: caller, slug: slug)
@@ -30,19 +31,26 @@ struct Dialplan: Sendable {
         let context = try await tenantContext(caller: offer.callerExtension, slug: slug)
         let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: context.callerID, defaultClass: context.defaultClass,
                                                 ownNumber: context.ownNumber, mainNumber: context.mainNumber)
+        let dialled = Dialled.classify(identity.dialled, countryCode: countryCode)
         // Emergency calls are never refused for a limit.
-        if !identity.emergency, let refusal = try await concurrentLimit(context.maxCalls, slug: slug, callID: callID) { return refusal }
-        switch Dialled.classify(identity.dialled, countryCode: countryCode) {
+        if !identity.emergency, var refusal = try await concurrentLimit(context.maxCalls, slug: slug, callID: callID) {
+            if case .external(let number) = dialled, try await destination(ofNumber: number, slug: slug) == nil {
+                refusal.reject?.direction = .outbound
+                refusal.reject?.number = number
+            }
+            return refusal
+        }
+        switch dialled {
         case .extension(let number) where !identity.emergency:
             var route = try await resolve(.user(number), slug: slug, visited: [])
             route.classification = identity.classification
-            return route
+            return try await sentOut(route, offer: offer, slug: slug)
         case .external(let number) where !identity.emergency:
             // A call to one of the tenant's own numbers stays inside, as if it came from the trunk.
             if let destination = try await destination(ofNumber: number, slug: slug) {
                 var route = try await recorded(try await resolve(destination, slug: slug, visited: []), number: number, slug: slug)
                 route.classification = identity.classification
-                return route
+                return try await sentOut(route, offer: offer, slug: slug)
             }
             var route = try await outbound(number, identity: identity, limit: context.maxInternational, slug: slug, callID: callID)
             // A private call is the user's own business: never recorded.
@@ -81,7 +89,35 @@ struct Dialplan: Sendable {
             case .unavailable: return .rejected(480, "Temporarily Unavailable")
             }
         }
-        return try await resolve(next, slug: slug, visited: visited, reason: reason)
+        return try await sentOut(try await resolve(next, slug: slug, visited: visited, reason: reason), offer: failed.offer, slug: slug)
+    }
+
+    /// A plan that sends the call out through the trunk on someone's behalf (forwarding to a
+    /// mobile, a group's external member) tells the network which of the tenant's numbers diverted
+    /// it: the one called from outside, else the diverting user's own, else the main number. A
+    /// device's call presents the number its caller's caller-ID rules give, as a call out does;
+    /// a call from outside keeps its caller's number.
+    private func sentOut(_ route: CallRoute, offer: CallOffered, slug: TenantSlug) async throws -> CallRoute {
+        guard route.reject == nil, route.targets.contains(where: { $0.via == .trunk }) else { return route }
+        var route = route
+        var diverter: String?
+        if offer.origin == .trunk {
+            if case .external(let number) = Dialled.classify(offer.dialled, countryCode: countryCode) { diverter = number }
+        } else {
+            let context = try await tenantContext(caller: offer.callerExtension, slug: slug)
+            let identity = OutboundIdentity.resolve(dialled: offer.dialled, setting: context.callerID, defaultClass: context.defaultClass,
+                                                    ownNumber: context.ownNumber, mainNumber: context.mainNumber)
+            route.presentedNumber = identity.assertedNumber
+            route.anonymous = identity.presentedNumber == nil ? true : nil
+            switch Dialled.classify(identity.dialled, countryCode: countryCode) {
+            case .external(let number): diverter = number
+            case .extension(let ext): diverter = try await tenantContext(caller: ext, slug: slug).ownNumber
+            default: break
+            }
+            diverter = diverter ?? context.mainNumber
+        }
+        route.diversion = CallDiversion(number: diverter, reason: route.diversion?.reason ?? .unknown)
+        return route
     }
 
     /// The plan for a call an application hands on (DESIGN §6): a menu's choice, the end of an
@@ -89,7 +125,7 @@ struct Dialplan: Sendable {
     func transfer(_ request: CallTransferRequested, tenant slug: TenantSlug) async throws -> CallRoute {
         guard let destination = try? Destination(parsing: request.destination) else { return .rejected(404, "No such destination") }
         let welcomed = request.from?.next == request.destination
-        return try await resolve(destination, slug: slug, visited: [], welcomed: welcomed)
+        return try await sentOut(try await resolve(destination, slug: slug, visited: [], welcomed: welcomed), offer: request.offer, slug: slug)
     }
 
     // MARK: Destinations
@@ -162,8 +198,10 @@ struct Dialplan: Sendable {
             let isOpen = schedule.isOpen(at: now(), timeZone: zone)
             return try await resolve(isOpen ? open : closed, slug: slug, visited: visited, reason: isOpen ? reason : .closed)
         case .external(let number):
-            return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: .trunk, member: number)],
-                             strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil)
+            var route = CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 60, via: .trunk, member: number)],
+                                  strategy: .parallel, presentedNumber: nil, classification: .business, reject: nil)
+            route.diversion = CallDiversion(number: nil, reason: CallDiversion.Reason(reason))
+            return route
         case .announcement(let name):
             guard try await exists(name, in: "announcements", slug: slug) else { return .rejected(404, "No such announcement") }
             return .application(CallApplication(kind: .announcement, name: name))
@@ -336,11 +374,15 @@ struct Dialplan: Sendable {
 
     private func outbound(_ number: String, identity: OutboundIdentity, limit: Int?, slug: TenantSlug, callID: String?) async throws -> CallRoute {
         if !identity.emergency, !number.hasPrefix("+" + countryCode),
-           let refusal = try await internationalLimit(limit, slug: slug, callID: callID) {
+           var refusal = try await internationalLimit(limit, slug: slug, callID: callID) {
+            refusal.reject?.direction = .outbound
+            refusal.reject?.number = number
             return refusal
         }
+        // An anonymous call still carries its number for the network (the edge's P-Asserted-Identity)
+        // and for its CDR; the called party sees none.
         return CallRoute(targets: [RouteTarget(uri: "sip:\(number)@trunk", ringSeconds: 120, via: .trunk)], strategy: .parallel,
-                         presentedNumber: identity.presentedNumber, classification: identity.classification, reject: nil,
+                         presentedNumber: identity.assertedNumber, classification: identity.classification, reject: nil,
                          anonymous: identity.presentedNumber == nil ? true : nil)
     }
 
@@ -507,6 +549,20 @@ struct Dialplan: Sendable {
     static func parse(context: String) -> (current: String, visited: [String]) {
         let parts = context.split(separator: "|", maxSplits: 1).map(String.init)
         return (parts.first ?? "", parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : [])
+    }
+}
+
+extension CallDiversion.Reason {
+    /// Why the call went on from where it was, as RFC 5806 says it.
+    init(_ reason: DepositReason) {
+        self = switch reason {
+        case .forwarding: .unconditional
+        case .busy: .userBusy
+        case .noAnswer: .noAnswer
+        case .unregistered: .unavailable
+        case .closed: .timeOfDay
+        case .direct: .unknown
+        }
     }
 }
 

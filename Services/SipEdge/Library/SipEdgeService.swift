@@ -40,12 +40,13 @@ package enum SipEdgeService {
                 }
                 return target
             }
-            let environment = CallEnvironment(
+            var environment = CallEnvironment(
                 deployment: configuration.topicPrefix, edge: configuration.edgeOrdinal, transport: transport, transactions: clientTransactions,
                 serverTransactions: serverTransactions, publisher: context.publisher, outbox: context.outbox, db: context.db,
                 rtpPorts: RTPPortAllocator(range: configuration.rtpPorts),
                 prompts: PromptCache(store: RecordingPromptStore(baseURL: configuration.recordingURL, token: configuration.internalToken, client: context.httpClient)), trunk: trunk,
                 routeTimeout: .milliseconds(configuration.routeTimeoutMs), mediaTimeout: .seconds(60), logger: context.logger)
+            environment.trunkDiversion = configuration.sipTrunkDiversion
             let registry = CallRegistry()
             let supervisor = CallSupervisor(registry: registry, readiness: context.readiness,
                                             drainTime: .seconds(configuration.sipDrainSeconds), logger: context.logger)

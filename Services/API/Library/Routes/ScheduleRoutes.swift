@@ -52,6 +52,29 @@ extension API {
             try await config.addPeriod(tenant: tenant, schedule: name, days: period.days, opens: period.opens, closes: period.closes)
             return try JSON.response(try await config.schedule(tenant: tenant, name: name), status: .created)
         }
+        v1.delete("tenants/:tenant/schedules/:schedule") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            try await dialplan(principal).deleteSchedule(tenant: tenant, name: try context.parameter("schedule"))
+            return JSON.noContent()
+        }
+        // A period is named by its weekday and opening time: …/periods/1/09:00.
+        v1.delete("tenants/:tenant/schedules/:schedule/periods/:weekday/:opens") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let name = try context.parameter("schedule")
+            guard let weekday = Int(try context.parameter("weekday")) else { throw APIError.invalid("weekday is 1 (Monday) to 7 (Sunday)") }
+            let config = dialplan(principal)
+            _ = try await config.schedule(tenant: tenant, name: name)
+            try await config.removePeriod(tenant: tenant, schedule: name, days: [weekday], opens: try context.parameter("opens"))
+            return try JSON.response(try await config.schedule(tenant: tenant, name: name))
+        }
+        v1.delete("tenants/:tenant/schedules/:schedule/exceptions/:day") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
+            let name = try context.parameter("schedule")
+            let config = dialplan(principal)
+            _ = try await config.schedule(tenant: tenant, name: name)
+            try await config.removeException(tenant: tenant, schedule: name, day: try context.parameter("day"))
+            return try JSON.response(try await config.schedule(tenant: tenant, name: name))
+        }
         v1.post("tenants/:tenant/schedules/:schedule/exceptions") { request, context -> Response in
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let name = try context.parameter("schedule")

@@ -24,6 +24,24 @@ extension API {
         let internationalCalls: Int?
     }
 
+    /// A merge patch (RFC 7396) of the limits: a field left out stays as it is, `null` removes it.
+    struct LimitsPatch: Decodable {
+        let concurrentCalls: Int??
+        let internationalCalls: Int??
+
+        enum CodingKeys: String, CodingKey { case concurrentCalls, internationalCalls }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func field(_ key: CodingKeys) throws -> Int?? {
+                guard container.contains(key) else { return nil }
+                return try container.decodeNil(forKey: key) ? .some(nil) : .some(try container.decode(Int.self, forKey: key))
+            }
+            concurrentCalls = try field(.concurrentCalls)
+            internationalCalls = try field(.internationalCalls)
+        }
+    }
+
     /// What the tenant's admins set for the whole tenant: the language of its system prompts.
     struct Settings: Codable {
         let language: Language
@@ -80,8 +98,14 @@ extension API {
             // The toll-fraud guard is the operator's: tenants cannot raise it.
             let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
             let limits = try await JSON.decode(Limits.self, from: request)
-            try await dialplan(principal).setLimits(tenant: tenant, concurrentCalls: limits.concurrentCalls,
-                                                    internationalCalls: limits.internationalCalls)
+            try await dialplan(principal).setLimits(tenant: tenant, concurrentCalls: .some(limits.concurrentCalls),
+                                                    internationalCalls: .some(limits.internationalCalls))
+            return try JSON.response(try await dialplan(principal).limits(tenant: tenant))
+        }
+        v1.patch("tenants/:tenant/limits") { request, context -> Response in
+            let (principal, tenant) = try await tenantRequest(request, context) { try $0.requireOperator(of: $1) }
+            let patch = try await JSON.decode(LimitsPatch.self, from: request)
+            try await dialplan(principal).setLimits(tenant: tenant, concurrentCalls: patch.concurrentCalls, internationalCalls: patch.internationalCalls)
             return try JSON.response(try await dialplan(principal).limits(tenant: tenant))
         }
         v1.get("tenants/:tenant/settings") { request, context -> Response in

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Messaging
 import Postgres
+import Runtime
 import SIP
 
 /// What every call of this edge shares: transports, transactions, the event publisher, the
@@ -21,8 +22,9 @@ struct CallEnvironment: Sendable {
     let rtpPorts: RTPPortAllocator
     /// Prompt audio for calls in applications.
     let prompts: PromptCache
-    /// The operator trunk, when one is configured.
+    /// The operator trunk, when one is configured, and how it is told of a diverted call.
     let trunk: SIPTarget?
+    var trunkDiversion: DiversionHeaders = .diversion
     let routeTimeout: Duration
     /// How long a bridged call may go without RTP from either side before it is ended.
     let mediaTimeout: Duration
@@ -33,7 +35,7 @@ struct CallEnvironment: Sendable {
     /// What each call's state machine is given of the edge.
     var callSettings: CallSettings {
         let transport = transport
-        return CallSettings(edge: transport.address, edgeOrdinal: edge, trunk: trunk, routeTimeout: routeTimeout,
+        return CallSettings(edge: transport.address, edgeOrdinal: edge, trunk: trunk, trunkDiversion: trunkDiversion, routeTimeout: routeTimeout,
                             mediaTimeout: mediaTimeout, isConnected: { transport.canReach($0) })
     }
 

@@ -1,6 +1,7 @@
 import Events
 import Foundation
 import Media
+import Runtime
 import SIP
 import Tenancy
 
@@ -165,6 +166,7 @@ struct CallSettings: Sendable {
     /// This edge's ordinal: routing sends its commands for the call to this edge's partition.
     var edgeOrdinal: Int
     var trunk: SIPTarget?
+    var trunkDiversion: DiversionHeaders = .diversion
     var routeTimeout: Duration
     /// How long a bridged call may go without RTP from either side before it is ended.
     var mediaTimeout: Duration
@@ -423,6 +425,7 @@ struct CallMachine: Sendable {
         self.route = route
         if recordingPlan == nil { recordingPlan = route.recording }
         if let reject = route.reject {
+            if let refused = reject.direction, setup.origin == .device { direction = refused }
             fail(reject.status, reject.reason, cause: "\(reject.status) \(reject.reason)")
             return
         }
@@ -549,8 +552,10 @@ struct CallMachine: Sendable {
         let anonymous = route.anonymous == true
         let callerUser = anonymous ? "anonymous" : route.presentedNumber ?? SIPURI(setup.callerIdentity.uri)?.user ?? "anonymous"
         let display = anonymous ? "\"Anonymous\" " : setup.callerIdentity.displayName.map { "\"\($0)\" " } ?? ""
+        // RFC 3323 §4.1.1.3: an anonymous From names no host either.
+        let callerHost = anonymous ? "anonymous.invalid" : host
         let calledUser = viaTrunk ? (uri.user ?? setup.dialled) : setup.dialled
-        var dialog = Dialog(callID: "\(setup.id).\(index)", localURI: "\(display)<sip:\(callerUser)@\(host)>",
+        var dialog = Dialog(callID: "\(setup.id).\(index)", localURI: "\(display)<sip:\(callerUser)@\(callerHost)>",
                             localTag: SIPTransport.randomToken(), remoteURI: "<sip:\(calledUser)@\(host)>", remoteTag: nil,
                             remoteTarget: viaTrunk ? "sip:\(calledUser)@\(target.host):\(target.port)" : routeTarget.uri,
                             localCSeq: 0)
@@ -566,12 +571,35 @@ struct CallMachine: Sendable {
             invite.add("P-Asserted-Identity", "<sip:\(number)@\(host)>")
         }
         if anonymous { invite.add("Privacy", "id") }
+        if viaTrunk, let diversion = route.diversion, let number = diversion.number {
+            Self.addDiversion(diversion, number: number, to: &invite, host: host, target: "sip:\(calledUser)@\(host)", headers: settings.trunkDiversion)
+        }
         invite.add("Allow", SIPRequestRouter.allow)
         invite.add("User-Agent", "Switchboard")
         branches.append(Branch(target: target, invite: invite, ringSeconds: routeTarget.ringSeconds, member: routeTarget.member,
                                dialog: dialog))
         emit(.attach(callID: dialog.callID))
         emit(.request(invite, to: target, replies: .branch(index)))
+    }
+
+    /// The tenant's number that sent the call on, for the operator's network: `Diversion` (RFC
+    /// 5806) and/or `History-Info` (RFC 7044: the diverting number, then the target with the cause
+    /// of RFC 4458 that sent the call there).
+    static func addDiversion(_ diversion: CallDiversion, number: String, to invite: inout SIPMessage, host: String, target: String,
+                             headers: DiversionHeaders) {
+        if headers.diversion {
+            invite.add("Diversion", "<sip:\(number)@\(host)>;reason=\(diversion.reason.rawValue);counter=1")
+        }
+        if headers.historyInfo {
+            let cause = switch diversion.reason {
+            case .unconditional: 302
+            case .userBusy: 486
+            case .noAnswer: 408
+            case .unavailable: 503
+            case .timeOfDay, .unknown: 404
+            }
+            invite.add("History-Info", "<sip:\(number)@\(host)>;index=1,<\(target)?Reason=SIP%3Bcause%3D\(cause)>;index=1.1;mp=1")
+        }
     }
 
     private mutating func branchEvent(_ index: Int, _ event: ClientTransactionEvent) {
@@ -1218,7 +1246,8 @@ struct CallMachine: Sendable {
         let from = direction == .outbound ? (route?.presentedNumber ?? setup.callerExtension ?? setup.callerIdentity.uri)
             : (SIPURI(setup.callerIdentity.uri)?.user ?? setup.callerIdentity.uri)
         // Outbound calls are recorded with the number as the trunk got it (E.164), which billing rates by prefix.
-        let to = direction == .outbound ? (route?.targets.first.flatMap { SIPURI($0.uri)?.user } ?? setup.dialled) : setup.dialled
+        let to = direction == .outbound
+            ? (route?.targets.first.flatMap { SIPURI($0.uri)?.user } ?? route?.reject?.number ?? setup.dialled) : setup.dialled
         return (from, to)
     }
 
