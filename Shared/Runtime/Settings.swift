@@ -75,7 +75,10 @@ package enum Settings {
         summary: "sip-edge: UDP port range of anchored media; each call takes two even ports.")
     package static let sipTrunk = Setting(
         name: "SWITCHBOARD_SIP_TRUNK", defaultValue: "",
-        summary: "sip-edge: the operator's SIP trunk as `udp:host:port` (or `tcp:`). INVITEs from this host (any port) are inbound calls to DIDs; external numbers go out to it. Empty: no trunk.")
+        summary: "sip-edge: the operator's SIP trunks as `udp:host:port` (or `tcp:`), comma-separated in order of preference. INVITEs from their hosts (any port) are inbound calls to DIDs; external numbers go out through the first that is up. Empty: no trunk.")
+    package static let sipTrunkOptionsSeconds = Setting(
+        name: "SWITCHBOARD_SIP_TRUNK_OPTIONS_SECONDS", defaultValue: "10",
+        summary: "sip-edge: how often each trunk is sent an OPTIONS keep-alive; one that answers nothing within 3 s is down (calls take the next) until it answers again. 0: no keep-alives.")
     package static let sipTrunkDiversion = Setting(
         name: "SWITCHBOARD_SIP_TRUNK_DIVERSION", defaultValue: "diversion",
         summary: "sip-edge: how a call sent out through the trunk on a user's or a group's behalf (forwarding to a mobile) names the tenant's number that diverted it: `diversion` (RFC 5806), `history-info` (RFC 7044), `both` or `none`, as the operator's network takes it.")
@@ -173,7 +176,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, sipTrunkDiversion, routeTimeoutMs, sipDrainSeconds,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, sipTrunkDiversion, sipTrunkOptionsSeconds, routeTimeoutMs, sipDrainSeconds,
         recordingURL, internalToken, mediaDirectory, masterKey, previousMasterKeys, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
         smtpHost, smtpPort, smtpTLS, smtpUsername, smtpPassword, smtpFrom, smtpCAFile,
         outboxPollMs, countryCode, apiTokenMinutes,
@@ -226,6 +229,7 @@ package struct RuntimeConfiguration: Sendable {
     package var rtpPorts: ClosedRange<Int>
     package var sipTrunk: String?
     package var sipTrunkDiversion: DiversionHeaders
+    package var sipTrunkOptionsSeconds: Int
     package var routeTimeoutMs: Int
     package var sipDrainSeconds: Int
     package var recordingURL: String
@@ -299,6 +303,7 @@ package struct RuntimeConfiguration: Sendable {
             rtpPorts: try portRange(text(Settings.rtpPorts)),
             sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
             sipTrunkDiversion: try diversionHeaders(text(Settings.sipTrunkDiversion)),
+            sipTrunkOptionsSeconds: try int(Settings.sipTrunkOptionsSeconds, range: 0...3_600),
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
             recordingURL: text(Settings.recordingURL),

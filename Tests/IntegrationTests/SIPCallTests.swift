@@ -46,6 +46,8 @@ struct CallFixture {
         var edgeEnvironment = serviceEnvironment(prefix: prefix, port: edgeHTTPPort, brokers: brokers)
         edgeEnvironment["SWITCHBOARD_SIP_PORT"] = String(sipPort)
         if let trunkPort { edgeEnvironment["SWITCHBOARD_SIP_TRUNK"] = "udp:\(trunkHost):\(trunkPort)" }
+        // The trunks of most tests are SIPp scenarios that expect a call, not keep-alives.
+        edgeEnvironment["SWITCHBOARD_SIP_TRUNK_OPTIONS_SECONDS"] = "0"
         edgeEnvironment.merge(edgeSettings) { $1 }
         let edge = try ServiceProcess("sip-edge", environment: edgeEnvironment)
         let routingPort = try freePort()
@@ -222,6 +224,52 @@ struct SIPCallTests {
         let records = try await fixture.events(CallRecord.self) { $0.count >= 3 }
         #expect(records.map(\.data.cause).sorted() == ["404 No such extension", "480 Not registered", "486 Busy Here"])
         #expect(records.allSatisfy { $0.data.answer == nil && $0.data.billableSeconds == 0 })
+    }
+
+    @Test("a dead trunk: the caller gets 503 within seconds, not at Timer B; with a second trunk the calls go through it, the dead one is marked down by its OPTIONS keep-alives and taken back once it answers")
+    func deadTrunk() async throws {
+        let (deadPort, livePort) = (try freeUDPPort(), try freeUDPPort())
+        let second = "127.0.0.3"
+        // Alone, nothing listening: refused in about the 5 s a trunk gets to answer.
+        let lone = try await CallFixture.start(name: "deadtrunk", trunkPort: deadPort, edgeSettings: ["SWITCHBOARD_SIP_TRUNK_OPTIONS_SECONDS": "0"])
+        let started = Date()
+        let refused = try await runSIPp(scenario: "call-refused.xml", target: lone.target, injection: [lone.credentials("1001") + ["5550123"]],
+                                        localPort: try freeUDPPort(), timeout: 40)
+        #expect(finalStatus(in: refused.messages) == 503, "\(refused.messages.suffix(1500))")
+        #expect(Date().timeIntervalSince(started) < 10, "refused after \(Date().timeIntervalSince(started)) s")
+        lone.stopProcesses()
+
+        // -aa: the live trunk answers the keep-alives (OPTIONS) with 200; each is a call of SIPp's
+        // own, so it takes many, and the test ends it (its status says nothing).
+        let network = Task {
+            try await runSIPp(scenario: "answer.xml", target: nil, calls: 1_000, localPort: livePort, localIP: second, timeout: 45, arguments: ["-aa"])
+        }
+        let fixture = try await CallFixture.start(name: "twotrunks", edgeSettings: [
+            "SWITCHBOARD_SIP_TRUNK": "udp:\(CallFixture.trunkHost):\(deadPort),udp:\(second):\(livePort)",
+            "SWITCHBOARD_SIP_TRUNK_OPTIONS_SECONDS": "1",
+        ])
+        defer { fixture.stopProcesses() }
+        func trunkUp(_ trunk: String) async -> Double? { try? await fixture.metric("switchboard_sip_trunk_up{trunk=\"\(trunk)\"}") }
+        let deadTrunk = "udp:\(CallFixture.trunkHost):\(deadPort)"
+        let sorted = await eventually(timeout: .seconds(15)) {
+            let dead = await trunkUp(deadTrunk)
+            let live = await trunkUp("udp:\(second):\(livePort)")
+            return dead == 0 && live == 1
+        }
+        #expect(sorted, "the keep-alives find the first trunk dead and the second alive")
+        let started2 = Date()
+        let call = try await runSIPp(scenario: "call.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["5550123"]],
+                                     localPort: try freeUDPPort(), arguments: ["-d", "500"])
+        #expect(call.status == 0, "\(call.errors)\n\(fixture.edge.log.suffix(2000))")
+        #expect(Date().timeIntervalSince(started2) < 5, "straight to the trunk that is up")
+        let reached = try await network.value
+        #expect(reached.messages.contains("INVITE sip:+3725550123@\(second):\(livePort)"), "\(reached.messages.prefix(1500))")
+        // The first trunk comes back: its keep-alives are answered, and it is up again.
+        let back = Task { try await runSIPp(scenario: "answer.xml", target: nil, calls: 1_000, localPort: deadPort, localIP: CallFixture.trunkHost,
+                                           timeout: 8, arguments: ["-aa"]) }
+        let up = await eventually(timeout: .seconds(10)) { await trunkUp(deadTrunk) == 1 }
+        #expect(up, "the first trunk is taken back once it answers")
+        _ = try? await back.value
     }
 
     @Test("the caller gives up while it rings: CANCEL reaches the callee, the caller gets 487, the CDR says cancelled")

@@ -273,6 +273,27 @@ struct CallMachineTests {
         #expect(refusedInside.record?.direction == .internal, "a refused call inside stays internal")
     }
 
+    @Test("a trunk that answers nothing in 5 s is taken for down: the call rings through the next trunk; with none left, the caller gets 503 at once, not at Timer B")
+    func silentTrunk() throws {
+        let second = SIPTarget(transport: "UDP", host: "127.0.0.3", port: 5060)
+        let out = CallRoute(targets: [RouteTarget(uri: "sip:+3725550123@trunk", ringSeconds: 120, via: .trunk)],
+                            strategy: .parallel, presentedNumber: "+3726001000", classification: .business, reject: nil)
+        var call = try CallHarness(trunks: [CallHarness.trunk, second])
+        let routed = call.step(.route(out))
+        #expect(routed.requests.first?.target == CallHarness.trunk)
+        #expect(routed.startedTimers.contains { $0.0 == .trunkSilent(branch: 0) && $0.1 == .seconds(5) })
+        let retried = call.step(.timer(.trunkSilent(branch: 0)), after: 5)
+        #expect(retried.requests.map(\.target) == [second], "the next trunk")
+        #expect(retried.toCaller.isEmpty, "the caller waits on")
+        _ = call.step(.branch(1, .response(call.response(180, toBranch: 1))))
+        #expect(call.step(.timer(.trunkSilent(branch: 1)), after: 5).requests.isEmpty, "a trunk that answered is not silent")
+
+        // The only trunk is silent, and then down for the next call too.
+        var lone = try CallHarness()
+        _ = lone.step(.route(out))
+        #expect(lone.step(.timer(.trunkSilent(branch: 0)), after: 5).toCaller == [503])
+    }
+
     @Test("over TCP a failure is not retransmitted, and the call is done once the ACK comes")
     func failureOverTCP() throws {
         var call = try CallHarness(transport: "TCP")
@@ -704,7 +725,7 @@ struct CallHarness {
     let setupInvite: SIPMessage
     let started: [CallAction]
 
-    init(transport: String = "UDP", connected: Bool = true, sdp: String = CallHarness.sdp()) throws {
+    init(transport: String = "UDP", connected: Bool = true, sdp: String = CallHarness.sdp(), trunks: [SIPTarget] = [CallHarness.trunk]) throws {
         var invite = SIPMessage(startLine: .request(method: "INVITE", uri: "sip:1002@demo.localhost"))
         invite.add("Via", "SIP/2.0/\(transport) 127.0.0.1:5070;branch=z9hG4bKcaller;received=127.0.0.1;rport=5070")
         invite.add("Max-Forwards", "70")
@@ -721,7 +742,7 @@ struct CallHarness {
             origin: .device, invite: invite, source: SIPSource(host: "127.0.0.1", port: 5070, transport: transport),
             offer: try SessionDescription.parse(invite.body), callerIdentity: try #require(NameAddress("\"Alice\" <sip:1001@demo.localhost>")),
             callerExtension: "1001", dialled: "1002")
-        let settings = CallSettings(edge: EdgeAddress(host: "127.0.0.1", port: 5060), edgeOrdinal: 0, trunk: Self.trunk,
+        let settings = CallSettings(edge: EdgeAddress(host: "127.0.0.1", port: 5060), edgeOrdinal: 0, trunks: Trunks(trunks),
                                     routeTimeout: .seconds(2), mediaTimeout: .seconds(60), isConnected: { _ in connected })
         machine = try CallMachine(setup: setup, settings: settings, mediaPorts: (40_000, 40_002), now: now)
         started = machine.start()

@@ -34,17 +34,20 @@ package enum SipEdgeService {
                 logger: context.logger)
             let registrar = Registrar(db: context.db, publisher: context.publisher, directory: tenants, authenticator: authenticator,
                                       messageWaiting: messageWaiting, edge: configuration.edgeOrdinal, logger: context.logger)
-            let trunk = try configuration.sipTrunk.map { text in
-                guard let target = SIPTarget(text) else {
-                    throw ConfigurationError(message: "\(Settings.sipTrunk.name)=\(text) must look like udp:host:port")
-                }
-                return target
+            // One or more, in order of preference.
+            let trunks = try configuration.sipTrunk.map { text in
+                Trunks(try text.split(separator: ",").map { item in
+                    guard let target = SIPTarget(item.trimmingCharacters(in: .whitespaces)) else {
+                        throw ConfigurationError(message: "\(Settings.sipTrunk.name)=\(text) must look like udp:host:port[,udp:host:port]")
+                    }
+                    return target
+                })
             }
             var environment = CallEnvironment(
                 deployment: configuration.topicPrefix, edge: configuration.edgeOrdinal, transport: transport, transactions: clientTransactions,
                 serverTransactions: serverTransactions, publisher: context.publisher, outbox: context.outbox, db: context.db,
                 rtpPorts: RTPPortAllocator(range: configuration.rtpPorts),
-                prompts: PromptCache(store: RecordingPromptStore(baseURL: configuration.recordingURL, token: configuration.internalToken, client: context.httpClient)), trunk: trunk,
+                prompts: PromptCache(store: RecordingPromptStore(baseURL: configuration.recordingURL, token: configuration.internalToken, client: context.httpClient)), trunks: trunks,
                 routeTimeout: .milliseconds(configuration.routeTimeoutMs), mediaTimeout: .seconds(60), logger: context.logger)
             environment.trunkDiversion = configuration.sipTrunkDiversion
             let registry = CallRegistry()
@@ -63,6 +66,10 @@ package enum SipEdgeService {
             if let tls = try tlsContext(configuration) {
                 listeners.append(SIPTCPServer(host: host, port: configuration.sipTLSPort, router: router, transport: transport,
                                               logger: context.logger, tls: tls))
+            }
+            if let trunks {
+                listeners.append(TrunkMonitor(trunks: trunks, transport: transport, transactions: clientTransactions,
+                                              interval: .seconds(configuration.sipTrunkOptionsSeconds), logger: context.logger))
             }
             // Shut down in reverse order: the supervisor first (it drains the calls while the
             // command listener and the transports still serve them).

@@ -54,8 +54,7 @@ struct CallController: Sendable {
         var callerIdentity = from
         var callerExtension: String?
         do {
-            // Any port of the trunk's host: an operator's SBC often sends from other ports than the one it listens on.
-            if let trunk = env.trunk, trunk.host == source.host {
+            if env.trunks?.isTrunk(host: source.host) == true {
                 origin = .trunk
                 let number = dialled.hasPrefix("+") ? dialled : "+" + dialled
                 guard let owner = try await directory.tenant(number: number) else {

@@ -22,8 +22,8 @@ struct CallEnvironment: Sendable {
     let rtpPorts: RTPPortAllocator
     /// Prompt audio for calls in applications.
     let prompts: PromptCache
-    /// The operator trunk, when one is configured, and how it is told of a diverted call.
-    let trunk: SIPTarget?
+    /// The operator's trunks, when configured, and how they are told of a diverted call.
+    let trunks: Trunks?
     var trunkDiversion: DiversionHeaders = .diversion
     let routeTimeout: Duration
     /// How long a bridged call may go without RTP from either side before it is ended.
@@ -35,7 +35,7 @@ struct CallEnvironment: Sendable {
     /// What each call's state machine is given of the edge.
     var callSettings: CallSettings {
         let transport = transport
-        return CallSettings(edge: transport.address, edgeOrdinal: edge, trunk: trunk, trunkDiversion: trunkDiversion, routeTimeout: routeTimeout,
+        return CallSettings(edge: transport.address, edgeOrdinal: edge, trunks: trunks, trunkDiversion: trunkDiversion, routeTimeout: routeTimeout,
                             mediaTimeout: mediaTimeout, isConnected: { transport.canReach($0) })
     }
 

@@ -40,6 +40,8 @@ enum CallTimer: Hashable, Sendable {
     case collectTimeout
     /// A timer (G, H, I) of the caller's INVITE server transaction.
     case caller(SIPTimer)
+    /// A branch to the trunk heard nothing, not even 100 Trying, for `CallSettings.trunkSilence`.
+    case trunkSilent(branch: Int)
 }
 
 /// Everything that happens to a call reaches it as one of these, in order.
@@ -165,8 +167,12 @@ struct CallSettings: Sendable {
     var edge: EdgeAddress
     /// This edge's ordinal: routing sends its commands for the call to this edge's partition.
     var edgeOrdinal: Int
-    var trunk: SIPTarget?
+    /// The operator's trunks, and which of them are up.
+    var trunks: Trunks?
     var trunkDiversion: DiversionHeaders = .diversion
+    /// A trunk that does not answer an INVITE at all (not even 100 Trying) this long is taken for
+    /// down: the call tries the next trunk, or is refused with 503, well before Timer B.
+    var trunkSilence: Duration = .seconds(5)
     var routeTimeout: Duration
     /// How long a bridged call may go without RTP from either side before it is ended.
     var mediaTimeout: Duration
@@ -250,6 +256,8 @@ struct CallMachine: Sendable {
         let member: String?
         var dialog: Dialog
         var state = State.trying
+        /// What routing asked for, to ring it another way (the next trunk).
+        var routeTarget: RouteTarget?
 
         var isPending: Bool {
             switch state {
@@ -529,7 +537,7 @@ struct CallMachine: Sendable {
     private func hop(of routeTarget: RouteTarget) -> SIPTarget? {
         let hop: SIPTarget?
         switch routeTarget.via {
-        case .trunk: hop = settings.trunk
+        case .trunk: hop = settings.trunks?.current()
         case .address(let address): hop = SIPTarget(address)
         case nil: hop = SIPURI(routeTarget.uri).flatMap { SIPTarget(uri: $0) }
         }
@@ -577,9 +585,25 @@ struct CallMachine: Sendable {
         invite.add("Allow", SIPRequestRouter.allow)
         invite.add("User-Agent", "Switchboard")
         branches.append(Branch(target: target, invite: invite, ringSeconds: routeTarget.ringSeconds, member: routeTarget.member,
-                               dialog: dialog))
+                               dialog: dialog, state: .trying, routeTarget: routeTarget))
         emit(.attach(callID: dialog.callID))
         emit(.request(invite, to: target, replies: .branch(index)))
+        if viaTrunk { emit(.start(.trunkSilent(branch: index), after: settings.trunkSilence)) }
+    }
+
+    /// The trunk never answered this branch's INVITE: it is taken for down, and the branch rings
+    /// through the next trunk that is up, or fails with 503 (the plan goes on without it).
+    private mutating func trunkSilent(_ index: Int) {
+        guard branches.indices.contains(index), branches[index].state == .trying, var plan,
+              let routeTarget = branches[index].routeTarget else { return }
+        settings.trunks?.markDown(branches[index].target)
+        branches[index].state = .failed(503)
+        if plan.stageBranches.contains(index), let next = settings.trunks?.current(), next != branches[index].target {
+            startBranch(routeTarget, plan: plan)
+            plan.stageBranches = plan.stageBranches.lowerBound..<branches.count
+            self.plan = plan
+        }
+        stageMayBeOver()
     }
 
     /// The tenant's number that sent the call on, for the operator's network: `Diversion` (RFC
@@ -1194,6 +1218,8 @@ struct CallMachine: Sendable {
         case .caller(let timer):
             if timer == .g { SIPMetrics.retransmissions.increment() }
             perform(caller.transaction.fire(timer))
+        case .trunkSilent(let index):
+            trunkSilent(index)
         }
     }
 
