@@ -36,6 +36,9 @@ struct RoutingCallTests {
         #expect(rang.status == 0, "1002 rang and was cancelled: \(rang.errors)")
         #expect(answered.status == 0, "the mobile answered at the trunk: \(answered.errors)")
         #expect(answered.messages.contains("INVITE sip:\(mobile)@\(CallFixture.trunkHost):\(trunkPort)"), "\(answered.messages.prefix(1500))")
+        // Hunted out: the caller's number, and the number called as the one that diverted it.
+        #expect(answered.messages.contains("<sip:+3725550199@\(CallFixture.trunkHost)>"))
+        #expect(answered.messages.contains("Diversion: <sip:\(did)@\(CallFixture.trunkHost)>;reason=unknown;counter=1"))
         // SIPp's trace stamps each message: 1002's INVITE came about 5 s before the mobile's.
         let deskInvite = try #require(Self.time(of: "INVITE sip:", in: rang.messages))
         let mobileInvite = try #require(Self.time(of: "INVITE sip:", in: answered.messages))
@@ -160,6 +163,21 @@ struct RoutingCallTests {
         #expect(reached.contains("<sip:\(main)@\(host)>") && !reached.contains("<sip:1001@"), "\(reached.prefix(2000))")
         #expect(reached.contains("P-Asserted-Identity: <sip:\(main)@\(host)>"))
         #expect(reached.contains("Diversion: <sip:\(bobs)@\(host)>;reason=unconditional;counter=1"))
+    }
+
+    @Test("a call out refused for the international limit: 403 to the phone, and an outbound CDR to the number in E.164, not an internal one as dialled")
+    func refusedCallOut() async throws {
+        let fixture = try await CallFixture.start(name: "refusedout", trunkPort: try freeUDPPort())
+        defer { fixture.stopProcesses() }
+        let config = DialplanConfiguration(db: fixture.db, publisher: EventPublisher(producer: fixture.producer, topicPrefix: fixture.prefix))
+        try await fixture.provisioning.assignNumber(tenant: fixture.slug, number: "+3726" + String(Int.random(in: 1_000_000...9_999_999)))
+        try await config.setLimits(tenant: fixture.slug, concurrentCalls: nil, internationalCalls: 0)
+        let refused = try await runSIPp(scenario: "call-refused.xml", target: fixture.target, injection: [fixture.credentials("1001") + ["004420794600"]],
+                                        localPort: try freeUDPPort())
+        #expect(finalStatus(in: refused.messages) == 403, "\(refused.messages.suffix(1500))")
+        let record = try #require(try await fixture.events(CallRecord.self) { !$0.isEmpty }.first?.data)
+        #expect(record.direction == .outbound && record.to == "+4420794600", "\(record)")
+        #expect(record.cause == "403 International call limit reached")
     }
 
     @Test("forwarding: a busy user's call goes to their busy destination; a forwarding loop is refused with 482")
