@@ -4,7 +4,7 @@ import Foundation
 package struct RegistrationChanged: EventPayload, Equatable {
     package static let type = "sip.registration-changed"
     package static let topic = Topic.sipRegistrations
-    package static let summary = "A device registered, refreshed its binding, or unregistered (expires 0)."
+    package static let summary = "A device registered a new binding, is now reached at another address or as another device, or unregistered (expires 0). A refresh that only extends the expiry is not published."
     package static let example = RegistrationChanged(
         aor: "sip:1001@demo.localhost", contact: "sip:1001@127.0.0.1:5070;transport=udp", expires: 3600,
         userAgent: "baresip", source: "127.0.0.1:5070", edge: 0)

@@ -79,6 +79,9 @@ package enum Settings {
     package static let sipTrunkOptionsSeconds = Setting(
         name: "SWITCHBOARD_SIP_TRUNK_OPTIONS_SECONDS", defaultValue: "10",
         summary: "sip-edge: how often each trunk is sent an OPTIONS keep-alive; one that answers nothing within 3 s is down (calls take the next) until it answers again. 0: no keep-alives.")
+    package static let sipMaxInFlight = Setting(
+        name: "SWITCHBOARD_SIP_MAX_IN_FLIGHT", defaultValue: "256",
+        summary: "sip-edge: SIP messages in progress at once before new work is refused with 503 and Retry-After (overload, RFC 3261 §21.5.4): new requests without credentials from half of it, authenticated ones (the second half of a registration or call already challenged) at it; responses and requests within dialogs are never refused.")
     package static let sipTrunkDiversion = Setting(
         name: "SWITCHBOARD_SIP_TRUNK_DIVERSION", defaultValue: "diversion",
         summary: "sip-edge: how a call sent out through the trunk on a user's or a group's behalf (forwarding to a mobile) names the tenant's number that diverted it: `diversion` (RFC 5806), `history-info` (RFC 7044), `both` or `none`, as the operator's network takes it.")
@@ -176,7 +179,7 @@ package enum Settings {
     package static let all: [Setting] = [
         databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
-        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, sipTrunkDiversion, sipTrunkOptionsSeconds, routeTimeoutMs, sipDrainSeconds,
+        sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, sipTrunkDiversion, sipTrunkOptionsSeconds, sipMaxInFlight, routeTimeoutMs, sipDrainSeconds,
         recordingURL, internalToken, mediaDirectory, masterKey, previousMasterKeys, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
         smtpHost, smtpPort, smtpTLS, smtpUsername, smtpPassword, smtpFrom, smtpCAFile,
         outboxPollMs, countryCode, apiTokenMinutes,
@@ -230,6 +233,7 @@ package struct RuntimeConfiguration: Sendable {
     package var sipTrunk: String?
     package var sipTrunkDiversion: DiversionHeaders
     package var sipTrunkOptionsSeconds: Int
+    package var sipMaxInFlight: Int
     package var routeTimeoutMs: Int
     package var sipDrainSeconds: Int
     package var recordingURL: String
@@ -304,6 +308,7 @@ package struct RuntimeConfiguration: Sendable {
             sipTrunk: environment[Settings.sipTrunk.name].flatMap { $0.isEmpty ? nil : $0 },
             sipTrunkDiversion: try diversionHeaders(text(Settings.sipTrunkDiversion)),
             sipTrunkOptionsSeconds: try int(Settings.sipTrunkOptionsSeconds, range: 0...3_600),
+            sipMaxInFlight: try int(Settings.sipMaxInFlight, range: 2...100_000),
             routeTimeoutMs: try int(Settings.routeTimeoutMs, range: 100...60_000),
             sipDrainSeconds: try int(Settings.sipDrainSeconds, range: 0...86_400),
             recordingURL: text(Settings.recordingURL),

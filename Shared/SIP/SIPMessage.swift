@@ -189,53 +189,61 @@ package struct SIPHeader: Sendable, Equatable {
         return Dictionary(uniqueKeysWithValues: names.map { ($0.lowercased(), $0) })
     }()
 
+    /// The canonical spellings themselves, so that a name already spelt so (as the code and most
+    /// peers spell it) costs one lookup.
+    static let canonicalNames: Set<String> = Set(knownNames.values).union(compactForms.values)
+
     /// "v" → "Via", "call-id" → "Call-ID"; unknown names keep their spelling.
     package static func canonicalName(_ name: String) -> String {
+        if canonicalNames.contains(name) { return name }
         let lower = name.lowercased()
-        if lower.count == 1, let full = compactForms[lower] { return full }
+        if lower.utf8.count == 1, let full = compactForms[lower] { return full }
         return knownNames[lower] ?? name
     }
 
     /// Splits a comma-separated header value, ignoring commas inside quotes or angle brackets.
     package static func splitList(_ value: String) -> [String] {
         var parts: [String] = []
-        var current = ""
+        let utf8 = Array(value.utf8)
         var inQuotes = false
         var inAngle = false
         var escaped = false
-        for character in value {
+        var partStart = 0
+        func take(_ end: Int) {
+            let part = SIPParser.trimmed(utf8[partStart..<end])
+            if !part.isEmpty { parts.append(String(decoding: part, as: UTF8.self)) }
+        }
+        for (index, byte) in utf8.enumerated() {
             if escaped {
-                current.append(character)
                 escaped = false
                 continue
             }
-            switch character {
-            case "\\" where inQuotes: escaped = true; current.append(character)
-            case "\"": inQuotes.toggle(); current.append(character)
-            case "<" where !inQuotes: inAngle = true; current.append(character)
-            case ">" where !inQuotes: inAngle = false; current.append(character)
-            case "," where !inQuotes && !inAngle:
-                parts.append(current.trimmingSIPWhitespace())
-                current = ""
-            default: current.append(character)
+            switch byte {
+            case UInt8(ascii: "\\") where inQuotes: escaped = true
+            case UInt8(ascii: "\""): inQuotes.toggle()
+            case UInt8(ascii: "<") where !inQuotes: inAngle = true
+            case UInt8(ascii: ">") where !inQuotes: inAngle = false
+            case UInt8(ascii: ",") where !inQuotes && !inAngle:
+                take(index)
+                partStart = index + 1
+            default: break
             }
         }
-        let last = current.trimmingSIPWhitespace()
-        if !last.isEmpty || !parts.isEmpty { parts.append(last) }
-        return parts.filter { !$0.isEmpty }
+        take(utf8.count)
+        return parts
     }
 }
 
 extension StringProtocol {
-    package func trimmingSIPWhitespace() -> String {
-        // "\r\n" is one Character in Swift, equal to neither "\r" nor "\n".
-        func isWhitespace(_ character: Character) -> Bool {
-            character == " " || character == "\t" || character == "\r" || character == "\n" || character == "\r\n"
-        }
-        var slice = Substring(self)
-        while let first = slice.first, isWhitespace(first) { slice.removeFirst() }
-        while let last = slice.last, isWhitespace(last) { slice.removeLast() }
-        return String(slice)
+    /// Without leading and trailing space, tab, CR and LF (read as bytes: "\r\n" is one Character).
+    package func trimmingSIPWhitespace() -> String where UTF8View: BidirectionalCollection {
+        let utf8 = self.utf8
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, SIPParser.isWhitespaceByte(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, SIPParser.isWhitespaceByte(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        if start == utf8.startIndex, end == utf8.endIndex, let string = self as? String { return string }
+        return String(decoding: utf8[start..<end], as: UTF8.self)
     }
 }
 

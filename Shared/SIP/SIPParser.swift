@@ -32,7 +32,8 @@ package enum SIPParser {
     }
 
     /// Parses the structure only (start line, headers, body), without the semantic checks of
-    /// `validate`, so a server can still answer a request that fails them.
+    /// `validate`, so a server can still answer a request that fails them. Works on the bytes: each
+    /// header's name and value become a `String` once, nothing else is copied.
     package static func parseUnvalidated(_ bytes: [UInt8]) throws(SIPParseError) -> SIPMessage {
         guard bytes.count <= maximumMessageSize else { throw SIPParseError(513, "Message Too Large") }
         guard let (headEnd, bodyStart) = headerEnd(bytes) else { throw SIPParseError(400, "No end of headers") }
@@ -42,31 +43,25 @@ package enum SIPParser {
         // Headers that are not UTF-8 or a header line that is not one are refused, but the rest is
         // still read, so that the refusal can be answered (`partial`) when Via, Call-ID and CSeq are intact.
         var refusal: String?
-        let headBytes = bytes[start..<headEnd]
-        let head: String
-        if let valid = String(validating: headBytes, as: UTF8.self) {
-            head = valid
-        } else {
-            head = String(decoding: headBytes, as: UTF8.self)
-            refusal = "Headers are not UTF-8"
-        }
-        var lines = unfold(head)
-        guard !lines.isEmpty else { throw SIPParseError(400, "Empty message") }
-        let (startLine, version) = try parseStartLine(lines.removeFirst())
+        if !isUTF8(bytes[start..<headEnd]) { refusal = "Headers are not UTF-8" }
+        let lines = unfold(bytes, start..<headEnd)
+        guard let first = lines.first else { throw SIPParseError(400, "Empty message") }
+        let (startLine, version) = try parseStartLine(String(decoding: first, as: UTF8.self))
         var headers: [SIPHeader] = []
         headers.reserveCapacity(lines.count)
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else {
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
                 refusal = refusal ?? "Header line without a colon"
                 continue
             }
-            let name = line[..<colon].trimmingSIPWhitespace()
-            guard !name.isEmpty, name.allSatisfy(isTokenCharacter) else {
+            let name = trimmed(line[line.startIndex..<colon])
+            guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
                 refusal = refusal ?? "Malformed header name"
                 continue
             }
-            let value = line[line.index(after: colon)...].trimmingSIPWhitespace()
-            headers.append(SIPHeader(name: SIPHeader.canonicalName(name), value: value))
+            let value = trimmed(line[(colon + 1)...])
+            headers.append(SIPHeader(name: SIPHeader.canonicalName(String(decoding: name, as: UTF8.self)),
+                                     value: String(decoding: value, as: UTF8.self)))
         }
         var message = SIPMessage(startLine: startLine, headers: headers)
         message.version = version
@@ -84,6 +79,11 @@ package enum SIPParser {
         return message
     }
 
+    /// ASCII (the usual case) is checked byte by byte; anything else by the standard library.
+    static func isUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 } || String(validating: bytes, as: UTF8.self) != nil
+    }
+
     /// The end of the header block: (index of the blank line, index where the body starts).
     static func headerEnd(_ bytes: [UInt8]) -> (Int, Int)? {
         var i = 0
@@ -97,21 +97,41 @@ package enum SIPParser {
         return nil
     }
 
-    /// Splits into lines and joins continuation lines (leading space or tab) to the line before.
-    static func unfold(_ head: String) -> [String] {
-        var lines: [String] = []
-        // "\r\n" is one Character in Swift, so both forms separate lines.
-        for raw in head.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\r\n" || $0 == "\n" }) {
-            var line = Substring(raw)
-            if line.last == "\r" { line.removeLast() }
-            if let first = line.first, first == " " || first == "\t", !lines.isEmpty {
-                lines[lines.count - 1] += " " + line.trimmingSIPWhitespace()
-            } else if !line.isEmpty || lines.isEmpty {
-                lines.append(String(line))
+    /// Splits the header block into lines (CRLF or LF) and joins continuation lines (leading space
+    /// or tab) to the line before with one space; empty lines are dropped.
+    static func unfold(_ bytes: [UInt8], _ range: Range<Int>) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = range.lowerBound
+        func take(_ end: Int) {
+            var line = bytes[lineStart..<end]
+            if line.last == 13 { line = line.dropLast() }
+            if let first = line.first, first == 32 || first == 9, let previous = lines.last {
+                lines[lines.count - 1] = ArraySlice(previous + [32] + trimmed(line))
+            } else if !line.isEmpty {
+                lines.append(line)
             }
         }
-        return lines.filter { !$0.isEmpty }
+        var index = range.lowerBound
+        while index < range.upperBound {
+            if bytes[index] == 10 {
+                take(index)
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        take(range.upperBound)
+        return lines
     }
+
+    /// Without leading and trailing space, tab, CR and LF.
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, isWhitespaceByte(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isWhitespaceByte(last) { slice = slice.dropLast() }
+        return slice
+    }
+
+    static func isWhitespaceByte(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 13 || byte == 10 }
 
     /// The start line and the protocol version it names (checked by `validate`, so that a request
     /// of another version can still be answered 505).
@@ -171,6 +191,10 @@ package enum SIPParser {
 
     static func isTokenCharacter(_ character: Character) -> Bool {
         guard let ascii = character.asciiValue else { return false }
+        return isTokenByte(ascii)
+    }
+
+    static func isTokenByte(_ ascii: UInt8) -> Bool {
         switch ascii {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
         default: return "-.!%*_+`'~".utf8.contains(ascii)

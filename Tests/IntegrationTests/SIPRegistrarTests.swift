@@ -186,6 +186,66 @@ struct SIPRegistrarTests {
         await fixture.stop()
     }
 
+    @Test("a burst beyond the edge's limit: every REGISTER is answered, the excess with 503 and Retry-After, each one counted")
+    func overloadRefused() async throws {
+        let fixture = try await EdgeFixture.start(environment: ["SWITCHBOARD_SIP_MAX_IN_FLIGHT": "4"])
+        let (_, domain) = try await fixture.tenant("burst")
+        let client = try RTPEndpoint()
+        let burst = 300
+        for index in 0..<burst {
+            client.send(Array("""
+                REGISTER sip:\(domain) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(client.port);branch=z9hG4bKburst\(index);rport\r\n\
+                From: <sip:1001@\(domain)>;tag=\(index)\r\nTo: <sip:1001@\(domain)>\r\nCall-ID: burst-\(index)\r\nCSeq: 1 REGISTER\r\n\
+                Contact: <sip:1001@127.0.0.1:\(client.port)>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n
+                """.utf8), to: fixture.sipPort)
+        }
+        let answered = await eventually(timeout: .seconds(15)) { client.packets.count >= burst }
+        let replies = client.packets.map { String(decoding: $0, as: UTF8.self) }
+        client.close()
+        #expect(answered, "\(replies.count) of \(burst) answered")
+        let refused = replies.filter { $0.hasPrefix("SIP/2.0 503") }
+        let challenged = replies.filter { $0.hasPrefix("SIP/2.0 401") }
+        #expect(refused.count > 0, "a burst of \(burst) at 4 in flight refuses some")
+        #expect(challenged.count > 0, "and still challenges the others")
+        #expect(refused.count + challenged.count == burst, "one answer each, nothing else: \(Set(replies.map { $0.prefix(20) }))")
+        #expect(refused.allSatisfy { $0.contains("\r\nRetry-After: ") })
+        let counted = try await serviceMetric("switchboard_sip_overload_rejections_total", port: fixture.httpPort)
+        #expect(Int(counted) == refused.count)
+        await fixture.stop()
+    }
+
+    @Test("a refresh publishes nothing; a binding answered 200 is in PostgreSQL even if the edge is killed at once")
+    func refreshAndCrash() async throws {
+        let fixture = try await EdgeFixture.start()
+        let (slug, domain) = try await fixture.tenant("refresh")
+        let sippPort = try freeUDPPort()
+        for _ in 0..<3 {
+            let registered = try await runSIPp(scenario: "register.xml", target: "127.0.0.1:\(fixture.sipPort)",
+                                               injection: [["1001", domain, "password-\(slug)", "3600"]], localPort: sippPort)
+            #expect(registered.status == 0, "\(registered.errors)")
+        }
+        // Killed without a chance to flush anything: what was answered was committed first.
+        _ = fixture.edge.stop(signal: SIGKILL)
+        #expect(try await fixture.bindings(slug).map(\.source) == ["127.0.0.1:\(sippPort)"])
+        let consumer = try KafkaConsumer(
+            configuration: TestEnvironment.kafka(),
+            subscription: .assigned(groupID: TestEnvironment.unique("refresh"), partitions: (0..<Topic.sipRegistrations.partitions).map {
+                TopicPartitionOffset(topic: Topic.sipRegistrations.name(prefix: fixture.prefix), partition: $0, offset: TopicPartitionOffset.beginning)
+            }),
+            logger: TestEnvironment.logger)
+        var events: [RegistrationChanged] = []
+        _ = await eventually(timeout: .seconds(5)) {
+            if let message = try? await consumer.poll(),
+               let event = try? EnvelopeHeader.decode(message.value ?? []).decode(message.value ?? [], as: RegistrationChanged.self) {
+                events.append(event.data)
+            }
+            return false
+        }
+        await consumer.close()
+        #expect(events.count == 1, "three registrations from one place: one new binding, two refreshes: \(events)")
+        await fixture.stop()
+    }
+
     @Test("over TCP a message beyond the limit gets 513 and one without Content-Length 400, then the connection closes")
     func framingRefusals() async throws {
         let fixture = try await EdgeFixture.start()

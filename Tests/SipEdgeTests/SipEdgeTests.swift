@@ -42,6 +42,32 @@ struct SipEdgeTests {
         #expect(transactions.retransmission(of: request, source: "10.0.0.9:5060") == nil, "another source is another transaction")
     }
 
+    @Test("a completed transaction is held for Timer J (32 s), then forgotten without scanning the table")
+    func transactionExpiry() throws {
+        let transactions = ServerTransactions()
+        func request(_ branch: Int) throws -> SIPMessage {
+            try SIPParser.parse(Array("""
+                REGISTER sip:a.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK\(branch)\r\nFrom: <sip:1@a.example>;tag=1\r\n\
+                To: <sip:1@a.example>\r\nCall-ID: r\(branch)\r\nCSeq: 1 REGISTER\r\n\r\n
+                """.utf8))
+        }
+        let start = ContinuousClock.now
+        for branch in 0..<5_000 {
+            let message = try request(branch)
+            _ = transactions.retransmission(of: message, source: "s")
+            transactions.complete(message, source: "s", response: [1], now: start + .milliseconds(branch))
+        }
+        #expect(transactions.count == 5_000)
+        #expect(transactions.retransmission(of: try request(10), source: "s") == .some([1]), "still within Timer J")
+        // One more completion 32 s after the 3,000th: the 3,001 oldest are gone, the rest kept.
+        let late = try request(99_999)
+        _ = transactions.retransmission(of: late, source: "s")
+        transactions.complete(late, source: "s", response: [2], now: start + .seconds(32) + .milliseconds(3_000))
+        #expect(transactions.count == 5_000 - 3_001 + 1)
+        #expect(transactions.retransmission(of: try request(10), source: "s") == nil, "expired: a new transaction")
+        #expect(transactions.retransmission(of: try request(4_000), source: "s") == .some([1]))
+    }
+
     @Test("credential cache: hits within its lifetime, dropped per tenant on a configuration change")
     func credentialCache() {
         let cache = CredentialCache()

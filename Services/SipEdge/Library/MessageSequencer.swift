@@ -6,21 +6,26 @@ import NIOConcurrencyHelpers
 /// without this a 200 could overtake the 180 sent before it, or a BYE its ACK. `enqueue` is called
 /// from the receive loop, in arrival order.
 final class MessageSequencer: Sendable {
-    private let tails = NIOLockedValueBox([String: (token: UUID, task: Task<Void, Never>)]())
+    private struct Tails {
+        var byKey: [String: (token: UInt64, task: Task<Void, Never>)] = [:]
+        var nextToken: UInt64 = 0
+    }
+    private let tails = NIOLockedValueBox(Tails())
 
     @discardableResult
     func enqueue(key: String, _ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
         tails.withLockedValue { tails in
-            let previous = tails[key]?.task
-            let token = UUID()
+            let previous = tails.byKey[key]?.task
+            tails.nextToken &+= 1
+            let token = tails.nextToken
             let task = Task { [weak self] in
                 await previous?.value
                 await work()
                 self?.tails.withLockedValue { tails in
-                    if tails[key]?.token == token { tails.removeValue(forKey: key) }
+                    if tails.byKey[key]?.token == token { tails.byKey.removeValue(forKey: key) }
                 }
             }
-            tails[key] = (token, task)
+            tails.byKey[key] = (token, task)
             return task
         }
     }

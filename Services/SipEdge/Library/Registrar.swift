@@ -17,6 +17,7 @@ struct Registrar: Sendable {
     let directory: TenantDirectory
     let authenticator: DeviceAuthenticator
     let messageWaiting: MessageWaiting
+    let writer: BindingWriter
     let edge: Int
     let logger: Logger
 
@@ -71,76 +72,58 @@ struct Registrar: Sendable {
         let schema = tenant.slug.schema
         let contacts = request.values("Contact")
         let headerExpires = request["Expires"].flatMap(Int.init)
-        let callID = request["Call-ID"] ?? ""
-        let cseq = request["CSeq"].flatMap(CSeq.init)?.number ?? 0
+        let userAgent = request["User-Agent"]
         var changes: [RegistrationChanged] = []
         var fresh: [(contact: String, takesNotify: Bool)] = []
+        // The usual REGISTER (one contact, a refresh) is answered from its write; others list the AOR afterwards.
+        var answered: [(contact: String, remaining: Int)]?
         if contacts == ["*"] {
-            guard headerExpires == 0, contacts.count == 1 else { throw RegistrarRefusal(status: 400, reason: "* needs Expires: 0") }
+            guard headerExpires == 0 else { throw RegistrarRefusal(status: 400, reason: "* needs Expires: 0") }
             let removed = try await db.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) RETURNING contact")
             for row in removed {
                 changes.append(RegistrationChanged(aor: aor, contact: try row.decode("contact"), expires: 0,
-                                                   userAgent: request["User-Agent"], source: source.description, edge: edge))
+                                                   userAgent: userAgent, source: source.description, edge: edge))
             }
         } else if !contacts.isEmpty {
-            // One contact (the usual case) is one statement; several are one transaction.
-            let store: (PostgresConnection) async throws -> Void = { connection in
-                for contact in contacts {
-                    guard let address = NameAddress(contact), SIPURI(address.uri) != nil else {
-                        throw RegistrarRefusal(status: 400, reason: "Malformed Contact")
-                    }
-                    let requested = NameAddress.parameter("expires", in: contact).flatMap(Int.init) ?? headerExpires ?? Self.defaultExpires
-                    if requested == 0 {
-                        try await connection.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) AND contact = \(address.uri)")
-                        changes.append(RegistrationChanged(aor: aor, contact: address.uri, expires: 0, userAgent: request["User-Agent"],
-                                                           source: source.description, edge: edge))
-                        continue
-                    }
-                    guard requested >= Self.minimumExpires else { throw RegistrarRefusal(status: 423, reason: "Interval Too Brief") }
-                    let expires = min(requested, Self.maximumExpires)
-                    // A repeated or older CSeq of the same Call-ID is out of order (RFC 3261 §10.3 step 7):
-                    // then the conditional update changes nothing and returns no row. A binding is fresh
-                    // when it is new or its Call-ID changed: the device restarted (§10.2.4 keeps one
-                    // Call-ID per boot) and knows nothing of its message waiting.
-                    let stored = try await connection.query("""
-                        WITH previous AS (
-                            SELECT call_id FROM \(identifier: schema).registrations WHERE aor = \(aor) AND contact = \(address.uri))
-                        INSERT INTO \(identifier: schema).registrations (aor, contact, device_id, expires_at, user_agent, source, transport, edge, call_id, cseq, updated_at)
-                        VALUES (\(aor), \(address.uri), \(deviceID), now() + make_interval(secs => \(expires)), \(request["User-Agent"]),
-                                \(source.description), \(source.transport), \(edge), \(callID), \(Int(cseq)), now())
-                        ON CONFLICT (aor, contact) DO UPDATE SET device_id = EXCLUDED.device_id, expires_at = EXCLUDED.expires_at,
-                            user_agent = EXCLUDED.user_agent, source = EXCLUDED.source, transport = EXCLUDED.transport, edge = EXCLUDED.edge,
-                            call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, updated_at = now()
-                        WHERE registrations.call_id IS DISTINCT FROM EXCLUDED.call_id OR registrations.cseq < EXCLUDED.cseq
-                        RETURNING NOT EXISTS (SELECT 1 FROM previous WHERE previous.call_id = registrations.call_id) AS fresh
-                        """)
-                    guard let row = stored.first else { throw RegistrarRefusal(status: 500, reason: "Out of order CSeq") }
-                    if try row.decode("fresh", as: Bool.self) {
-                        fresh.append((address.uri, request.takesNotify(of: SIPEvent.messageSummary, contact: contact)))
-                    }
-                    changes.append(RegistrationChanged(aor: aor, contact: address.uri, expires: expires, userAgent: request["User-Agent"],
+            // Every contact is checked before any is stored.
+            var requests: [(uri: String, contact: String, expires: Int)] = []
+            for contact in contacts {
+                guard let address = NameAddress(contact), SIPURI(address.uri) != nil else {
+                    throw RegistrarRefusal(status: 400, reason: "Malformed Contact")
+                }
+                let requested = NameAddress.parameter("expires", in: contact).flatMap(Int.init) ?? headerExpires ?? Self.defaultExpires
+                guard requested == 0 || requested >= Self.minimumExpires else { throw RegistrarRefusal(status: 423, reason: "Interval Too Brief") }
+                requests.append((address.uri, contact, min(requested, Self.maximumExpires)))
+            }
+            let cseq = request["CSeq"].flatMap(CSeq.init)?.number ?? 0
+            for (uri, contact, expires) in requests {
+                if expires == 0 {
+                    try await db.query("DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) AND contact = \(uri)")
+                    changes.append(RegistrationChanged(aor: aor, contact: uri, expires: 0, userAgent: userAgent, source: source.description, edge: edge))
+                    continue
+                }
+                let outcome = try await writer.write(BindingWriter.Write(
+                    schema: schema, aor: aor, contact: uri, deviceID: deviceID, expires: expires, userAgent: userAgent,
+                    source: source.description, transport: source.transport, callID: request["Call-ID"] ?? "", cseq: Int(cseq)))
+                // A repeated or older CSeq of the same Call-ID is out of order (RFC 3261 §10.3 step 7).
+                guard outcome.stored else { throw RegistrarRefusal(status: 500, reason: "Out of order CSeq") }
+                if outcome.fresh { fresh.append((uri, request.takesNotify(of: SIPEvent.messageSummary, contact: contact))) }
+                // A refresh that only extends the expiry is not news: events say where a device is reached.
+                if outcome.changed {
+                    changes.append(RegistrationChanged(aor: aor, contact: uri, expires: expires, userAgent: userAgent,
                                                        source: source.description, edge: edge))
                 }
-            }
-            if contacts.count == 1 {
-                try await db.withConnection { try await store($0) }
-            } else {
-                try await db.withTransaction { try await store($0) }
+                answered = requests.count == 1 ? outcome.bindings : nil
             }
         }
-        // Expired bindings of this AOR go now (the rest of the table is swept elsewhere); the live ones are the answer.
-        let current = try await db.query("""
-            WITH expired AS (DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) AND expires_at <= now())
-            SELECT contact, GREATEST(1, EXTRACT(EPOCH FROM expires_at - now())::int) AS remaining
-            FROM \(identifier: schema).registrations WHERE aor = \(aor) AND expires_at > now() ORDER BY contact
-            """)
         var response = request.response(200, toTag: toTag)
-        for row in current {
-            response.add("Contact", "<\(try row.decode("contact", as: String.self))>;expires=\(try row.decode("remaining", as: Int.self))")
+        if answered == nil { answered = try await liveBindings(aor: aor, schema: schema) }
+        for binding in answered ?? [] {
+            response.add("Contact", "<\(binding.contact)>;expires=\(binding.remaining)")
         }
         response.add("Date", SIPDate.format(Date()))
         // The binding is durable in PostgreSQL, so the device gets its answer now; listeners learn of
-        // it through the event a moment later (a lost event only delays them until the next refresh).
+        // it through the event a moment later.
         if !changes.isEmpty {
             let publisher = self.publisher
             let logger = self.logger
@@ -164,5 +147,15 @@ struct Registrar: Sendable {
         }
         SIPMetrics.registrations.increment()
         return response
+    }
+
+    /// The AOR's live bindings with their remaining seconds; expired ones of this AOR go now (the rest
+    /// of the table is swept elsewhere).
+    private func liveBindings(aor: String, schema: SQLIdentifier) async throws -> [(contact: String, remaining: Int)] {
+        try await db.query("""
+            WITH expired AS (DELETE FROM \(identifier: schema).registrations WHERE aor = \(aor) AND expires_at <= now())
+            SELECT contact, GREATEST(1, EXTRACT(EPOCH FROM expires_at - now())::int) AS remaining
+            FROM \(identifier: schema).registrations WHERE aor = \(aor) AND expires_at > now() ORDER BY contact
+            """).map { (try $0.decode("contact"), try $0.decode("remaining")) }
     }
 }

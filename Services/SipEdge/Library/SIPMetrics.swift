@@ -9,6 +9,9 @@ enum SIPMetrics {
     static let authBlocked = Counter(label: "switchboard_sip_auth_blocked_total")
     static let authFailures = Counter(label: "switchboard_sip_auth_failures_total")
     static let registrations = Counter(label: "switchboard_sip_registrations_total", dimensions: [("result", "ok")])
+    /// Binding writes and the transactions they were grouped into (`BindingWriter`).
+    static let bindingWrites = Counter(label: "switchboard_sip_binding_writes_total")
+    static let bindingBatches = Counter(label: "switchboard_sip_binding_batches_total")
     static let expired = Counter(label: "switchboard_sip_registrations_expired_total")
     static let sentUDP = Counter(label: "switchboard_sip_messages_sent_total", dimensions: [("transport", "udp")])
     static let callsActive = Meter(label: "switchboard_calls_active")

@@ -19,11 +19,19 @@ struct SIPRequestRouter: Sendable {
     static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, SUBSCRIBE"
 
     /// Takes one received message and handles it in order with the others of its call; `reply` gets
-    /// the response to send back, if any. Called from the receive loop, in arrival order. nil when
-    /// the bytes were dropped at once.
-    @discardableResult
-    func submit(_ bytes: [UInt8], source: SIPSource, reply: @escaping @Sendable ([UInt8]) async -> Void) -> Task<Void, Never>? {
-        if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) { return nil }  // keep-alive (RFC 5626 CRLF)
+    /// the response to send back, if any, and `finished` is called once the message is handled (or
+    /// dropped). Called from the receive loop, in arrival order.
+    func submit(_ bytes: [UInt8], source: SIPSource, load: SIPLoad = .idle, reply: @escaping @Sendable ([UInt8]) async -> Void,
+                finished: @escaping @Sendable () -> Void = {}) {
+        _ = enqueue(bytes, source: source, load: load, reply: reply, finished: finished)
+    }
+
+    private func enqueue(_ bytes: [UInt8], source: SIPSource, load: SIPLoad, reply: @escaping @Sendable ([UInt8]) async -> Void,
+                         finished: @escaping @Sendable () -> Void) -> Task<Void, Never>? {
+        if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) {  // keep-alive (RFC 5626 CRLF)
+            finished()
+            return nil
+        }
         let message: SIPMessage
         do {
             message = try SIPParser.parseUnvalidated(bytes)
@@ -32,22 +40,38 @@ struct SIPRequestRouter: Sendable {
             // a datagram) is answered 400 like any other malformed request (RFC 3261 §18.3).
             guard let partial = error.partial, partial.method != nil else {
                 drop("unparseable", source: source, error: error)
+                finished()
                 return nil
             }
             return sequencer.enqueue(key: partial["Call-ID"] ?? "") {
                 if let response = refusal(partial, error, source: source) { await reply(response) }
+                finished()
+            }
+        }
+        if load.refuses(message), (try? SIPParser.validate(message)) != nil, !isUnderway(message, source: source) {
+            let refusal = overloaded(message, source: source)
+            return Task {
+                await reply(refusal)
+                finished()
             }
         }
         return sequencer.enqueue(key: message["Call-ID"] ?? "") {
             if let response = await handle(parsed: message, source: source) { await reply(response) }
+            finished()
         }
+    }
+
+    /// A retransmission of a request being handled, or an INVITE of a live call: never refused, or
+    /// the client would hear 503 for work already accepted.
+    private func isUnderway(_ request: SIPMessage, source: SIPSource) -> Bool {
+        transactions.holds(request, source: source.description) || calls.registry.call(sipCallID: request["Call-ID"] ?? "") != nil
     }
 
     /// Handles one message and returns the response to send back (for a stream, where messages
     /// arrive one after another anyway).
     func handle(_ bytes: [UInt8], source: SIPSource) async -> [UInt8]? {
         let box = NIOLockedValueBox<[UInt8]?>(nil)
-        await submit(bytes, source: source) { response in box.withLockedValue { $0 = response } }?.value
+        await enqueue(bytes, source: source, load: .idle, reply: { response in box.withLockedValue { $0 = response } }, finished: {})?.value
         return box.withLockedValue { $0 }
     }
 
@@ -106,11 +130,10 @@ struct SIPRequestRouter: Sendable {
         return refusal(request, SIPParseError(error.status, error.reason), source: source)
     }
 
-    /// A 503 for a request that arrives while the edge is saturated.
-    func overloaded(_ bytes: [UInt8]) -> [UInt8]? {
+    /// The 503 for a request refused because the edge is saturated (`SIPLoad`).
+    private func overloaded(_ request: SIPMessage, source: SIPSource) -> [UInt8] {
         SIPMetrics.overloadRejections.increment()
-        guard let message = try? SIPParser.parse(bytes), message.method != nil, message.method != "ACK" else { return nil }
-        var response = message.response(503, "Overloaded")
+        var response = request.withReceived(host: source.host, port: source.port).response(503, "Overloaded")
         response.add("Retry-After", "5")
         return response.serialized()
     }

@@ -25,8 +25,8 @@ struct SIPUDPServer: Service {
     let router: SIPRequestRouter
     let transport: SIPTransport
     let logger: Logger
-    /// Requests processed at once; beyond it new requests get 503 (overload protection).
-    let maxInFlight = 2_000
+    /// Messages in progress at once before new work is refused (`SIPLoad`).
+    let maxInFlight: Int
 
     func run() async throws {
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -52,31 +52,46 @@ struct SIPUDPServer: Service {
         try await cancelWhenGracefulShutdown {
             try await channel.executeThenClose { inbound, outbound in
                 transport.attach(udp: outbound)
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await envelope in inbound {
-                        let remote = envelope.remoteAddress
-                        let source = SIPSource(host: remote.ipAddress ?? "?", port: remote.port ?? 0, transport: "UDP")
-                        let bytes = Array(envelope.data.readableBytesView)
-                        SIPMetrics.receivedUDP.increment()
-                        if inFlight.value >= maxInFlight {
-                            if let reply = router.overloaded(bytes) {
-                                try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
-                            }
-                            continue
-                        }
-                        inFlight.add(1)
-                        let task = router.submit(bytes, source: source) { reply in
-                            try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
-                        }
-                        group.addTask {
-                            await task?.value
-                            inFlight.add(-1)
-                        }
-                    }
+                // Each message is handled in a task of its own (`SIPRequestRouter.submit`), in order per call.
+                for try await envelope in inbound {
+                    let remote = envelope.remoteAddress
+                    SIPMetrics.receivedUDP.increment()
+                    let source = SIPSource(host: remote.ipAddress ?? "?", port: remote.port ?? 0, transport: "UDP")
+                    let load = SIPLoad(inFlight: inFlight.value, limit: maxInFlight)
+                    inFlight.add(1)
+                    router.submit(Array(envelope.data.readableBytesView), source: source, load: load, reply: { reply in
+                        try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
+                    }, finished: { inFlight.add(-1) })
                 }
             }
         }
     }
+}
+
+/// How busy the edge is when a message arrives, and what it refuses because of it (RFC 3261
+/// §21.5.4: 503 with Retry-After). New work without credentials is refused first, from half the
+/// limit, so that registrations and calls already challenged still complete (goodput holds under
+/// overload instead of every transaction half done); responses, requests within a dialog or a
+/// transaction, and retransmissions are never refused.
+struct SIPLoad: Sendable {
+    let inFlight: Int
+    let limit: Int
+
+    static let idle = SIPLoad(inFlight: 0, limit: .max)
+
+    var isBusy: Bool { inFlight >= limit / 2 }
+
+    /// Whether to refuse this new request (one that starts a transaction outside any dialog).
+    func refuses(_ request: SIPMessage) -> Bool {
+        guard isBusy, let method = request.method, Self.sheddable.contains(method) else { return false }
+        if let to = request["To"], NameAddress.parameter("tag", in: to) != nil { return false }
+        let authenticated = request["Authorization"] != nil || request["Proxy-Authorization"] != nil
+        return !authenticated || inFlight >= limit
+    }
+
+    /// Methods that start new work; the rest (ACK, BYE, CANCEL, INFO, UPDATE, NOTIFY, PRACK) end or
+    /// continue work already accepted.
+    static let sheddable: Set<String> = ["INVITE", "REGISTER", "SUBSCRIBE", "OPTIONS", "MESSAGE", "REFER", "PUBLISH"]
 }
 
 /// Requests being processed, shared by the receive loop and the tasks it starts.

@@ -33,7 +33,8 @@ package enum SipEdgeService {
                 transactions: clientTransactions, serverTransactions: serverTransactions, subscriptions: SummarySubscriptions(),
                 logger: context.logger)
             let registrar = Registrar(db: context.db, publisher: context.publisher, directory: tenants, authenticator: authenticator,
-                                      messageWaiting: messageWaiting, edge: configuration.edgeOrdinal, logger: context.logger)
+                                      messageWaiting: messageWaiting, writer: BindingWriter(db: context.db, edge: configuration.edgeOrdinal),
+                                      edge: configuration.edgeOrdinal, logger: context.logger)
             // One or more, in order of preference.
             let trunks = try configuration.sipTrunk.map { text in
                 Trunks(try text.split(separator: ",").map { item in
@@ -60,7 +61,8 @@ package enum SipEdgeService {
             let host = configuration.sipHost
             let port = configuration.sipPort
             var listeners: [any Service] = [
-                SIPUDPServer(host: host, port: port, router: router, transport: transport, logger: context.logger),
+                SIPUDPServer(host: host, port: port, router: router, transport: transport, logger: context.logger,
+                             maxInFlight: configuration.sipMaxInFlight),
                 SIPTCPServer(host: host, port: port, router: router, transport: transport, logger: context.logger),
             ]
             if let tls = try tlsContext(configuration) {
