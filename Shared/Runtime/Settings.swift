@@ -80,7 +80,7 @@ package enum Settings {
         name: "SWITCHBOARD_SIP_TRUNK_OPTIONS_SECONDS", defaultValue: "10",
         summary: "sip-edge: how often each trunk is sent an OPTIONS keep-alive; one that answers nothing within 3 s is down (calls take the next) until it answers again. 0: no keep-alives.")
     package static let sipMaxInFlight = Setting(
-        name: "SWITCHBOARD_SIP_MAX_IN_FLIGHT", defaultValue: "256",
+        name: "SWITCHBOARD_SIP_MAX_IN_FLIGHT", defaultValue: "1024",
         summary: "sip-edge: SIP messages in progress at once before new work is refused with 503 and Retry-After (overload, RFC 3261 §21.5.4): new requests without credentials from half of it, authenticated ones (the second half of a registration or call already challenged) at it; responses and requests within dialogs are never refused.")
     package static let sipTrunkDiversion = Setting(
         name: "SWITCHBOARD_SIP_TRUNK_DIVERSION", defaultValue: "diversion",

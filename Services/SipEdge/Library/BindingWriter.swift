@@ -128,7 +128,9 @@ final class BindingWriter: Sendable {
                     later.append(index)
                 }
             }
-            for (schema, indices) in round {
+            // Rows are locked in one order (schema, AOR, contact) by every batch, so two batches
+            // committing at once never deadlock.
+            for (schema, indices) in round.sorted(by: { $0.key.name < $1.key.name }) {
                 for (index, outcome) in try await upsert(indices.map { writes[$0] }, schema: schema, on: connection).enumerated() {
                     outcomes[indices[index]] = outcome
                 }
@@ -168,7 +170,7 @@ final class BindingWriter: Sendable {
             ), stored AS (
                 INSERT INTO \(identifier: schema).registrations AS r (aor, contact, device_id, expires_at, user_agent, source, transport, edge, call_id, cseq, updated_at)
                 SELECT aor, contact, device_id, now() + make_interval(secs => expires), user_agent, source, transport, \(edge), call_id, cseq, now()
-                FROM input
+                FROM input ORDER BY aor, contact
                 ON CONFLICT (aor, contact) DO UPDATE SET device_id = EXCLUDED.device_id, expires_at = EXCLUDED.expires_at,
                     user_agent = EXCLUDED.user_agent, source = EXCLUDED.source, transport = EXCLUDED.transport, edge = EXCLUDED.edge,
                     call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, updated_at = now()
