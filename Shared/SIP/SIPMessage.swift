@@ -74,16 +74,21 @@ package struct SIPMessage: Sendable, Equatable {
 
     /// The wire form; Content-Length always matches the body.
     package func serialized() -> [UInt8] {
-        var text: String
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headers.reduce(64 + body.count) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        func put(_ text: String) { bytes.append(contentsOf: text.utf8) }
         switch startLine {
-        case .request(let method, let uri): text = "\(method) \(uri) SIP/2.0\r\n"
-        case .response(let status, let reason): text = "SIP/2.0 \(status) \(reason)\r\n"
+        case .request(let method, let uri):
+            put(method); put(" "); put(uri); put(" SIP/2.0\r\n")
+        case .response(let status, let reason):
+            put("SIP/2.0 "); put(String(status)); put(" "); put(reason); put("\r\n")
         }
         for header in headers where header.name != "Content-Length" {
-            text += "\(header.name): \(header.value)\r\n"
+            put(header.name); put(": "); put(header.value); put("\r\n")
         }
-        text += "Content-Length: \(body.count)\r\n\r\n"
-        return Array(text.utf8) + body
+        put("Content-Length: "); put(String(body.count)); put("\r\n\r\n")
+        bytes.append(contentsOf: body)
+        return bytes
     }
 
     /// A response to this request (RFC 3261 §8.2.6): Via, From, To, Call-ID and CSeq copied; a To

@@ -1,6 +1,7 @@
 import Foundation
-import SIP
 import Testing
+
+@testable import SIP
 
 @Suite("Digest authentication")
 struct DigestTests {
@@ -70,5 +71,27 @@ struct DigestTests {
         let challenges = preferring.challenges(realm: realm)
         #expect(challenges.count == 2)
         #expect(challenges[0].contains("algorithm=SHA-256") && challenges[1].contains("algorithm=MD5"))
+    }
+
+    @Test("hashes are lower-case hex of the standard digests (known answers)")
+    func knownAnswers() {
+        #expect(DigestAuthenticator.hash(.md5, "") == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(DigestAuthenticator.hash(.sha256, "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test("nonce counts: a count not above the last is a replay; expired nonces are forgotten in order, without a scan")
+    func nonceCounts() {
+        let counter = NonceCounter()
+        let start = Date()
+        #expect(counter.accept(nonce: "a", count: 1, expires: start + 300, now: start))
+        #expect(!counter.accept(nonce: "a", count: 1, expires: start + 300, now: start), "the same count again")
+        #expect(counter.accept(nonce: "a", count: 2, expires: start + 300, now: start))
+        for index in 0..<5_000 {
+            #expect(counter.accept(nonce: "n\(index)", count: 1, expires: start + 300 + Double(index) / 100, now: start + Double(index) / 100))
+        }
+        #expect(counter.count == 5_001)
+        // Just past 320 s: "a" and the 2,001 nonces that expire by then are gone; "late" is new.
+        _ = counter.accept(nonce: "late", count: 1, expires: start + 620, now: start + 320.005)
+        #expect(counter.count == 5_001 - 2_002 + 1)
     }
 }

@@ -101,7 +101,12 @@ final class BindingWriter: Sendable {
 
     private func commit(_ batch: [Pending]) async {
         do {
-            let outcomes = try await db.withTransaction { connection in try await self.store(batch.map(\.write), on: connection) }
+            let writes = batch.map(\.write)
+            // One statement (one tenant, each binding once: the usual batch) is atomic alone, so it
+            // costs one round trip; more go in a transaction.
+            let outcomes = try await Self.needsOneStatement(writes)
+                ? db.withConnection { connection in try await self.store(writes, on: connection) }
+                : db.withTransaction { connection in try await self.store(writes, on: connection) }
             for (pending, outcome) in zip(batch, outcomes) { pending.answer.resume(returning: outcome) }
         } catch where batch.count > 1 {
             // One bad write (a tenant being deleted) must not fail the others: each again on its own.
@@ -109,6 +114,12 @@ final class BindingWriter: Sendable {
         } catch {
             batch[0].answer.resume(throwing: error)
         }
+    }
+
+    static func needsOneStatement(_ writes: [Write]) -> Bool {
+        guard let schema = writes.first?.schema else { return true }
+        var seen = Set<String>()
+        return writes.allSatisfy { $0.schema == schema && seen.insert("\($0.aor)\n\($0.contact)").inserted }
     }
 
     /// One statement per tenant schema and round; a round holds each (AOR, contact) once, since one

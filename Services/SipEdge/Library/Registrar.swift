@@ -26,7 +26,7 @@ struct Registrar: Sendable {
     static let maximumExpires = 7200
 
     func handle(_ request: SIPMessage, source: SIPSource) async -> SIPMessage {
-        let toTag = String(UUID().uuidString.prefix(8)).lowercased()
+        let toTag = SIPTransport.randomToken(8)
         guard let to = request["To"].flatMap(NameAddress.init), let aor = SIPURI(to.uri), let user = aor.user, !user.isEmpty else {
             return request.response(400, "Malformed To", toTag: toTag)
         }
@@ -142,6 +142,7 @@ struct Registrar: Sendable {
             let now = ContinuousClock.now
             for (contact, takesNotify) in fresh {
                 let binding = NewBinding(tenant: tenant, deviceID: deviceID, contact: contact, source: source, takesNotify: takesNotify, at: now)
+                guard messageWaiting.expectsNotice(binding) else { continue }
                 Task { [messageWaiting] in await messageWaiting.registered(binding) }
             }
         }

@@ -155,7 +155,7 @@ struct SIPRequestRouter: Sendable {
         case "REGISTER":
             return await registrar.handle(request, source: source)
         case "OPTIONS":
-            var response = request.response(200, toTag: String(UUID().uuidString.prefix(8)).lowercased())
+            var response = request.response(200, toTag: SIPTransport.randomToken(8))
             response.add("Allow", Self.allow)
             response.add("Allow-Events", SIPEvent.messageSummary)
             response.add("Accept", "application/sdp")

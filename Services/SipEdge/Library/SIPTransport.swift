@@ -142,10 +142,22 @@ final class SIPTransport: Sendable {
     /// A fresh Via branch (RFC 3261 §8.1.1.7 magic cookie).
     static func newBranch() -> String { "z9hG4bK" + randomToken(16) }
 
+    /// Lower-case letters and digits from the system's random source (RFC 3261 §19.3: tags and
+    /// branches need 32 random bits at least), 5 bits of each random word per character.
     static func randomToken(_ length: Int = 10) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<length).map { _ in alphabet.randomElement()! })
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: length)
+        var word: UInt64 = 0
+        for index in 0..<length {
+            if index % 12 == 0 { word = generator.next() }
+            bytes[index] = alphabet[Int(word & 31) % alphabet.count]
+            word >>= 5
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// 32 characters, so 5 bits pick one with no bias.
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz012345".utf8)
 
     /// The Via this edge puts on a request it sends over `transport`.
     func via(transport: String, branch: String) -> String { address.via(transport: transport, branch: branch) }

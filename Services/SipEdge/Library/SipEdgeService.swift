@@ -91,7 +91,7 @@ package enum SipEdgeService {
         }
         definition.onControlEvent = { _, header, _ in
             credentials.invalidate(tenant: header.tenant)
-            await directory.get()?.invalidate()
+            directory.get()?.invalidate()
         }
         return definition
     }

@@ -1,5 +1,6 @@
 import Events
 import Foundation
+import NIOConcurrencyHelpers
 import Postgres
 import Runtime
 import Tenancy
@@ -15,42 +16,45 @@ struct EdgeTenant: Sendable {
 
 /// SIP domain → tenant, cached per domain; `config.changes`/`tenant.lifecycle` drop the cache
 /// through the runtime's TenantCache (keyed by slug, so the domain map is reloaded as a whole).
-actor TenantDirectory {
+/// Every REGISTER and call asks it, so a lookup in fresh maps takes a lock, not an actor hop.
+final class TenantDirectory: Sendable {
+    private struct Maps {
+        var byDomain: [String: EdgeTenant] = [:]
+        var byNumber: [String: EdgeTenant] = [:]
+        var loadedAt: ContinuousClock.Instant?
+
+        /// The maps are reloaded after a control event dropped them, and every 30 s in any case.
+        func isFresh(now: ContinuousClock.Instant) -> Bool { loadedAt.map { now - $0 < .seconds(30) } ?? false }
+
+        /// An unknown domain or number may be a tenant whose event has not arrived yet (the outbox
+        /// sends it once the broker takes it): look again, at most once a second, so that a flood of
+        /// unknown domains costs one query a second and not one each.
+        func mayReloadAfterMiss(now: ContinuousClock.Instant) -> Bool { loadedAt.map { now - $0 >= .seconds(1) } ?? true }
+    }
+
     private let db: PostgresClient
-    private var byDomain: [String: EdgeTenant] = [:]
-    private var byNumber: [String: EdgeTenant] = [:]
-    private var loadedAt: ContinuousClock.Instant?
+    private let maps = NIOLockedValueBox(Maps())
 
     init(db: PostgresClient) { self.db = db }
 
     func tenant(domain: String) async throws -> EdgeTenant? {
-        try await reloadIfStale()
-        if let tenant = byDomain[domain.lowercased()] { return tenant }
-        try await reloadAfterMiss()
-        return byDomain[domain.lowercased()]
+        try await lookup { $0.byDomain[domain.lowercased()] }
     }
 
     /// The tenant a DID (E.164) is assigned to.
     func tenant(number: String) async throws -> EdgeTenant? {
-        try await reloadIfStale()
-        if let tenant = byNumber[number] { return tenant }
-        try await reloadAfterMiss()
-        return byNumber[number]
+        try await lookup { $0.byNumber[number] }
     }
 
-    func invalidate() { loadedAt = nil }
+    func invalidate() { maps.withLockedValue { $0.loadedAt = nil } }
 
-    /// The maps are reloaded after a control event dropped them, and every 30 s in any case.
-    private func reloadIfStale() async throws {
-        guard let loadedAt, ContinuousClock.now - loadedAt < .seconds(30) else { return try await reload() }
-    }
-
-    /// An unknown domain or number may be a tenant whose event has not arrived yet (the outbox sends
-    /// it once the broker takes it): look again, at most once a second, so that a flood of unknown
-    /// domains costs one query a second and not one each.
-    private func reloadAfterMiss() async throws {
-        guard let loadedAt, ContinuousClock.now - loadedAt >= .seconds(1) else { return }
+    private func lookup(_ find: @Sendable (Maps) -> EdgeTenant?) async throws -> EdgeTenant? {
+        let now = ContinuousClock.now
+        let (fresh, found, retry) = maps.withLockedValue { ($0.isFresh(now: now), find($0), $0.mayReloadAfterMiss(now: now)) }
+        if fresh, let found { return found }
+        if fresh, !retry { return nil }
         try await reload()
+        return maps.withLockedValue { find($0) }
     }
 
     private func reload() async throws {
@@ -61,13 +65,12 @@ actor TenantDirectory {
             let domain: String = try row.decode("sip_domain")
             map[domain] = EdgeTenant(slug: slug, sipDomain: domain, status: try row.decode("status"))
         }
-        byDomain = map
         let bySlug = Dictionary(map.values.map { ($0.slug.value, $0) }, uniquingKeysWith: { first, _ in first })
         var numbers: [String: EdgeTenant] = [:]
         for row in try await db.query("SELECT e164, tenant FROM platform.numbers") {
             if let tenant = bySlug[try row.decode("tenant", as: String.self)] { numbers[try row.decode("e164")] = tenant }
         }
-        byNumber = numbers
-        loadedAt = .now
+        let loaded = Maps(byDomain: map, byNumber: numbers, loadedAt: .now)
+        maps.withLockedValue { $0 = loaded }
     }
 }

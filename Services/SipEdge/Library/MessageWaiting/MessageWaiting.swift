@@ -201,6 +201,12 @@ struct MessageWaiting: Sendable {
         for notify in subscriptions.expired(now: .now) { await send(notify) }
     }
 
+    /// Whether `registered` would send this binding anything: it takes NOTIFY, or one of its
+    /// subscriptions is held here. Most registrations need neither, and so no task.
+    func expectsNotice(_ binding: NewBinding) -> Bool {
+        binding.takesNotify || subscriptions.holdsAny(tenant: binding.tenant.slug.value, source: SIPTarget(binding.source), contact: binding.contact)
+    }
+
     /// A device registered anew: after a moment, the current counts in the subscriptions it held
     /// from before, or when it holds none here and takes NOTIFY, in an unsolicited one for its
     /// user's box. Runs off the REGISTER's path.

@@ -149,6 +149,14 @@ final class SummarySubscriptions: Sendable {
     /// A device registered anew at `registered`: the NOTIFYs of the current state in the
     /// subscriptions it held from before, or nil when it holds none here. A subscription made since
     /// is left alone: its first NOTIFY already told the device.
+    /// Whether any active subscription belongs to this device (by source or contact): only those
+    /// held at registration time are told of it (`registered`).
+    func holdsAny(tenant: String, source: SIPTarget, contact: String) -> Bool {
+        table.withLockedValue { table in
+            table.byID.values.contains { $0.isActive && $0.box.tenant == tenant && ($0.source == source || $0.dialog.remoteTarget == contact) }
+        }
+    }
+
     func registered(tenant: String, source: SIPTarget, contact: String, at registered: ContinuousClock.Instant,
                     now: ContinuousClock.Instant) -> [Outgoing]? {
         table.withLockedValue { table in
