@@ -20,17 +20,27 @@ struct SIPRequestRouter: Sendable {
 
     /// Takes one received message and handles it in order with the others of its call; `reply` gets
     /// the response to send back, if any, and `finished` is called once the message is handled (or
-    /// dropped). Called from the receive loop, in arrival order.
+    /// dropped). Called from the receive loop, in arrival order. Returns the answer to send at once
+    /// instead (an overload refusal, made without a task), after calling `finished`.
     func submit(_ bytes: [UInt8], source: SIPSource, load: SIPLoad = .idle, reply: @escaping @Sendable ([UInt8]) async -> Void,
-                finished: @escaping @Sendable () -> Void = {}) {
-        _ = enqueue(bytes, source: source, load: load, reply: reply, finished: finished)
+                finished: @escaping @Sendable () -> Void = {}) -> [UInt8]? {
+        switch admit(bytes, source: source, load: load, reply: reply, finished: finished) {
+        case .refused(let refusal): refusal
+        case .taken: nil
+        }
     }
 
-    private func enqueue(_ bytes: [UInt8], source: SIPSource, load: SIPLoad, reply: @escaping @Sendable ([UInt8]) async -> Void,
-                         finished: @escaping @Sendable () -> Void) -> Task<Void, Never>? {
+    private enum Admission {
+        case refused([UInt8])
+        /// Being handled by this task (nil: dropped at once).
+        case taken(Task<Void, Never>?)
+    }
+
+    private func admit(_ bytes: [UInt8], source: SIPSource, load: SIPLoad, reply: @escaping @Sendable ([UInt8]) async -> Void,
+                       finished: @escaping @Sendable () -> Void) -> Admission {
         if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) {  // keep-alive (RFC 5626 CRLF)
             finished()
-            return nil
+            return .taken(nil)
         }
         let message: SIPMessage
         do {
@@ -41,24 +51,32 @@ struct SIPRequestRouter: Sendable {
             guard let partial = error.partial, partial.method != nil else {
                 drop("unparseable", source: source, error: error)
                 finished()
-                return nil
+                return .taken(nil)
             }
-            return sequencer.enqueue(key: partial["Call-ID"] ?? "") {
+            return .taken(sequencer.enqueue(key: partial["Call-ID"] ?? "") {
                 if let response = refusal(partial, error, source: source) { await reply(response) }
                 finished()
-            }
+            })
         }
         if load.refuses(message), (try? SIPParser.validate(message)) != nil, !isUnderway(message, source: source) {
-            let refusal = overloaded(message, source: source)
-            return Task {
-                await reply(refusal)
-                finished()
-            }
+            finished()
+            return .refused(overloaded(message, source: source))
         }
-        return sequencer.enqueue(key: message["Call-ID"] ?? "") {
+        return .taken(sequencer.enqueue(key: message["Call-ID"] ?? "") {
             if let response = await handle(parsed: message, source: source) { await reply(response) }
             finished()
+        })
+    }
+
+    /// Handles one message and returns the response to send back (for a stream, where messages
+    /// arrive one after another anyway).
+    func handle(_ bytes: [UInt8], source: SIPSource) async -> [UInt8]? {
+        let box = NIOLockedValueBox<[UInt8]?>(nil)
+        switch admit(bytes, source: source, load: .idle, reply: { response in box.withLockedValue { $0 = response } }, finished: {}) {
+        case .refused(let refusal): return refusal
+        case .taken(let task): await task?.value
         }
+        return box.withLockedValue { $0 }
     }
 
     /// A retransmission of a request being handled, or an INVITE of a live call: never refused, or
@@ -67,13 +85,6 @@ struct SIPRequestRouter: Sendable {
         transactions.holds(request, source: source.description) || calls.registry.call(sipCallID: request["Call-ID"] ?? "") != nil
     }
 
-    /// Handles one message and returns the response to send back (for a stream, where messages
-    /// arrive one after another anyway).
-    func handle(_ bytes: [UInt8], source: SIPSource) async -> [UInt8]? {
-        let box = NIOLockedValueBox<[UInt8]?>(nil)
-        await enqueue(bytes, source: source, load: .idle, reply: { response in box.withLockedValue { $0 = response } }, finished: {})?.value
-        return box.withLockedValue { $0 }
-    }
 
     private func handle(parsed message: SIPMessage, source: SIPSource) async -> [UInt8]? {
         guard message.method != nil else {

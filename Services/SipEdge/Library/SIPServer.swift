@@ -19,6 +19,11 @@ struct SIPSource: Sendable, CustomStringConvertible {
 /// The UDP listener: parses each datagram, answers malformed requests with the status RFC 3261
 /// prescribes (or drops and counts what cannot be answered), absorbs retransmissions, and hands
 /// requests to the edge's request router. A bad packet never ends the service.
+///
+/// Datagrams are taken on the event loop's thread (`SIPDatagramHandler`), not by a task: the
+/// reader then keeps up with the socket however busy the handlers are, so a backlog shows as
+/// messages in flight, where overload is refused (`SIPLoad`), and never waits in the kernel's
+/// buffer, where nothing can refuse it.
 struct SIPUDPServer: Service {
     let host: String
     let port: Int
@@ -29,44 +34,65 @@ struct SIPUDPServer: Service {
     let maxInFlight: Int
 
     func run() async throws {
+        let handler = SIPDatagramHandler(router: router, inFlight: InFlightCounter(), maxInFlight: maxInFlight)
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             // Room for the largest datagram: NIO's default (2,048 bytes) cut longer ones short.
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
-                }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
+            .bind(host: host, port: port).get()
+        transport.attach(udp: channel)
         logger.info("SIP listening", metadata: ["udp": "\(host):\(port)"])
-        let inFlight = InFlightCounter()
-        do {
-            try await serve(channel: channel, inFlight: inFlight)
-        } catch is CancellationError {
-            // Graceful shutdown cancels the receive loop: that is a normal end.
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
         }
         logger.info("SIP listener stopped")
     }
+}
 
-    private func serve(channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>,
-                       inFlight: InFlightCounter) async throws {
-        try await cancelWhenGracefulShutdown {
-            try await channel.executeThenClose { inbound, outbound in
-                transport.attach(udp: outbound)
-                // Each message is handled in a task of its own (`SIPRequestRouter.submit`), in order per call.
-                for try await envelope in inbound {
-                    let remote = envelope.remoteAddress
-                    SIPMetrics.receivedUDP.increment()
-                    let source = SIPSource(host: remote.ipAddress ?? "?", port: remote.port ?? 0, transport: "UDP")
-                    let load = SIPLoad(inFlight: inFlight.value, limit: maxInFlight)
-                    inFlight.add(1)
-                    router.submit(Array(envelope.data.readableBytesView), source: source, load: load, reply: { reply in
-                        try? await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)))
-                    }, finished: { inFlight.add(-1) })
-                }
-            }
+/// Reads the UDP socket on its event loop: counts each datagram, refuses it at once when the edge
+/// is saturated, else hands it to the router, whose tasks write the answers.
+final class SIPDatagramHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    let router: SIPRequestRouter
+    let inFlight: InFlightCounter
+    let maxInFlight: Int
+
+    init(router: SIPRequestRouter, inFlight: InFlightCounter, maxInFlight: Int) {
+        self.router = router
+        self.inFlight = inFlight
+        self.maxInFlight = maxInFlight
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let remote = envelope.remoteAddress
+        SIPMetrics.receivedUDP.increment()
+        let source = SIPSource(host: remote.ipAddress ?? "?", port: remote.port ?? 0, transport: "UDP")
+        let load = SIPLoad(inFlight: inFlight.value, limit: maxInFlight)
+        inFlight.add(1)
+        let channel = context.channel
+        let inFlight = self.inFlight
+        // Answers are written without waiting for the write: a datagram's send cannot fail in a way the
+        // handler could act on, and waiting would wake the task once more for every answer.
+        let refusal = router.submit(Array(envelope.data.readableBytesView), source: source, load: load, reply: { reply in
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: reply)), promise: nil)
+        }, finished: { inFlight.add(-1) })
+        if let refusal {
+            context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: refusal))), promise: nil)
         }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A failed read (ICMP port unreachable of an earlier send) is no reason to stop listening.
+        SIPMetrics.dropped("udp read error").increment()
     }
 }
 

@@ -88,14 +88,13 @@ struct EdgeAddress: Sendable, Equatable {
 /// port; TCP and TLS reuse the connection the device opened (RFC 5626 §5), which is the only way to
 /// reach a device behind NAT.
 final class SIPTransport: Sendable {
-    typealias UDPWriter = NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
     typealias TCPWriter = NIOAsyncChannelOutboundWriter<ByteBuffer>
 
     let address: EdgeAddress
     /// The address the edge puts in Via, Contact and SDP.
     var advertisedHost: String { address.host }
     var port: Int { address.port }
-    private let udp = NIOLockedValueBox<UDPWriter?>(nil)
+    private let udp = NIOLockedValueBox<(any Channel)?>(nil)
     private let tcp = NIOLockedValueBox<[String: TCPWriter]>([:])
     private let connector = NIOLockedValueBox<(@Sendable (String, Int) async throws -> Void)?>(nil)
 
@@ -103,7 +102,7 @@ final class SIPTransport: Sendable {
         address = EdgeAddress(host: advertisedHost, port: port, tlsPort: tlsPort)
     }
 
-    func attach(udp writer: UDPWriter) { udp.withLockedValue { $0 = writer } }
+    func attach(udp channel: any Channel) { udp.withLockedValue { $0 = channel } }
     func attach(tcp writer: TCPWriter, for source: SIPSource) { tcp.withLockedValue { $0[source.description] = writer } }
     func detach(tcpFor source: SIPSource) { _ = tcp.withLockedValue { $0.removeValue(forKey: source.description) } }
     func setConnector(_ open: @escaping @Sendable (String, Int) async throws -> Void) { connector.withLockedValue { $0 = open } }
@@ -126,9 +125,10 @@ final class SIPTransport: Sendable {
             try await writer.write(bytes)
             return
         }
-        guard let writer = udp.withLockedValue({ $0 }) else { throw SIPTransportError(description: "UDP transport not started") }
+        guard let channel = udp.withLockedValue({ $0 }) else { throw SIPTransportError(description: "UDP transport not started") }
         let address = try await Self.resolve(target.host, port: target.port)
-        try await writer.write(AddressedEnvelope(remoteAddress: address, data: bytes))
+        // Not awaited: a lost datagram is the transaction timers' business, and waiting costs a wake-up.
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: bytes), promise: nil)
         SIPMetrics.sentUDP.increment()
     }
 
