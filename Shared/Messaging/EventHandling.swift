@@ -34,77 +34,38 @@ package struct EventLoop: Sendable {
 
     /// The same for messages that are not JSON envelopes (`media.audio`'s binary chunks).
     package func run(messages handle: @Sendable (KafkaMessage) async throws -> Void) async throws {
-        let counters = Counters(name: name)
+        let retries = Counter(label: "switchboard_consumer_retries_total", dimensions: [("consumer", name)])
+        let deadLetters = Counter(label: "switchboard_consumer_dead_letters_total", dimensions: [("consumer", name)])
         for try await message in consumer.messages {
-            guard try await process(message, counters: counters, handle) else { return }
-            consumer.markProcessed(message)
-        }
-    }
-
-    /// Up to `width` messages handled at once (for handlers whose messages do not depend on each
-    /// other, like routing decisions of different calls), each marked processed only once it and
-    /// every message before it are done, so a restart never skips one.
-    package func run(concurrently width: Int, _ handle: @escaping @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void) async throws {
-        let counters = Counters(name: name)
-        var window: [(message: KafkaMessage, done: Task<Bool, any Error>)] = []
-        /// Marks the oldest once it is done; false when it was not handled (the consumer stops).
-        func settleOldest() async throws -> Bool {
-            let oldest = window.removeFirst()
-            guard try await oldest.done.value else { return false }
-            consumer.markProcessed(oldest.message)
-            return true
-        }
-        for try await message in consumer.messages {
-            window.append((message, Task { [self] in
-                try await process(message, counters: counters) { message in try await handle(try EnvelopeHeader.decode(message.value ?? []), message) }
-            }))
-            if window.count >= width, try await !settleOldest() { break }
-        }
-        while !window.isEmpty {
-            guard try await settleOldest() else { break }
-        }
-        for rest in window { _ = try? await rest.done.value }
-    }
-
-    private struct Counters {
-        let retries: Counter
-        let deadLetters: Counter
-        init(name: String) {
-            retries = Counter(label: "switchboard_consumer_retries_total", dimensions: [("consumer", name)])
-            deadLetters = Counter(label: "switchboard_consumer_dead_letters_total", dimensions: [("consumer", name)])
-        }
-    }
-
-    /// Handles one message, retrying what can pass and dead-lettering what cannot; false when the
-    /// consumer stopped first (the message stays uncommitted).
-    private func process(_ message: KafkaMessage, counters: Counters, _ handle: @Sendable (KafkaMessage) async throws -> Void) async throws -> Bool {
-        var attempt = 0
-        while true {
-            do {
-                try await handle(message)
-                return true
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                switch HandlingFailure(error) {
-                case .canPass:
-                    attempt += 1
-                    counters.retries.increment()
-                    // Logged on the first failure and then sparsely, not once per retry of an outage.
-                    if attempt == 1 || attempt % 20 == 0 {
-                        logger.warning("message failed for a reason that can pass; retrying", metadata: [
-                            "topic": "\(message.topic)", "offset": "\(message.offset)", "attempt": "\(attempt)", "error": "\(error)",
-                        ])
+            var attempt = 0
+            retrying: while true {
+                do {
+                    try await handle(message)
+                    break retrying
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    switch HandlingFailure(error) {
+                    case .canPass:
+                        attempt += 1
+                        retries.increment()
+                        // Logged on the first failure and then sparsely, not once per retry of an outage.
+                        if attempt == 1 || attempt % 20 == 0 {
+                            logger.warning("message failed for a reason that can pass; retrying", metadata: [
+                                "topic": "\(message.topic)", "offset": "\(message.offset)", "attempt": "\(attempt)", "error": "\(error)",
+                            ])
+                        }
+                        guard try await pause(backoff(attempt)) else { return }
+                    case .permanent:
+                        logger.error("message cannot be processed; sent to the dead-letter topic",
+                                     metadata: ["topic": "\(message.topic)", "offset": "\(message.offset)", "error": "\(error)"])
+                        guard try await deadLetter(message, error: error) else { return }
+                        deadLetters.increment()
+                        break retrying
                     }
-                    guard try await pause(backoff(attempt)) else { return false }
-                case .permanent:
-                    logger.error("message cannot be processed; sent to the dead-letter topic",
-                                 metadata: ["topic": "\(message.topic)", "offset": "\(message.offset)", "error": "\(error)"])
-                    guard try await deadLetter(message, error: error) else { return false }
-                    counters.deadLetters.increment()
-                    return true
                 }
             }
+            consumer.markProcessed(message)
         }
     }
 

@@ -123,39 +123,3 @@ actor Handled {
     var keys: [String] = []
     func add(_ key: String) { keys.append(key) }
 }
-
-extension EventLoopTests {
-    @Test("handled concurrently: messages after a slow one are handled while it waits, and all are handled")
-    func concurrentHandling() async throws {
-        let prefix = TestEnvironment.unique("window") + "."
-        try await ensureTopics(prefix: prefix)
-        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: TestEnvironment.logger)
-        let publisher = EventPublisher(producer: producer, topicPrefix: prefix)
-        let topic = Topic.configChanges.name(prefix: prefix)
-        for key in ["slow"] + (1...9).map(String.init) {
-            try await publisher.publish(Envelope(tenant: "a", data: ConfigChanged(entity: "user", key: key, action: "created")))
-        }
-        let consumer = try KafkaConsumer(
-            configuration: TestEnvironment.kafka(),
-            subscription: .assigned(groupID: TestEnvironment.unique("window"),
-                                    partitions: [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.beginning)]),
-            logger: TestEnvironment.logger)
-        let handled = Handled()
-        let loop = EventLoop(consumer: consumer, publisher: publisher, name: "test", logger: TestEnvironment.logger)
-        let task = Task {
-            try await loop.run(concurrently: 16) { header, message in
-                let key = try header.decode(message.value ?? [], as: ConfigChanged.self).data.key
-                // The first waits for the nine behind it: one at a time, this would never end.
-                if key == "slow" { _ = await eventually(timeout: .seconds(20)) { await handled.keys.count == 9 } }
-                await handled.add(key)
-            }
-        }
-        #expect(await eventually(timeout: .seconds(25)) { await handled.keys.count == 10 })
-        let order = await handled.keys
-        #expect(order.last == "slow", "\(order)")
-        task.cancel()
-        _ = await task.result
-        await consumer.close()
-        await producer.shutdown()
-    }
-}

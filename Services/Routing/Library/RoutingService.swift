@@ -17,13 +17,11 @@ package enum RoutingService {
 }
 
 /// Reads `call.offers` in the `routing` consumer group and answers each offer (each failed plan,
-/// each transfer out of an application, up to `decisionsInFlight` at once)
+/// each transfer out of an application)
 /// with a route command on the owning edge's partition of `call.commands`. A decision that fails (say, the database is
 /// down) is still answered, with a 503 rejection, so the caller hears a clear refusal at once.
 struct OfferConsumer: Service {
     let context: ServiceContext
-    /// Decisions of different calls made at once per instance (each waits on PostgreSQL).
-    static let decisionsInFlight = 32
 
     func run() async throws {
         let dialplan = Dialplan(db: context.db, countryCode: context.configuration.countryCode)
@@ -47,9 +45,7 @@ struct OfferConsumer: Service {
         let decisions = Timer(label: "switchboard_routing_decision_seconds")
         await withGracefulShutdownHandler {
             do {
-                // Offers are keyed by tenant, so one partition carries all of a tenant's calls: decided
-                // one at a time, a busy tenant's calls would queue behind each other's queries.
-                try await loop.run(concurrently: Self.decisionsInFlight) { header, message in
+                try await loop.run { header, message in
                     let bytes = message.value ?? []
                     let slug = try TenantSlug(header.tenant)
                     let edge: Int
