@@ -27,12 +27,12 @@ package struct ServiceContext: Sendable {
     package func topic(_ topic: Topic) -> String { topic.name(prefix: configuration.topicPrefix) }
 
     /// Kafka settings for a client of this service. A consumer off the call path (`relaxed`: control
-    /// events, statistics, chunks kept as they come) waits up to 500 ms per fetch: on the local
+    /// events, statistics, chunks kept as they come) waits up to 100 ms per fetch: on the local
     /// broker, which holds every fetch for the whole wait, each empty fetch costs it about 150 µs,
     /// and a consumer at 2 ms makes 500 of them a second.
     package func kafka(client: String? = nil, relaxed: Bool = false) -> KafkaConfiguration {
         var config = KafkaConfiguration(runtime: configuration, clientID: client ?? "\(name)-\(configuration.instanceID)")
-        if relaxed { config.fetchWaitMaxMilliseconds = max(config.fetchWaitMaxMilliseconds, 500) }
+        if relaxed { config.fetchWaitMaxMilliseconds = max(config.fetchWaitMaxMilliseconds, 100) }
         return config
     }
 }
