@@ -320,7 +320,8 @@ struct VoicemailAPITests {
             #expect(refused.status == status && errorCode(refused.body) == "invalid_request", "\(type): \(refused.text)")
         }
         #expect(try await stack.api.upload("\(path)/loud", as: a.user, wav, type: "audio/wav").status == 404)
-        for body in [#"{"text":"Hei","language":"fi"}"#, #"{"text":"","language":"et"}"#, #"{"language":"et"}"#] {
+        // A NUL in the text (schemathesis found it) is the client's error, not the media store's.
+        for body in [#"{"text":"Hei","language":"fi"}"#, #"{"text":"","language":"et"}"#, #"{"language":"et"}"#, #"{"text":"H\u0000i","language":"en"}"#] {
             #expect(try await stack.api.call("POST", "\(path)/name/speech", as: a.user, body).status == 400, "\(body)")
         }
         #expect((try await stack.api.call("GET", path, as: a.user).body["items"] as? [[String: Any]])?.count == 2, "nothing else set")

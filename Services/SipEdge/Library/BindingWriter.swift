@@ -8,8 +8,8 @@ import Tenancy
 /// still answers after a single commit. Each caller returns only once its batch is committed, so a
 /// binding answered 200 survives an edge crash.
 final class BindingWriter: Sendable {
-    /// One contact of one REGISTER to store (expires > 0).
-    struct Write: Sendable {
+    /// One contact of one REGISTER to store (expires > 0). Encoded as a row of the upsert's JSON.
+    struct Write: Sendable, Encodable {
         var schema: SQLIdentifier
         var aor: String
         var contact: String
@@ -20,10 +20,14 @@ final class BindingWriter: Sendable {
         var transport: String
         var callID: String
         var cseq: Int
+
+        enum CodingKeys: String, CodingKey {
+            case aor, contact, deviceID = "device_id", expires, userAgent = "user_agent", source, transport, callID = "call_id", cseq
+        }
     }
 
     /// What the write did, and the AOR's live bindings after it (for the 200's Contact list).
-    struct Outcome: Sendable, Equatable {
+    struct Outcome: Sendable {
         /// false: the request's CSeq was not newer than the stored one of its Call-ID (RFC 3261 §10.3 step 7).
         var stored: Bool
         /// New, or stored by another Call-ID: the device (re)started and knows nothing of its message waiting.
@@ -32,11 +36,6 @@ final class BindingWriter: Sendable {
         var changed: Bool
         /// Every live binding of the AOR with its remaining seconds, this one included, in contact order.
         var bindings: [(contact: String, remaining: Int)]
-
-        static func == (lhs: Outcome, rhs: Outcome) -> Bool {
-            lhs.stored == rhs.stored && lhs.fresh == rhs.fresh && lhs.changed == rhs.changed
-                && lhs.bindings.map(\.contact) == rhs.bindings.map(\.contact) && lhs.bindings.map(\.remaining) == rhs.bindings.map(\.remaining)
-        }
     }
 
     private struct Pending {
@@ -102,11 +101,19 @@ final class BindingWriter: Sendable {
     private func commit(_ batch: [Pending]) async {
         do {
             let writes = batch.map(\.write)
+            let statements = Self.statements(writes)
+            let run: @Sendable (PostgresConnection) async throws -> [Outcome] = { connection in
+                var outcomes = [Outcome?](repeating: nil, count: writes.count)
+                for (schema, indices) in statements {
+                    for (index, outcome) in zip(indices, try await self.upsert(indices.map { writes[$0] }, schema: schema, on: connection)) {
+                        outcomes[index] = outcome
+                    }
+                }
+                return outcomes.map { $0! }
+            }
             // One statement (one tenant, each binding once: the usual batch) is atomic alone, so it
             // costs one round trip; more go in a transaction.
-            let outcomes = try await Self.needsOneStatement(writes)
-                ? db.withConnection { connection in try await self.store(writes, on: connection) }
-                : db.withTransaction { connection in try await self.store(writes, on: connection) }
+            let outcomes = try await statements.count == 1 ? db.withConnection(run) : db.withTransaction(run)
             for (pending, outcome) in zip(batch, outcomes) { pending.answer.resume(returning: outcome) }
         } catch where batch.count > 1 {
             // One bad write (a tenant being deleted) must not fail the others: each again on its own.
@@ -116,16 +123,11 @@ final class BindingWriter: Sendable {
         }
     }
 
-    static func needsOneStatement(_ writes: [Write]) -> Bool {
-        guard let schema = writes.first?.schema else { return true }
-        var seen = Set<String>()
-        return writes.allSatisfy { $0.schema == schema && seen.insert("\($0.aor)\n\($0.contact)").inserted }
-    }
-
-    /// One statement per tenant schema and round; a round holds each (AOR, contact) once, since one
-    /// upsert cannot touch a row twice.
-    private func store(_ writes: [Write], on connection: PostgresConnection) async throws -> [Outcome] {
-        var outcomes = [Outcome?](repeating: nil, count: writes.count)
+    /// The upserts a batch takes, in order: one per tenant schema and round, a round holding each
+    /// (AOR, contact) once, since one upsert cannot touch a row twice. Schemas go in name order and
+    /// rows in (AOR, contact) order, so two batches committing at once never deadlock.
+    static func statements(_ writes: [Write]) -> [(schema: SQLIdentifier, indices: [Int])] {
+        var statements: [(schema: SQLIdentifier, indices: [Int])] = []
         var remaining = Array(writes.indices)
         while !remaining.isEmpty {
             var seen = Set<String>()
@@ -139,42 +141,21 @@ final class BindingWriter: Sendable {
                     later.append(index)
                 }
             }
-            // Rows are locked in one order (schema, AOR, contact) by every batch, so two batches
-            // committing at once never deadlock.
-            for (schema, indices) in round.sorted(by: { $0.key.name < $1.key.name }) {
-                for (index, outcome) in try await upsert(indices.map { writes[$0] }, schema: schema, on: connection).enumerated() {
-                    outcomes[indices[index]] = outcome
-                }
-            }
+            statements += round.sorted { $0.key.name < $1.key.name }.map { ($0.key, $0.value) }
             remaining = later
         }
-        return outcomes.map { $0! }
-    }
-
-    private struct Row: Encodable {
-        let n: Int
-        let aor: String
-        let contact: String
-        let device_id: UUID?
-        let expires: Int
-        let user_agent: String?
-        let source: String
-        let transport: String
-        let call_id: String
-        let cseq: Int
+        return statements
     }
 
     private func upsert(_ writes: [Write], schema: SQLIdentifier, on connection: PostgresConnection) async throws -> [Outcome] {
-        let input = try PostgresJSON(writes.enumerated().map { n, write in
-            Row(n: n, aor: write.aor, contact: write.contact, device_id: write.deviceID, expires: write.expires, user_agent: write.userAgent,
-                source: write.source, transport: write.transport, call_id: write.callID, cseq: write.cseq)
-        })
+        let input = try PostgresJSON(writes)
         // The final SELECT sees the table as it was before the upsert: the other bindings of each AOR
         // come from there, this one from the input.
         let rows = try await connection.query("""
             WITH input AS (
-                SELECT * FROM jsonb_to_recordset(\(input)::jsonb) AS t(n int, aor text, contact text, device_id uuid, expires int,
-                    user_agent text, source text, transport text, call_id text, cseq int)
+                SELECT * FROM ROWS FROM (jsonb_to_recordset(\(input)::jsonb) AS (aor text, contact text, device_id uuid, expires int,
+                    user_agent text, source text, transport text, call_id text, cseq int)) WITH ORDINALITY AS t(aor, contact, device_id,
+                    expires, user_agent, source, transport, call_id, cseq, n)
             ), previous AS (
                 SELECT r.aor, r.contact, r.call_id, r.source, r.transport, r.device_id
                 FROM \(identifier: schema).registrations r JOIN input USING (aor, contact)

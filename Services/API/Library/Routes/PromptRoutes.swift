@@ -11,6 +11,18 @@ extension API {
     struct NewSpeech: Decodable {
         let text: String
         let language: Language
+
+        /// The text to speak, checked: 1–`maximumSpeech` code points and no control characters
+        /// but line breaks and tabs (a NUL once reached the synthesizer and came back as a 503).
+        func checkedText() throws -> String {
+            guard (1...API.maximumSpeech).contains(text.unicodeScalars.count) else {
+                throw APIError.invalid("text must be 1–\(API.maximumSpeech) characters")
+            }
+            guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" && $0 != "\r" }) else {
+                throw APIError.invalid("text must not hold control characters")
+            }
+            return text
+        }
     }
 
     /// The longest text spoken (recording's limit), in code points as the document counts them.
@@ -60,10 +72,7 @@ extension API {
         v1.post("tenants/:tenant/prompts/:prompt/speech") { request, context -> Response in
             let (_, tenant) = try await tenantRequest(request, context) { try $0.requireAdmin(of: $1) }
             let speech = try await JSON.decode(NewSpeech.self, from: request)
-            guard (1...Self.maximumSpeech).contains(speech.text.unicodeScalars.count) else {
-                throw APIError.invalid("text must be 1–\(Self.maximumSpeech) characters")
-            }
-            let prompt = try await media.speak(speech.text, language: speech.language, name: try context.parameter("prompt"),
+            let prompt = try await media.speak(try speech.checkedText(), language: speech.language, name: try context.parameter("prompt"),
                                                tenant: try TenantSlug(tenant))
             return try JSON.response(prompt, status: .created)
         }

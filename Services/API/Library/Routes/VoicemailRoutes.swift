@@ -215,10 +215,7 @@ extension API {
             let (principal, tenant, box) = try await boxRequest(request, context)
             let kind = try Self.greetingKind(context)
             let speech = try await JSON.decode(NewSpeech.self, from: request)
-            guard (1...Self.maximumSpeech).contains(speech.text.unicodeScalars.count) else {
-                throw APIError.invalid("text must be 1–\(Self.maximumSpeech) characters")
-            }
-            let greeting = try await media.speakGreeting(speech.text, language: speech.language, kind: kind, box: box.number,
+            let greeting = try await media.speakGreeting(try speech.checkedText(), language: speech.language, kind: kind, box: box.number,
                                                          tenant: try TenantSlug(tenant), actor: principal.actor)
             return try JSON.response(greeting, status: .created)
         }
