@@ -1,5 +1,6 @@
 import Events
 import Foundation
+import Media
 import SIP
 import Tenancy
 import Testing
@@ -473,6 +474,37 @@ struct CallMachineTests {
         _ = call.step(.application(.collect(collect)))
         _ = call.step(.key(.nine, .inband))
         #expect(call.step(.timer(.collectTimeout), after: 2).collectFinished == [CallCollectFinished(operation: "pin", digits: "9", reason: .interDigitTimeout)])
+    }
+
+    @Test("keys typed between two collections go to the next one, and stop its prompt; keys a recording took or a prompt stopped for are not kept")
+    func typeAhead() throws {
+        var call = try CallHarness()
+        _ = call.step(.route(CallHarness.application("voicemail", "")))
+        let pin = CallCollect(operation: "pin", maxDigits: 6, firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 2000, terminators: "#")
+        _ = call.step(.application(.collect(pin)))
+        #expect(call.step(.key(.one, .rfc4733)).collectFinished.isEmpty)
+        #expect(call.step(.key(.pound, .rfc4733)).collectFinished.map(\.digits) == ["1"])
+        // The caller goes on before the application asks again: the keys are reported and kept.
+        for key in [DTMFKey.four, .two, .pound, .nine] {
+            #expect(call.step(.key(key, .rfc4733)).keys == [CallDTMF(key: String(key.character), source: .rfc4733)])
+        }
+        _ = call.step(.application(.play(CallPlay(operation: "again", items: [.beep], loop: false, bargeIn: true))))
+        let asked = call.step(.application(.collect(pin)))
+        #expect(asked.playFinished.map(\.reason) == [.bargeIn], "a typed-ahead key stops the prompt as a key pressed during it would")
+        #expect(asked.collectFinished == [CallCollectFinished(operation: "pin", digits: "42", reason: .terminator)])
+        let next = call.step(.application(.collect(pin)))
+        #expect(next.collectFinished.isEmpty, "the 9 after the # is the next collection's first key")
+        #expect(call.step(.key(.pound, .rfc4733)).collectFinished.map(\.digits) == ["9"])
+
+        // A recording's end key ends it and is not kept; neither is a key that stopped a prompt.
+        _ = call.step(.application(.record(CallRecordAudio(operation: "greeting", recordingId: "r", direction: .caller, maxSeconds: 60,
+                                                           silenceSeconds: 5, endKeys: "#"))))
+        _ = call.step(.key(.three, .rfc4733))
+        #expect(call.step(.key(.pound, .rfc4733)).recordingEnds.map(\.reason) == [.key])
+        _ = call.step(.application(.play(CallPlay(operation: "saved", items: [.beep], loop: false, bargeIn: true))))
+        _ = call.step(.key(.five, .rfc4733))
+        #expect(call.step(.application(.collect(pin))).collectFinished.isEmpty)
+        #expect(call.step(.timer(.collectTimeout), after: 5).collectFinished.map(\.digits) == [""])
     }
 
     @Test("a looped prompt plays until stopped; a new play replaces the old (stopped); a missing prompt fails the play")

@@ -231,6 +231,11 @@ struct CallMachine: Sendable {
         var playing: (command: CallPlay, number: Int)?
         var collecting: (command: CallCollect, digits: String)?
         var recording: (command: CallRecordAudio, id: String, number: Int)?
+        /// Keys pressed between collections (none running, no recording, no prompt they stopped):
+        /// the next collection takes them first, so a caller who types ahead of the system's
+        /// next question, as people do with a PIN they know, loses nothing.
+        var typedAhead: [DTMFKey] = []
+        static let typeAheadLimit = 32
     }
 
     struct Branch: Sendable {
@@ -801,6 +806,10 @@ struct CallMachine: Sendable {
             application = current
             // Play and collect together: the caller has the first-key time after the prompt ends.
             if current.playing == nil { startFirstKeyTimeout() }
+            while application?.collecting != nil, let key = application?.typedAhead.first {
+                application?.typedAhead.removeFirst()
+                deliver(key)
+            }
         case .record(let record):
             finishRecording(.stopped)  // a new recording replaces the old
             recordings += 1
@@ -825,14 +834,24 @@ struct CallMachine: Sendable {
     }
 
     private mutating func pressed(_ key: DTMFKey, source: DTMFSource) {
-        guard var current = application else { return }
+        guard let current = application else { return }
         emit(.publish(.key(CallDTMF(key: String(key.character), source: source))))
-        if current.playing?.command.bargeIn == true {
-            stopPlayback(reason: .bargeIn)
-            current = application ?? current
-        }
         if current.recording?.command.endKeys.contains(key.character) == true {
             finishRecording(.key, key: key)
+            return
+        }
+        if current.collecting == nil && current.recording == nil && current.playing?.command.bargeIn != true {
+            if current.typedAhead.count < Application.typeAheadLimit { application?.typedAhead.append(key) }
+            return
+        }
+        deliver(key)
+    }
+
+    /// A key for the prompt (barge-in) and the collection running, if any.
+    private mutating func deliver(_ key: DTMFKey) {
+        guard var current = application else { return }
+        if current.playing?.command.bargeIn == true {
+            stopPlayback(reason: .bargeIn)
             current = application ?? current
         }
         guard var collecting = current.collecting else { return }
