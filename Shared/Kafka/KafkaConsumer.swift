@@ -22,6 +22,8 @@ package final class KafkaConsumer: Sendable {
     private let stopped = NIOLockedValueBox(false)
     private let logger: Logger
     package let groupID: String
+    private let dozing: KafkaDozing?
+    private let doze: NIOLockedValueBox<DozeState>
 
     package init(configuration: KafkaConfiguration, subscription: KafkaSubscription, logger: Logger) throws {
         let groupID: String
@@ -30,9 +32,14 @@ package final class KafkaConsumer: Sendable {
         }
         self.groupID = groupID
         let callbacks = KafkaCallbacks(logger: logger)
+        let doze = NIOLockedValueBox(DozeState())
+        self.doze = doze
         callbacks.onRebalance = { rk, err, partitions in
             Self.rebalance(rk: rk, err: err, partitions: partitions, logger: logger)
+            // Newly assigned partitions are fetched (not paused): the consumer is awake again.
+            doze.withLockedValue { $0 = DozeState() }
         }
+        dozing = configuration.dozing
         handle = try KafkaHandle(type: RD_KAFKA_CONSUMER, properties: configuration.consumerProperties(groupID: groupID),
                                  callbacks: callbacks, wantRebalance: true)
         self.logger = logger
@@ -70,9 +77,15 @@ package final class KafkaConsumer: Sendable {
         let handle = self.handle
         let closed = self.closed
         let logger = self.logger
+        let (doze, dozing) = (self.doze, self.dozing)
         return try await thread.runIfActive { () throws -> KafkaMessage? in
             if closed.withLockedValue({ $0 }) { throw KafkaError(.shutdown, "consumer is closed") }
-            guard let message = rd_kafka_consumer_poll(handle.pointer, timeoutMilliseconds) else { return nil }
+            var timeout = timeoutMilliseconds
+            if let dozing {
+                let wait = doze.withLockedValue { $0.advance(dozing, now: .now, handle: handle) }
+                timeout = Int32(max(1, min(Double(timeout), (wait / .milliseconds(1)).rounded(.up))))
+            }
+            guard let message = rd_kafka_consumer_poll(handle.pointer, timeout) else { return nil }
             defer { rd_kafka_message_destroy(message) }
             let err = message.pointee.err
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -85,9 +98,21 @@ package final class KafkaConsumer: Sendable {
                 logger.warning("kafka consumer: \(rdkafkaErrorText(err))", metadata: ["code": "\(err.rawValue)"])
                 return nil
             }
+            if dozing != nil { doze.withLockedValue { $0.wake(now: .now, handle: handle) } }
             return Self.copy(message)
         }
     }
+
+    /// A dozing consumer fetches all the time again, at once: for a process that knows a message
+    /// is about to come (the edge, once it offered a call, expects its route).
+    package func wake() {
+        guard dozing != nil else { return }
+        let handle = self.handle
+        doze.withLockedValue { $0.wake(now: .now, handle: handle) }
+    }
+
+    /// Whether the partitions are paused for want of messages (`KafkaDozing`).
+    package var isDozing: Bool { doze.withLockedValue { if case .dozing = $0.mode { true } else { false } } }
 
     /// Messages as an async sequence; ends when the task is cancelled or the consumer is closed.
     package var messages: Messages { Messages(consumer: self) }
@@ -213,6 +238,9 @@ package final class KafkaConsumer: Sendable {
             } else {
                 rd_kafka_assign(rk, partitions)
             }
+            // librdkafka keeps a partition's pause across a rebalance: one paused while this member
+            // dozed would never be fetched again.
+            _ = rd_kafka_resume_partitions(rk, partitions)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             logger.info("kafka partitions revoked", metadata: ["partitions": "\(entries)"])
             // Commit what was processed before another member takes the partitions over.
@@ -225,6 +253,88 @@ package final class KafkaConsumer: Sendable {
         default:
             logger.error("kafka rebalance failed: \(rdkafkaErrorText(err))")
             rd_kafka_assign(rk, nil)
+        }
+    }
+}
+
+/// Where a dozing consumer is (`KafkaDozing`); changed under the consumer's lock, so a `wake()`
+/// from another thread and the poll thread's pause never cross.
+struct DozeState: Sendable {
+    enum Mode: Sendable {
+        case awake
+        case dozing(since: ContinuousClock.Instant)
+        case probing(since: ContinuousClock.Instant)
+    }
+    var mode = Mode.awake
+    var lastMessage = ContinuousClock.now
+
+    /// Pauses or resumes as the time says; returns how long the next poll may wait.
+    mutating func advance(_ dozing: KafkaDozing, now: ContinuousClock.Instant, handle: KafkaHandle) -> Duration {
+        switch mode {
+        case .awake:
+            let quiet = now - lastMessage
+            guard quiet >= dozing.quietAfter else { return dozing.quietAfter - quiet }
+            guard Self.fetching(handle) else { return dozing.quietAfter }
+            Self.setPaused(true, handle: handle)
+            mode = .dozing(since: now)
+            return dozing.probeEvery
+        case .dozing(let since):
+            guard now - since >= dozing.probeEvery else { return dozing.probeEvery - (now - since) }
+            Self.setPaused(false, handle: handle)
+            mode = .probing(since: now)
+            return dozing.probeWindow
+        case .probing(let since):
+            guard now - since >= dozing.probeWindow else { return dozing.probeWindow - (now - since) }
+            Self.setPaused(true, handle: handle)
+            mode = .dozing(since: now)
+            return dozing.probeEvery
+        }
+    }
+
+    mutating func wake(now: ContinuousClock.Instant, handle: KafkaHandle) {
+        if case .dozing = mode { Self.setPaused(false, handle: handle) }
+        mode = .awake
+        lastMessage = now
+    }
+
+    /// One thread for every consumer's wake-up requests (they may block for a round trip).
+    static let nudger: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    /// Whether every assigned partition has been fetched (a fetch answered with its high watermark).
+    /// One paused before that, while its logical start (say, the end) is still being looked up,
+    /// would resolve it only after the pause and skip what came meanwhile.
+    private static func fetching(_ handle: KafkaHandle) -> Bool {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle.pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return false }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let partitions = PartitionList.entries(of: list)
+        return !partitions.isEmpty && partitions.allSatisfy { partition in
+            var low: Int64 = 0
+            var high: Int64 = 0
+            return rd_kafka_get_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR
+                && high >= 0
+        }
+    }
+
+    /// Pauses or resumes every partition assigned now.
+    private static func setPaused(_ paused: Bool, handle: KafkaHandle) {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle.pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = paused ? rd_kafka_pause_partitions(handle.pointer, list) : rd_kafka_resume_partitions(handle.pointer, list)
+        guard !paused else { return }
+        // librdkafka does not wake the broker thread on a resume: it would fetch only when its idle
+        // wait (up to a second) ends. A request to the partition's leader wakes that thread now
+        // (one partition's: dozing is for the single local broker).
+        guard let first = PartitionList.entries(of: list).first else { return }
+        DozeState.nudger.submit { _ in
+            var low: Int64 = 0
+            var high: Int64 = 0
+            _ = rd_kafka_query_watermark_offsets(handle.pointer, first.topic, first.partition, &low, &high, 1_000)
         }
     }
 }

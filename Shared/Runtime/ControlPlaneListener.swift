@@ -40,7 +40,7 @@ package struct BroadcastListener: Service {
             }
         }
         let consumer = try KafkaConsumer(
-            configuration: context.kafka(relaxed: true),
+            configuration: context.kafka(pace: .background),
             subscription: .assigned(groupID: "\(context.name)-\(name)-\(context.configuration.instanceID)", partitions: partitions),
             logger: context.logger)
         context.readiness.set(condition, true)

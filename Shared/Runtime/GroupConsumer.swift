@@ -10,34 +10,34 @@ package struct GroupConsumer: Service {
     let context: ServiceContext
     let group: String
     let topic: Topic
-    let relaxed: Bool
+    let pace: ConsumerPace
     let handle: @Sendable (KafkaMessage) async throws -> Void
     private var condition: String { "\(topic.rawValue) assigned to \(group)" }
 
     /// - Parameters:
     ///   - group: the consumer group, under the deployment's topic prefix.
-    ///   - relaxed: off the call path: a longer fetch wait (see `ServiceContext.kafka`).
-    package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true,
+    ///   - pace: how soon it must see a message (`ConsumerPace`).
+    package init(context: ServiceContext, group: String, topic: Topic, pace: ConsumerPace = .background,
                  handle: @escaping @Sendable (EnvelopeHeader, KafkaMessage) async throws -> Void) {
-        self.init(context: context, group: group, topic: topic, relaxed: relaxed, messages: { message in
+        self.init(context: context, group: group, topic: topic, pace: pace, messages: { message in
             try await handle(try EnvelopeHeader.decode(message.value ?? []), message)
         })
     }
 
     /// A consumer of messages that are not JSON envelopes (`media.audio`).
-    package init(context: ServiceContext, group: String, topic: Topic, relaxed: Bool = true,
+    package init(context: ServiceContext, group: String, topic: Topic, pace: ConsumerPace = .background,
                  messages handle: @escaping @Sendable (KafkaMessage) async throws -> Void) {
         self.context = context
         self.group = group
         self.topic = topic
-        self.relaxed = relaxed
+        self.pace = pace
         self.handle = handle
         // Not ready from the start: the service group runs the probe before `run()` gets here.
         context.readiness.set(condition, false)
     }
 
     package func run() async throws {
-        let consumer = try KafkaConsumer(configuration: context.kafka(relaxed: relaxed),
+        let consumer = try KafkaConsumer(configuration: context.kafka(pace: pace),
                                          subscription: .group(groupID: context.configuration.topicPrefix + group, topics: [context.topic(topic)]),
                                          logger: context.logger)
         let loop = EventLoop(consumer: consumer, publisher: context.publisher, name: group, logger: context.logger)

@@ -26,13 +26,13 @@ package struct ServiceContext: Sendable {
     /// The full name of a topic under this deployment's prefix.
     package func topic(_ topic: Topic) -> String { topic.name(prefix: configuration.topicPrefix) }
 
-    /// Kafka settings for a client of this service. A consumer off the call path (`relaxed`: control
-    /// events, statistics, chunks kept as they come) waits up to 100 ms per fetch: on the local
-    /// broker, which holds every fetch for the whole wait, each empty fetch costs it about 150 µs,
-    /// and a consumer at 2 ms makes 500 of them a second.
-    package func kafka(client: String? = nil, relaxed: Bool = false) -> KafkaConfiguration {
+    /// Kafka settings for a client of this service; a consumer's by how soon it must see a message.
+    package func kafka(client: String? = nil, pace: ConsumerPace = .callSetup) -> KafkaConfiguration {
         var config = KafkaConfiguration(runtime: configuration, clientID: client ?? "\(name)-\(configuration.instanceID)")
-        if relaxed { config.fetchWaitMaxMilliseconds = max(config.fetchWaitMaxMilliseconds, 100) }
+        config.fetchWaitMaxMilliseconds = max(config.fetchWaitMaxMilliseconds, pace.leastFetchWaitMs)
+        if pace != .background, configuration.kafkaDozeMs > 0 {
+            config.dozing = KafkaDozing(probeEvery: .milliseconds(configuration.kafkaDozeMs))
+        }
         return config
     }
 }
@@ -46,5 +46,26 @@ extension KafkaConfiguration {
         maxPollIntervalMilliseconds = max(runtime.kafkaSessionTimeoutMs, 10_000)
         deliveryTimeoutMilliseconds = runtime.kafkaDeliveryTimeoutMs
         idempotence = runtime.kafkaIdempotence
+    }
+}
+
+/// How soon a consumer must see a new message. On the local broker, which holds every fetch for the
+/// whole `fetch.wait.max.ms`, each empty fetch costs it about 200 µs and a consumer at 2 ms makes
+/// 500 of them a second; so only the call setup's round trip gets the short wait, and consumers
+/// that wait for traffic doze (`KafkaDozing`) while there is none.
+package enum ConsumerPace: Sendable {
+    /// A caller waits for it (offers, route commands): the configured wait, dozing when quiet.
+    case callSetup
+    /// A caller in an application waits for it (its next prompt): 20 ms is not heard; dozing.
+    case application
+    /// Control events, statistics, chunks kept as they come: 100 ms, always fetching.
+    case background
+
+    var leastFetchWaitMs: Int {
+        switch self {
+        case .callSetup: 0
+        case .application: 20
+        case .background: 100
+        }
     }
 }

@@ -25,6 +25,9 @@ package enum Settings {
     package static let kafkaFetchWaitMs = Setting(
         name: "SWITCHBOARD_KAFKA_FETCH_WAIT_MS", defaultValue: "2",
         summary: "`fetch.wait.max.ms` of consumers. 1–5 on the local broker, which holds every fetch this long (2 measured best for round trips); on real Kafka, which answers as soon as data arrives, 100 spares the brokers idle fetches.")
+    package static let kafkaDozeMs = Setting(
+        name: "SWITCHBOARD_KAFKA_DOZE_MS", defaultValue: "100",
+        summary: "A call-path consumer that read nothing for a second pauses its partitions and looks for messages this often (0: never dozes). For brokers that hold every fetch for the whole wait, as the local one does; on real Kafka with a long fetch wait it changes little.")
     package static let kafkaSessionTimeoutMs = Setting(
         name: "SWITCHBOARD_KAFKA_SESSION_TIMEOUT_MS", defaultValue: "6000",
         summary: "Consumer-group session timeout; a group join on the local broker waits about this long.")
@@ -177,7 +180,7 @@ package enum Settings {
         summary: "Names this process in consumer groups and logs; defaults to the host name.")
 
     package static let all: [Setting] = [
-        databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaSessionTimeoutMs,
+        databaseURL, databasePoolSize, kafkaBrokers, topicPrefix, kafkaFetchWaitMs, kafkaDozeMs, kafkaSessionTimeoutMs,
         kafkaDeliveryTimeoutMs, kafkaIdempotence, httpHost, httpPort, logLevel, logFormat, edgeOrdinal, sipHost, sipPort,
         sipSecret, sipDigestAlgorithms, sipTLSCertificate, sipTLSKey, sipTLSPort, rtpPorts, sipTrunk, sipTrunkDiversion, sipTrunkOptionsSeconds, sipMaxInFlight, routeTimeoutMs, sipDrainSeconds,
         recordingURL, internalToken, mediaDirectory, masterKey, previousMasterKeys, mediaStore, s3Endpoint, s3Bucket, s3Region, s3AccessKeyID, s3SecretAccessKey, s3Prefix,
@@ -214,6 +217,7 @@ package struct RuntimeConfiguration: Sendable {
     package var kafkaBrokers: String
     package var topicPrefix: String
     package var kafkaFetchWaitMs: Int
+    package var kafkaDozeMs: Int
     package var kafkaSessionTimeoutMs: Int
     package var kafkaDeliveryTimeoutMs: Int
     package var kafkaIdempotence: Bool
@@ -289,6 +293,7 @@ package struct RuntimeConfiguration: Sendable {
             kafkaBrokers: text(Settings.kafkaBrokers),
             topicPrefix: environment[Settings.topicPrefix.name] ?? "",
             kafkaFetchWaitMs: try int(Settings.kafkaFetchWaitMs, range: 0...10_000),
+            kafkaDozeMs: try int(Settings.kafkaDozeMs, range: 0...60_000),
             kafkaSessionTimeoutMs: try int(Settings.kafkaSessionTimeoutMs, range: 1_000...300_000),
             kafkaDeliveryTimeoutMs: try int(Settings.kafkaDeliveryTimeoutMs, range: 100...600_000),
             kafkaIdempotence: idempotence == "true",

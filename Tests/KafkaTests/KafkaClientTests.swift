@@ -133,6 +133,48 @@ struct KafkaClientTests {
 
     func text(_ message: KafkaMessage) -> String { String(decoding: message.value ?? [], as: UTF8.self) }
 
+    @Test("a dozing consumer fetches nothing between probes, takes a message at the next probe, and at once when woken")
+    func dozing() async throws {
+        let topic = try await TestEnvironment.makeTopic("doze")
+        let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: logger)
+        var config = TestEnvironment.kafka()
+        config.dozing = KafkaDozing(quietAfter: .milliseconds(300), probeEvery: .seconds(4), probeWindow: .milliseconds(20))
+        let consumer = try KafkaConsumer(configuration: config,
+                                         subscription: .assigned(groupID: TestEnvironment.unique("doze"),
+                                                                 partitions: [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.end)]),
+                                         logger: logger)
+        /// Polls until a message comes or `seconds` pass; the message and when it came.
+        func next(within seconds: Double) async throws -> (KafkaMessage, Duration)? {
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(seconds) {
+                if let message = try await consumer.poll(timeoutMilliseconds: 20) { return (message, ContinuousClock.now - start) }
+            }
+            return nil
+        }
+        func dozedOff() async throws -> Bool {
+            try await eventually(timeout: .seconds(5)) { _ = try await consumer.poll(timeoutMilliseconds: 20); return consumer.isDozing }
+        }
+        // Nothing read yet: resumed, it goes on from where it fetched (the end it started at), not
+        // from the logical end again, so what came while it dozed is not skipped.
+        try #require(try await dozedOff(), "quiet for 300 ms, the consumer pauses")
+        // Just paused: the next probe is 4 s away, so a message sent now waits for it.
+        try await Task.sleep(for: .milliseconds(50))
+        try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array("while dozing".utf8)))
+        #expect(try await next(within: 1.5) == nil, "paused partitions are not fetched")
+        let probed = try #require(try await next(within: 4), "the probe finds it")
+        #expect(text(probed.0) == "while dozing" && !consumer.isDozing)
+
+        try #require(try await dozedOff())
+        try await Task.sleep(for: .milliseconds(50))
+        try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array("woken".utf8)))
+        #expect(try await next(within: 0.5) == nil)
+        consumer.wake()
+        let woken = try #require(try await next(within: 1), "woken, it fetches at once")
+        #expect(text(woken.0) == "woken" && woken.1 < .milliseconds(500))
+        await consumer.close()
+        await producer.shutdown()
+    }
+
     @Test("a restarted consumer resumes after the last committed offset")
     func commitAndResume() async throws {
         let topic = try await TestEnvironment.makeTopic("resume")

@@ -14,7 +14,7 @@ package enum IVRService {
             let media = MediaStoreClient(baseURL: configuration.recordingURL, token: configuration.internalToken, client: context.httpClient)
             let driver = ApplicationDriver(db: context.db, outbox: context.outbox, publisher: context.publisher, media: media)
             // On the call path: a caller waits for each step, so the short fetch wait.
-            return [GroupConsumer(context: context, group: "ivr", topic: .callEvents, relaxed: false, handle: driver.handle)]
+            return [GroupConsumer(context: context, group: "ivr", topic: .callEvents, pace: .application, handle: driver.handle)]
         }
         return definition
     }

@@ -100,7 +100,7 @@ struct IdleTracker: Service {
 
     func run() async throws {
         let dialplan = Dialplan(db: context.db, countryCode: context.configuration.countryCode)
-        let consumer = try KafkaConsumer(configuration: context.kafka(relaxed: true),
+        let consumer = try KafkaConsumer(configuration: context.kafka(pace: .background),
                                          subscription: .group(groupID: context.configuration.topicPrefix + "routing-idle",
                                                               topics: [context.topic(.callCDRs)]),
                                          logger: context.logger)

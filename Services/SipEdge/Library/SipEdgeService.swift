@@ -85,7 +85,7 @@ package enum SipEdgeService {
                     await messageWaiting.changed(change.data, tenant: header.tenant)
                 },
                 SubscriptionSweeper(messageWaiting: messageWaiting),
-                CallCommandListener(context: context, registry: registry),
+                CallCommandListener(context: context, registry: registry, waker: environment.commandWaker),
                 supervisor,
             ]
         }

@@ -242,6 +242,7 @@ actor Call {
 
     private func publish<P: EventPayload>(_ payload: P, key: String? = nil) {
         let envelope = Envelope(tenant: setup.tenant.slug.value, callId: setup.id, data: payload)
+        env.commandWaker.expectCommand()
         let publisher = env.publisher
         let logger = env.logger
         journal.append {

@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Messaging
+import NIOConcurrencyHelpers
 import Postgres
 import Runtime
 import ServiceLifecycle
@@ -15,6 +16,7 @@ import ServiceLifecycle
 struct CallCommandListener: Service {
     let context: ServiceContext
     let registry: CallRegistry
+    let waker: CommandWaker
 
     func run() async throws {
         // The database may be down or not yet migrated when the edge starts: it keeps trying, so
@@ -48,6 +50,7 @@ struct CallCommandListener: Service {
             subscription: .assigned(groupID: "\(context.configuration.topicPrefix)sip-edge-\(edge)",
                                     partitions: [TopicPartitionOffset(topic: topic, partition: Int32(edge), offset: TopicPartitionOffset.end)]),
             logger: context.logger)
+        waker.attach { consumer.wake() }
         let logger = context.logger
         await withGracefulShutdownHandler {
             do {
@@ -133,4 +136,14 @@ struct CallCommandListener: Service {
         outbox.committed()
         if closed > 0 { context.logger.notice("closed calls of the previous run", metadata: ["count": "\(closed)"]) }
     }
+}
+
+/// Wakes this edge's `call.commands` consumer when a call publishes something a command may answer
+/// (its offer, a failed plan, an application's events): dozing (`KafkaDozing`), the consumer
+/// would see the command only at its next probe.
+final class CommandWaker: Sendable {
+    private let wake = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+
+    func attach(_ wake: @escaping @Sendable () -> Void) { self.wake.withLockedValue { $0 = wake } }
+    func expectCommand() { wake.withLockedValue { $0 }?() }
 }

@@ -28,6 +28,8 @@ struct CallEnvironment: Sendable {
     let routeTimeout: Duration
     /// How long a bridged call may go without RTP from either side before it is ended.
     let mediaTimeout: Duration
+    /// Told whenever a call publishes something a command may answer.
+    var commandWaker = CommandWaker()
     /// The time calls read and their timers wait on.
     var clock: any CallClock = SystemCallClock()
     let logger: Logger
