@@ -1,6 +1,8 @@
 import Foundation
+import Kafka
 import SIP
 import Testing
+import TestSupport
 
 @testable import SipEdge
 
@@ -40,6 +42,24 @@ struct SipEdgeTests {
         transactions.complete(request, source: "10.0.0.1:5060", response: [1, 2, 3])
         #expect(transactions.retransmission(of: request, source: "10.0.0.1:5060") == .some([1, 2, 3]), "done: send the same answer")
         #expect(transactions.retransmission(of: request, source: "10.0.0.9:5060") == nil, "another source is another transaction")
+    }
+
+    @Test("the command waker is told of every event of every call: a hundred thousand cost what one does (no closure re-wrapped per call)")
+    func commandWakerStaysFlat() async throws {
+        let topic = try await TestEnvironment.makeTopic("waker")
+        var config = TestEnvironment.kafka()
+        config.dozing = KafkaDozing()
+        let consumer = try KafkaConsumer(configuration: config,
+                                         subscription: .assigned(groupID: TestEnvironment.unique("waker"),
+                                                                 partitions: [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.end)]),
+                                         logger: TestEnvironment.logger)
+        let waker = CommandWaker()
+        waker.attach(consumer)
+        // A closure kept in a generic box gained two thunks per call; this many would overflow the stack.
+        let start = ContinuousClock.now
+        for _ in 0..<100_000 { waker.expectCommand() }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        await consumer.close()
     }
 
     @Test("a completed transaction is held for Timer J (32 s), then forgotten without scanning the table")

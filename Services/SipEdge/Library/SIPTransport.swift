@@ -96,7 +96,13 @@ final class SIPTransport: Sendable {
     var port: Int { address.port }
     private let udp = NIOLockedValueBox<(any Channel)?>(nil)
     private let tcp = NIOLockedValueBox<[String: TCPWriter]>([:])
-    private let connector = NIOLockedValueBox<(@Sendable (String, Int) async throws -> Void)?>(nil)
+    /// In a struct, not as a bare closure: a closure kept in a generic box is wrapped in two more
+    /// reabstraction thunks at every `withLockedValue` (its inout access), so calling it costs more
+    /// each time.
+    private struct Connector: Sendable {
+        let open: @Sendable (String, Int) async throws -> Void
+    }
+    private let connector = NIOLockedValueBox<Connector?>(nil)
 
     init(advertisedHost: String, port: Int, tlsPort: Int? = nil) {
         address = EdgeAddress(host: advertisedHost, port: port, tlsPort: tlsPort)
@@ -105,7 +111,7 @@ final class SIPTransport: Sendable {
     func attach(udp channel: any Channel) { udp.withLockedValue { $0 = channel } }
     func attach(tcp writer: TCPWriter, for source: SIPSource) { tcp.withLockedValue { $0[source.description] = writer } }
     func detach(tcpFor source: SIPSource) { _ = tcp.withLockedValue { $0.removeValue(forKey: source.description) } }
-    func setConnector(_ open: @escaping @Sendable (String, Int) async throws -> Void) { connector.withLockedValue { $0 = open } }
+    func setConnector(_ open: @escaping @Sendable (String, Int) async throws -> Void) { connector.withLockedValue { $0 = Connector(open: open) } }
 
     /// Whether a connection to this address is open (always true for UDP).
     func canReach(_ target: SIPTarget) -> Bool {
@@ -116,7 +122,7 @@ final class SIPTransport: Sendable {
         let bytes = ByteBuffer(bytes: message.serialized())
         if target.transport != "UDP" {
             let key = "\(target.host):\(target.port)"
-            if tcp.withLockedValue({ $0[key] == nil }), target.transport == "TCP", let open = connector.withLockedValue({ $0 }) {
+            if tcp.withLockedValue({ $0[key] == nil }), target.transport == "TCP", let open = connector.withLockedValue({ $0?.open }) {
                 try await open(target.host, target.port)
             }
             guard let writer = tcp.withLockedValue({ $0[key] }) else {

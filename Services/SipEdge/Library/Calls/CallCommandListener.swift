@@ -50,7 +50,7 @@ struct CallCommandListener: Service {
             subscription: .assigned(groupID: "\(context.configuration.topicPrefix)sip-edge-\(edge)",
                                     partitions: [TopicPartitionOffset(topic: topic, partition: Int32(edge), offset: TopicPartitionOffset.end)]),
             logger: context.logger)
-        waker.attach { consumer.wake() }
+        waker.attach(consumer)
         let logger = context.logger
         await withGracefulShutdownHandler {
             do {
@@ -142,8 +142,10 @@ struct CallCommandListener: Service {
 /// (its offer, a failed plan, an application's events): dozing (`KafkaDozing`), the consumer
 /// would see the command only at its next probe.
 final class CommandWaker: Sendable {
-    private let wake = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+    // The consumer itself, not a closure: a closure kept in a generic box gains two reabstraction
+    // thunks at every `withLockedValue`, and this is called for every event of every call.
+    private let consumer = NIOLockedValueBox<KafkaConsumer?>(nil)
 
-    func attach(_ wake: @escaping @Sendable () -> Void) { self.wake.withLockedValue { $0 = wake } }
-    func expectCommand() { wake.withLockedValue { $0 }?() }
+    func attach(_ consumer: KafkaConsumer) { self.consumer.withLockedValue { $0 = consumer } }
+    func expectCommand() { consumer.withLockedValue { $0 }?.wake() }
 }
