@@ -76,19 +76,17 @@ package struct KafkaConfiguration: Sendable {
 }
 
 /// A consumer that read nothing for `quietAfter` pauses its partitions and, while it stays quiet,
-/// resumes them for one fetch round (`probeWindow`) every `probeEvery`; any message, or `wake()`,
-/// makes it fetch all the time again. For brokers that hold every fetch for the whole
-/// `fetch.wait.max.ms` (Tansu): a call-path consumer at 2 ms costs such a broker 500 empty fetches
-/// a second while nothing happens; dozing makes it a few dozen, for at most `probeEvery` more
-/// latency on the first message after a quiet spell.
+/// asks the broker for their high watermarks every `probeEvery` (a request answered at once); a
+/// watermark that moved, or `wake()`, makes it fetch all the time again. For brokers that hold
+/// every fetch for the whole `fetch.wait.max.ms` (Tansu): a call-path consumer at 2 ms costs such
+/// a broker 500 empty fetches a second while nothing happens; dozing makes it ten watermark
+/// queries, for at most `probeEvery` more latency on the first message after a quiet spell.
 package struct KafkaDozing: Sendable, Equatable {
     package var quietAfter: Duration
     package var probeEvery: Duration
-    package var probeWindow: Duration
 
-    package init(quietAfter: Duration = .seconds(1), probeEvery: Duration = .milliseconds(100), probeWindow: Duration = .milliseconds(10)) {
+    package init(quietAfter: Duration = .seconds(1), probeEvery: Duration = .milliseconds(100)) {
         self.quietAfter = quietAfter
         self.probeEvery = probeEvery
-        self.probeWindow = probeWindow
     }
 }

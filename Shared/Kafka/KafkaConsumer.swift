@@ -82,7 +82,10 @@ package final class KafkaConsumer: Sendable {
             if closed.withLockedValue({ $0 }) { throw KafkaError(.shutdown, "consumer is closed") }
             var timeout = timeoutMilliseconds
             if let dozing {
-                let wait = doze.withLockedValue { $0.advance(dozing, now: .now, handle: handle) }
+                let (wait, probe) = doze.withLockedValue { $0.advance(dozing, now: .now, handle: handle) }
+                if let probe, DozeState.hasNewMessages(since: probe, handle: handle) {
+                    doze.withLockedValue { $0.wake(now: .now, handle: handle) }
+                }
                 timeout = Int32(max(1, min(Double(timeout), (wait / .milliseconds(1)).rounded(.up))))
             }
             guard let message = rd_kafka_consumer_poll(handle.pointer, timeout) else { return nil }
@@ -262,32 +265,28 @@ package final class KafkaConsumer: Sendable {
 struct DozeState: Sendable {
     enum Mode: Sendable {
         case awake
-        case dozing(since: ContinuousClock.Instant)
-        case probing(since: ContinuousClock.Instant)
+        /// Paused since `probed` last looked; `baseline`: each partition's high watermark when it paused.
+        case dozing(probed: ContinuousClock.Instant, baseline: [TopicPartitionOffset])
     }
     var mode = Mode.awake
     var lastMessage = ContinuousClock.now
 
-    /// Pauses or resumes as the time says; returns how long the next poll may wait.
-    mutating func advance(_ dozing: KafkaDozing, now: ContinuousClock.Instant, handle: KafkaHandle) -> Duration {
+    /// Pauses as the time says; returns how long the next poll may wait, and the partitions to
+    /// look at (their high watermarks then) when a probe is due.
+    mutating func advance(_ dozing: KafkaDozing, now: ContinuousClock.Instant, handle: KafkaHandle)
+        -> (wait: Duration, probe: [TopicPartitionOffset]?) {
         switch mode {
         case .awake:
             let quiet = now - lastMessage
-            guard quiet >= dozing.quietAfter else { return dozing.quietAfter - quiet }
-            guard Self.fetching(handle) else { return dozing.quietAfter }
+            guard quiet >= dozing.quietAfter else { return (dozing.quietAfter - quiet, nil) }
+            guard let baseline = Self.fetchedHighWatermarks(handle) else { return (dozing.quietAfter, nil) }
             Self.setPaused(true, handle: handle)
-            mode = .dozing(since: now)
-            return dozing.probeEvery
-        case .dozing(let since):
-            guard now - since >= dozing.probeEvery else { return dozing.probeEvery - (now - since) }
-            Self.setPaused(false, handle: handle)
-            mode = .probing(since: now)
-            return dozing.probeWindow
-        case .probing(let since):
-            guard now - since >= dozing.probeWindow else { return dozing.probeWindow - (now - since) }
-            Self.setPaused(true, handle: handle)
-            mode = .dozing(since: now)
-            return dozing.probeEvery
+            mode = .dozing(probed: now, baseline: baseline)
+            return (dozing.probeEvery, nil)
+        case .dozing(let probed, let baseline):
+            guard now - probed >= dozing.probeEvery else { return (dozing.probeEvery - (now - probed), nil) }
+            mode = .dozing(probed: now, baseline: baseline)
+            return (dozing.probeEvery, baseline)
         }
     }
 
@@ -297,28 +296,43 @@ struct DozeState: Sendable {
         lastMessage = now
     }
 
+    /// A probe: whether any partition's high watermark moved past where it was when the consumer
+    /// paused. A round trip that the broker answers at once, where a fetch would be held for the
+    /// whole wait; run without the lock (it may take a while when the broker is slow).
+    static func hasNewMessages(since baseline: [TopicPartitionOffset], handle: KafkaHandle) -> Bool {
+        baseline.contains { partition in
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let err = rd_kafka_query_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high, 1_000)
+            // A probe that fails (the broker away) wakes the consumer: fetching finds out what is there.
+            return err != RD_KAFKA_RESP_ERR_NO_ERROR || high > partition.offset
+        }
+    }
+
+    /// Every assigned partition's high watermark from its last fetch, or nil while one has not been
+    /// fetched yet: paused while its logical start (say, the end) is still being looked up, it
+    /// would resolve that only after the pause and skip what came meanwhile.
+    private static func fetchedHighWatermarks(_ handle: KafkaHandle) -> [TopicPartitionOffset]? {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle.pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return nil }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        var marks: [TopicPartitionOffset] = []
+        for partition in PartitionList.entries(of: list) {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0 else { return nil }
+            marks.append(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: high))
+        }
+        return marks.isEmpty ? nil : marks
+    }
+
     /// One thread for every consumer's wake-up requests (they may block for a round trip).
     static let nudger: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
         return pool
     }()
-
-    /// Whether every assigned partition has been fetched (a fetch answered with its high watermark).
-    /// One paused before that, while its logical start (say, the end) is still being looked up,
-    /// would resolve it only after the pause and skip what came meanwhile.
-    private static func fetching(_ handle: KafkaHandle) -> Bool {
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        guard rd_kafka_assignment(handle.pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return false }
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let partitions = PartitionList.entries(of: list)
-        return !partitions.isEmpty && partitions.allSatisfy { partition in
-            var low: Int64 = 0
-            var high: Int64 = 0
-            return rd_kafka_get_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR
-                && high >= 0
-        }
-    }
 
     /// Pauses or resumes every partition assigned now.
     private static func setPaused(_ paused: Bool, handle: KafkaHandle) {

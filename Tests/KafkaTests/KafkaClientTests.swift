@@ -138,7 +138,7 @@ struct KafkaClientTests {
         let topic = try await TestEnvironment.makeTopic("doze")
         let producer = try KafkaProducer(configuration: TestEnvironment.kafka(), logger: logger)
         var config = TestEnvironment.kafka()
-        config.dozing = KafkaDozing(quietAfter: .milliseconds(300), probeEvery: .seconds(4), probeWindow: .milliseconds(20))
+        config.dozing = KafkaDozing(quietAfter: .milliseconds(300), probeEvery: .seconds(4))
         let consumer = try KafkaConsumer(configuration: config,
                                          subscription: .assigned(groupID: TestEnvironment.unique("doze"),
                                                                  partitions: [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.end)]),
